@@ -1,0 +1,126 @@
+"""Environments: adapters that give the loop a screen, skills and prompt overrides.
+
+An environment lives in a folder under ``environments/`` (or any folder named in
+``CRADLE_ENVIRONMENTS_PATH``). The folder is a Python package whose ``__init__.py`` exposes
+``environment``: a subclass of :class:`Environment`. Its ``skills/`` and ``prompts/`` subfolders,
+when present, add skills and override prompt templates.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from cradle.errors import UnknownEnvironmentError, UsageError
+from cradle.paths import project_dir
+from cradle.screen.base import Screen
+
+
+class Environment(ABC):
+    """One place the agent can act: a mocked app, the real desktop, a game window."""
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    folder: ClassVar[Path | None] = None
+    """Set by discovery: the environment's folder, holding optional skills/ and prompts/."""
+
+    def __init__(self, **options: Any) -> None:
+        self.options = options
+
+    @abstractmethod
+    def start(self) -> Screen:
+        """Bring the environment up (start the app, connect to the display) and return its screen."""
+
+    def notes(self) -> list[str]:
+        """Facts the agent should know this step (focus lost, app crashed); empty by default."""
+        return []
+
+    def close(self) -> None:
+        """Tear down what ``start`` brought up."""
+
+    def skill_folders(self) -> list[Path]:
+        """Folders of environment-specific skill files."""
+        if self.folder and (self.folder / "skills").is_dir():
+            return [self.folder / "skills"]
+        return []
+
+    def prompt_folder(self) -> Path | None:
+        """Folder whose templates override the shared ones of the same name."""
+        if self.folder and (self.folder / "prompts").is_dir():
+            return self.folder / "prompts"
+        return None
+
+    def state(self) -> dict[str, Any]:
+        """A JSON-able summary of the app's state, for tests and reports; empty by default."""
+        return {}
+
+
+@dataclass(frozen=True)
+class EnvironmentInfo:
+    name: str
+    description: str
+    folder: Path
+    cls: type[Environment]
+
+
+def environment_search_path() -> list[Path]:
+    """Folders holding environment packages: CRADLE_ENVIRONMENTS_PATH first, then the built-ins."""
+    extra = os.environ.get("CRADLE_ENVIRONMENTS_PATH", "")
+    folders = [Path(p) for p in extra.split(os.pathsep) if p]
+    folders.append(project_dir() / "environments")
+    return folders
+
+
+def _load_package(folder: Path) -> Any:
+    module_name = f"cradle_environments.{folder.name.replace('-', '_')}"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    spec = importlib.util.spec_from_file_location(
+        module_name, folder / "__init__.py", submodule_search_locations=[str(folder)]
+    )
+    if spec is None or spec.loader is None:
+        raise UsageError(f"cannot load environment package {folder}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception:
+        del sys.modules[module_name]
+        raise
+    return module
+
+
+def discover_environments() -> dict[str, EnvironmentInfo]:
+    """All environments on the search path, by name. Broken packages are reported, not fatal."""
+    found: dict[str, EnvironmentInfo] = {}
+    for root in environment_search_path():
+        if not root.is_dir():
+            continue
+        for folder in sorted(p for p in root.iterdir() if (p / "__init__.py").is_file()):
+            try:
+                module = _load_package(folder)
+            except Exception as exc:  # a broken third-party package must not hide the others
+                print(f"cradle: skipping environment {folder}: {exc}", file=sys.stderr)
+                continue
+            cls = getattr(module, "environment", None)
+            if not (isinstance(cls, type) and issubclass(cls, Environment)):
+                continue
+            cls.folder = folder
+            found.setdefault(cls.name, EnvironmentInfo(cls.name, cls.description, folder, cls))
+    return found
+
+
+def load_environment(name: str, **options: Any) -> Environment:
+    """Instantiate the environment called ``name`` or say which names exist."""
+    known = discover_environments()
+    if name not in known:
+        names = ", ".join(sorted(known)) or "none"
+        raise UnknownEnvironmentError(
+            f"unknown environment {name!r}; known: {names} (see `cradle envs`)"
+        )
+    return known[name].cls(**options)

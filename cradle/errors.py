@@ -1,0 +1,150 @@
+"""One exception tree for the whole framework.
+
+Two families matter to callers:
+
+* ``ModelError`` and its children are caused by what a model said or by the model service.
+  The loop turns them into feedback for the model or into a clean stop; they are never a
+  developer bug.
+* ``UsageError`` and its children are caused by the user or the developer (bad flags, bad
+  config, a broken skill file). The CLI prints them as one line and exits with ``EXIT_USAGE``.
+
+Every error carries the exit code the CLI uses when it ends a run, so the mapping from
+"what went wrong" to "how the process ends" lives in one place.
+"""
+
+from __future__ import annotations
+
+EXIT_DONE = 0
+"""The model declared the task done."""
+EXIT_FAILURE = 1
+"""Anything not covered below (also: a step failed and the loop stopped by rule)."""
+EXIT_USAGE = 2
+"""Bad flags, unknown environment, bad config or input files."""
+EXIT_BUDGET = 3
+"""A budget ran out (steps, wall time, tokens, cost) before the task was done."""
+EXIT_MODEL = 4
+"""The model service failed (unreachable, auth, repeated unusable replies)."""
+EXIT_ENVIRONMENT = 5
+"""The environment could not be used (no display, app failed to start)."""
+EXIT_INTERRUPTED = 130
+"""Ctrl+C or the stop hotkey."""
+
+EXIT_CODES: dict[int, str] = {
+    EXIT_DONE: "task done",
+    EXIT_FAILURE: "run failed",
+    EXIT_USAGE: "bad usage or input",
+    EXIT_BUDGET: "budget exhausted before the task was done",
+    EXIT_MODEL: "model failure",
+    EXIT_ENVIRONMENT: "environment failure",
+    EXIT_INTERRUPTED: "interrupted",
+}
+
+
+class CradleError(Exception):
+    """Base of every error the framework raises on purpose."""
+
+    exit_code: int = EXIT_FAILURE
+
+
+class UsageError(CradleError):
+    """The user or developer asked for something that cannot work; says what to do instead."""
+
+    exit_code = EXIT_USAGE
+
+
+class ConfigError(UsageError):
+    """A setting, flag or config file is invalid."""
+
+
+class UnknownEnvironmentError(UsageError):
+    """No environment is registered under the requested name."""
+
+
+class SkillDefinitionError(UsageError):
+    """A skill file or function cannot be turned into a skill (hints, docstring, duplicates)."""
+
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None):
+        self.path = path
+        self.line = line
+        where = f"{path}:{line}: " if path and line else (f"{path}: " if path else "")
+        super().__init__(f"{where}{message}")
+
+
+class TemplateError(UsageError):
+    """A prompt template is missing or refers to a variable that was not provided."""
+
+
+class ModelError(CradleError):
+    """The model service or the model's output made the step impossible."""
+
+    exit_code = EXIT_MODEL
+
+
+class ModelUnavailableError(ModelError):
+    """The model service could not be reached, refused the key, or kept failing."""
+
+
+class ModelReplyError(ModelError):
+    """The model replied with something that does not fit the expected output model."""
+
+    def __init__(self, message: str, *, reply: str = "", calls: tuple = ()):
+        self.reply = reply
+        self.calls = calls
+        """Records of the model calls that produced unusable replies, kept for the trajectory."""
+        super().__init__(message)
+
+
+class ScriptExhaustedError(ModelError):
+    """The scripted model was asked for more replies than it was given."""
+
+
+class ActionRejected(CradleError):
+    """An action string from the model is not an allowed skill call; the reason goes back to it."""
+
+
+class SkillExecutionError(CradleError):
+    """A skill raised or timed out while running; the reason goes back to the model."""
+
+
+class EnvironmentFailure(CradleError):
+    """The screen or app cannot be used (no display, app did not start, window gone)."""
+
+    exit_code = EXIT_ENVIRONMENT
+
+
+class BudgetExhausted(CradleError):
+    """A run budget (steps, time, tokens, cost) ran out."""
+
+    exit_code = EXIT_BUDGET
+
+
+class RunInterrupted(CradleError):
+    """The user stopped the run (Ctrl+C, stop hotkey, fail-safe corner)."""
+
+    exit_code = EXIT_INTERRUPTED
+
+
+class TrajectoryError(UsageError):
+    """A run folder or trajectory file is not readable as a run."""
+
+
+class GeneratedSkillRejected(ActionRejected):
+    """A model-written skill broke the untrusted-code policy; every problem goes back to it."""
+
+    def __init__(self, message: str, *, problems: list[object] | None = None):
+        self.problems = list(problems or [])
+        super().__init__(message)
+
+
+class MemoryUnavailableError(CradleError):
+    """The long-term memory store (a chroma server) or its embedding service cannot be reached.
+
+    Like an unusable screen, it stops a run from the outside, so it shares that exit code.
+    """
+
+    exit_code = EXIT_ENVIRONMENT
+
+
+class MemoryStoreError(UsageError):
+    """A memory folder or collection cannot be used as asked (a foreign folder, a corrupt store,
+    vectors made by another embedder); nothing is changed or deleted when this is raised."""

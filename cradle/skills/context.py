@@ -1,0 +1,74 @@
+"""What a skill receives as its first parameter: the screen, in the model's coordinates.
+
+Skills are written against the image the model saw: ``click(x=120, y=40)`` means pixel
+(120, 40) of that image. ``SkillContext`` applies the coordinate map, so no skill ever does
+scaling arithmetic of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from PIL import Image
+
+from cradle.errors import SkillExecutionError
+from cradle.screen.base import MouseButton, Screen
+from cradle.screen.mapping import CoordinateMap
+
+
+@dataclass
+class SkillContext:
+    """The injected first argument of every skill."""
+
+    screen: Screen
+    mapping: CoordinateMap
+    extras: dict[str, Any] = field(default_factory=dict)
+    """Environment-specific helpers (perception, app handles) keyed by name."""
+    clicks: list[tuple[int, int]] = field(default_factory=list)
+    """Model-image points acted on during the current action, for the report."""
+
+    def _point(self, x: float, y: float) -> tuple[int, int]:
+        if not self.mapping.contains(x, y):
+            w, h = self.mapping.image_size
+            raise SkillExecutionError(
+                f"point ({x}, {y}) is outside the screenshot ({w}x{h}); use coordinates on it"
+            )
+        self.clicks.append((round(x), round(y)))
+        return self.mapping.to_input(x, y)
+
+    # Input primitives in model-image coordinates ------------------------------------
+
+    def click(self, x: float, y: float, *, button: MouseButton = "left", clicks: int = 1) -> None:
+        px, py = self._point(x, y)
+        self.screen.click(px, py, button=button, clicks=clicks)
+
+    def move(self, x: float, y: float) -> None:
+        px, py = self._point(x, y)
+        self.screen.move(px, py)
+
+    def drag(self, x1: float, y1: float, x2: float, y2: float) -> None:
+        a, b = self._point(x1, y1), self._point(x2, y2)
+        self.screen.drag(a[0], a[1], b[0], b[1])
+
+    def scroll(self, amount: int, x: float | None = None, y: float | None = None) -> None:
+        if (x is None) != (y is None):
+            raise SkillExecutionError("scroll needs both x and y, or neither")
+        if x is None or y is None:
+            self.screen.scroll(amount)
+        else:
+            px, py = self._point(x, y)
+            self.screen.scroll(amount, px, py)
+
+    def type_text(self, text: str) -> None:
+        self.screen.type_text(text)
+
+    def press(self, key: str) -> None:
+        self.screen.press(key)
+
+    def hotkey(self, *keys: str) -> None:
+        self.screen.hotkey(*keys)
+
+    def capture(self) -> Image.Image:
+        """The current screen at capture resolution (not the downscaled model image)."""
+        return self.screen.capture()

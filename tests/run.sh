@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Set up everything the tests need on a fresh Debian/Ubuntu machine, then run them.
+#   - Debian packages: a virtual X server and real apps for the desktop tests, OCR, Chromium
+#     (installed with apt-get when running as root, or through sudo when available)
+#   - a virtualenv in .venv with cradle and its test extras
+# Extra arguments go to pytest, e.g. `bash tests/run.sh -k notepad`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(xvfb xauth xdotool x11-utils xterm tesseract-ocr tesseract-ocr-eng chromium)
+missing=()
+for pkg in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  echo "tests/run.sh: installing Debian packages: ${missing[*]}" >&2
+  if [ "$(id -u)" = 0 ]; then sudo=(); else sudo=(sudo); fi
+  "${sudo[@]}" apt-get update -q
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+python=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$python" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e '.[test]'
+
+exec .venv/bin/python -m pytest "$@"
