@@ -34,7 +34,7 @@ class Environment(ABC):
 
     @abstractmethod
     def start(self) -> Screen:
-        """Bring the environment up (start the app, connect to the display) and return its screen."""
+        """Bring the environment up (start the app, connect to the display); return its screen."""
 
     def notes(self) -> list[str]:
         """Facts the agent should know this step (focus lost, app crashed); empty by default."""
@@ -42,6 +42,7 @@ class Environment(ABC):
 
     def close(self) -> None:
         """Tear down what ``start`` brought up."""
+        return None
 
     def skill_folders(self) -> list[Path]:
         """Folders of environment-specific skill files."""

@@ -166,6 +166,9 @@ class ActionOutcome(Record):
     status: ActionStatus
     error: str = ""
     result: Any = None
+    clicks: list[tuple[int, int]] = Field(
+        default_factory=list, description="Points acted on, in model-image pixels"
+    )
     started_at: datetime = Field(default_factory=utc_now)
     duration_ms: float = 0.0
 

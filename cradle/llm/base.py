@@ -47,6 +47,10 @@ class ModelProvider(Protocol):
         """Answer ``request`` or raise ``ModelError`` (never return an unvalidated reply)."""
         ...
 
+    def close(self) -> None:
+        """Release connections; the provider is not used afterwards."""
+        ...
+
 
 def prompt_record(request: ModelRequest) -> str:
     """The prompt text as recorded: system and user text, images as a placeholder line."""

@@ -103,6 +103,11 @@ class OpenAIProvider:
     def model_name(self) -> str:
         return self._model
 
+    def close(self) -> None:
+        close = getattr(self._client, "close", None)
+        if callable(close):
+            close()
+
     @property
     def response_mode(self) -> ResponseMode:
         """The structured-output mode this server has accepted so far."""
@@ -221,7 +226,8 @@ class OpenAIProvider:
                 module=request.module,
                 model=self._model,
                 response_mode=mode,
-                prompt=prompt_record(request) + (f"\n[repair]\n{repair_note}" if repair_note else ""),
+                prompt=prompt_record(request)
+                + (f"\n[repair]\n{repair_note}" if repair_note else ""),
                 images=len(request.images),
                 reply=text,
                 input_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),

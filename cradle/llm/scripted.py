@@ -60,6 +60,9 @@ class ScriptedModel:
     def model_name(self) -> str:
         return self._name
 
+    def close(self) -> None:
+        return None
+
     def remaining(self, module: str | None = None) -> int:
         """Replies left (for ``module``, when the script is per module)."""
         if self._queues is None:

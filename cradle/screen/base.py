@@ -74,9 +74,11 @@ class Screen(ABC):
 
     def release_all(self) -> None:
         """Release any key or button still held; called when a run stops for any reason."""
+        return None
 
     def close(self) -> None:
         """Free the display connection or other resources."""
+        return None
 
 
 KEY_ALIASES: dict[str, str] = {

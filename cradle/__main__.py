@@ -1,0 +1,5 @@
+"""``python -m cradle`` is the ``cradle`` command."""
+
+from cradle.cli.app import main
+
+main()

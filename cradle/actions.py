@@ -1,0 +1,157 @@
+"""From the planner's action strings to effects on the screen, and from proposals to skills.
+
+The planner writes Python call expressions. Each is parsed (never evaluated), validated
+against the skill's signature and run with the screen injected. A rejected action is
+reported back to the model and the next action still runs; an action that *fails* while
+running stops the rest of the step, because the screen is no longer in the state the plan
+assumed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from cradle.errors import ActionRejected, SkillExecutionError
+from cradle.screen.base import Screen
+from cradle.screen.mapping import CoordinateMap
+from cradle.skills import SkillContext, SkillRegistry, execute, parse_action, save_generated
+from cradle.types import ActionOutcome, SelfReflection, utc_now
+
+
+class ActionRunner:
+    """Owns the skill registry of a run and executes actions against its screen."""
+
+    def __init__(
+        self,
+        *,
+        registry: SkillRegistry,
+        screen: Screen,
+        generated_dir: Path | None,
+        run_id: str,
+        extras: dict[str, Any] | None = None,
+    ) -> None:
+        self.registry = registry
+        self.screen = screen
+        self.generated_dir = generated_dir
+        self.run_id = run_id
+        self.extras = extras or {}
+        self._reported: set[str] = set()
+
+    @classmethod
+    def load(
+        cls,
+        *,
+        screen: Screen,
+        folders: Sequence[Path],
+        generated_dir: Path | None,
+        run_id: str,
+        extras: dict[str, Any] | None = None,
+    ) -> ActionRunner:
+        """Load trusted skill folders, plus the generated-skills folder as untrusted."""
+        untrusted = []
+        if generated_dir is not None:
+            generated_dir.mkdir(parents=True, exist_ok=True)
+            untrusted.append(generated_dir)
+        registry = SkillRegistry.load(trusted=list(folders), untrusted=untrusted)
+        return cls(
+            registry=registry,
+            screen=screen,
+            generated_dir=generated_dir,
+            run_id=run_id,
+            extras=extras,
+        )
+
+    # ------------------------------------------------------------------ between steps
+
+    def refresh(self) -> list[str]:
+        """Pick up edited skill files; returns problems not reported before."""
+        self.registry.reload_changed()
+        fresh = [str(p) for p in self.registry.problems if str(p) not in self._reported]
+        self._reported.update(fresh)
+        return fresh
+
+    def describe(self, query: str = "") -> str:
+        """Skill signatures for the prompt (``query`` is the subtask, for ranking)."""
+        return self.registry.describe()
+
+    # ------------------------------------------------------------------ actions
+
+    def run(
+        self, actions: Sequence[str], *, mapping: CoordinateMap, timeout: float
+    ) -> list[ActionOutcome]:
+        """Parse and run each action in order; returns one outcome per action string."""
+        outcomes: list[ActionOutcome] = []
+        failed = False
+        for source in actions:
+            started = utc_now()
+            if failed:
+                outcomes.append(ActionOutcome(
+                    source=source, status="skipped", started_at=started,
+                    error="not run: an earlier action in this step failed",
+                ))
+                continue
+            clock = time.perf_counter()
+            try:
+                call = parse_action(source, self.registry)
+            except ActionRejected as exc:
+                outcomes.append(ActionOutcome(
+                    source=source, status="rejected", error=str(exc), started_at=started,
+                ))
+                continue
+            ctx = SkillContext(screen=self.screen, mapping=mapping, extras=self.extras)
+            try:
+                result = execute(call, self.registry, ctx, timeout=timeout)
+            except (ActionRejected, SkillExecutionError) as exc:
+                failed = isinstance(exc, SkillExecutionError)
+                outcomes.append(ActionOutcome(
+                    source=source, call=call, status="failed" if failed else "rejected",
+                    error=str(exc), started_at=started,
+                    duration_ms=round((time.perf_counter() - clock) * 1000, 3),
+                ))
+                continue
+            outcomes.append(ActionOutcome(
+                source=source, call=call, status="ok", started_at=started,
+                result=_jsonable(result), clicks=list(ctx.clicks),
+                duration_ms=round((time.perf_counter() - clock) * 1000, 3),
+            ))
+        return outcomes
+
+    # ------------------------------------------------------------------ curation
+
+    def curate(self, sources: Sequence[str], *, task: str) -> list[dict[str, Any]]:
+        """Check, load and save model-written skills; returns one verdict per source."""
+        verdicts: list[dict[str, Any]] = []
+        for source in sources:
+            origin = {"run_id": self.run_id, "task": task}
+            try:
+                skills = self.registry.add_untrusted(source, origin=origin)
+            except ActionRejected as exc:
+                verdicts.append({"accepted": False, "reason": str(exc), "source": source})
+                continue
+            verdict: dict[str, Any] = {
+                "accepted": True, "names": [s.name for s in skills], "source": source,
+            }
+            if self.generated_dir is not None:
+                path = save_generated(
+                    source, self.generated_dir, run_id=self.run_id, task=task, when=utc_now()
+                )
+                verdict["file"] = str(path)
+            verdicts.append(verdict)
+        return verdicts
+
+    def judge(self, outcomes: Sequence[ActionOutcome], reflection: SelfReflection | None) -> None:
+        """Hook for skill statistics: called once a step's outcomes are known."""
+        return None
+
+
+def _jsonable(value: Any) -> Any:
+    """Skill results go into the trajectory: keep JSON-friendly ones, describe the rest."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    scalars = str | int | float | bool
+    if isinstance(value, list | tuple) and all(isinstance(v, scalars) for v in value):
+        return list(value)
+    return repr(value)[:200]

@@ -1,0 +1,230 @@
+"""The loop: observe, decide, act, record. Nothing else lives here.
+
+Each step captures the screen, asks the model (one call per module, or one fused call),
+executes the planned skill calls, and appends the step to the trajectory before the next one
+starts. Every way a run can end maps to a status and an exit code in one place (``_finish``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from PIL import Image
+from pydantic import BaseModel, Field
+
+from cradle.actions import ActionRunner
+from cradle.decide import decide
+from cradle.errors import (
+    EXIT_BUDGET,
+    EXIT_DONE,
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_MODEL,
+    CradleError,
+    EnvironmentFailure,
+    ModelError,
+    ModelReplyError,
+)
+from cradle.llm.base import ModelProvider
+from cradle.llm.images import downscale
+from cradle.modules import Memory, PreviousStep, StepContext
+from cradle.progress import Progress, SilentProgress
+from cradle.prompts import PromptLibrary
+from cradle.screen.base import Screen
+from cradle.screen.mapping import CoordinateMap
+from cradle.trajectory.recorder import RunRecorder
+from cradle.types import ModelCall, Observation, RunStatus, StepRecord, utc_now
+
+
+class AgentSettings(BaseModel):
+    """How the loop runs; every field has a default a user can override from the CLI."""
+
+    mode: Literal["modular", "fused"] = "fused"
+    max_steps: int = Field(default=20, ge=1)
+    max_image_side: int = Field(default=1280, ge=64)
+    action_timeout: float = Field(default=30.0, gt=0)
+    settle_seconds: float = Field(default=0.0, ge=0)
+    max_failed_steps: int = Field(
+        default=3, ge=1, description="Consecutive steps with unusable model replies before stop"
+    )
+
+
+@dataclass(frozen=True)
+class RunResult:
+    status: RunStatus
+    exit_code: int
+    reason: str
+    steps: int
+    run_dir: str
+
+
+def image_digest(image: Image.Image) -> str:
+    """A cheap fingerprint of the pixels, to tell whether the screen changed."""
+    return hashlib.blake2b(image.tobytes(), digest_size=16).hexdigest()
+
+
+class Agent:
+    """Runs one task on one screen with one model; data lives in the objects passed in."""
+
+    def __init__(
+        self,
+        *,
+        screen: Screen,
+        model: ModelProvider,
+        actions: ActionRunner,
+        prompts: PromptLibrary,
+        recorder: RunRecorder,
+        memory: Memory | None = None,
+        settings: AgentSettings | None = None,
+        progress: Progress | None = None,
+        notes: Callable[[], list[str]] | None = None,
+    ) -> None:
+        self.screen = screen
+        self.model = model
+        self.actions = actions
+        self.prompts = prompts
+        self.recorder = recorder
+        self.memory = memory or Memory()
+        self.settings = settings or AgentSettings()
+        self.progress = progress or SilentProgress()
+        self._notes = notes or (lambda: [])
+        self._last_digest: str | None = None
+        self._previous: PreviousStep | None = None
+        self._failed_steps = 0
+        self._steps = 0
+
+    # ------------------------------------------------------------------ one step
+
+    def _observe(self, step: int) -> tuple[Observation, Image.Image, CoordinateMap]:
+        frame = self.screen.capture()
+        digest = image_digest(frame)
+        changed = digest != self._last_digest
+        self._last_digest = digest
+        shown = downscale(frame, self.settings.max_image_side)
+        path = self.recorder.save_screenshot(f"step-{step:04d}", frame)
+        observation = Observation(
+            step=step,
+            screenshot=path,
+            screen_size=frame.size,
+            image_size=shown.size,
+            changed=changed,
+            notes=self._notes(),
+        )
+        return observation, shown, CoordinateMap(shown.size, self.screen.geometry)
+
+    def step(self, task: str, step: int) -> StepRecord:
+        """Run one full step and record it; returns the record (``done`` says if finished)."""
+        started = utc_now()
+        self.progress.step_started(step)
+        observation, shown, mapping = self._observe(step)
+        errors: list[str] = [f"skill file: {p}" for p in self.actions.refresh()]
+        subtask = self._previous.subtask if self._previous else ""
+        ctx = StepContext(
+            task=task,
+            step=step,
+            image=shown,
+            observation=observation,
+            memory=self.memory.recall(task, subtask),
+            skills=self.actions.describe(query=f"{task} {subtask}"),
+            previous=self._previous,
+        )
+        calls: list[ModelCall] = []
+        outcomes = []
+        new_skills: list[dict] = []
+        model_error: ModelError | None = None
+        try:
+            ctx = decide(self.settings.mode, ctx, self.model, self.prompts, calls, self.progress)
+        except ModelError as exc:
+            model_error = exc
+            errors.append(f"model: {exc}")
+        if ctx.skill_curation is not None and ctx.skill_curation.new_skills:
+            new_skills = self.actions.curate(ctx.skill_curation.new_skills, task=task)
+        plan = ctx.action_planning
+        if plan is not None:
+            outcomes = self.actions.run(
+                plan.actions, mapping=mapping, timeout=self.settings.action_timeout
+            )
+            if self.settings.settle_seconds:
+                time.sleep(self.settings.settle_seconds)
+        record = StepRecord(
+            run_id=self.recorder.run_id,
+            step=step,
+            mode=self.settings.mode,
+            started_at=started,
+            ended_at=utc_now(),
+            observation=observation,
+            memory=ctx.memory,
+            information_gathering=ctx.information_gathering,
+            self_reflection=ctx.self_reflection,
+            task_inference=ctx.task_inference,
+            skill_curation=ctx.skill_curation,
+            action_planning=plan,
+            actions=outcomes,
+            new_skills=new_skills,
+            model_calls=calls,
+            errors=errors,
+            done=bool(plan and plan.done),
+        )
+        self.recorder.append_step(record)
+        self.memory.record(task, record)
+        self.actions.judge(outcomes, ctx.self_reflection)
+        self._previous = PreviousStep(
+            step=step,
+            subtask=ctx.task_inference.subtask if ctx.task_inference else subtask,
+            reasoning=plan.reasoning if plan else "",
+            outcomes=tuple(outcomes),
+        )
+        self.progress.step_finished(record)
+        if model_error is not None:
+            raise model_error
+        return record
+
+    # ------------------------------------------------------------------ the run
+
+    def run(self, task: str, *, first_step: int = 1) -> RunResult:
+        """Run until the model says done, a budget runs out, or something stops the run."""
+        step = first_step - 1
+        try:
+            while step < first_step - 1 + self.settings.max_steps:
+                step += 1
+                try:
+                    record = self.step(task, step)
+                except ModelReplyError as exc:
+                    self._failed_steps += 1
+                    if self._failed_steps >= self.settings.max_failed_steps:
+                        return self._finish(
+                            "model_failure",
+                            EXIT_MODEL,
+                            f"{self._failed_steps} steps in a row without a usable model reply; "
+                            f"last: {exc}",
+                            step,
+                        )
+                    continue
+                self._failed_steps = 0
+                if record.done:
+                    return self._finish("done", EXIT_DONE, "the model declared the task done", step)
+            return self._finish(
+                "budget_exhausted",
+                EXIT_BUDGET,
+                f"max steps ({self.settings.max_steps}) reached before the task was done",
+                step,
+            )
+        except KeyboardInterrupt:
+            return self._finish("interrupted", EXIT_INTERRUPTED, "interrupted by the user", step)
+        except ModelError as exc:
+            return self._finish("model_failure", EXIT_MODEL, str(exc), step)
+        except EnvironmentFailure as exc:
+            return self._finish("environment_failure", exc.exit_code, str(exc), step)
+        except CradleError as exc:
+            return self._finish("failed", exc.exit_code or EXIT_FAILURE, str(exc), step)
+        finally:
+            self.screen.release_all()
+
+    def _finish(self, status: RunStatus, code: int, reason: str, step: int) -> RunResult:
+        self.recorder.finish(status, code, reason)
+        steps = self.recorder.info.totals.steps
+        return RunResult(status, code, reason, steps, str(self.recorder.folder))

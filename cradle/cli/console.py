@@ -1,0 +1,67 @@
+"""Live progress on the terminal: step, subtask, actions, model calls and tokens."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+
+from cradle.agent import RunResult
+from cradle.errors import EXIT_CODES
+from cradle.types import ModelCall, StepRecord
+
+_STATUS_STYLE = {"ok": "green", "rejected": "yellow", "failed": "red", "skipped": "dim"}
+
+
+class ConsoleProgress:
+    """Prints one block per step to stderr, so stdout stays free for machine output."""
+
+    def __init__(self, console: Console | None = None) -> None:
+        self.console = console or Console(stderr=True, highlight=False, soft_wrap=True)
+        self.calls = 0
+        self.input_tokens = 0
+        self.output_tokens = 0
+
+    def step_started(self, step: int) -> None:
+        self.console.print(f"[bold]step {step}[/bold]")
+
+    def model_called(self, call: ModelCall) -> None:
+        self.calls += 1
+        self.input_tokens += call.input_tokens
+        self.output_tokens += call.output_tokens
+        tokens = (
+            f"{call.input_tokens:,} in / {call.output_tokens:,} out"
+            if call.input_tokens or call.output_tokens
+            else "no usage reported"
+        )
+        self.console.print(
+            f"  [dim]model[/dim]  {call.module:<22} {tokens}  {call.latency_ms:,.0f} ms"
+        )
+
+    def step_finished(self, record: StepRecord) -> None:
+        if record.task_inference:
+            self.console.print(f"  subtask  {escape(record.task_inference.subtask)}")
+        for outcome in record.actions:
+            style = _STATUS_STYLE.get(outcome.status, "")
+            error = f": {escape(outcome.error)}" if outcome.error else ""
+            self.console.print(
+                f"  act    [{style}]{outcome.status:<8}[/{style}] {escape(outcome.source)}{error}"
+            )
+        for skill in record.new_skills:
+            verdict = "added" if skill.get("accepted") else "rejected"
+            detail = ", ".join(skill.get("names", [])) or skill.get("reason", "")
+            self.console.print(f"  skill  {verdict}: {escape(detail)}")
+        for error in record.errors:
+            self.console.print(f"  [red]error[/red]  {escape(error)}")
+        self.console.print(
+            f"  [dim]total  {self.calls} model calls, {self.input_tokens:,} tokens in, "
+            f"{self.output_tokens:,} out[/dim]"
+        )
+
+    def run_finished(self, result: RunResult) -> None:
+        meaning = EXIT_CODES.get(result.exit_code, "")
+        style = "green" if result.exit_code == 0 else "red"
+        self.console.print(
+            f"[{style}]{result.status}[/{style}] after {result.steps} step(s): "
+            f"{escape(result.reason)} (exit {result.exit_code}: {meaning})"
+        )
+        self.console.print(f"run folder: {result.run_dir}")

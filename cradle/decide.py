@@ -1,0 +1,85 @@
+"""How a step reaches its decision: one model call per module, or one for all.
+
+Both modes return the same ``StepContext`` with every module's output filled in, so the rest
+of the loop (execution, recording, memory) does not know which mode ran.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from cradle.errors import ModelReplyError
+from cradle.llm.base import ModelProvider, ModelReply
+from cradle.modules import MODULAR_PIPELINE, FusedModule, Module, StepContext
+from cradle.progress import Progress
+from cradle.prompts import PromptLibrary
+from cradle.types import FusedStep, ModelCall
+
+Mode = Literal["modular", "fused"]
+
+
+def _ask(
+    module: Module,
+    ctx: StepContext,
+    model: ModelProvider,
+    prompts: PromptLibrary,
+    calls: list[ModelCall],
+    progress: Progress,
+) -> ModelReply:
+    try:
+        reply = module.run(ctx, model, prompts)
+    except ModelReplyError as exc:
+        calls.extend(exc.calls)
+        raise
+    for call in reply.calls:
+        calls.append(call)
+        progress.model_called(call)
+    return reply
+
+
+def decide_modular(
+    ctx: StepContext,
+    model: ModelProvider,
+    prompts: PromptLibrary,
+    calls: list[ModelCall],
+    progress: Progress,
+) -> StepContext:
+    """Run the modules in Cradle's order, each seeing the outputs of those before it."""
+    for module_cls in MODULAR_PIPELINE:
+        module = module_cls()
+        if not module.should_run(ctx):
+            continue
+        reply = _ask(module, ctx, model, prompts, calls, progress)
+        ctx = ctx.with_output(module.name, reply.output)
+    return ctx
+
+
+def decide_fused(
+    ctx: StepContext,
+    model: ModelProvider,
+    prompts: PromptLibrary,
+    calls: list[ModelCall],
+    progress: Progress,
+) -> StepContext:
+    """One request returns every module's output."""
+    reply = _ask(FusedModule(), ctx, model, prompts, calls, progress)
+    fused = reply.output
+    assert isinstance(fused, FusedStep)
+    for name in FusedStep.model_fields:
+        output = getattr(fused, name)
+        if name == "self_reflection" and ctx.previous is None:
+            continue  # nothing to reflect on at step 1, as in modular mode
+        ctx = ctx.with_output(name, output)
+    return ctx
+
+
+def decide(
+    mode: Mode,
+    ctx: StepContext,
+    model: ModelProvider,
+    prompts: PromptLibrary,
+    calls: list[ModelCall],
+    progress: Progress,
+) -> StepContext:
+    runner = decide_fused if mode == "fused" else decide_modular
+    return runner(ctx, model, prompts, calls, progress)

@@ -1,0 +1,105 @@
+"""What every module shares: the step's inputs and the way a module asks the model.
+
+A module is a small object: a name, a template, an output model and whether the screenshot
+goes with the request. The step's inputs travel in an immutable ``StepContext``; each module's
+output is added by making a new context, so no stage can change what an earlier one saw.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar
+
+from PIL import Image
+from pydantic import BaseModel
+
+from cradle.llm.base import ModelProvider, ModelReply, ModelRequest
+from cradle.prompts import PromptLibrary
+from cradle.types import (
+    ActionOutcome,
+    ActionPlan,
+    InformationGathering,
+    MemoryRecall,
+    Observation,
+    SelfReflection,
+    SkillCuration,
+    TaskInference,
+)
+
+
+@dataclass(frozen=True)
+class PreviousStep:
+    """What the last step intended and what happened, as self-reflection needs it."""
+
+    step: int
+    subtask: str
+    reasoning: str
+    outcomes: tuple[ActionOutcome, ...]
+
+
+@dataclass(frozen=True)
+class StepContext:
+    """Inputs of one step, growing by one module output at a time."""
+
+    task: str
+    step: int
+    image: Image.Image
+    observation: Observation
+    memory: MemoryRecall
+    skills: str
+    """Signatures of every skill the planner may call, one per line."""
+    previous: PreviousStep | None = None
+    information_gathering: InformationGathering | None = None
+    self_reflection: SelfReflection | None = None
+    task_inference: TaskInference | None = None
+    skill_curation: SkillCuration | None = None
+    action_planning: ActionPlan | None = None
+
+    def with_output(self, module: str, output: BaseModel) -> StepContext:
+        return replace(self, **{module: output})
+
+    def variables(self) -> dict[str, Any]:
+        """Everything a template may use, by name."""
+        width, height = self.observation.image_size
+        return {
+            "task": self.task,
+            "step": self.step,
+            "image_width": width,
+            "image_height": height,
+            "screen_changed": self.observation.changed,
+            "notes": self.observation.notes,
+            "memory": self.memory,
+            "skills": self.skills,
+            "previous": self.previous,
+            "information_gathering": self.information_gathering,
+            "self_reflection": self.self_reflection,
+            "task_inference": self.task_inference,
+            "skill_curation": self.skill_curation,
+            "action_planning": self.action_planning,
+        }
+
+
+class Module:
+    """One Cradle module: renders its template, asks the model, returns its typed output."""
+
+    name: ClassVar[str]
+    template: ClassVar[str]
+    output_model: ClassVar[type[BaseModel]]
+    sends_image: ClassVar[bool] = True
+
+    def should_run(self, ctx: StepContext) -> bool:
+        """Whether the module has anything to do this step (self-reflection skips step 1)."""
+        return True
+
+    def request(self, ctx: StepContext, prompts: PromptLibrary) -> ModelRequest:
+        variables = ctx.variables()
+        return ModelRequest(
+            module=self.name,
+            system=prompts.render("system.j2", **variables),
+            user=prompts.render(self.template, **variables),
+            output_model=self.output_model,
+            images=(ctx.image,) if self.sends_image else (),
+        )
+
+    def run(self, ctx: StepContext, model: ModelProvider, prompts: PromptLibrary) -> ModelReply:
+        return model.complete(self.request(ctx, prompts))

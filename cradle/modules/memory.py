@@ -1,0 +1,92 @@
+"""Memory: the recent steps, plus whatever a long-term store recalls for this situation.
+
+The recent-steps window is kept here. Long-term memory sits behind ``LongTermMemory`` so the
+loop works the same with no store, an embedded vector store or a shared server. What memory
+offers the model is rendered by ``prompts/memory.j2``, included by the other templates.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Protocol
+
+from cradle.types import MemoryItem, MemoryRecall, StepRecord, StepSummary
+
+
+def outcome_text(record: StepRecord) -> str:
+    """One line saying how a step's actions went, for memory and reflection."""
+    if not record.actions:
+        return "no actions" + (f"; errors: {'; '.join(record.errors)}" if record.errors else "")
+    parts = []
+    for outcome in record.actions:
+        parts.append(outcome.status + (f" ({outcome.error})" if outcome.error else ""))
+    return ", ".join(parts)
+
+
+def summarize(record: StepRecord) -> StepSummary:
+    """A compact view of a step: what it worked on, what it did, how that went."""
+    subtask = record.task_inference.subtask if record.task_inference else ""
+    return StepSummary(
+        step=record.step,
+        subtask=subtask,
+        actions=[outcome.source for outcome in record.actions],
+        outcome=outcome_text(record),
+    )
+
+
+class LongTermMemory(Protocol):
+    """A store of past steps, runs and lessons that can be searched by meaning."""
+
+    def recall(self, query: str, *, k: int) -> list[MemoryItem]: ...
+
+    def remember_step(self, task: str, record: StepRecord) -> None: ...
+
+    def remember_run(self, task: str, run_id: str, summary: str, success: bool) -> None: ...
+
+
+class NoLongTermMemory:
+    """The store used when none is configured: remembers nothing, recalls nothing."""
+
+    def recall(self, query: str, *, k: int) -> list[MemoryItem]:
+        return []
+
+    def remember_step(self, task: str, record: StepRecord) -> None:
+        return None
+
+    def remember_run(self, task: str, run_id: str, summary: str, success: bool) -> None:
+        return None
+
+
+class Memory:
+    """The memory module: a window of recent steps and a long-term store."""
+
+    name = "memory"
+
+    def __init__(
+        self,
+        *,
+        window: int = 5,
+        long_term: LongTermMemory | None = None,
+        recall_k: int = 3,
+    ) -> None:
+        self._recent: deque[StepSummary] = deque(maxlen=max(window, 0) or None)
+        self.window = window
+        self.long_term: LongTermMemory = long_term or NoLongTermMemory()
+        self.recall_k = recall_k
+
+    def recall(self, task: str, subtask: str = "") -> MemoryRecall:
+        """What the model should see this step about the past."""
+        query = f"{task} {subtask}".strip()
+        long_term = self.long_term.recall(query, k=self.recall_k) if self.recall_k else []
+        recent = list(self._recent)[-self.window :] if self.window else []
+        return MemoryRecall(recent_steps=recent, long_term=long_term)
+
+    def record(self, task: str, record: StepRecord) -> None:
+        """Remember a finished step, in the window and in the long-term store."""
+        self._recent.append(summarize(record))
+        self.long_term.remember_step(task, record)
+
+    def preload(self, records: list[StepRecord]) -> None:
+        """Refill the window from recorded steps (used when a run resumes)."""
+        for record in records:
+            self._recent.append(summarize(record))

@@ -1,0 +1,106 @@
+"""Run one validated :class:`~cradle.types.SkillCall` against the screen.
+
+Errors: anything a skill raises becomes ``SkillExecutionError("<skill>: <message>")`` (never a
+traceback), except ``EnvironmentFailure`` and ``RunInterrupted``, which must end the run and so
+pass through, as do ``KeyboardInterrupt`` and ``SystemExit``. An unknown skill or arguments
+that do not fit the signature raise ``ActionRejected`` before anything runs.
+
+Time limit: the skill runs in the calling thread with a ``sys.settrace`` hook that traces only
+frames whose code comes from a loaded skill source (user files and model-written sources, as
+listed by :meth:`SkillRegistry.source_files`) and checks a wall-clock deadline on every call
+and line event there. Past the deadline it raises an internal ``BaseException`` inside the
+skill's frame, which unwinds it (checked code cannot catch it: ``try`` is forbidden). This
+really stops Python-level loops such as ``for i in range(n): for j in range(n): ...``; it
+cannot interrupt one long C call (``time.sleep``, a blocking input call), which is why the
+sandbox also caps ``range`` and the size of every arithmetic result, and why ``wait`` sleeps
+in short slices. A worker thread was not used: an abandoned thread would keep pressing keys.
+For trusted skills the hook is skipped when another tracer (a debugger, coverage) is active;
+for generated skills it is always installed, and the previous tracer is restored afterwards.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from types import FrameType
+from typing import Any
+
+from cradle.errors import (
+    CradleError,
+    EnvironmentFailure,
+    RunInterrupted,
+    SkillExecutionError,
+)
+from cradle.skills.context import SkillContext
+from cradle.skills.registry import SkillRegistry, skill_context
+from cradle.types import SkillCall
+
+MAX_MESSAGE_CHARS = 500
+
+
+class _SkillTimeout(BaseException):
+    """Raised inside a skill's frame by the tracer when the deadline has passed."""
+
+
+def execute(
+    call: SkillCall, registry: SkillRegistry, ctx: SkillContext, *, timeout: float = 30.0
+) -> Any:
+    """Run ``call`` with ``ctx`` injected; returns the skill's result.
+
+    Raises ``ActionRejected`` (unknown skill, bad arguments), ``SkillExecutionError`` (the skill
+    failed or ran longer than ``timeout`` seconds), or lets ``EnvironmentFailure`` /
+    ``RunInterrupted`` through.
+    """
+    target = registry.require(call.skill)
+    args, kwargs = target.validate(call.args, call.kwargs)
+    watched = registry.source_files()
+    deadline = time.monotonic() + max(0.0, timeout)
+    timed_out = False
+
+    def check(frame: FrameType, event: str, arg: Any) -> Any:
+        nonlocal timed_out
+        if time.monotonic() > deadline:
+            timed_out = True
+            raise _SkillTimeout
+        return check
+
+    def on_call(frame: FrameType, event: str, arg: Any) -> Any:
+        if frame.f_code.co_filename in watched:
+            return check(frame, event, arg)
+        return None
+
+    previous = sys.gettrace()
+    use_tracer = target.generated or previous is None
+    with skill_context(ctx):
+        if use_tracer:
+            sys.settrace(on_call)
+        try:
+            result = target.func(ctx, *args, **kwargs)
+        except _SkillTimeout:
+            timed_out = True
+        except (EnvironmentFailure, RunInterrupted):
+            raise
+        except Exception as exc:  # noqa: BLE001 - every skill failure goes back to the model
+            if timed_out:
+                raise _timeout_error(target.name, timeout) from None
+            raise SkillExecutionError(f"{target.name}: {_message(exc)}") from None
+        finally:
+            if use_tracer:
+                sys.settrace(previous)
+    if timed_out:
+        raise _timeout_error(target.name, timeout)
+    return result
+
+
+def _timeout_error(name: str, timeout: float) -> SkillExecutionError:
+    return SkillExecutionError(f"{name}: stopped after the time limit of {timeout:g} s")
+
+
+def _message(exc: BaseException) -> str:
+    text = str(exc).strip()
+    if not isinstance(exc, CradleError):
+        text = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    text = text or type(exc).__name__
+    if len(text) > MAX_MESSAGE_CHARS:
+        text = text[: MAX_MESSAGE_CHARS - 3] + "..."
+    return text

@@ -1,0 +1,1 @@
+"""Run folders: recording what a run did, step by step, so nothing is lost on a crash."""

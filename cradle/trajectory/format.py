@@ -1,0 +1,51 @@
+"""The run folder format.
+
+```
+<runs-dir>/<run-id>/
+  run.json            RunInfo: task, environment, model, settings, versions, status
+  trajectory.jsonl    one StepRecord per line, appended and flushed when the step ends
+  screenshots/        step-0001.png ... (the capture at device resolution)
+```
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field
+
+from cradle.types import Record, RunStatus, utc_now
+
+RUN_FILE = "run.json"
+TRAJECTORY_FILE = "trajectory.jsonl"
+SCREENSHOTS_DIR = "screenshots"
+FORMAT_VERSION = 1
+
+
+class RunTotals(Record):
+    steps: int = 0
+    model_calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    actions_ok: int = 0
+    actions_failed: int = 0
+
+
+class RunInfo(Record):
+    """What run.json holds. Never a secret: settings are filtered before they get here."""
+
+    format_version: int = FORMAT_VERSION
+    run_id: str
+    task: str
+    environment: str
+    model: str
+    mode: str
+    settings: dict[str, Any] = Field(default_factory=dict)
+    versions: dict[str, str] = Field(default_factory=dict)
+    started_at: datetime = Field(default_factory=utc_now)
+    ended_at: datetime | None = None
+    status: RunStatus = "running"
+    exit_code: int | None = None
+    reason: str = ""
+    totals: RunTotals = Field(default_factory=RunTotals)

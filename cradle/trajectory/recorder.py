@@ -1,0 +1,110 @@
+"""Writes a run folder as the run goes: run.json, trajectory.jsonl and screenshots.
+
+Each step is appended as one JSON line and flushed to disk when the step ends, so a crash or
+``kill -9`` loses at most the step in progress. run.json is replaced atomically, so it is
+always either the old or the new version, never half of one.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from datetime import datetime
+from pathlib import Path
+from typing import IO
+
+from PIL import Image
+
+from cradle.errors import UsageError
+from cradle.trajectory.format import (
+    RUN_FILE,
+    SCREENSHOTS_DIR,
+    TRAJECTORY_FILE,
+    RunInfo,
+)
+from cradle.types import RunStatus, StepRecord, utc_now
+
+
+def new_run_id(environment: str, task: str, now: datetime | None = None) -> str:
+    """Sortable, readable and unique: ``20261126-041500-mock-notepad-write-hello-3f2a``."""
+    stamp = (now or utc_now()).strftime("%Y%m%d-%H%M%S")
+    slug = re.sub(r"[^a-z0-9]+", "-", task.lower()).strip("-")[:32].strip("-") or "task"
+    env = re.sub(r"[^a-z0-9-]+", "-", environment.lower())
+    return f"{stamp}-{env}-{slug}-{secrets.token_hex(2)}"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+class RunRecorder:
+    """Owns one run folder while the run is live."""
+
+    def __init__(self, folder: Path, info: RunInfo) -> None:
+        self.folder = folder
+        self.info = info
+        self._trajectory: IO[str] | None = None
+
+    @classmethod
+    def create(cls, runs_dir: Path, info: RunInfo) -> RunRecorder:
+        """Make the folder for a new run and write its run.json."""
+        folder = runs_dir / info.run_id
+        try:
+            (folder / SCREENSHOTS_DIR).mkdir(parents=True, exist_ok=False)
+        except FileExistsError:
+            raise UsageError(
+                f"run folder {folder} already exists; choose another --runs-dir"
+            ) from None
+        except OSError as exc:
+            raise UsageError(f"cannot create run folder {folder}: {exc.strerror}") from None
+        recorder = cls(folder, info)
+        recorder.write_info()
+        return recorder
+
+    @property
+    def run_id(self) -> str:
+        return self.info.run_id
+
+    def write_info(self) -> None:
+        write_atomic(self.folder / RUN_FILE, self.info.model_dump_json(indent=2) + "\n")
+
+    def save_screenshot(self, name: str, image: Image.Image) -> str:
+        """Store a PNG (lossless, so replay can compare pixels) and return its relative path."""
+        relative = f"{SCREENSHOTS_DIR}/{name}.png"
+        image.save(self.folder / relative, format="PNG", compress_level=1)
+        return relative
+
+    def append_step(self, record: StepRecord) -> None:
+        """Append one step and push it to disk before the next step starts."""
+        if self._trajectory is None:
+            self._trajectory = open(self.folder / TRAJECTORY_FILE, "a", encoding="utf-8")
+        self._trajectory.write(record.model_dump_json() + "\n")
+        self._trajectory.flush()
+        os.fsync(self._trajectory.fileno())
+        totals = self.info.totals
+        totals.steps += 1
+        totals.model_calls += len(record.model_calls)
+        totals.input_tokens += record.input_tokens
+        totals.output_tokens += record.output_tokens
+        totals.actions_ok += sum(1 for a in record.actions if a.status == "ok")
+        totals.actions_failed += sum(
+            1 for a in record.actions if a.status in ("failed", "rejected")
+        )
+        self.write_info()
+
+    def finish(self, status: RunStatus, exit_code: int, reason: str = "") -> None:
+        """Write the final status; safe to call more than once (the last call wins)."""
+        self.info.status = status
+        self.info.exit_code = exit_code
+        self.info.reason = reason
+        self.info.ended_at = utc_now()
+        self.write_info()
+        if self._trajectory is not None:
+            self._trajectory.close()
+            self._trajectory = None

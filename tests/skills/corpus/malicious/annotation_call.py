@@ -1,0 +1,11 @@
+# ruff: noqa
+from cradle.skills import skill
+
+
+@skill
+def evil(screen, name: open("/etc/passwd")) -> None:
+    """Nothing.
+
+    Args:
+        name: A name.
+    """

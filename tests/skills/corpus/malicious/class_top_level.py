@@ -1,0 +1,6 @@
+# ruff: noqa
+from cradle.skills import skill
+
+
+class Evil:
+    pass

@@ -1,0 +1,8 @@
+# ruff: noqa
+from cradle.skills import skill
+
+
+@skill
+@staticmethod
+def evil(screen) -> None:
+    """Nothing."""

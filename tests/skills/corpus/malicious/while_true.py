@@ -1,0 +1,13 @@
+# ruff: noqa
+from cradle.skills import skill
+
+
+@skill
+def evil(screen, name: str) -> None:
+    """Do something.
+
+    Args:
+        name: A name.
+    """
+    while True:
+        press_key("a")
