@@ -80,7 +80,12 @@ class ActionRunner:
     # ------------------------------------------------------------------ actions
 
     def run(
-        self, actions: Sequence[str], *, mapping: CoordinateMap, timeout: float
+        self,
+        actions: Sequence[str],
+        *,
+        mapping: CoordinateMap,
+        timeout: float,
+        extras: dict[str, Any] | None = None,
     ) -> list[ActionOutcome]:
         """Parse and run each action in order; returns one outcome per action string."""
         outcomes: list[ActionOutcome] = []
@@ -101,7 +106,9 @@ class ActionRunner:
                     source=source, status="rejected", error=str(exc), started_at=started,
                 ))
                 continue
-            ctx = SkillContext(screen=self.screen, mapping=mapping, extras=self.extras)
+            ctx = SkillContext(
+                screen=self.screen, mapping=mapping, extras={**self.extras, **(extras or {})}
+            )
             try:
                 result = execute(call, self.registry, ctx, timeout=timeout)
             except (ActionRejected, SkillExecutionError) as exc:

@@ -32,12 +32,20 @@ from cradle.errors import (
 from cradle.llm.base import ModelProvider
 from cradle.llm.images import downscale
 from cradle.modules import Memory, PreviousStep, StepContext
+from cradle.perception import Perceiver, Perception
 from cradle.progress import Progress, SilentProgress
 from cradle.prompts import PromptLibrary
 from cradle.screen.base import Screen
 from cradle.screen.mapping import CoordinateMap
 from cradle.trajectory.recorder import RunRecorder
-from cradle.types import ModelCall, Observation, RunStatus, StepRecord, utc_now
+from cradle.types import (
+    ModelCall,
+    Observation,
+    RunStatus,
+    ScreenElement,
+    StepRecord,
+    utc_now,
+)
 
 
 class AgentSettings(BaseModel):
@@ -82,6 +90,7 @@ class Agent:
         settings: AgentSettings | None = None,
         progress: Progress | None = None,
         notes: Callable[[], list[str]] | None = None,
+        perceiver: Perceiver | None = None,
     ) -> None:
         self.screen = screen
         self.model = model
@@ -92,6 +101,8 @@ class Agent:
         self.settings = settings or AgentSettings()
         self.progress = progress or SilentProgress()
         self._notes = notes or (lambda: [])
+        self.perceiver = perceiver
+        self._perception: Perception | None = None
         self._last_digest: str | None = None
         self._previous: PreviousStep | None = None
         self._failed_steps = 0
@@ -106,12 +117,26 @@ class Agent:
         self._last_digest = digest
         shown = downscale(frame, self.settings.max_image_side)
         path = self.recorder.save_screenshot(f"step-{step:04d}", frame)
+        marks_path = ""
+        if self.perceiver is not None:
+            if changed or self._perception is None:
+                self._perception = self.perceiver.perceive(frame, shown)
+            if self._perception.image is not shown:
+                shown = self._perception.image
+                marks_path = self.recorder.save_screenshot(f"step-{step:04d}-marks", shown)
+        perception = self._perception
         observation = Observation(
             step=step,
             screenshot=path,
             screen_size=frame.size,
             image_size=shown.size,
             changed=changed,
+            marks_image=marks_path,
+            elements=perception.elements if perception else [],
+            screen_text=[
+                ScreenElement(label=span.text, role="text", x=span.center[0], y=span.center[1])
+                for span in (perception.text if perception else [])
+            ],
             notes=self._notes(),
         )
         return observation, shown, CoordinateMap(shown.size, self.screen.geometry)
@@ -146,7 +171,10 @@ class Agent:
         plan = ctx.action_planning
         if plan is not None:
             outcomes = self.actions.run(
-                plan.actions, mapping=mapping, timeout=self.settings.action_timeout
+                plan.actions,
+                mapping=mapping,
+                timeout=self.settings.action_timeout,
+                extras={"perception": self._perception},
             )
             if self.settings.settle_seconds:
                 time.sleep(self.settings.settle_seconds)

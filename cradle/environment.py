@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 from cradle.errors import UnknownEnvironmentError, UsageError
 from cradle.paths import project_dir
+from cradle.perception import Perceiver
 from cradle.screen.base import Screen
 
 
@@ -54,6 +55,10 @@ class Environment(ABC):
         """Folder whose templates override the shared ones of the same name."""
         if self.folder and (self.folder / "prompts").is_dir():
             return self.folder / "prompts"
+        return None
+
+    def perceiver(self) -> Perceiver | None:
+        """What perceives frames before the model sees them (marks, OCR); None for nothing."""
         return None
 
     def state(self) -> dict[str, Any]:

@@ -119,6 +119,7 @@ class Session:
                 settings=s.agent,
                 progress=self.progress,
                 notes=self.environment.notes,
+                perceiver=self.environment.perceiver(),
             )
             return agent.run(s.task)
         finally:

@@ -45,6 +45,13 @@ class Observation(Record):
     image_size: tuple[int, int] = Field(description="Pixels of the image the model was shown")
     captured_at: datetime = Field(default_factory=utc_now)
     changed: bool = Field(default=True, description="False when identical to the last step")
+    marks_image: str = Field(default="", description="Set-of-mark image shown, if any")
+    elements: list[ScreenElement] = Field(
+        default_factory=list, description="Detected elements; label is the mark number"
+    )
+    screen_text: list[ScreenElement] = Field(
+        default_factory=list, description="Text read on screen (role 'text'), with centres"
+    )
     notes: list[str] = Field(
         default_factory=list, description="Facts the environment reports (focus lost, ...)"
     )

@@ -68,6 +68,8 @@ class StepContext:
             "image_height": height,
             "screen_changed": self.observation.changed,
             "notes": self.observation.notes,
+            "elements": self.observation.elements,
+            "screen_text": self.observation.screen_text,
             "memory": self.memory,
             "skills": self.skills,
             "previous": self.previous,
