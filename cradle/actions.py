@@ -15,9 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from cradle.errors import ActionRejected, SkillExecutionError
+from cradle.policy import ActionPolicy
 from cradle.screen.base import Screen
 from cradle.screen.mapping import CoordinateMap
+from cradle.secrets import SecretStore
 from cradle.skills import SkillContext, SkillRegistry, execute, parse_action, save_generated
+from cradle.skills.ranking import SkillRanker
+from cradle.skills.stats import SkillStats
 from cradle.types import ActionOutcome, SelfReflection, utc_now
 
 
@@ -32,8 +36,18 @@ class ActionRunner:
         generated_dir: Path | None,
         run_id: str,
         extras: dict[str, Any] | None = None,
+        stats: SkillStats | None = None,
+        policy: ActionPolicy | None = None,
+        secrets: SecretStore | None = None,
+        ranker: SkillRanker | None = None,
+        dry_run: bool = False,
     ) -> None:
         self.registry = registry
+        self.stats = stats
+        self.policy = policy or ActionPolicy(confirm="never")
+        self.secrets = secrets or SecretStore()
+        self.ranker = ranker
+        self.dry_run = dry_run
         self.screen = screen
         self.generated_dir = generated_dir
         self.run_id = run_id
@@ -48,7 +62,7 @@ class ActionRunner:
         folders: Sequence[Path],
         generated_dir: Path | None,
         run_id: str,
-        extras: dict[str, Any] | None = None,
+        **options: Any,
     ) -> ActionRunner:
         """Load trusted skill folders, plus the generated-skills folder as untrusted."""
         untrusted = []
@@ -61,7 +75,7 @@ class ActionRunner:
             screen=screen,
             generated_dir=generated_dir,
             run_id=run_id,
-            extras=extras,
+            **options,
         )
 
     # ------------------------------------------------------------------ between steps
@@ -74,8 +88,16 @@ class ActionRunner:
         return fresh
 
     def describe(self, query: str = "") -> str:
-        """Skill signatures for the prompt (``query`` is the subtask, for ranking)."""
-        return self.registry.describe()
+        """Skill signatures for the prompt: the always-on skills plus the top-ranked others.
+
+        ``query`` is the task and subtask; with a ranker, only the ``top_k`` skills most
+        similar to it are shown besides the common ones, so a large library does not flood
+        the prompt.
+        """
+        allowed = self.policy.visible(self.registry)
+        if self.ranker is not None:
+            allowed = self.ranker.select(self.registry, allowed, query)
+        return self.registry.describe(allowed)
 
     # ------------------------------------------------------------------ actions
 
@@ -110,7 +132,15 @@ class ActionRunner:
                 screen=self.screen, mapping=mapping, extras={**self.extras, **(extras or {})}
             )
             try:
-                result = execute(call, self.registry, ctx, timeout=timeout)
+                target = self.registry.require(call.skill)
+                refusal = self.policy.refusal(target, call)
+                if refusal:
+                    raise ActionRejected(refusal)
+                live = call.model_copy(update={
+                    "args": self.secrets.fill(call.args),
+                    "kwargs": self.secrets.fill(call.kwargs),
+                })
+                result = execute(live, self.registry, ctx, timeout=timeout)
             except (ActionRejected, SkillExecutionError) as exc:
                 failed = isinstance(exc, SkillExecutionError)
                 outcomes.append(ActionOutcome(
@@ -120,10 +150,13 @@ class ActionRunner:
                 ))
                 continue
             outcomes.append(ActionOutcome(
-                source=source, call=call, status="ok", started_at=started,
+                source=source, call=call, status="planned" if self.dry_run else "ok",
+                started_at=started,
                 result=_jsonable(result), clicks=list(ctx.clicks),
                 duration_ms=round((time.perf_counter() - clock) * 1000, 3),
             ))
+        if self.stats is not None:
+            self.stats.record_executed(outcomes)
         return outcomes
 
     # ------------------------------------------------------------------ curation
@@ -149,9 +182,17 @@ class ActionRunner:
             verdicts.append(verdict)
         return verdicts
 
-    def judge(self, outcomes: Sequence[ActionOutcome], reflection: SelfReflection | None) -> None:
-        """Hook for skill statistics: called once a step's outcomes are known."""
-        return None
+    def judge(self, outcomes: Sequence[ActionOutcome], reflection: SelfReflection) -> None:
+        """Self-reflection judged the previous step's actions: update and save the statistics."""
+        if self.stats is None:
+            return
+        self.stats.record_judged(outcomes, reflection.last_actions_succeeded)
+        self.stats.save()
+
+    def flush_stats(self) -> None:
+        """Save counts not yet judged (the run is ending)."""
+        if self.stats is not None:
+            self.stats.save()
 
 
 def _jsonable(value: Any) -> Any:

@@ -7,8 +7,8 @@ starts. Every way a run can end maps to a status and an exit code in one place (
 
 from __future__ import annotations
 
-import hashlib
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -17,6 +17,7 @@ from PIL import Image
 from pydantic import BaseModel, Field
 
 from cradle.actions import ActionRunner
+from cradle.budget import Budget
 from cradle.decide import decide
 from cradle.errors import (
     EXIT_BUDGET,
@@ -28,6 +29,7 @@ from cradle.errors import (
     EnvironmentFailure,
     ModelError,
     ModelReplyError,
+    RunInterrupted,
 )
 from cradle.llm.base import ModelProvider
 from cradle.llm.images import downscale
@@ -59,6 +61,9 @@ class AgentSettings(BaseModel):
     max_failed_steps: int = Field(
         default=3, ge=1, description="Consecutive steps with unusable model replies before stop"
     )
+    max_seconds: float | None = Field(default=None, gt=0, description="Wall-time budget")
+    max_tokens: int | None = Field(default=None, ge=1, description="Token budget (in + out)")
+    max_cost: float | None = Field(default=None, gt=0, description="Cost budget in US dollars")
 
 
 @dataclass(frozen=True)
@@ -71,8 +76,8 @@ class RunResult:
 
 
 def image_digest(image: Image.Image) -> str:
-    """A cheap fingerprint of the pixels, to tell whether the screen changed."""
-    return hashlib.blake2b(image.tobytes(), digest_size=16).hexdigest()
+    """A cheap fingerprint of the pixels, to tell whether the screen changed (~3 ms at 1080p)."""
+    return f"{image.size[0]}x{image.size[1]}:{zlib.crc32(image.tobytes()):08x}"
 
 
 class Agent:
@@ -91,6 +96,8 @@ class Agent:
         progress: Progress | None = None,
         notes: Callable[[], list[str]] | None = None,
         perceiver: Perceiver | None = None,
+        budget: Budget | None = None,
+        redact: Callable[[str], str] | None = None,
     ) -> None:
         self.screen = screen
         self.model = model
@@ -102,7 +109,12 @@ class Agent:
         self.progress = progress or SilentProgress()
         self._notes = notes or (lambda: [])
         self.perceiver = perceiver
+        self.budget = budget or Budget(
+            max_seconds=self.settings.max_seconds, max_tokens=self.settings.max_tokens
+        )
+        self._redact = redact
         self._perception: Perception | None = None
+        self._last_view: tuple[Image.Image, str, str] | None = None
         self._last_digest: str | None = None
         self._previous: PreviousStep | None = None
         self._failed_steps = 0
@@ -113,17 +125,22 @@ class Agent:
     def _observe(self, step: int) -> tuple[Observation, Image.Image, CoordinateMap]:
         frame = self.screen.capture()
         digest = image_digest(frame)
-        changed = digest != self._last_digest
+        changed = digest != self._last_digest or self._last_view is None
         self._last_digest = digest
-        shown = downscale(frame, self.settings.max_image_side)
-        path = self.recorder.save_screenshot(f"step-{step:04d}", frame)
-        marks_path = ""
-        if self.perceiver is not None:
-            if changed or self._perception is None:
+        if changed:
+            # Unchanged screens reuse the last step's image, file and perception: no resize,
+            # no PNG, no OCR.
+            shown = downscale(frame, self.settings.max_image_side)
+            path = self.recorder.save_screenshot(f"step-{step:04d}", frame)
+            marks_path = ""
+            if self.perceiver is not None:
                 self._perception = self.perceiver.perceive(frame, shown)
-            if self._perception.image is not shown:
-                shown = self._perception.image
-                marks_path = self.recorder.save_screenshot(f"step-{step:04d}-marks", shown)
+                if self._perception.image is not shown:
+                    shown = self._perception.image
+                    marks_path = self.recorder.save_screenshot(f"step-{step:04d}-marks", shown)
+            self._last_view = (shown, path, marks_path)
+        assert self._last_view is not None
+        shown, path, marks_path = self._last_view
         perception = self._perception
         observation = Observation(
             step=step,
@@ -178,6 +195,7 @@ class Agent:
             )
             if self.settings.settle_seconds:
                 time.sleep(self.settings.settle_seconds)
+        calls = [self._priced(call) for call in calls]
         record = StepRecord(
             run_id=self.recorder.run_id,
             step=step,
@@ -197,19 +215,28 @@ class Agent:
             errors=errors,
             done=bool(plan and plan.done),
         )
+        if self._redact is not None:
+            record = StepRecord.model_validate_json(self._redact(record.model_dump_json()))
         self.recorder.append_step(record)
         self.memory.record(task, record)
-        self.actions.judge(outcomes, ctx.self_reflection)
-        self._previous = PreviousStep(
-            step=step,
-            subtask=ctx.task_inference.subtask if ctx.task_inference else subtask,
-            reasoning=plan.reasoning if plan else "",
-            outcomes=tuple(outcomes),
-        )
+        if self._previous is not None and ctx.self_reflection is not None:
+            self.actions.judge(self._previous.outcomes, ctx.self_reflection)
+        self._previous = PreviousStep.of(record)
         self.progress.step_finished(record)
         if model_error is not None:
             raise model_error
         return record
+
+    def _priced(self, call: ModelCall) -> ModelCall:
+        """Count the call against the budget and put its cost on the record."""
+        before = self.budget.cost
+        self.budget.add(call.input_tokens, call.output_tokens)
+        cost = self.budget.cost - before
+        return call.model_copy(update={"cost_usd": round(cost, 8)}) if cost else call
+
+    def set_previous(self, previous: PreviousStep) -> None:
+        """What the last recorded step did, so a resumed run reflects on it."""
+        self._previous = previous
 
     # ------------------------------------------------------------------ the run
 
@@ -235,6 +262,9 @@ class Agent:
                 self._failed_steps = 0
                 if record.done:
                     return self._finish("done", EXIT_DONE, "the model declared the task done", step)
+                exceeded = self.budget.exceeded()
+                if exceeded:
+                    return self._finish("budget_exhausted", EXIT_BUDGET, exceeded, step)
             return self._finish(
                 "budget_exhausted",
                 EXIT_BUDGET,
@@ -243,6 +273,8 @@ class Agent:
             )
         except KeyboardInterrupt:
             return self._finish("interrupted", EXIT_INTERRUPTED, "interrupted by the user", step)
+        except RunInterrupted as exc:
+            return self._finish("interrupted", EXIT_INTERRUPTED, str(exc), step)
         except ModelError as exc:
             return self._finish("model_failure", EXIT_MODEL, str(exc), step)
         except EnvironmentFailure as exc:
@@ -251,8 +283,19 @@ class Agent:
             return self._finish("failed", exc.exit_code or EXIT_FAILURE, str(exc), step)
         finally:
             self.screen.release_all()
+            self.actions.flush_stats()
 
     def _finish(self, status: RunStatus, code: int, reason: str, step: int) -> RunResult:
+        if self._redact is not None:
+            reason = self._redact(reason)
         self.recorder.finish(status, code, reason)
+        try:
+            self.memory.finish_run(
+                self.recorder.info.task, self.recorder.run_id, status == "done",
+                f"{status} after {self.recorder.info.totals.steps} step(s): {reason}",
+            )
+        except CradleError as exc:  # the run's record is complete; memory is best effort now
+            self.recorder.info.reason += f" (long-term memory not updated: {exc})"
+            self.recorder.write_info()
         steps = self.recorder.info.totals.steps
         return RunResult(status, code, reason, steps, str(self.recorder.folder))

@@ -29,6 +29,15 @@ class Environment(ABC):
     description: ClassVar[str]
     folder: ClassVar[Path | None] = None
     """Set by discovery: the environment's folder, holding optional skills/ and prompts/."""
+    risky_skills: ClassVar[frozenset[str]] = frozenset()
+    """Skills that need confirmation here (closing windows, sending, deleting, paying)."""
+    allowed_skills: ClassVar[frozenset[str] | None] = None
+    """When set, the only skills this environment offers."""
+    denied_skills: ClassVar[frozenset[str]] = frozenset()
+    """Skills this environment never offers."""
+    starts_fresh: ClassVar[bool] = False
+    """True when ``start`` always shows the same initial screen (mocked apps): resuming a
+    run then re-applies the recorded actions before the model continues."""
 
     def __init__(self, **options: Any) -> None:
         self.options = options

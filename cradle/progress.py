@@ -8,6 +8,8 @@ from cradle.types import ModelCall, StepRecord
 
 
 class Progress(Protocol):
+    def warn(self, message: str) -> None: ...
+
     def step_started(self, step: int) -> None: ...
 
     def model_called(self, call: ModelCall) -> None: ...
@@ -17,6 +19,9 @@ class Progress(Protocol):
 
 class SilentProgress:
     """Reports nothing: for library use and tests."""
+
+    def warn(self, message: str) -> None:
+        return None
 
     def step_started(self, step: int) -> None:
         return None

@@ -162,7 +162,8 @@ class SkillCall(Record):
         return f"{self.skill}({', '.join(parts)})"
 
 
-ActionStatus = Literal["ok", "rejected", "failed", "skipped"]
+ActionStatus = Literal["ok", "rejected", "failed", "skipped", "planned"]
+"""``planned``: a valid call that a dry run did not send to the screen."""
 
 
 class ActionOutcome(Record):
@@ -198,6 +199,7 @@ class ModelCall(Record):
     input_tokens: int = 0
     output_tokens: int = 0
     latency_ms: float = 0.0
+    cost_usd: float = 0.0
     error: str = ""
 
 

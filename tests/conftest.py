@@ -21,8 +21,11 @@ def _loopback_only(self: socket.socket, address: object) -> object:
 
 
 @pytest.fixture(autouse=True)
-def _no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _no_network(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+                ) -> Iterator[None]:
     monkeypatch.setattr(socket.socket, "connect", _loopback_only)
+    # Per-user state (skill statistics, memory) goes to a temporary folder, never ~/.local.
+    monkeypatch.setenv("CRADLE_DATA_DIR", str(tmp_path_factory.mktemp("cradle-data")))
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-key-never-used-0123456789")
     yield

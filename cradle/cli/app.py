@@ -44,10 +44,26 @@ def _check_mode(mode: str) -> str:
     return mode
 
 
+def _given(name: str) -> bool:
+    """Whether the user set option ``name`` (and did not just get its default)."""
+    import click
+
+    source = click.get_current_context().get_parameter_source(name)
+    return source is not None and source is not click.core.ParameterSource.DEFAULT
+
+
 @app.command(epilog=_EXIT_HELP)
 def run(
-    env: Annotated[str, typer.Option("--env", help="Environment name (see `cradle envs`).")],
-    task: Annotated[str, typer.Option("--task", help="What the agent should do, in words.")],
+    env: Annotated[
+        str | None, typer.Option("--env", help="Environment name (see `cradle envs`).")
+    ] = None,
+    task: Annotated[
+        str | None, typer.Option("--task", help="What the agent should do, in words.")
+    ] = None,
+    resume: Annotated[
+        Path | None,
+        typer.Option("--resume", help="Continue the interrupted run in this folder instead."),
+    ] = None,
     model: Annotated[str, typer.Option("--model", help="Model name the server knows.")] = "gpt-4o",
     base_url: Annotated[
         str | None,
@@ -67,30 +83,125 @@ def run(
         str | None, typer.Option("--azure-api-version", help="Azure OpenAI API version.")
     ] = None,
     mode: Mode = "fused",
+    env_option: Annotated[
+        list[str] | None,
+        typer.Option("--env-option", help="Environment option key=value (repeatable)."),
+    ] = None,
     max_steps: Annotated[int, typer.Option("--max-steps", min=1, help="Step budget.")] = 20,
+    max_time: Annotated[
+        float | None, typer.Option("--max-time", min=1, help="Wall-time budget in seconds.")
+    ] = None,
+    max_tokens: Annotated[
+        int | None, typer.Option("--max-tokens", min=1, help="Token budget (input + output).")
+    ] = None,
+    max_cost: Annotated[
+        float | None, typer.Option("--max-cost", min=0.0001, help="Cost budget in US dollars.")
+    ] = None,
+    price_in: Annotated[
+        float | None, typer.Option("--price-in", min=0, help="$ per 1M input tokens.")
+    ] = None,
+    price_out: Annotated[
+        float | None, typer.Option("--price-out", min=0, help="$ per 1M output tokens.")
+    ] = None,
+    prices: Annotated[
+        Path | None,
+        typer.Option("--prices", help='Price table JSON: {"model": [in_per_1M, out_per_1M]}.'),
+    ] = None,
     max_image_side: Annotated[
         int,
         typer.Option("--max-image-side", min=64, help="Screenshots are downscaled to this."),
     ] = 1280,
     timeout: Annotated[
         float, typer.Option("--timeout", min=1, help="Seconds to wait for one model reply.")
-    ] = 120.0,
+    ] = 60.0,
+    max_retries: Annotated[
+        int, typer.Option("--max-retries", min=0, help="Retries on 429/5xx/connection errors.")
+    ] = 2,
     runs_dir: RunsDir = Path("runs"),
     generated_skills_dir: Annotated[
         Path,
         typer.Option("--generated-skills-dir", help="Where skills the model writes are saved."),
     ] = Path("generated_skills"),
+    memory_dir: Annotated[
+        Path | None,
+        typer.Option("--memory-dir", help="Long-term memory folder (embedded chromadb)."),
+    ] = None,
+    memory_url: Annotated[
+        str | None,
+        typer.Option("--memory-url", help="Chroma server for shared memory, e.g. "
+                     "http://127.0.0.1:8000."),
+    ] = None,
+    no_memory: Annotated[
+        bool, typer.Option("--no-memory", help="Run without long-term memory.")
+    ] = False,
+    memory_optional: Annotated[
+        bool,
+        typer.Option("--memory-optional",
+                     help="If the memory store is unusable, run without it instead of stopping."),
+    ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Run the whole loop but send no input; record the plan."),
+    ] = False,
+    confirm: Annotated[
+        str,
+        typer.Option("--confirm", help="Ask before actions: risky (default), all or never. "
+                     "With no terminal, actions that need a yes are refused."),
+    ] = "risky",
+    allow_skill: Annotated[
+        list[str] | None,
+        typer.Option("--allow-skill", help="Only these skills may run (repeatable)."),
+    ] = None,
+    deny_skill: Annotated[
+        list[str] | None, typer.Option("--deny-skill", help="Never run this skill (repeatable).")
+    ] = None,
+    secrets_file: Annotated[
+        Path | None,
+        typer.Option("--secrets-file", help="NAME=value lines or a JSON object; the model "
+                     "writes {secret:NAME}, the value is used only when typing."),
+    ] = None,
 ) -> None:
     """Run the agent on TASK in environment ENV until the model says done."""
     from cradle.agent import AgentSettings
     from cradle.cli.console import ConsoleProgress
-    from cradle.session import ModelSettings, Session, SessionSettings
+    from cradle.session import (
+        MemorySettings,
+        ModelSettings,
+        SafetySettings,
+        Session,
+        SessionSettings,
+    )
+
+    progress = ConsoleProgress()
+    if resume is not None:
+        from cradle.trajectory.resume import resume_session
+
+        model_settings = None
+        if any(_given(n) for n in ("model", "base_url", "api_key_env", "azure_endpoint",
+                                   "timeout")):
+            model_settings = ModelSettings(
+                model=model, base_url=base_url, api_key_env=api_key_env,
+                azure_endpoint=azure_endpoint, azure_api_version=azure_api_version,
+                timeout=timeout, max_retries=max_retries,
+            )
+        result = resume_session(
+            resume, model_settings=model_settings,
+            max_steps=max_steps if _given("max_steps") else None, progress=progress,
+        )
+        progress.run_finished(result)
+        raise typer.Exit(result.exit_code)
+    if env is None or task is None:
+        raise typer.BadParameter("give --env and --task, or --resume RUN_DIR")
+    if confirm not in ("risky", "all", "never"):
+        raise typer.BadParameter("use risky, all or never", param_hint="--confirm")
+    from cradle.cli.env_options import parse_env_options
 
     settings = SessionSettings(
         env=env,
         task=task,
         runs_dir=runs_dir,
         generated_skills_dir=generated_skills_dir,
+        env_options=parse_env_options(env_option or []),
         model=ModelSettings(
             model=model,
             base_url=base_url,
@@ -98,13 +209,36 @@ def run(
             azure_endpoint=azure_endpoint,
             azure_api_version=azure_api_version,
             timeout=timeout,
+            max_retries=max_retries,
+            price_in=price_in,
+            price_out=price_out,
+            prices_file=prices,
         ),
         agent=AgentSettings(
-            mode=_check_mode(mode), max_steps=max_steps, max_image_side=max_image_side
+            mode=_check_mode(mode),
+            max_steps=max_steps,
+            max_image_side=max_image_side,
+            max_seconds=max_time,
+            max_tokens=max_tokens,
+            max_cost=max_cost,
+        ),
+        memory=MemorySettings(
+            enabled=not no_memory,
+            memory_dir=memory_dir,
+            memory_url=memory_url,
+            continue_without=memory_optional,
+        ),
+        safety=SafetySettings(
+            dry_run=dry_run,
+            confirm=confirm,  # type: ignore[arg-type]
+            allow_skills=allow_skill,
+            deny_skills=deny_skill or [],
+            secrets_file=secrets_file,
         ),
     )
-    progress = ConsoleProgress()
     session = Session(settings, progress=progress)
+    for warning in session.warnings:
+        progress.warn(warning)
     result = session.run()
     progress.run_finished(result)
     raise typer.Exit(result.exit_code)
@@ -139,6 +273,23 @@ def envs() -> None:
     width = max(len(name) for name in found)
     for name, info in sorted(found.items()):
         console.print(f"{name:<{width}}  {info.description}")
+
+
+def _register_subcommands() -> None:
+    from cradle.cli import trajectory_cmd
+    from cradle.cli.memory_cmd import memory_app
+    from cradle.cli.skills_cmd import skills_app
+
+    skills_app.command("from-run")(trajectory_cmd.skills_from_run)
+    app.add_typer(skills_app, name="skills")
+    app.add_typer(memory_app, name="memory")
+    app.command(epilog=_EXIT_HELP)(trajectory_cmd.replay)
+    app.command()(trajectory_cmd.report)
+    app.command("export-video")(trajectory_cmd.export_video)
+    app.command()(trajectory_cmd.record)
+
+
+_register_subcommands()
 
 
 def main() -> None:

@@ -20,6 +20,10 @@ class ConsoleProgress:
         self.calls = 0
         self.input_tokens = 0
         self.output_tokens = 0
+        self.cost_usd = 0.0
+
+    def warn(self, message: str) -> None:
+        self.console.print(f"[yellow]warning[/yellow] {escape(message)}")
 
     def step_started(self, step: int) -> None:
         self.console.print(f"[bold]step {step}[/bold]")
@@ -52,9 +56,11 @@ class ConsoleProgress:
             self.console.print(f"  skill  {verdict}: {escape(detail)}")
         for error in record.errors:
             self.console.print(f"  [red]error[/red]  {escape(error)}")
+        self.cost_usd += sum(call.cost_usd for call in record.model_calls)
+        cost = f", ${self.cost_usd:.4f}" if self.cost_usd else ""
         self.console.print(
             f"  [dim]total  {self.calls} model calls, {self.input_tokens:,} tokens in, "
-            f"{self.output_tokens:,} out[/dim]"
+            f"{self.output_tokens:,} out{cost}[/dim]"
         )
 
     def run_finished(self, result: RunResult) -> None:

@@ -381,8 +381,7 @@ def select_embedder(kind: str = "auto", **openai_options: Any) -> EmbedderChoice
         "memory uses the hashing embedder (word matching, poor recall)"
         + ("" if kind == "hashing" else f" because MiniLM is missing: {MINILM_INSTALL_HINT}")
     )
-    if kind == "auto":
-        warnings.warn(note, HashingEmbedderWarning, stacklevel=2)
+    # HashingEmbedder() itself emits the visible warning; the flag is for the CLI to print.
     return EmbedderChoice(HashingEmbedder(), degraded=True, warning=note)
 
 

@@ -183,6 +183,19 @@ def _check_memory_dir(path: Path, *, create: bool) -> None:
                 )
 
 
+HTTP_TIMEOUT_S = 60.0
+"""chromadb's HttpClient waits forever by default; a hung server must not hang a run."""
+
+
+def _bound_http_timeout(client: ClientAPI) -> None:
+    """Give the client's HTTP session a finite timeout (best effort: a private attribute)."""
+    import httpx
+
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = httpx.Timeout(HTTP_TIMEOUT_S, connect=5.0)
+
+
 def make_client(
     memory_dir: Path | None = None, memory_url: str | None = None, *, create: bool = True
 ) -> tuple[ClientAPI, str]:
@@ -198,6 +211,7 @@ def make_client(
         client = None
         try:
             client = chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=settings)
+            _bound_http_timeout(client)
             client.heartbeat()
         except Exception as exc:
             if client is not None:
@@ -717,19 +731,15 @@ class SkillIndex:
 
 
 def default_memory_dir() -> Path:
-    """``$CRADLE_MEMORY_DIR``, else the per-user data folder (XDG on Linux)."""
+    """``$CRADLE_MEMORY_DIR``, else ``memory`` in the per-user data folder."""
     import os
-    import sys
+
+    from cradle.paths import data_dir
 
     configured = os.environ.get("CRADLE_MEMORY_DIR")
     if configured:
         return Path(configured).expanduser()
-    if sys.platform == "win32" and os.environ.get("LOCALAPPDATA"):
-        return Path(os.environ["LOCALAPPDATA"]) / "cradle" / "memory"
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Application Support" / "cradle" / "memory"
-    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(data_home) / "cradle" / "memory"
+    return data_dir() / "memory"
 
 
 def open_memory(

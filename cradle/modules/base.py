@@ -23,6 +23,7 @@ from cradle.types import (
     Observation,
     SelfReflection,
     SkillCuration,
+    StepRecord,
     TaskInference,
 )
 
@@ -35,6 +36,16 @@ class PreviousStep:
     subtask: str
     reasoning: str
     outcomes: tuple[ActionOutcome, ...]
+
+    @classmethod
+    def of(cls, record: StepRecord) -> PreviousStep:
+        """The view of a recorded step that the next step reflects on."""
+        return cls(
+            step=record.step,
+            subtask=record.task_inference.subtask if record.task_inference else "",
+            reasoning=record.action_planning.reasoning if record.action_planning else "",
+            outcomes=tuple(record.actions),
+        )
 
 
 @dataclass(frozen=True)

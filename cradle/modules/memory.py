@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Protocol
 
+from cradle.memory.store import fit_to_budget
 from cradle.types import MemoryItem, MemoryRecall, StepRecord, StepSummary
 
 
@@ -68,16 +69,19 @@ class Memory:
         window: int = 5,
         long_term: LongTermMemory | None = None,
         recall_k: int = 3,
+        recall_tokens: int = 400,
     ) -> None:
         self._recent: deque[StepSummary] = deque(maxlen=max(window, 0) or None)
         self.window = window
         self.long_term: LongTermMemory = long_term or NoLongTermMemory()
         self.recall_k = recall_k
+        self.recall_tokens = recall_tokens
 
     def recall(self, task: str, subtask: str = "") -> MemoryRecall:
         """What the model should see this step about the past."""
         query = f"{task} {subtask}".strip()
         long_term = self.long_term.recall(query, k=self.recall_k) if self.recall_k else []
+        long_term = fit_to_budget(long_term, self.recall_tokens)
         recent = list(self._recent)[-self.window :] if self.window else []
         return MemoryRecall(recent_steps=recent, long_term=long_term)
 
@@ -85,6 +89,10 @@ class Memory:
         """Remember a finished step, in the window and in the long-term store."""
         self._recent.append(summarize(record))
         self.long_term.remember_step(task, record)
+
+    def finish_run(self, task: str, run_id: str, success: bool, summary: str) -> None:
+        """Remember how the run ended, for runs of similar tasks later."""
+        self.long_term.remember_run(task, run_id, summary, success)
 
     def preload(self, records: list[StepRecord]) -> None:
         """Refill the window from recorded steps (used when a run resumes)."""

@@ -210,14 +210,16 @@ class SkillRegistry:
         listing: dict[str, tuple[Path, bool, tuple[int, int]]] = {}
         self._folder_problems = []
         for folder, trusted in self._folders:
-            if not folder.is_dir():
+            if folder.is_file():
+                paths = [folder]  # one file given on its own (``cradle skills check FILE``)
+            elif folder.is_dir():
+                paths = [p for p in sorted(folder.glob("*.py")) if not p.name.startswith("_")]
+            else:
                 self._folder_problems.append(
                     SkillDefinitionError("skill folder does not exist", path=str(folder))
                 )
                 continue
-            for path in sorted(folder.glob("*.py")):
-                if path.name.startswith("_"):
-                    continue
+            for path in paths:
                 try:
                     st = path.stat()
                 except OSError:

@@ -30,6 +30,7 @@ class RunTotals(Record):
     output_tokens: int = 0
     actions_ok: int = 0
     actions_failed: int = 0
+    cost_usd: float = 0.0
 
 
 class RunInfo(Record):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import IO
@@ -50,6 +51,8 @@ class RunRecorder:
         self.folder = folder
         self.info = info
         self._trajectory: IO[str] | None = None
+        self._writer: ThreadPoolExecutor | None = None
+        self._pending: list[Future[None]] = []
 
     @classmethod
     def create(cls, runs_dir: Path, info: RunInfo) -> RunRecorder:
@@ -67,6 +70,31 @@ class RunRecorder:
         recorder.write_info()
         return recorder
 
+    @classmethod
+    def reopen(cls, folder: Path, info: RunInfo) -> RunRecorder:
+        """Continue writing an existing run folder (resume): appends to the same trajectory.
+
+        A last line cut off by a crash is removed first, so the next step starts on a line of
+        its own. run.json goes back to ``running`` until the resumed run finishes.
+        """
+        trajectory = folder / TRAJECTORY_FILE
+        if trajectory.is_file():
+            data = trajectory.read_bytes()
+            end = data.rfind(b"\n") + 1  # 0 when not even the first line is complete
+            if end != len(data):
+                with open(trajectory, "r+b") as handle:
+                    handle.truncate(end)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+        (folder / SCREENSHOTS_DIR).mkdir(parents=True, exist_ok=True)
+        info.status = "running"
+        info.ended_at = None
+        info.exit_code = None
+        info.reason = ""
+        recorder = cls(folder, info)
+        recorder.write_info()
+        return recorder
+
     @property
     def run_id(self) -> str:
         return self.info.run_id
@@ -75,13 +103,27 @@ class RunRecorder:
         write_atomic(self.folder / RUN_FILE, self.info.model_dump_json(indent=2) + "\n")
 
     def save_screenshot(self, name: str, image: Image.Image) -> str:
-        """Store a PNG (lossless, so replay can compare pixels) and return its relative path."""
+        """Store a PNG (lossless, so replay can compare pixels) and return its relative path.
+
+        The encoding (~20 ms at 1080p) runs on a writer thread while the model thinks; the
+        step line that refers to the file is written only after the file is on disk.
+        """
         relative = f"{SCREENSHOTS_DIR}/{name}.png"
-        image.save(self.folder / relative, format="PNG", compress_level=1)
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cradle-png")
+        self._pending.append(
+            self._writer.submit(image.save, self.folder / relative, format="PNG", compress_level=1)
+        )
         return relative
+
+    def _flush_screenshots(self) -> None:
+        pending, self._pending = self._pending, []
+        for future in pending:
+            future.result()
 
     def append_step(self, record: StepRecord) -> None:
         """Append one step and push it to disk before the next step starts."""
+        self._flush_screenshots()
         if self._trajectory is None:
             self._trajectory = open(self.folder / TRAJECTORY_FILE, "a", encoding="utf-8")
         self._trajectory.write(record.model_dump_json() + "\n")
@@ -92,6 +134,7 @@ class RunRecorder:
         totals.model_calls += len(record.model_calls)
         totals.input_tokens += record.input_tokens
         totals.output_tokens += record.output_tokens
+        totals.cost_usd = round(totals.cost_usd + sum(c.cost_usd for c in record.model_calls), 6)
         totals.actions_ok += sum(1 for a in record.actions if a.status == "ok")
         totals.actions_failed += sum(
             1 for a in record.actions if a.status in ("failed", "rejected")
@@ -104,6 +147,10 @@ class RunRecorder:
         self.info.exit_code = exit_code
         self.info.reason = reason
         self.info.ended_at = utc_now()
+        self._flush_screenshots()
+        if self._writer is not None:
+            self._writer.shutdown(wait=True)
+            self._writer = None
         self.write_info()
         if self._trajectory is not None:
             self._trajectory.close()

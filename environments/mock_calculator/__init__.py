@@ -14,6 +14,7 @@ class MockCalculator(Environment):
     """Calculator drawn by the mock toolkit; option: ``size`` ('1024x768')."""
 
     name = "mock-calculator"
+    starts_fresh = True
     description = (
         "A mocked calculator: digit and + - * / = buttons, C and DEL, keyboard input too; "
         "deterministic, no display needed."

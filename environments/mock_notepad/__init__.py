@@ -14,6 +14,7 @@ class MockNotepad(Environment):
     """Notepad drawn by the mock toolkit; options: ``size`` ('1024x768') and initial ``text``."""
 
     name = "mock-notepad"
+    starts_fresh = True
     description = (
         "A mocked text editor: a text area, a File menu (New, Save, Save As..., Exit) and a "
         "save dialog; deterministic, no display needed."

@@ -1,0 +1,168 @@
+"""``cradle skills``: list, show and check skill files."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cradle.errors import UsageError
+
+skills_app = typer.Typer(
+    help="List, show and check skills (plain Python files with @skill functions).",
+    no_args_is_help=True,
+)
+
+EnvOption = Annotated[
+    str | None, typer.Option("--env", help="Also load this environment's own skills.")
+]
+GeneratedOption = Annotated[
+    Path,
+    typer.Option("--generated-skills-dir", help="Folder of skills the model wrote (untrusted)."),
+]
+
+
+def _registry(env: str | None, generated: Path):
+    from cradle.environment import load_environment
+    from cradle.paths import shared_skills_dir
+    from cradle.skills import SkillRegistry
+
+    folders = [shared_skills_dir()]
+    if env:
+        folders += load_environment(env).skill_folders()
+    untrusted = [generated] if generated.is_dir() else []
+    return SkillRegistry.load(trusted=folders, untrusted=untrusted)
+
+
+def _where(path: str, line: int) -> str:
+    try:
+        shown = Path(path).resolve().relative_to(Path.cwd())
+    except ValueError:
+        shown = Path(path)
+    return f"{shown}:{line}"
+
+
+@skills_app.command("list")
+def list_skills(
+    env: EnvOption = None, generated_skills_dir: GeneratedOption = Path("generated_skills")
+) -> None:
+    """Every skill the agent can call: name, signature, summary, source file, statistics."""
+    from cradle.skills.stats import SkillStats
+
+    registry = _registry(env, generated_skills_dir)
+    stats = SkillStats()
+    console = Console(highlight=False, soft_wrap=False)
+    table = Table(show_edge=False, pad_edge=False)
+    for column in ("skill", "summary", "source", "calls", "success"):
+        table.add_column(column, overflow="fold")
+    for item in sorted(registry, key=lambda s: s.name):
+        signature = item.signature().split("  # ", 1)[0]
+        stat = stats.get(item.name)
+        rate = stat.success_rate
+        table.add_row(
+            signature + (" [generated]" if item.generated else ""),
+            item.summary,
+            _where(item.source_file, item.line),
+            str(stat.calls),
+            "-" if rate is None else f"{rate:.0%}",
+            end_section=False,
+        )
+    console.print(table)
+    for problem in registry.problems:
+        Console(stderr=True, highlight=False, soft_wrap=True).print(
+            f"problem: {problem}", markup=False
+        )
+
+
+@skills_app.command("show")
+def show_skill(
+    name: Annotated[str, typer.Argument(help="Skill name.")],
+    env: EnvOption = None,
+    generated_skills_dir: GeneratedOption = Path("generated_skills"),
+) -> None:
+    """A skill's source and statistics."""
+    from cradle.skills.stats import SkillStats
+
+    registry = _registry(env, generated_skills_dir)
+    found = registry.get(name)
+    if found is None:
+        registry.require(name)  # raises with close matches
+        return
+    console = Console(highlight=False, soft_wrap=True)
+    console.print(f"{found.signature()}", markup=False)
+    console.print(f"source: {_where(found.source_file, found.line)}", markup=False)
+    if found.origin:
+        console.print(f"origin: {found.origin}", markup=False)
+    stat = SkillStats().get(name)
+    rate = "-" if stat.success_rate is None else f"{stat.success_rate:.0%}"
+    console.print(
+        f"calls: {stat.calls}  successes: {stat.successes}  failures: {stat.failures}  "
+        f"success rate: {rate}"
+    )
+    console.print()
+    try:
+        source = inspect.getsource(found.func)
+    except (OSError, TypeError):
+        lines = Path(found.source_file).read_text(encoding="utf-8").splitlines()
+        source = "\n".join(lines[max(found.line - 1, 0):])
+    console.print(source, markup=False)
+
+
+def _python_files(paths: list[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files += sorted(p for p in path.glob("*.py") if not p.name.startswith("_"))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise UsageError(f"{path}: no such file or folder")
+    return files
+
+
+@skills_app.command("check")
+def check_skills(
+    paths: Annotated[list[Path], typer.Argument(help="Skill files or folders.")],
+    untrusted: Annotated[
+        bool,
+        typer.Option("--untrusted", help="Apply the policy for model-written code (allow-list)."),
+    ] = False,
+) -> None:
+    """Check skill files; exits 1 naming file and line of every problem."""
+    from cradle.paths import shared_skills_dir
+    from cradle.skills import SkillRegistry, check_untrusted
+
+    files = _python_files(paths)
+    shared = [shared_skills_dir()]
+    shared_files = {p.resolve() for p in shared_skills_dir().glob("*.py")}
+    problems: list[str] = []
+    skills = 0
+    for file in files:
+        if untrusted:
+            source = file.read_text(encoding="utf-8", errors="replace")
+            found = check_untrusted(source, filename=str(file))
+            problems += [str(p) for p in found]
+            if found:
+                continue
+        # The common skills are loaded too, so a file that calls them (or clashes with them)
+        # is judged as the agent would load it; only this file's problems are reported.
+        registry = SkillRegistry.load(
+            trusted=[*shared, *([] if untrusted or file.resolve() in shared_files else [file])],
+            untrusted=[file] if untrusted else [],
+        )
+        target = file.resolve()
+        problems += [
+            str(p) for p in registry.problems if p.path and Path(p.path).resolve() == target
+        ]
+        skills += sum(1 for s in registry if Path(s.source_file).resolve() == target)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    for problem in problems:
+        err.print(problem, markup=False)
+    if problems:
+        err.print(f"{len(problems)} problem(s) in {len(files)} file(s)")
+        raise typer.Exit(1)
+    Console(highlight=False).print(f"ok: {skills} skill(s) in {len(files)} file(s)")

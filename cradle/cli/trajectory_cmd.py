@@ -1,0 +1,293 @@
+"""CLI commands over run folders: replay, resume, report, export-video, record, skills from-run.
+
+They are plain functions with typer annotations, registered on the main app in
+``cradle/cli/app.py`` (``app.command()(replay)``, ...). Imports happen inside the functions so
+``cradle --help`` stays fast. ``python -m cradle.cli.trajectory_cmd`` runs them standalone.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+RunDir = Annotated[
+    Path, typer.Argument(help="A run folder (holds run.json and trajectory.jsonl).")
+]
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _load(run_dir: Path) -> Any:
+    from rich.markup import escape
+
+    from cradle.trajectory.loader import load_run
+
+    run = load_run(run_dir)
+    console = _console()
+    for warning in run.warnings:
+        console.print(f"[yellow]warning[/yellow]: {escape(warning)}")
+    return run
+
+
+def replay(
+    run_dir: RunDir,
+    env: Annotated[
+        str | None, typer.Option("--env", help="Replay on this environment instead of the run's.")
+    ] = None,
+    speed: Annotated[
+        float, typer.Option("--speed", min=0.01, help="Divides --min-delay (nothing else).")
+    ] = 1.0,
+    threshold: Annotated[
+        float,
+        typer.Option("--threshold", min=0.0, max=1.0,
+                     help="Largest fraction of changed pixels accepted before a step."),
+    ] = 0.005,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=0.0, help="Seconds to wait for the screen to settle.")
+    ] = 10.0,
+    min_delay: Annotated[
+        float, typer.Option("--min-delay", min=0.0, help="Seconds to wait at least per step.")
+    ] = 0.0,
+    model_replies: Annotated[
+        bool,
+        typer.Option("--model-replies",
+                     help="Rerun the agent loop answered by the recorded model replies (no "
+                          "network), into a NEW run folder."),
+    ] = False,
+    runs_dir: Annotated[
+        Path | None,
+        typer.Option("--runs-dir", help="With --model-replies: where the new run goes "
+                                        "(default: beside the recorded run)."),
+    ] = None,
+) -> None:
+    """Replay RUN_DIR without a model: re-execute its ok actions, checking the screen each step.
+
+    Stops with exit 1 when the live screen differs from the recorded one beyond --threshold,
+    saving the live frame in RUN_DIR/replay-<time>/.
+    """
+    from rich.markup import escape
+
+    console = _console()
+    if model_replies:
+        from cradle.cli.console import ConsoleProgress
+        from cradle.trajectory.resume import rerun_with_model_replies
+
+        progress = ConsoleProgress()
+        result, _ = rerun_with_model_replies(run_dir, runs_dir=runs_dir, progress=progress)
+        progress.run_finished(result)
+        raise typer.Exit(result.exit_code)
+
+    from cradle.trajectory.replay import ReplayOptions, replay_run
+
+    run = _load(run_dir)
+    options = ReplayOptions(threshold=threshold, timeout=timeout, speed=speed,
+                            min_delay=min_delay)
+    report = replay_run(run, env=env, options=options,
+                        on_event=lambda line: console.print(f"  {escape(line)}"))
+    style = "green" if report.ok else "red"
+    console.print(f"[{style}]{'replayed' if report.ok else 'stopped'}[/{style}]: "
+                  f"{escape(report.reason())}")
+    console.print(f"replay folder: {report.output_dir}")
+    raise typer.Exit(report.exit_code)
+
+
+def resume_run(
+    run_dir: RunDir,
+    model: Annotated[str | None, typer.Option("--model", help="Model name (default: recorded).")]
+    = None,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="OpenAI-compatible server (default: recorded).")
+    ] = None,
+    api_key_env: Annotated[
+        str | None, typer.Option("--api-key-env", help="Variable holding the API key.")
+    ] = None,
+    azure_endpoint: Annotated[str | None, typer.Option("--azure-endpoint")] = None,
+    azure_api_version: Annotated[str | None, typer.Option("--azure-api-version")] = None,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", min=1, help="Seconds to wait for one reply.")
+    ] = None,
+    max_steps: Annotated[
+        int | None,
+        typer.Option("--max-steps", min=1, help="Total step budget, recorded steps included."),
+    ] = None,
+    restore: Annotated[
+        bool | None,
+        typer.Option("--restore/--no-restore",
+                     help="Re-apply the recorded actions first (default: only for mocked "
+                          "environments, whose app starts fresh)."),
+    ] = None,
+) -> None:
+    """Continue an interrupted or killed run in RUN_DIR from its last complete step."""
+    from cradle.cli.console import ConsoleProgress
+    from cradle.trajectory.loader import load_run
+    from cradle.trajectory.resume import resume_session, settings_from_run
+
+    overrides = {
+        "model": model, "base_url": base_url, "api_key_env": api_key_env,
+        "azure_endpoint": azure_endpoint, "azure_api_version": azure_api_version,
+        "timeout": timeout,
+    }
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    model_settings = None
+    if overrides:
+        recorded = settings_from_run(load_run(run_dir)).model
+        model_settings = recorded.model_copy(update=overrides)
+    progress = ConsoleProgress()
+    result = resume_session(run_dir, model_settings=model_settings, max_steps=max_steps,
+                            restore=restore, progress=progress)
+    progress.run_finished(result)
+    raise typer.Exit(result.exit_code)
+
+
+def report(
+    run_dir: RunDir,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Where to write (default RUN_DIR/report.html).")
+    ] = None,
+    price_in: Annotated[
+        float | None, typer.Option("--price-in", min=0, help="Price per 1M input tokens.")
+    ] = None,
+    price_out: Annotated[
+        float | None, typer.Option("--price-out", min=0, help="Price per 1M output tokens.")
+    ] = None,
+    max_image_width: Annotated[
+        int, typer.Option("--max-image-width", min=64, help="Inlined screenshots are at most "
+                                                             "this wide.")
+    ] = 960,
+) -> None:
+    """Write a self-contained HTML report of RUN_DIR (images inlined, nothing loaded online)."""
+    from cradle.trajectory.report import ReportOptions, write_report
+
+    run = _load(run_dir)
+    options = ReportOptions(max_image_width=max_image_width, price_in=price_in,
+                            price_out=price_out)
+    path = write_report(run, out, options)
+    typer.echo(str(path))
+
+
+def export_video(
+    run_dir: RunDir,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="The mp4 to write (default RUN_DIR/run.mp4).")
+    ] = None,
+    fps: Annotated[float, typer.Option("--fps", min=0.1, help="Frames per second.")] = 1.0,
+    frames_per_step: Annotated[
+        int, typer.Option("--frames-per-step", min=1, help="Frames showing each step.")
+    ] = 2,
+) -> None:
+    """Write an mp4 of RUN_DIR: each step's screenshot with its actions drawn on it."""
+    from cradle.trajectory.video import VideoOptions
+    from cradle.trajectory.video import export_video as write_video
+
+    run = _load(run_dir)
+    path = out or run_dir / "run.mp4"
+    frames = write_video(run, path, VideoOptions(fps=fps, frames_per_step=frames_per_step))
+    _console().print(f"{frames} frame(s) written")
+    typer.echo(str(path))
+
+
+def record(
+    env: Annotated[str, typer.Option("--env", help="Environment to record (e.g. desktop).")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Run folder to create (new or empty); default "
+                                                "a new folder under --runs-dir.")
+    ] = None,
+    runs_dir: Annotated[Path, typer.Option("--runs-dir", help="Where runs go.")] = Path("runs"),
+    task: Annotated[str, typer.Option("--task", help="What the demonstration shows.")] = "",
+    max_image_side: Annotated[
+        int, typer.Option("--max-image-side", min=64, help="Model-image size actions map to.")
+    ] = 1280,
+    stop_keys: Annotated[
+        str, typer.Option("--stop-keys", help="Chord that ends the recording.")
+    ] = "ctrl+shift+q",
+) -> None:
+    """Record a person using the computer as a run (clicks, drags, scrolls, typing, hotkeys).
+
+    Stops on the stop chord (default ctrl+shift+q) or Ctrl+C in this terminal.
+    """
+    from rich.markup import escape
+
+    from cradle.trajectory.demonstration import record_demonstration
+
+    console = _console()
+    chord = tuple(k.strip().lower() for k in stop_keys.split("+") if k.strip())
+    if len(chord) < 2:
+        raise typer.BadParameter("give a chord such as ctrl+shift+q", param_hint="--stop-keys")
+    result = record_demonstration(
+        env, out=out, runs_dir=runs_dir, task=task, max_image_side=max_image_side,
+        stop_chord=chord, on_action=lambda source: console.print(f"  act  {escape(source)}"),
+        on_ready=lambda: console.print(f"recording; stop with {'+'.join(chord)} or Ctrl+C here"),
+    )
+    console.print(f"[green]{result.status}[/green]: {escape(result.reason)}")
+    console.print(f"run folder: {result.run_dir}")
+    raise typer.Exit(result.exit_code)
+
+
+def skills_from_run(
+    run_dir: RunDir,
+    name: Annotated[str, typer.Option("--name", help="Name of the new skill (snake_case).")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for the skill file (loaded as untrusted).")
+    ] = Path("generated_skills"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a skill that performs RUN_DIR's ok actions, typed texts as parameters."""
+    from cradle.environment import discover_environments
+    from cradle.errors import UsageError
+    from cradle.paths import shared_skills_dir
+    from cradle.skills import SkillRegistry
+    from cradle.trajectory.to_skill import skill_from_run
+
+    run = _load(run_dir)
+    folders = [shared_skills_dir()]
+    found = discover_environments().get(run.info.environment)
+    if found is not None and (found.folder / "skills").is_dir():
+        folders.append(found.folder / "skills")
+    registry = SkillRegistry.load(trusted=folders, untrusted=[out] if out.is_dir() else [])
+    source = skill_from_run(run, name, known_skills=registry.names())
+    registry.add_untrusted(source, origin={"run_id": run.info.run_id})  # proves it loads
+    path = out / f"{name}.py"
+    if path.exists() and not force:
+        raise UsageError(f"{path} already exists; use --force to overwrite")
+    out.mkdir(parents=True, exist_ok=True)
+    path.write_text(source, encoding="utf-8")
+    typer.echo(str(path))
+
+
+def standalone_app() -> typer.Typer:
+    """These commands on their own app (``python -m cradle.cli.trajectory_cmd``)."""
+    app = typer.Typer(name="cradle-trajectory", no_args_is_help=True,
+                      pretty_exceptions_enable=False, add_completion=False)
+    app.command()(replay)
+    app.command("resume")(resume_run)
+    app.command()(report)
+    app.command("export-video")(export_video)
+    app.command()(record)
+    app.command("skills-from-run")(skills_from_run)
+    return app
+
+
+def main() -> None:
+    """Like ``cradle.cli.app.main``: framework errors become one line and their exit code."""
+    import sys
+
+    from cradle.errors import CradleError
+
+    try:
+        standalone_app()()
+    except CradleError as exc:
+        _console().print(f"cradle: error: {exc}", markup=False)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        _console().print("cradle: interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""Where grounding skills get their perception: the step's own, or a fresh one on the spot.
+
+The loop puts the perception of the frame the model saw in ``SkillContext.extras
+["perception"]``. A grounding skill uses it while it still matches the screen (same frame
+digest), because then its boxes are exactly what the model was shown. When there is none
+(an environment without a perceiver, such as the mocks) or the screen changed since (an
+earlier action in the same step opened a menu), the skill captures and perceives on the spot,
+running only the stage it needs (OCR for ``click_text``). The last on-the-spot result is
+cached by frame digest, so two ``click_text`` calls on an unchanged screen read it once.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from cradle.perception import Perception
+from cradle.vision.perceiver import VisionPerceiver, VisionPerception, frame_digest
+
+_lock = threading.Lock()
+_cache: dict[str, VisionPerception] = {}
+_default = VisionPerceiver()
+
+
+def _shown(frame: Image.Image, size: tuple[int, int]) -> Image.Image:
+    if frame.size == size:
+        return frame
+    return frame.resize(size, Image.Resampling.BILINEAR)
+
+
+def _perceiver(extras: dict[str, Any]) -> VisionPerceiver:
+    """The environment's own perceiver when it is a ``VisionPerceiver`` (same OCR settings)."""
+    found = extras.get("perceiver")
+    return found if isinstance(found, VisionPerceiver) else _default
+
+
+def current_perception(ctx: Any, *, need: str) -> VisionPerception:
+    """A perception of the screen as it is now, with ``need`` ("text" or "marks") in it."""
+    frame = ctx.capture()
+    digest = frame_digest(frame)
+    given = ctx.extras.get("perception")
+    if isinstance(given, VisionPerception) and given.frame_digest == digest:
+        if (need == "text" and given.ocr_done) or (need == "marks" and given.boxes):
+            return given
+    key = f"{digest}:{need}:{ctx.mapping.image_size}"
+    with _lock:
+        cached = _cache.get(key)
+    if cached is not None:
+        return cached
+    shown = _shown(frame, ctx.mapping.image_size)
+    fresh = _perceiver(ctx.extras).run(frame, shown, marks=need == "marks", ocr=need == "text")
+    with _lock:
+        _cache.clear()
+        _cache[key] = fresh
+    return fresh
+
+
+def shown_perception(ctx: Any) -> Perception | None:
+    """The perception whose marks the model saw this step, if any."""
+    given = ctx.extras.get("perception")
+    return given if isinstance(given, Perception) else None
+
+
+def image_folders(ctx: Any) -> list[Path]:
+    """Where ``click_image`` looks for icons: ``extras["images"]``, then the environment's."""
+    folders: list[Path] = []
+    extra = ctx.extras.get("images")
+    if extra:
+        folders.extend(Path(p) for p in (extra if isinstance(extra, list | tuple) else [extra]))
+    environment = ctx.extras.get("environment")
+    folder = getattr(environment, "folder", None)
+    if folder is not None:
+        folders.append(Path(folder) / "images")
+    return folders

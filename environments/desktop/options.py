@@ -1,0 +1,92 @@
+"""Desktop options from keyword arguments and ``CRADLE_DESKTOP_*`` variables, checked once.
+
+Variables let a user (or a test) configure the environment before ``cradle run`` has an
+``--env-option`` flag, and keep per-machine settings (which monitor) out of commands.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from cradle.cli.env_options import parse_value
+from cradle.errors import ConfigError
+
+VARIABLES = {
+    "monitor": "CRADLE_DESKTOP_MONITOR",
+    "launch": "CRADLE_DESKTOP_LAUNCH",
+    "window_title": "CRADLE_DESKTOP_WINDOW",
+    "crop": "CRADLE_DESKTOP_CROP",
+    "window_timeout": "CRADLE_DESKTOP_TIMEOUT",
+    "pause": "CRADLE_DESKTOP_PAUSE",
+    "marks": "CRADLE_DESKTOP_MARKS",
+    "ocr": "CRADLE_DESKTOP_OCR",
+}
+
+
+@dataclass(frozen=True)
+class DesktopOptions:
+    monitor: int = 1
+    launch: str | None = None
+    window_title: str | None = None
+    crop: bool = True
+    window_timeout: float = 15.0
+    pause: float = 0.0
+    marks: bool = True
+    ocr: bool = True
+
+
+def _bool(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    raise ConfigError(f"desktop option {name}={value!r} must be true or false")
+
+
+def _number(name: str, value: Any, kind: type) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"desktop option {name}={value!r} must be a number")
+    if kind is int and value != int(value):
+        raise ConfigError(f"desktop option {name}={value!r} must be a whole number")
+    if value < 0:
+        raise ConfigError(f"desktop option {name}={value!r} must not be negative")
+    return kind(value)
+
+
+def resolve_options(options: Mapping[str, Any], env: Mapping[str, str] | None = None
+                    ) -> DesktopOptions:
+    """Options given explicitly, else their variable, else the default; ``ConfigError`` if bad."""
+    environ = os.environ if env is None else env
+    unknown = set(options) - set(VARIABLES)
+    if unknown:
+        raise ConfigError(
+            f"unknown desktop option(s): {', '.join(sorted(unknown))}; "
+            f"known: {', '.join(VARIABLES)}"
+        )
+    raw: dict[str, Any] = {}
+    for name, variable in VARIABLES.items():
+        if name in options:
+            raw[name] = options[name]
+        elif environ.get(variable, "") != "":
+            text = environ[variable]
+            raw[name] = text if name in ("launch", "window_title") else parse_value(text)
+    if "ocr" not in raw:
+        raw["ocr"] = shutil.which("tesseract") is not None
+    defaults = DesktopOptions()
+    title = raw.get("window_title", defaults.window_title)
+    launch = raw.get("launch", defaults.launch)
+    return DesktopOptions(
+        monitor=_number("monitor", raw.get("monitor", defaults.monitor), int),
+        launch=str(launch) if launch not in (None, "") else None,
+        window_title=str(title) if title not in (None, "") else None,
+        crop=_bool("crop", raw.get("crop", defaults.crop)),
+        window_timeout=_number("window_timeout", raw.get("window_timeout",
+                                                         defaults.window_timeout), float),
+        pause=_number("pause", raw.get("pause", defaults.pause), float),
+        marks=_bool("marks", raw.get("marks", defaults.marks)),
+        ocr=_bool("ocr", raw["ocr"]),
+    )

@@ -1,0 +1,69 @@
+"""Grounding skills: click what is on screen by its text, its mark number or its icon.
+
+The model names the target; the framework finds it (OCR, set-of-mark boxes, template
+matching) and clicks its centre in screenshot pixels, so no coordinates are guessed. They
+work on every screen: when the environment provides no perception, the screen is read on the
+spot (see ``cradle.vision.grounding``).
+"""
+
+from __future__ import annotations
+
+from cradle.errors import SkillExecutionError
+from cradle.skills import skill
+from cradle.vision.grounding import current_perception, image_folders, shown_perception
+from cradle.vision.match import find_text
+from cradle.vision.templates import find_template, load_template
+
+
+@skill
+def click_text(screen, text: str, nth: int = 0) -> str:
+    """Click the text shown on screen (button, menu item, link), matched tolerantly by OCR.
+
+    Args:
+        text: The visible text to click, e.g. "Save" or "Sign in".
+        nth: 0 when the text must appear once; 1, 2, ... picks among repeats in reading order.
+    """
+    perception = current_perception(screen, need="text")
+    match = find_text(text, perception.text, perception.line_words, nth=nth)
+    x, y = match.center
+    screen.click(x, y)
+    return f"clicked {match.text!r} at ({x}, {y})"
+
+
+@skill
+def click_label(screen, label: int) -> str:
+    """Click the element with this mark number on the marked screenshot.
+
+    Args:
+        label: The number drawn next to the element's box.
+    """
+    perception = shown_perception(screen)
+    if perception is None or not perception.elements:
+        perception = current_perception(screen, need="marks")
+    for element in perception.elements:
+        if element.label == str(label):
+            screen.click(element.x, element.y)
+            return f"clicked mark {label} at ({element.x}, {element.y})"
+    count = len(perception.elements)
+    raise SkillExecutionError(
+        f"no mark {label} on the screenshot; marks are 1..{count}" if count
+        else f"no mark {label}: no elements were marked on this screenshot"
+    )
+
+
+@skill
+def click_image(screen, name: str) -> str:
+    """Click the icon called name (an image shipped with the environment) where it appears.
+
+    Args:
+        name: The icon's name, e.g. "save_icon" for images/save_icon.png.
+    """
+    template = load_template(name, image_folders(screen))
+    frame = screen.capture()
+    found = find_template(frame, template, name=name)
+    fx, fy = found.center
+    width, height = screen.mapping.image_size
+    x = min(width - 1, round(fx * width / frame.width))
+    y = min(height - 1, round(fy * height / frame.height))
+    screen.click(x, y)
+    return f"clicked image {name!r} at ({x}, {y}), match {found.score:.2f}"
