@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from cradle.errors import UsageError
 
@@ -48,30 +47,36 @@ def _where(path: str, line: int) -> str:
 
 @skills_app.command("list")
 def list_skills(
-    env: EnvOption = None, generated_skills_dir: GeneratedOption = Path("generated_skills")
+    env: EnvOption = None,
+    generated_skills_dir: GeneratedOption = Path("generated_skills"),
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON object per skill.")] = False,
 ) -> None:
-    """Every skill the agent can call: name, signature, summary, source file, statistics."""
+    """Every skill the agent can call: signature, summary, source file, statistics."""
+    import json
+
     from cradle.skills.stats import SkillStats
 
     registry = _registry(env, generated_skills_dir)
     stats = SkillStats()
-    console = Console(highlight=False, soft_wrap=False)
-    table = Table(show_edge=False, pad_edge=False)
-    for column in ("skill", "summary", "source", "calls", "success"):
-        table.add_column(column, overflow="fold")
+    console = Console(highlight=False, soft_wrap=True)
     for item in sorted(registry, key=lambda s: s.name):
-        signature = item.signature().split("  # ", 1)[0]
         stat = stats.get(item.name)
         rate = stat.success_rate
-        table.add_row(
-            signature + (" [generated]" if item.generated else ""),
-            item.summary,
-            _where(item.source_file, item.line),
-            str(stat.calls),
-            "-" if rate is None else f"{rate:.0%}",
-            end_section=False,
+        where = _where(item.source_file, item.line)
+        if json_out:
+            print(json.dumps({
+                "name": item.name, "signature": item.signature().split("  # ", 1)[0],
+                "summary": item.summary, "source": where, "generated": item.generated,
+                "calls": stat.calls, "successes": stat.successes, "failures": stat.failures,
+            }))
+            continue
+        tag = "  [generated]" if item.generated else ""
+        console.print(f"{item.signature().split('  # ', 1)[0]}{tag}", markup=False)
+        console.print(f"    {item.summary}", markup=False)
+        rate_text = "-" if rate is None else f"{rate:.0%}"
+        console.print(
+            f"    {where}  calls {stat.calls}, success {rate_text}", markup=False, style="dim"
         )
-    console.print(table)
     for problem in registry.problems:
         Console(stderr=True, highlight=False, soft_wrap=True).print(
             f"problem: {problem}", markup=False
