@@ -9,7 +9,8 @@ from cradle.agent import RunResult
 from cradle.errors import EXIT_CODES
 from cradle.types import ModelCall, StepRecord
 
-_STATUS_STYLE = {"ok": "green", "rejected": "yellow", "failed": "red", "skipped": "dim"}
+_STATUS_STYLE = {"ok": "green", "rejected": "yellow", "failed": "red", "skipped": "dim",
+                 "planned": "cyan"}
 
 
 class ConsoleProgress:
@@ -32,6 +33,9 @@ class ConsoleProgress:
         self.calls += 1
         self.input_tokens += call.input_tokens
         self.output_tokens += call.output_tokens
+        if call.response_mode == "scripted":
+            self.console.print(f"  [dim]model[/dim]  {call.module:<22} scripted reply")
+            return
         tokens = (
             f"{call.input_tokens:,} in / {call.output_tokens:,} out"
             if call.input_tokens or call.output_tokens
@@ -45,7 +49,7 @@ class ConsoleProgress:
         if record.task_inference:
             self.console.print(f"  subtask  {escape(record.task_inference.subtask)}")
         for outcome in record.actions:
-            style = _STATUS_STYLE.get(outcome.status, "")
+            style = _STATUS_STYLE.get(outcome.status, "default")  # "[]..[/]" is bad markup
             error = f": {escape(outcome.error)}" if outcome.error else ""
             self.console.print(
                 f"  act    [{style}]{outcome.status:<8}[/{style}] {escape(outcome.source)}{error}"

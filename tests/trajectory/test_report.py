@@ -7,7 +7,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 from PIL import Image
 
 from cradle.trajectory.loader import load_run
@@ -69,8 +68,8 @@ def test_missing_screenshot_still_renders(tmp_path: Path) -> None:
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium package")
 def test_renders_offline_in_headless_chromium(tmp_path: Path) -> None:
+    assert CHROMIUM, "chromium is not installed: tests/run.sh installs Debian's chromium"
     path = write_report(_hostile_run(tmp_path))
     base = [
         CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
