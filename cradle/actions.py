@@ -19,10 +19,17 @@ from cradle.policy import ActionPolicy
 from cradle.screen.base import Screen
 from cradle.screen.mapping import CoordinateMap
 from cradle.secrets import SecretStore
-from cradle.skills import SkillContext, SkillRegistry, execute, parse_action, save_generated
+from cradle.skills import (
+    Skill,
+    SkillContext,
+    SkillRegistry,
+    execute,
+    parse_action,
+    save_generated,
+)
 from cradle.skills.ranking import SkillRanker
 from cradle.skills.stats import SkillStats
-from cradle.types import ActionOutcome, SelfReflection, utc_now
+from cradle.types import ActionOutcome, SelfReflection, SkillCall, utc_now
 
 
 class ActionRunner:
@@ -129,7 +136,8 @@ class ActionRunner:
                 ))
                 continue
             ctx = SkillContext(
-                screen=self.screen, mapping=mapping, extras={**self.extras, **(extras or {})}
+                screen=self.screen, mapping=mapping, extras={**self.extras, **(extras or {})},
+                guard=self._nested_refusal,
             )
             try:
                 target = self.registry.require(call.skill)
@@ -158,6 +166,12 @@ class ActionRunner:
         if self.stats is not None:
             self.stats.record_executed(outcomes)
         return outcomes
+
+    def _nested_refusal(self, skill: Skill, call: SkillCall) -> str:
+        """The policy for a skill called by a running skill (its arguments hold filled-in
+        secrets: redact them before a confirmation prompt shows the call)."""
+        shown = SkillCall.model_validate_json(self.secrets.redact(call.model_dump_json()))
+        return self.policy.refusal(skill, shown, nested=True)
 
     # ------------------------------------------------------------------ curation
 

@@ -41,6 +41,7 @@ from cradle.screen.base import Screen
 from cradle.screen.mapping import CoordinateMap
 from cradle.trajectory.recorder import RunRecorder
 from cradle.types import (
+    ActionOutcome,
     ModelCall,
     Observation,
     RunStatus,
@@ -59,11 +60,19 @@ class AgentSettings(BaseModel):
     action_timeout: float = Field(default=30.0, gt=0)
     settle_seconds: float = Field(default=0.0, ge=0)
     max_failed_steps: int = Field(
-        default=3, ge=1, description="Consecutive steps with unusable model replies before stop"
+        default=3, ge=1,
+        description="Consecutive failed steps before the run stops with exit 4. A step fails "
+        "when the model's reply stays unusable after the repair retry, or when every action "
+        "it planned was rejected as invalid (not a skill call, unknown skill, bad arguments).",
     )
     max_seconds: float | None = Field(default=None, gt=0, description="Wall-time budget")
     max_tokens: int | None = Field(default=None, ge=1, description="Token budget (in + out)")
     max_cost: float | None = Field(default=None, gt=0, description="Cost budget in US dollars")
+    idle_skips: int = Field(
+        default=3, ge=0,
+        description="Consecutive steps that repeat a wait without asking the model, while the "
+        "screen stays identical after a successful wait (0: always ask)",
+    )
 
 
 @dataclass(frozen=True)
@@ -73,6 +82,45 @@ class RunResult:
     reason: str
     steps: int
     run_dir: str
+
+
+class Stopwatch:
+    """Per-stage wall times of one step, in ms: each ``lap`` closes the stage since the last."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._start = self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.laps[stage] = round(self.laps.get(stage, 0.0) + (now - self._last) * 1000, 3)
+        self._last = now
+
+    def total(self) -> float:
+        return round((time.perf_counter() - self._start) * 1000, 3)
+
+
+def _all_invalid(outcomes: list[ActionOutcome]) -> bool:
+    """True when actions were planned and none parsed as a skill call (a failed step)."""
+    return bool(outcomes) and all(o.status == "rejected" and o.call is None for o in outcomes)
+
+
+@dataclass(frozen=True)
+class _IdlePlan:
+    """The outputs of the last decided step, repeated by an idle step without a model call."""
+
+    last: StepRecord
+
+    def with_inputs(self, ctx: StepContext) -> StepContext:
+        last = self.last
+        plan = last.action_planning
+        assert plan is not None
+        ctx = ctx.with_output("action_planning", plan)
+        for name in ("information_gathering", "task_inference"):
+            output = getattr(last, name)
+            if output is not None:
+                ctx = ctx.with_output(name, output)
+        return ctx
 
 
 def image_digest(image: Image.Image) -> str:
@@ -119,25 +167,34 @@ class Agent:
         self._previous: PreviousStep | None = None
         self._failed_steps = 0
         self._steps = 0
+        self._last_record: StepRecord | None = None
+        self._idle_streak = 0
 
     # ------------------------------------------------------------------ one step
 
-    def _observe(self, step: int) -> tuple[Observation, Image.Image, CoordinateMap]:
+    def _observe(
+        self, step: int, clock: Stopwatch
+    ) -> tuple[Observation, Image.Image, CoordinateMap]:
         frame = self.screen.capture()
+        clock.lap("capture")
         digest = image_digest(frame)
+        clock.lap("digest")
         changed = digest != self._last_digest or self._last_view is None
         self._last_digest = digest
         if changed:
             # Unchanged screens reuse the last step's image, file and perception: no resize,
             # no PNG, no OCR.
             shown = downscale(frame, self.settings.max_image_side)
+            clock.lap("downscale")
             path = self.recorder.save_screenshot(f"step-{step:04d}", frame)
+            clock.lap("screenshot")
             marks_path = ""
             if self.perceiver is not None:
                 self._perception = self.perceiver.perceive(frame, shown)
                 if self._perception.image is not shown:
                     shown = self._perception.image
                     marks_path = self.recorder.save_screenshot(f"step-{step:04d}-marks", shown)
+                clock.lap("perceive")
             self._last_view = (shown, path, marks_path)
         assert self._last_view is not None
         shown, path, marks_path = self._last_view
@@ -149,42 +206,63 @@ class Agent:
             image_size=shown.size,
             changed=changed,
             marks_image=marks_path,
-            elements=perception.elements if perception else [],
+            elements=[e.model_copy(update={"label": self._scrub(e.label)})
+                      for e in (perception.elements if perception else [])],
             screen_text=[
-                ScreenElement(label=span.text, role="text", x=span.center[0], y=span.center[1])
+                ScreenElement(label=self._scrub(span.text), role="text", x=span.center[0],
+                              y=span.center[1])
                 for span in (perception.text if perception else [])
             ],
             notes=self._notes(),
         )
         return observation, shown, CoordinateMap(shown.size, self.screen.geometry)
 
+    def _scrub(self, text: str) -> str:
+        """Screen text with secret values redacted: the model never reads a secret back."""
+        return self._redact(text) if self._redact is not None else text
+
     def step(self, task: str, step: int) -> StepRecord:
         """Run one full step and record it; returns the record (``done`` says if finished)."""
         started = utc_now()
         self.progress.step_started(step)
-        observation, shown, mapping = self._observe(step)
+        clock = Stopwatch()
+        observation, shown, mapping = self._observe(step, clock)
         errors: list[str] = [f"skill file: {p}" for p in self.actions.refresh()]
         subtask = self._previous.subtask if self._previous else ""
+        skills = self.actions.describe(query=f"{task} {subtask}")
+        clock.lap("skills")
+        recall = self.memory.recall(task, subtask)
+        clock.lap("memory_recall")
         ctx = StepContext(
             task=task,
             step=step,
             image=shown,
             observation=observation,
-            memory=self.memory.recall(task, subtask),
-            skills=self.actions.describe(query=f"{task} {subtask}"),
+            memory=recall,
+            skills=skills,
             previous=self._previous,
         )
         calls: list[ModelCall] = []
         outcomes = []
         new_skills: list[dict] = []
         model_error: ModelError | None = None
-        try:
-            ctx = decide(self.settings.mode, ctx, self.model, self.prompts, calls, self.progress)
-        except ModelError as exc:
-            model_error = exc
-            errors.append(f"model: {exc}")
+        idle = self._idle_reuse(observation, errors)
+        if idle is not None:
+            ctx = idle.with_inputs(ctx)
+            self._idle_streak += 1
+        else:
+            self._idle_streak = 0
+            try:
+                ctx = decide(
+                    self.settings.mode, ctx, self.model, self.prompts, calls, self.progress
+                )
+            except ModelError as exc:
+                model_error = exc
+                errors.append(f"model: {exc}")
+            clock.lap("decide")
         if ctx.skill_curation is not None and ctx.skill_curation.new_skills:
             new_skills = self.actions.curate(ctx.skill_curation.new_skills, task=task)
+            clock.lap("curate")
         plan = ctx.action_planning
         if plan is not None:
             outcomes = self.actions.run(
@@ -193,9 +271,15 @@ class Agent:
                 timeout=self.settings.action_timeout,
                 extras={"perception": self._perception},
             )
+            clock.lap("actions")
             if self.settings.settle_seconds:
                 time.sleep(self.settings.settle_seconds)
+                clock.lap("settle")
+            if _all_invalid(outcomes):
+                errors.append("no usable action: every planned action was rejected as invalid")
         calls = [self._priced(call) for call in calls]
+        timings = {**clock.laps, "total": clock.total(),
+                   "model": round(sum(call.latency_ms for call in calls), 3)}
         record = StepRecord(
             run_id=self.recorder.run_id,
             step=step,
@@ -214,6 +298,8 @@ class Agent:
             model_calls=calls,
             errors=errors,
             done=bool(plan and plan.done),
+            timings_ms=timings,
+            model_skipped=idle is not None,
         )
         if self._redact is not None:
             record = StepRecord.model_validate_json(self._redact(record.model_dump_json()))
@@ -222,10 +308,37 @@ class Agent:
         if self._previous is not None and ctx.self_reflection is not None:
             self.actions.judge(self._previous.outcomes, ctx.self_reflection)
         self._previous = PreviousStep.of(record)
+        self._last_record = record
         self.progress.step_finished(record)
         if model_error is not None:
             raise model_error
+        if _all_invalid(record.actions) and not record.done:
+            raise ModelReplyError(record.errors[-1])
         return record
+
+    def _idle_reuse(self, observation: Observation, errors: list[str]) -> _IdlePlan | None:
+        """The last step's wait plan, when asking the model again could not tell it more.
+
+        Safe only when nothing the model would read has changed: the last step was a model
+        decision to wait (only ``wait(...)`` calls, at least one: an empty plan is not a
+        decision to wait), not done, every action ran ok, no skill was proposed and nothing
+        went wrong; the screen is pixel-identical and the environment's notes are the same.
+        Then its inputs differ only in the step number, so the loop runs the same wait again
+        instead of paying a call, at most ``idle_skips`` times in a row; after that, or on
+        any change, the model is asked as usual.
+        """
+        last = self._last_record
+        if (self.settings.idle_skips <= self._idle_streak or last is None or errors
+                or observation.changed or last.errors or last.done or last.new_skills
+                or not last.actions or observation.notes != last.observation.notes):
+            return None
+        plan = last.action_planning
+        if plan is None or plan.done or not last.model_calls and not last.model_skipped:
+            return None
+        if any(o.status != "ok" or o.call is None or o.call.skill != "wait"
+               for o in last.actions) or len(last.actions) != len(plan.actions):
+            return None
+        return _IdlePlan(last)
 
     def _priced(self, call: ModelCall) -> ModelCall:
         """Count the call against the budget and put its cost on the record."""
@@ -258,6 +371,9 @@ class Agent:
                             f"last: {exc}",
                             step,
                         )
+                    exceeded = self.budget.exceeded()
+                    if exceeded:
+                        return self._finish("budget_exhausted", EXIT_BUDGET, exceeded, step)
                     continue
                 self._failed_steps = 0
                 if record.done:

@@ -30,6 +30,8 @@ def _ask(
         reply = module.run(ctx, model, prompts)
     except ModelReplyError as exc:
         calls.extend(exc.calls)
+        for call in exc.calls:  # unusable replies cost tokens too: show them
+            progress.model_called(call)
         raise
     for call in reply.calls:
         calls.append(call)

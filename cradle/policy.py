@@ -52,16 +52,21 @@ class ActionPolicy:
     def visible(self, skills: Iterable[Skill]) -> list[str]:
         return [s.name for s in skills if self.permits(s.name)]
 
-    def needs_confirmation(self, skill: Skill) -> bool:
+    def needs_confirmation(self, skill: Skill, *, nested: bool = False) -> bool:
         if self.confirm == "never":
             return False
-        return self.confirm == "all" or skill.risky or skill.name in self.risky_skills
+        all_ = self.confirm == "all" and not nested  # the outer action was confirmed already
+        return all_ or skill.risky or skill.name in self.risky_skills
 
-    def refusal(self, skill: Skill, call: SkillCall) -> str:
-        """Why ``call`` must not run, or an empty string when it may."""
+    def refusal(self, skill: Skill, call: SkillCall, *, nested: bool = False) -> str:
+        """Why ``call`` must not run, or an empty string when it may.
+
+        ``nested`` is a call one skill makes of another while running: the same lists and
+        risky marks apply, so wrapping a denied or risky skill does not get around them.
+        """
         if not self.permits(skill.name):
             return f"skill {skill.name!r} is not allowed in this environment"
-        if not self.needs_confirmation(skill):
+        if not self.needs_confirmation(skill, nested=nested):
             return ""
         if self.confirmer is None:
             return (

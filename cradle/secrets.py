@@ -99,8 +99,14 @@ class SecretStore:
         """``text`` with every known secret value replaced by ``[redacted:NAME]``."""
         pairs = [*self._values.items(), *self._extra.items()]
         for name, value in sorted(pairs, key=lambda p: -len(p[1])):
-            if len(value) >= _MIN_REDACT_LENGTH and value in text:
-                text = text.replace(value, f"[redacted:{name}]")
+            if len(value) < _MIN_REDACT_LENGTH:
+                continue
+            # Records are redacted as JSON text, where quotes, backslashes and control
+            # characters of a value appear escaped: replace those spellings too.
+            for form in dict.fromkeys((value, json.dumps(value, ensure_ascii=False)[1:-1],
+                                       json.dumps(value)[1:-1])):
+                if form in text:
+                    text = text.replace(form, f"[redacted:{name}]")
         return text
 
     def __bool__(self) -> bool:

@@ -226,6 +226,16 @@ class StepRecord(Record):
     model_calls: list[ModelCall] = Field(default_factory=list)
     errors: list[str] = Field(default_factory=list)
     done: bool = False
+    timings_ms: dict[str, float] = Field(
+        default_factory=dict,
+        description="Wall time of each stage of the step (capture, perceive, decide, ...), so "
+        "a slow step shows where its time went; 'model' is the model calls' own latency",
+    )
+    model_skipped: bool = Field(
+        default=False,
+        description="True when the step repeated the last step's wait plan without a model "
+        "call, because nothing the model would read had changed",
+    )
 
     @property
     def input_tokens(self) -> int:

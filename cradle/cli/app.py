@@ -276,7 +276,7 @@ def envs() -> None:
 
 
 def _register_subcommands() -> None:
-    from cradle.cli import trajectory_cmd
+    from cradle.cli import bench_cmd, trajectory_cmd
     from cradle.cli.memory_cmd import memory_app
     from cradle.cli.skills_cmd import skills_app
 
@@ -287,6 +287,7 @@ def _register_subcommands() -> None:
     app.command()(trajectory_cmd.report)
     app.command("export-video")(trajectory_cmd.export_video)
     app.command()(trajectory_cmd.record)
+    app.command()(bench_cmd.bench)
 
 
 _register_subcommands()

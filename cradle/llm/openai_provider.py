@@ -73,6 +73,7 @@ class OpenAIProvider:
         self.image_detail = image_detail
         self.temperature = temperature
         self._mode_index = 0
+        self._send_ms = 0.0
         base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None
         self.base_url = base_url or (azure_endpoint or DEFAULT_BASE_URL)
         if client is not None:
@@ -176,7 +177,12 @@ class OpenAIProvider:
                 f"the model server at {self.base_url} did not answer in time; "
                 "is it overloaded? raise --timeout or try later"
             ) from None
-        except openai.APIConnectionError:
+        except openai.APIConnectionError as exc:
+            if type(exc.__cause__).__name__ not in ("ConnectError", "ConnectTimeout"):
+                raise ModelUnavailableError(
+                    f"the connection to the model server at {self.base_url} broke "
+                    f"({_short(exc.__cause__ or exc)}) after retries; is it overloaded?"
+                ) from None
             raise ModelUnavailableError(
                 f"cannot reach the model server at {self.base_url}: is it running? "
                 "check --base-url"
@@ -189,6 +195,19 @@ class OpenAIProvider:
             raise ModelUnavailableError(
                 f"the model server failed ({exc.status_code}) after retries: {_short(exc)}"
             ) from None
+        except (openai.BadRequestError, openai.UnprocessableEntityError):
+            raise  # the caller falls back to a simpler response format
+        except openai.APIStatusError as exc:
+            raise ModelUnavailableError(
+                f"the model server answered {exc.status_code}: {_short(exc)}"
+            ) from None
+        except (openai.OpenAIError, ValueError) as exc:
+            # A body that is not JSON (json.JSONDecodeError is a ValueError) or not a chat
+            # completion: the server is not speaking the API.
+            raise ModelUnavailableError(
+                f"the model server at {self.base_url} sent a response that is not a chat "
+                f"completion ({type(exc).__name__}): is --base-url an OpenAI-compatible /v1?"
+            ) from None
 
     def _send_with_fallback(
         self, request: ModelRequest, messages_for: Any
@@ -196,14 +215,19 @@ class OpenAIProvider:
         """Send in the remembered mode; on a 400/422 try the next, simpler mode."""
         while True:
             mode = _MODES[self._mode_index]
+            messages, response_format = messages_for(mode), self._response_format(request, mode)
+            # The model's own time is the request on the wire, not the encoding before it.
+            started = time.perf_counter()
             try:
-                return self._send(messages_for(mode), self._response_format(request, mode)), mode
+                return self._send(messages, response_format), mode
             except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
                 if self._mode_index + 1 >= len(_MODES):
                     raise ModelUnavailableError(
                         f"the model server rejected the request ({exc.status_code}): {_short(exc)}"
                     ) from None
                 self._mode_index += 1
+            finally:
+                self._send_ms = (time.perf_counter() - started) * 1000
 
     def complete(self, request: ModelRequest) -> ModelReply:
         calls: list[ModelCall] = []
@@ -217,9 +241,8 @@ class OpenAIProvider:
                     messages.append({"role": "user", "content": note})
                 return messages
 
-            started = time.perf_counter()
             response, mode = self._send_with_fallback(request, messages_for)
-            latency_ms = (time.perf_counter() - started) * 1000
+            latency_ms = self._send_ms
             text = _reply_text(response)
             usage = getattr(response, "usage", None)
             call = ModelCall(

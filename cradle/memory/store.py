@@ -269,6 +269,7 @@ class VectorMemory:
         self._remote = remote
         self._collections: dict[str, Collection] = {}
         self._last_subtask: dict[str, tuple[int, str]] = {}
+        self._query_vectors: dict[str, np.ndarray] = {}
         self._max_chunk: int | None = None
 
     # ---------------------------------------------------------------- opening
@@ -512,8 +513,15 @@ class VectorMemory:
         if k <= 0 or not query.strip():
             return []
         self._require_embedder()
-        with self._guard("embedding the query"):
-            vector = self._vectors([query])[0]
+        # The loop asks with "task subtask" every step and the subtask rarely changes:
+        # embedding it again would cost ~5 ms a step for the same vector.
+        vector = self._query_vectors.get(query)
+        if vector is None:
+            with self._guard("embedding the query"):
+                vector = self._vectors([query])[0]
+            if len(self._query_vectors) >= 64:
+                self._query_vectors.pop(next(iter(self._query_vectors)))
+            self._query_vectors[query] = vector
         return self.search_vector(vector, k, environment=environment, kinds=kinds,
                                   min_score=min_score)
 

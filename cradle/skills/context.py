@@ -27,6 +27,10 @@ class SkillContext:
     """Environment-specific helpers (perception, app handles) keyed by name."""
     clicks: list[tuple[int, int]] = field(default_factory=list)
     """Model-image points acted on during the current action, for the report."""
+    guard: Any = None
+    """``(skill, call) -> reason`` asked before a skill calls another skill; a non-empty
+    reason refuses the inner call, so allow/deny lists and confirmation also hold for skills
+    that call skills (a model-written wrapper around a denied or risky skill)."""
 
     def _point(self, x: float, y: float) -> tuple[int, int]:
         if not self.mapping.contains(x, y):

@@ -92,6 +92,13 @@ class SkillCaller:
         if target is None:
             raise SkillExecutionError(f"skill {self._name!r} is no longer available")
         args_list, kwargs_dict = target.validate(args, kwargs)
+        if ctx.guard is not None:
+            from cradle.types import SkillCall
+
+            refusal = ctx.guard(target, SkillCall(skill=self._name, args=args_list,
+                                                  kwargs=kwargs_dict))
+            if refusal:
+                raise SkillExecutionError(f"{self._name}: {refusal}")
         depth = _call_depth.get()
         if depth >= MAX_CALL_DEPTH:
             raise SkillExecutionError(f"skills call each other more than {MAX_CALL_DEPTH} deep")
@@ -347,7 +354,10 @@ class SkillRegistry:
     ) -> None:
         found: list[Skill] = []
         seen: set[int] = set()
-        for value in list(namespace.values()):
+        callers = self._callers
+        for key, value in list(namespace.items()):
+            if value is callers.get(key):
+                continue  # an injected wrapper of another skill (most of the namespace)
             found_skill = get_skill(value)
             if found_skill is None or found_skill.source_file != unit.key:
                 continue
@@ -408,10 +418,14 @@ class SkillRegistry:
         for name in list(injected):
             if name not in self._skills and namespace.get(name) is self._callers.get(name):
                 del namespace[name]
-        for name in self._skills:
-            if name not in namespace or name in injected:
-                namespace[name] = self._caller(name)
-                result.add(name)
+        # Set operations and dict.update in C: this runs once per loaded file over every
+        # skill, so a Python loop here made loading 1,000 files quadratic in slow code.
+        names = self._skills.keys()
+        for name in names - self._callers.keys():
+            self._caller(name)
+        todo = (names - namespace.keys()) | (names & injected)
+        namespace.update(zip(todo, map(self._callers.__getitem__, todo), strict=True))
+        result.update(todo)
         return result
 
     def _inject_all(self) -> None:

@@ -87,9 +87,12 @@ def _duration(start: datetime | None, end: datetime | None) -> str:
 
 
 def _cost(run: LoadedRun, options: ReportOptions) -> str:
-    if options.price_in is None and options.price_out is None:
-        return "unknown (give --price-in/--price-out per 1M tokens)"
     totals = run.totals()
+    if options.price_in is None and options.price_out is None:
+        recorded = totals.cost_usd or run.info.totals.cost_usd
+        if recorded:
+            return f"{recorded:.4f} (recorded during the run)"
+        return "unknown (give --price-in/--price-out per 1M tokens)"
     cost = (totals.input_tokens * (options.price_in or 0.0)
             + totals.output_tokens * (options.price_out or 0.0)) / 1_000_000
     return f"{cost:.4f} (at {options.price_in or 0:g} in / {options.price_out or 0:g} out per 1M)"

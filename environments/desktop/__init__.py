@@ -17,6 +17,9 @@ option              variable                    meaning
 ``marks``           ``CRADLE_DESKTOP_MARKS``    set-of-mark boxes on the model image (true)
 ``ocr``             ``CRADLE_DESKTOP_OCR``      read screen text each changed step (true when
                                                 tesseract is installed)
+``stop_hotkey``     ``CRADLE_DESKTOP_STOP_``    global chord that stops the run like Ctrl+C
+                    ``HOTKEY``                  (default ``<ctrl>+<shift>+<f12>``; ``none``
+                                                turns it off); see cradle/screen/stop.py
 ==================  ==========================  ===============================================
 """
 
@@ -27,6 +30,7 @@ import os
 import shlex
 import signal
 import subprocess
+import sys
 import time
 from typing import Any
 
@@ -35,6 +39,7 @@ from cradle.errors import ConfigError, EnvironmentFailure
 from cradle.perception import Perceiver
 from cradle.screen import x11
 from cradle.screen.desktop import DesktopScreen, check_display, is_x11
+from cradle.screen.stop import StopHotkey
 
 from .focus import FocusKeeper
 from .options import DesktopOptions, resolve_options
@@ -55,6 +60,7 @@ class DesktopEnvironment(Environment):
         self.screen: DesktopScreen | None = None
         self.process: subprocess.Popen[bytes] | None = None
         self.keeper: FocusKeeper | None = None
+        self.stopper: StopHotkey | None = None
         self._exit_reported = False
 
     # ------------------------------------------------------------------ lifecycle
@@ -78,6 +84,12 @@ class DesktopEnvironment(Environment):
             pause=s.pause,
             on_input=self.keeper.ensure if self.keeper else None,
         )
+        if s.stop_hotkey:
+            self.stopper = StopHotkey(s.stop_hotkey)
+            problem = self.stopper.start()
+            if problem:
+                self.stopper = None
+                print(f"cradle: warning: {problem}; stop with Ctrl+C", file=sys.stderr)
         return self.screen
 
     def _launch(self, command: str) -> subprocess.Popen[bytes]:
@@ -131,6 +143,9 @@ class DesktopEnvironment(Environment):
         return VisionPerceiver(marks=self.settings.marks, ocr=self.settings.ocr)
 
     def close(self) -> None:
+        if self.stopper is not None:
+            self.stopper.stop()
+            self.stopper = None
         if self.screen is not None:
             self.screen.close()
         process = self.process

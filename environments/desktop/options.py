@@ -14,6 +14,7 @@ from typing import Any
 
 from cradle.cli.env_options import parse_value
 from cradle.errors import ConfigError
+from cradle.screen.stop import DEFAULT_STOP_HOTKEY, DISABLED, validate_hotkey
 
 VARIABLES = {
     "monitor": "CRADLE_DESKTOP_MONITOR",
@@ -24,6 +25,7 @@ VARIABLES = {
     "pause": "CRADLE_DESKTOP_PAUSE",
     "marks": "CRADLE_DESKTOP_MARKS",
     "ocr": "CRADLE_DESKTOP_OCR",
+    "stop_hotkey": "CRADLE_DESKTOP_STOP_HOTKEY",
 }
 
 
@@ -37,6 +39,8 @@ class DesktopOptions:
     pause: float = 0.0
     marks: bool = True
     ocr: bool = True
+    stop_hotkey: str | None = DEFAULT_STOP_HOTKEY
+    """Global chord that stops the run (pynput syntax); None when turned off."""
 
 
 def _bool(name: str, value: Any) -> bool:
@@ -73,7 +77,8 @@ def resolve_options(options: Mapping[str, Any], env: Mapping[str, str] | None = 
             raw[name] = options[name]
         elif environ.get(variable, "") != "":
             text = environ[variable]
-            raw[name] = text if name in ("launch", "window_title") else parse_value(text)
+            raw[name] = (text if name in ("launch", "window_title", "stop_hotkey")
+                         else parse_value(text))
     if "ocr" not in raw:
         raw["ocr"] = shutil.which("tesseract") is not None
     defaults = DesktopOptions()
@@ -89,4 +94,14 @@ def resolve_options(options: Mapping[str, Any], env: Mapping[str, str] | None = 
         pause=_number("pause", raw.get("pause", defaults.pause), float),
         marks=_bool("marks", raw.get("marks", defaults.marks)),
         ocr=_bool("ocr", raw["ocr"]),
+        stop_hotkey=_hotkey(raw.get("stop_hotkey", defaults.stop_hotkey)),
     )
+
+
+def _hotkey(value: Any) -> str | None:
+    if value is None or value is False or str(value).strip().lower() in DISABLED:
+        return None
+    try:
+        return validate_hotkey(str(value))
+    except ValueError as exc:
+        raise ConfigError(f"desktop option {exc}") from None

@@ -73,6 +73,7 @@ class NotepadApp:
             "ctrl+shift+s": self.save_as,
             "ctrl+n": self.new,
             "ctrl+a": self.select_all,
+            "alt+f4": self.exit,
         }.items():
             self.screen.add_hotkey(chord, action)
 

@@ -1,0 +1,129 @@
+"""The framework's own time per step: the real loop with a zero-latency model.
+
+    python -m benchmarks.step_bench [--quick]
+
+A ``Session`` runs the real ``Agent`` on mock-notepad (1920x1080 and 1280x720) and on the
+``desktop`` environment under Xvfb (xterm, full screen, the environment's default perception:
+set-of-mark boxes and tesseract OCR on changed frames). The model is the real
+``OpenAIProvider`` over ``InstantClient`` (benchmarks/fakes.py), so rendering, screenshot
+encoding, schema and reply parsing are all paid; only the network and the model are not.
+Long-term memory is on (embedded store in a temporary folder), as by default.
+
+Each step's wall time runs from ``Progress.step_started`` to ``step_finished`` (it includes
+writing the step to disk and to memory); the fake client's own time is subtracted. Steps
+alternate: odd steps type a word (the next frame changed), even steps plan nothing (the next
+frame is unchanged). The headline is the median over changed steps (the costlier kind);
+unchanged steps and the per-stage medians from ``StepRecord.timings_ms`` are reported too.
+Step 1 (cold caches) is left out.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.fakes import instant_provider
+from cradle.agent import AgentSettings
+from cradle.progress import SilentProgress
+from cradle.session import MemorySettings, SafetySettings, Session, SessionSettings
+from cradle.types import StepRecord
+
+
+class StepClock(SilentProgress):
+    """Wall time of each step, from the loop's own progress hooks."""
+
+    def __init__(self) -> None:
+        self.walls: dict[int, float] = {}
+        self._started = 0.0
+
+    def step_started(self, step: int) -> None:
+        self._started = time.perf_counter()
+
+    def step_finished(self, record: StepRecord) -> None:
+        self.walls[record.step] = (time.perf_counter() - self._started) * 1000
+
+
+def _median(values: list[float]) -> float:
+    return round(statistics.median(values), 2) if values else 0.0
+
+
+def run_loop(env: str, env_options: dict[str, Any], steps: int, folder: Path,
+             max_image_side: int | None = None, mode: str = "fused",
+             image_format: str = "jpeg") -> dict[str, Any]:
+    """Run ``steps`` steps of the loop and summarise the per-step time."""
+    model, client = instant_provider(image_format)
+    agent = AgentSettings(mode=mode, max_steps=steps)  # type: ignore[arg-type]
+    if max_image_side is not None:
+        agent = agent.model_copy(update={"max_image_side": max_image_side})
+    settings = SessionSettings(
+        env=env, task="Type the words into the editor", runs_dir=folder / "runs",
+        generated_skills_dir=None, env_options=env_options, agent=agent,
+        memory=MemorySettings(memory_dir=folder / "memory"), stats_path=folder / "stats.json",
+        safety=SafetySettings(confirm="never"),
+    )
+    clock = StepClock()
+    result = Session(settings, model=model, progress=clock).run()
+    lines = (Path(result.run_dir) / "trajectory.jsonl").read_text().splitlines()
+    records = [StepRecord.model_validate_json(line) for line in lines][1:]
+    own = statistics.median(client.own_ms) if client.own_ms else 0.0
+    changed = [clock.walls[r.step] - own for r in records if r.observation.changed]
+    same = [clock.walls[r.step] - own for r in records if not r.observation.changed]
+    stages: dict[str, dict[str, float]] = {}
+    for kind, chosen in (("changed", True), ("unchanged", False)):
+        rows = [r.timings_ms for r in records if r.observation.changed == chosen]
+        names = dict.fromkeys(name for row in rows for name in row)
+        stages[kind] = {name: _median([row.get(name, 0.0) for row in rows]) for name in names}
+    return {
+        "median_ms_changed": _median(changed),
+        "median_ms_unchanged": _median(same),
+        "median_ms_all": _median(changed + same),
+        "steps_measured": len(records),
+        "status": result.status,
+        "stages_ms": stages,
+        "image_size": list(records[0].observation.image_size) if records else [],
+    }
+
+
+def run_desktop(steps: int, folder: Path) -> dict[str, Any]:
+    """The same loop on the real desktop under Xvfb (started here when DISPLAY is unset)."""
+    from benchmarks.xvfb import display
+
+    with display((1920, 1080)) as env:
+        old = {key: os.environ.get(key) for key in env}
+        os.environ.update(env)
+        try:
+            options = {"launch": "xterm -geometry 160x50+0+0", "window_title": "xterm",
+                       "crop": False}
+            return run_loop("desktop", options, steps, folder)
+        finally:
+            for key, value in old.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+
+def run(quick: bool = False, desktop: bool = True) -> dict[str, Any]:
+    steps = 13 if quick else 41
+    report: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="cradle-step-bench-") as tmp:
+        for name, size in (("1080p", "1920x1080"), ("720p", "1280x720")):
+            report[f"mock_{name}"] = run_loop("mock-notepad", {"size": size}, steps,
+                                              Path(tmp) / name)
+        if desktop:
+            try:
+                report["xvfb_1080p"] = run_desktop(steps, Path(tmp) / "desktop")
+            except Exception as exc:  # noqa: BLE001 - a missing Xvfb/xterm is reported, not fatal
+                report["xvfb_1080p"] = {"error": f"{type(exc).__name__}: {exc}"}
+    return report
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(json.dumps(run(quick="--quick" in sys.argv), indent=2))

@@ -1,0 +1,11 @@
+"""Notepad window skills. Closing the window ends the app: it needs a person's yes."""
+
+from __future__ import annotations
+
+from cradle.skills import skill
+
+
+@skill(risky=True)
+def close_window(screen) -> None:
+    """Close the Notepad window (Alt+F4); unsaved text is lost."""
+    screen.hotkey("alt", "f4")
