@@ -166,7 +166,6 @@ class Agent:
         self._last_digest: str | None = None
         self._previous: PreviousStep | None = None
         self._failed_steps = 0
-        self._steps = 0
         self._last_record: StepRecord | None = None
         self._idle_streak = 0
 
@@ -361,6 +360,11 @@ class Agent:
                 step += 1
                 try:
                     record = self.step(task, step)
+                    self._failed_steps = 0
+                    if record.done:
+                        return self._finish(
+                            "done", EXIT_DONE, "the model declared the task done", step
+                        )
                 except ModelReplyError as exc:
                     self._failed_steps += 1
                     if self._failed_steps >= self.settings.max_failed_steps:
@@ -371,13 +375,6 @@ class Agent:
                             f"last: {exc}",
                             step,
                         )
-                    exceeded = self.budget.exceeded()
-                    if exceeded:
-                        return self._finish("budget_exhausted", EXIT_BUDGET, exceeded, step)
-                    continue
-                self._failed_steps = 0
-                if record.done:
-                    return self._finish("done", EXIT_DONE, "the model declared the task done", step)
                 exceeded = self.budget.exceeded()
                 if exceeded:
                     return self._finish("budget_exhausted", EXIT_BUDGET, exceeded, step)
