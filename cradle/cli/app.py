@@ -261,18 +261,33 @@ def demo(runs_dir: RunsDir = Path("runs"), mode: Mode = "modular") -> None:
 
 
 @app.command()
-def envs() -> None:
+def envs(
+    check: Annotated[
+        bool, typer.Option("--check", help="Start each environment and check its contract.")
+    ] = False,
+) -> None:
     """List the environments and what they are for."""
     from cradle.environment import discover_environments
 
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     found = discover_environments()
     if not found:
         console.print("no environments found; check CRADLE_ENVIRONMENTS_PATH")
         raise typer.Exit(1)
     width = max(len(name) for name in found)
+    failed = 0
     for name, info in sorted(found.items()):
-        console.print(f"{name:<{width}}  {info.description}")
+        console.print(f"{name:<{width}}  {info.description}", markup=False)
+        if not check:
+            continue
+        from cradle.environment_check import check_environment
+
+        problems = check_environment(info.cls())
+        failed += bool(problems)
+        for problem in problems or ["contract ok"]:
+            console.print(f"{'':<{width}}  - {problem}", markup=False)
+    if failed:
+        raise typer.Exit(1)
 
 
 def _register_subcommands() -> None:
