@@ -108,6 +108,21 @@ def test_tk_form_click_text_downscaled_click_type_and_enter(
     assert steps[0]["observation"]["elements"], "no set-of-mark elements on the first step"
     assert steps[0]["observation"]["marks_image"]
 
+    # The model server is gone; a fresh instance of the window replays to the same state.
+    replay_state = tmp_path / "tk-state-replay.json"
+    (run_dir,) = [p for p in (tmp_path / "runs").iterdir() if p.is_dir()]
+    replayed = subprocess.run(
+        [sys.executable, "-m", "cradle", "replay", str(run_dir)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=180,
+        env={**os.environ, **env,
+             "CRADLE_DESKTOP_LAUNCH": tk_command(replay_state, title, x=700, y=400)},
+    )
+    assert replayed.returncode == 0, replayed.stdout + replayed.stderr
+    again = read_state(replay_state)
+    assert {k: again[k] for k in ("clicks", "submitted", "label")} == {
+        k: state[k] for k in ("clicks", "submitted", "label")
+    }
+
 
 def test_xterm_typing_and_hotkey(tmp_path: Path, display: dict[str, str]) -> None:
     target = tmp_path / "hi.txt"
