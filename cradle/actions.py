@@ -31,6 +31,9 @@ from cradle.skills.ranking import SkillRanker
 from cradle.skills.stats import SkillStats
 from cradle.types import ActionOutcome, SelfReflection, SkillCall, utc_now
 
+MAX_ERROR_CHARS = 500
+"""Longest reason recorded for one action (the model reads it in the next prompt)."""
+
 
 class ActionRunner:
     """Owns the skill registry of a run and executes actions against its screen."""
@@ -132,7 +135,8 @@ class ActionRunner:
                 call = parse_action(source, self.registry)
             except ActionRejected as exc:
                 outcomes.append(ActionOutcome(
-                    source=source, status="rejected", error=str(exc), started_at=started,
+                    source=source, status="rejected", error=self._error_text(exc),
+                    started_at=started,
                 ))
                 continue
             ctx = SkillContext(
@@ -144,6 +148,13 @@ class ActionRunner:
                 refusal = self.policy.refusal(target, call)
                 if refusal:
                     raise ActionRejected(refusal)
+                if target.generated and self.secrets.mentioned(call.args, call.kwargs):
+                    # A model-written skill could transform a secret (spell it out, put it
+                    # in an error) past redaction: only trusted skills receive values.
+                    raise ActionRejected(
+                        f"{{secret:...}} values can be given to trusted skills only, not to "
+                        f"the generated skill {call.skill!r}; call type_text directly"
+                    )
                 live = call.model_copy(update={
                     "args": self.secrets.fill(call.args),
                     "kwargs": self.secrets.fill(call.kwargs),
@@ -153,7 +164,7 @@ class ActionRunner:
                 failed = isinstance(exc, SkillExecutionError)
                 outcomes.append(ActionOutcome(
                     source=source, call=call, status="failed" if failed else "rejected",
-                    error=str(exc), started_at=started,
+                    error=self._error_text(exc), started_at=started,
                     duration_ms=round((time.perf_counter() - clock) * 1000, 3),
                 ))
                 continue
@@ -166,6 +177,12 @@ class ActionRunner:
         if self.stats is not None:
             self.stats.record_executed(outcomes)
         return outcomes
+
+    def _error_text(self, exc: Exception) -> str:
+        """The reason the model reads: secrets redacted first, then shortened (a secret cut
+        in half would no longer match the redaction)."""
+        text = self.secrets.redact(str(exc))
+        return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 3] + "..."
 
     def _nested_refusal(self, skill: Skill, call: SkillCall) -> str:
         """The policy for a skill called by a running skill (its arguments hold filled-in
@@ -189,10 +206,15 @@ class ActionRunner:
                 "accepted": True, "names": [s.name for s in skills], "source": source,
             }
             if self.generated_dir is not None:
-                path = save_generated(
-                    source, self.generated_dir, run_id=self.run_id, task=task, when=utc_now()
-                )
-                verdict["file"] = str(path)
+                try:
+                    path = save_generated(
+                        source, self.generated_dir, run_id=self.run_id, task=task,
+                        when=utc_now(),
+                    )
+                except OSError as exc:
+                    verdict["file_error"] = f"not saved to {self.generated_dir}: {exc}"
+                else:
+                    verdict["file"] = str(path)
             verdicts.append(verdict)
         return verdicts
 

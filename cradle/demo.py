@@ -13,7 +13,7 @@ from typing import Any
 from cradle.agent import AgentSettings, RunResult
 from cradle.llm.scripted import ScriptedModel
 from cradle.progress import Progress
-from cradle.session import Session, SessionSettings
+from cradle.session import MemorySettings, Session, SessionSettings
 
 DEMO_TASK = "Write a short note and save it as hello.txt"
 NOTE = "Hello from cradle!\nThis note was typed by an agent on a mocked screen."
@@ -152,6 +152,9 @@ def run_demo(
         task=DEMO_TASK,
         runs_dir=runs_dir,
         generated_skills_dir=None,
+        # Canned replies must not become memories or skill statistics of real runs.
+        memory=MemorySettings(enabled=False),
+        skill_stats=False,
         agent=AgentSettings(mode="fused" if mode == "fused" else "modular",
                             max_steps=len(_STEPS)),
     )

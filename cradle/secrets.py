@@ -64,6 +64,13 @@ class SecretStore:
         values = {k[len(ENV_PREFIX):]: v for k, v in env.items() if k.startswith(ENV_PREFIX) and v}
         if file is not None:
             values.update(read_secrets_file(file))
+        short = sorted(name for name, value in values.items() if len(value) < _MIN_REDACT_LENGTH)
+        if short:
+            raise ConfigError(
+                f"secret(s) {', '.join(short)} shorter than {_MIN_REDACT_LENGTH} characters "
+                "cannot be told apart from ordinary text, so they could not be redacted; "
+                "use longer values"
+            )
         return cls(values)
 
     def names(self) -> list[str]:
@@ -94,6 +101,17 @@ class SecretStore:
         if isinstance(value, dict):
             return {k: self.fill(v) for k, v in value.items()}
         return value
+
+    def mentioned(self, *values: Any) -> bool:
+        """Whether any string in ``values`` (recursively) holds a ``{secret:NAME}``."""
+        for value in values:
+            if isinstance(value, str) and PLACEHOLDER.search(value):
+                return True
+            if isinstance(value, list | tuple) and self.mentioned(*value):
+                return True
+            if isinstance(value, dict) and self.mentioned(*value.values()):
+                return True
+        return False
 
     def redact(self, text: str) -> str:
         """``text`` with every known secret value replaced by ``[redacted:NAME]``."""

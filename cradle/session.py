@@ -20,7 +20,7 @@ from cradle.actions import ActionRunner
 from cradle.agent import Agent, AgentSettings, RunResult
 from cradle.budget import Budget, load_prices, price_for
 from cradle.environment import Environment, load_environment
-from cradle.errors import CradleError, EnvironmentFailure
+from cradle.errors import ConfigError, CradleError, EnvironmentFailure
 from cradle.llm.base import ModelProvider
 from cradle.llm.openai_provider import OpenAIProvider
 from cradle.modules import LongTermMemory, Memory, PreviousStep
@@ -101,6 +101,8 @@ class SessionSettings(BaseModel):
     env_options: dict[str, Any] = Field(default_factory=dict)
     stats_path: Path | None = None
     """Skill statistics file; None means the default under the user's data folder."""
+    skill_stats: bool = True
+    """Count skill calls and successes across runs (off for the demo's canned run)."""
     skills_top_k: int = Field(default=8, ge=1)
 
 
@@ -197,7 +199,7 @@ class Session:
             generated_dir=s.generated_skills_dir or folder / "generated_skills",
             run_id=run_id,
             extras={"environment": self.environment, "perceiver": None},
-            stats=SkillStats(s.stats_path),
+            stats=SkillStats(s.stats_path) if s.skill_stats else None,
             policy=self._policy(),
             secrets=self.secrets,
             dry_run=s.safety.dry_run,
@@ -221,6 +223,15 @@ class Session:
 
     def run(self) -> RunResult:
         """Start a new run folder and run the task in it."""
+        folder = self.settings.generated_skills_dir
+        if folder is not None:
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                self.close()
+                raise ConfigError(
+                    f"cannot use --generated-skills-dir {folder}: {exc.strerror or exc}"
+                ) from None
         return self.drive(RunRecorder.create(self.settings.runs_dir, self._run_info()))
 
     def drive(
@@ -275,6 +286,12 @@ class Session:
             if history:
                 agent.set_previous(PreviousStep.of(history[-1]))
             return agent.run(s.task, first_step=first_step)
+        except Exception as exc:
+            # A bug in cradle or a skill: the traceback is worth showing, but the run folder
+            # must not look resumable-and-running.
+            if self.recorder.info.status == "running":
+                self.recorder.finish("failed", 1, f"internal error: {type(exc).__name__}: {exc}")
+            raise
         finally:
             self.close()
 

@@ -44,16 +44,15 @@ def _check_mode(mode: str) -> str:
     return mode
 
 
-def _given(name: str) -> bool:
+def _given(ctx: typer.Context, name: str) -> bool:
     """Whether the user set option ``name`` (and did not just get its default)."""
-    import click
-
-    source = click.get_current_context().get_parameter_source(name)
-    return source is not None and source is not click.core.ParameterSource.DEFAULT
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name != "DEFAULT"
 
 
 @app.command(epilog=_EXIT_HELP)
 def run(
+    ctx: typer.Context,
     env: Annotated[
         str | None, typer.Option("--env", help="Environment name (see `cradle envs`).")
     ] = None,
@@ -174,22 +173,20 @@ def run(
 
     progress = ConsoleProgress()
     if resume is not None:
-        from cradle.trajectory.resume import resume_session
+        from cradle.cli.trajectory_cmd import resume_run
 
-        model_settings = None
-        if any(_given(n) for n in ("model", "base_url", "api_key_env", "azure_endpoint",
-                                   "timeout")):
-            model_settings = ModelSettings(
-                model=model, base_url=base_url, api_key_env=api_key_env,
-                azure_endpoint=azure_endpoint, azure_api_version=azure_api_version,
-                timeout=timeout, max_retries=max_retries,
-            )
-        result = resume_session(
-            resume, model_settings=model_settings,
-            max_steps=max_steps if _given("max_steps") else None, progress=progress,
+        # Only what the user gave overrides the recorded settings.
+        resume_run(
+            resume,
+            model=model if _given(ctx, "model") else None,
+            base_url=base_url,
+            api_key_env=api_key_env if _given(ctx, "api_key_env") else None,
+            azure_endpoint=azure_endpoint,
+            azure_api_version=azure_api_version,
+            timeout=timeout if _given(ctx, "timeout") else None,
+            max_steps=max_steps if _given(ctx, "max_steps") else None,
+            restore=None,
         )
-        progress.run_finished(result)
-        raise typer.Exit(result.exit_code)
     if env is None or task is None:
         raise typer.BadParameter("give --env and --task, or --resume RUN_DIR")
     if confirm not in ("risky", "all", "never"):

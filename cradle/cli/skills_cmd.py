@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from cradle.errors import UsageError
+from cradle.errors import CradleError, UsageError
 
 skills_app = typer.Typer(
     help="List, show and check skills (plain Python files with @skill functions).",
@@ -95,7 +95,10 @@ def show_skill(
     registry = _registry(env, generated_skills_dir)
     found = registry.get(name)
     if found is None:
-        registry.require(name)  # raises with close matches
+        try:
+            registry.require(name)
+        except CradleError as exc:  # unknown skill: a usage error, with close matches
+            raise UsageError(str(exc)) from None
         return
     console = Console(highlight=False, soft_wrap=True)
     console.print(f"{found.signature()}", markup=False)

@@ -2,7 +2,7 @@
 
 They are plain functions with typer annotations, registered on the main app in
 ``cradle/cli/app.py`` (``app.command()(replay)``, ...). Imports happen inside the functions so
-``cradle --help`` stays fast. ``python -m cradle.cli.trajectory_cmd`` runs them standalone.
+``cradle --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -258,36 +258,3 @@ def skills_from_run(
     out.mkdir(parents=True, exist_ok=True)
     path.write_text(source, encoding="utf-8")
     typer.echo(str(path))
-
-
-def standalone_app() -> typer.Typer:
-    """These commands on their own app (``python -m cradle.cli.trajectory_cmd``)."""
-    app = typer.Typer(name="cradle-trajectory", no_args_is_help=True,
-                      pretty_exceptions_enable=False, add_completion=False)
-    app.command()(replay)
-    app.command("resume")(resume_run)
-    app.command()(report)
-    app.command("export-video")(export_video)
-    app.command()(record)
-    app.command("skills-from-run")(skills_from_run)
-    return app
-
-
-def main() -> None:
-    """Like ``cradle.cli.app.main``: framework errors become one line and their exit code."""
-    import sys
-
-    from cradle.errors import CradleError
-
-    try:
-        standalone_app()()
-    except CradleError as exc:
-        _console().print(f"cradle: error: {exc}", markup=False)
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        _console().print("cradle: interrupted")
-        sys.exit(130)
-
-
-if __name__ == "__main__":
-    main()

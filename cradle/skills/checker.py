@@ -527,6 +527,9 @@ def _is_int(v: Any) -> bool:
 
 def guarded_op(name: str, a: Any, b: Any) -> Any:
     """``a <op> b`` for checked code, refusing operations whose result would be huge."""
+    # bool is an int subclass: True << n must meet the same limits as 1 << n.
+    a = int(a) if isinstance(a, bool) else a
+    b = int(b) if isinstance(b, bool) else b
     if name == "Mod" and isinstance(a, str | bytes):
         raise ValueError("string % formatting is not allowed; use str() and +")
     if name == "Mult":

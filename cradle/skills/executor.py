@@ -35,7 +35,9 @@ from cradle.skills.context import SkillContext
 from cradle.skills.registry import SkillRegistry, skill_context
 from cradle.types import SkillCall
 
-MAX_MESSAGE_CHARS = 500
+MAX_MESSAGE_CHARS = 10_000
+"""A bound on what an exception can put in memory; the runner shortens further after
+redacting secrets, so a secret is never cut in half before redaction."""
 
 
 class _SkillTimeout(BaseException):

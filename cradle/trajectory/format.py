@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import Field
 
-from cradle.types import Record, RunStatus, utc_now
+from cradle.types import Record, RunStatus, StepRecord, utc_now
 
 RUN_FILE = "run.json"
 TRAJECTORY_FILE = "trajectory.jsonl"
@@ -31,6 +31,16 @@ class RunTotals(Record):
     actions_ok: int = 0
     actions_failed: int = 0
     cost_usd: float = 0.0
+
+    def add(self, record: StepRecord) -> None:
+        """Count one recorded step (the recorder while running, the loader afterwards)."""
+        self.steps += 1
+        self.model_calls += len(record.model_calls)
+        self.input_tokens += record.input_tokens
+        self.output_tokens += record.output_tokens
+        self.cost_usd = round(self.cost_usd + sum(c.cost_usd for c in record.model_calls), 6)
+        self.actions_ok += sum(1 for a in record.actions if a.status == "ok")
+        self.actions_failed += sum(1 for a in record.actions if a.status in ("failed", "rejected"))
 
 
 class RunInfo(Record):

@@ -80,15 +80,7 @@ def totals_from_steps(steps: list[StepRecord]) -> RunTotals:
     """The same sums ``RunRecorder.append_step`` keeps, computed from recorded steps."""
     totals = RunTotals()
     for record in steps:
-        totals.steps += 1
-        totals.model_calls += len(record.model_calls)
-        totals.input_tokens += record.input_tokens
-        totals.output_tokens += record.output_tokens
-        totals.cost_usd = round(totals.cost_usd + sum(c.cost_usd for c in record.model_calls), 6)
-        totals.actions_ok += sum(1 for a in record.actions if a.status == "ok")
-        totals.actions_failed += sum(
-            1 for a in record.actions if a.status in ("failed", "rejected")
-        )
+        totals.add(record)
     return totals
 
 

@@ -129,16 +129,7 @@ class RunRecorder:
         self._trajectory.write(record.model_dump_json() + "\n")
         self._trajectory.flush()
         os.fsync(self._trajectory.fileno())
-        totals = self.info.totals
-        totals.steps += 1
-        totals.model_calls += len(record.model_calls)
-        totals.input_tokens += record.input_tokens
-        totals.output_tokens += record.output_tokens
-        totals.cost_usd = round(totals.cost_usd + sum(c.cost_usd for c in record.model_calls), 6)
-        totals.actions_ok += sum(1 for a in record.actions if a.status == "ok")
-        totals.actions_failed += sum(
-            1 for a in record.actions if a.status in ("failed", "rejected")
-        )
+        self.info.totals.add(record)
         self.write_info()
 
     def finish(self, status: RunStatus, exit_code: int, reason: str = "") -> None:

@@ -12,6 +12,7 @@ from PIL import Image
 
 from cradle.errors import ActionRejected, ConfigError
 from cradle.llm.openai_provider import OpenAIProvider
+from cradle.paths import shared_skills_dir
 from cradle.secrets import SecretStore, read_secrets_file
 from cradle.session import ModelSettings, SafetySettings, Session, SessionSettings
 from tests.fakes.openai_server import FakeOpenAIServer
@@ -112,3 +113,59 @@ def test_api_key_is_not_in_the_provider_repr_or_settings(tmp_path: Path) -> None
     assert API_KEY not in repr(provider.__dict__.get("base_url"))
     dumped = SessionSettings(env="mock-notepad", task="t").model_dump_json()
     assert API_KEY not in dumped and "OPENAI_API_KEY" in dumped
+
+
+def test_short_secrets_are_refused_because_they_cannot_be_redacted() -> None:
+    with pytest.raises(ConfigError, match="shorter than 4"):
+        SecretStore.from_sources(environ={"CRADLE_SECRET_PIN": "123"})
+
+
+def test_generated_skills_never_receive_secret_values(tmp_path: Path) -> None:
+    from cradle.actions import ActionRunner
+    from cradle.screen.mapping import CoordinateMap
+    from cradle.screen.mock import MockScreen
+
+    spell = '''from cradle.skills import skill
+
+
+@skill
+def spell(screen, s: str) -> str:
+    """Spell a word out.
+
+    Args:
+        s: The word.
+    """
+    out = ""
+    for c in s:
+        out = out + c + " "
+    return out
+'''
+    screen = MockScreen()
+    runner = ActionRunner.load(
+        screen=screen, folders=[shared_skills_dir()], generated_dir=tmp_path / "generated",
+        run_id="r", secrets=SecretStore({"PW": "hunter2secret"}),
+    )
+    assert runner.curate([spell], task="t")[0]["accepted"]
+    mapping = CoordinateMap(screen.geometry.capture_size, screen.geometry)
+    (outcome,) = runner.run(["spell(s='{secret:PW}')"], mapping=mapping, timeout=5)
+    assert outcome.status == "rejected" and "trusted skills only" in outcome.error
+    assert "h u n" not in outcome.model_dump_json()
+
+
+def test_long_errors_are_redacted_before_they_are_shortened(tmp_path: Path) -> None:
+    from cradle.actions import ActionRunner
+    from cradle.screen.mapping import CoordinateMap
+    from cradle.screen.mock import MockScreen
+
+    screen = MockScreen()
+    runner = ActionRunner.load(
+        screen=screen, folders=[shared_skills_dir()], generated_dir=None, run_id="r",
+        secrets=SecretStore({"PW": "hunter2secret"}),
+    )
+    mapping = CoordinateMap(screen.geometry.capture_size, screen.geometry)
+    # click_text fails naming the text it looked for; the secret sits across the 500th char.
+    text = "A" * 470 + "{secret:PW}"
+    (outcome,) = runner.run([f"click_text(text={text!r})"], mapping=mapping, timeout=30)
+    assert outcome.status == "failed"
+    assert "AAAAAAAAAA" in outcome.error  # the error does quote the text it looked for
+    assert "hunt" not in outcome.error and len(outcome.error) <= 500

@@ -187,6 +187,8 @@ def test_timeout_interrupts_wait(registry, ctx) -> None:
         ("x = 2 ** 100000", "integer result too large"),
         ("x = 7\n    for i in range(100):\n        x *= x", "integer result too large"),
         ("x = 1 << 100000", "integer result too large"),
+        ("x = True << 16000000000", "integer result too large"),
+        ("x = (1 == 1) << 100000", "integer result too large"),
         ('x = "ab" * 1000000', "result too large"),
         ('x = "a"\n    for i in range(40):\n        x = x + x', "result too large"),
         ("x = [1, 2] * 10000000", "result too large"),

@@ -20,17 +20,8 @@ def demo_run(tmp_path: Path, mode: str = "modular") -> LoadedRun:
     return load_run(result.run_dir)
 
 
-def traj_cli(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
-    """The trajectory commands in a real process (standalone app; same functions as `cradle`)."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop("OPENAI_BASE_URL", None)
-    return subprocess.run(
-        [sys.executable, "-m", "cradle.cli.trajectory_cmd", *args],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout,
-    )
-
-
 def cradle_cli(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
+    """The `cradle` command in a real process."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("OPENAI_BASE_URL", None)
     return subprocess.run(

@@ -12,7 +12,7 @@ from cradle.session import ModelSettings, Session, SessionSettings
 from cradle.trajectory.loader import load_run
 from cradle.trajectory.resume import rerun_with_model_replies
 from tests.fakes.openai_server import FakeOpenAIServer
-from tests.trajectory.helpers import StepCountingServer, traj_cli
+from tests.trajectory.helpers import StepCountingServer, cradle_cli
 
 
 def _record(tmp_path: Path, mode: str) -> tuple[Path, dict]:
@@ -52,7 +52,7 @@ def test_rerun_with_recorded_replies_reaches_the_same_state(tmp_path: Path, mode
 def test_cli_model_replies_makes_a_new_run(tmp_path: Path) -> None:
     recorded_dir, _ = _record(tmp_path, "fused")
     out = tmp_path / "replays"
-    result = traj_cli("replay", str(recorded_dir), "--model-replies", "--runs-dir", str(out),
+    result = cradle_cli("replay", str(recorded_dir), "--model-replies", "--runs-dir", str(out),
                       cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     [new_dir] = list(out.iterdir())

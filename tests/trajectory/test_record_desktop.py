@@ -39,7 +39,7 @@ def test_record_with_xdotool_then_replay_on_a_fresh_window(
     state1 = tmp_path / "state1.json"
     out = tmp_path / "demo"
     process = subprocess.Popen(
-        [sys.executable, "-m", "cradle.cli.trajectory_cmd", "record", "--env", "desktop",
+        [sys.executable, "-m", "cradle", "record", "--env", "desktop",
          "--out", str(out), "--max-image-side", "960", "--task", "submit world, count"],
         cwd=tmp_path, env=_env(display, state1), stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True,
@@ -80,7 +80,7 @@ def test_record_with_xdotool_then_replay_on_a_fresh_window(
     state2 = tmp_path / "state2.json"
     full = _env(display, state2)
     result = subprocess.run(
-        [sys.executable, "-m", "cradle.cli.trajectory_cmd", "replay", str(out), "--timeout",
+        [sys.executable, "-m", "cradle", "replay", str(out), "--timeout",
          "5"], cwd=tmp_path, env=full, capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, result.stderr

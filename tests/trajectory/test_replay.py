@@ -7,7 +7,7 @@ from pathlib import Path
 
 from cradle.environment import load_environment
 from cradle.trajectory.replay import Replayer, ReplayOptions, _load_actions, replay_run
-from tests.trajectory.helpers import demo_run, traj_cli
+from tests.trajectory.helpers import cradle_cli, demo_run
 
 
 def test_replay_reaches_the_recorded_state(tmp_path: Path) -> None:
@@ -56,20 +56,20 @@ def test_a_failing_recorded_action_stops_the_replay(tmp_path: Path) -> None:
 
 def test_cli_replay_exit_codes(tmp_path: Path) -> None:
     run = demo_run(tmp_path)
-    ok = traj_cli("replay", str(run.folder), "--timeout", "2", cwd=tmp_path)
+    ok = cradle_cli("replay", str(run.folder), "--timeout", "2", cwd=tmp_path)
     assert ok.returncode == 0, ok.stderr
     assert "matched the recording at every step" in ok.stderr
     # Hand the replay a screen that is not the recorded one: step 3's screenshot at step 1.
     shots = run.folder / "screenshots"
     (shots / "step-0001.png").write_bytes((shots / "step-0003.png").read_bytes())
-    bad = traj_cli("replay", str(run.folder), "--threshold", "0.01", cwd=tmp_path)
+    bad = cradle_cli("replay", str(run.folder), "--threshold", "0.01", cwd=tmp_path)
     assert bad.returncode == 1, bad.stderr
     assert "diverged before step 1" in bad.stderr and "Traceback" not in bad.stderr
     assert "threshold 0.01" in bad.stderr
 
 
 def test_cli_replay_of_a_folder_that_is_not_a_run(tmp_path: Path) -> None:
-    result = traj_cli("replay", str(tmp_path), cwd=tmp_path)
+    result = cradle_cli("replay", str(tmp_path), cwd=tmp_path)
     assert result.returncode == 2
     assert "is not a run folder" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1

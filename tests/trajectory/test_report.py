@@ -11,7 +11,7 @@ from PIL import Image
 
 from cradle.trajectory.loader import load_run
 from cradle.trajectory.report import ReportOptions, render_report, write_report
-from tests.trajectory.helpers import demo_run, traj_cli
+from tests.trajectory.helpers import cradle_cli, demo_run
 
 HOSTILE = '<script>alert("x")</script><img src="https://evil.example/x.png">'
 
@@ -58,7 +58,7 @@ def test_cost_line_uses_the_prices(tmp_path: Path) -> None:
 def test_missing_screenshot_still_renders(tmp_path: Path) -> None:
     run = demo_run(tmp_path)
     (run.folder / "screenshots" / "step-0002.png").unlink()
-    result = traj_cli("report", str(run.folder), cwd=tmp_path)
+    result = cradle_cli("report", str(run.folder), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     html = (run.folder / "report.html").read_text()
     assert "screenshot missing: screenshots/step-0002.png" in html

@@ -18,7 +18,7 @@ from cradle.trajectory.loader import load_run
 from cradle.trajectory.replay import replay_run
 from cradle.trajectory.resume import resume_session
 from tests.fakes.openai_server import FakeOpenAIServer, FakeResponse, completion
-from tests.trajectory.helpers import ROOT, StepCountingServer, demo_run, module_reply, traj_cli
+from tests.trajectory.helpers import ROOT, StepCountingServer, cradle_cli, demo_run, module_reply
 
 
 def _truncate(run_dir: Path, keep: int) -> None:
@@ -69,7 +69,7 @@ def test_resume_refuses_a_screen_it_cannot_restore(tmp_path: Path) -> None:
     shots = run.folder / "screenshots"
     (shots / "step-0002.png").write_bytes((shots / "step-0004.png").read_bytes())
     # A closed local port: if the restore check failed to stop, no model is ever reached.
-    result = traj_cli("resume", str(run.folder), "--base-url", "http://127.0.0.1:9/v1",
+    result = cradle_cli("run", "--resume", str(run.folder), "--base-url", "http://127.0.0.1:9/v1",
                       cwd=tmp_path)
     assert result.returncode == 1, result.stderr
     assert "cannot restore the screen to resume" in result.stderr
@@ -120,7 +120,8 @@ def test_kill_9_mid_run_then_resume(tmp_path: Path) -> None:
     done_before = len(complete)
 
     with FakeOpenAIServer(StepCountingServer(plans=[[]])) as server:
-        result = traj_cli("resume", str(run_dir), "--base-url", server.base_url, cwd=tmp_path)
+        result = cradle_cli("run", "--resume", str(run_dir), "--base-url", server.base_url,
+                            cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     run = load_run(run_dir)
     assert [s.step for s in run.steps] == list(range(1, done_before + 2))

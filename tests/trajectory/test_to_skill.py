@@ -13,7 +13,7 @@ from cradle.screen.mapping import CoordinateMap
 from cradle.skills import SkillContext, SkillRegistry, check_untrusted, execute
 from cradle.trajectory.to_skill import skill_from_run
 from cradle.types import SkillCall
-from tests.trajectory.helpers import demo_run, traj_cli
+from tests.trajectory.helpers import cradle_cli, demo_run
 
 
 def test_skill_source_passes_the_policy_and_has_parameters(tmp_path: Path) -> None:
@@ -61,14 +61,14 @@ def test_hostile_task_text_stays_in_the_docstring(tmp_path: Path) -> None:
 def test_cli_writes_a_loadable_file(tmp_path: Path) -> None:
     run = demo_run(tmp_path)
     out = tmp_path / "generated_skills"
-    result = traj_cli("skills-from-run", str(run.folder), "--name", "save_note", "--out",
+    result = cradle_cli("skills", "from-run", str(run.folder), "--name", "save_note", "--out",
                       str(out), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     registry = SkillRegistry.load(trusted=[shared_skills_dir()], untrusted=[out])
     assert "save_note" in registry.names() and registry.problems == []
-    again = traj_cli("skills-from-run", str(run.folder), "--name", "save_note2", "--out",
+    again = cradle_cli("skills", "from-run", str(run.folder), "--name", "save_note2", "--out",
                      str(out), cwd=tmp_path)
     assert again.returncode == 0, again.stderr
-    clash = traj_cli("skills-from-run", str(run.folder), "--name", "save_note", "--out",
+    clash = cradle_cli("skills", "from-run", str(run.folder), "--name", "save_note", "--out",
                      str(out), cwd=tmp_path)
     assert clash.returncode == 2 and "already exists" in clash.stderr

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import cv2
 
-from tests.trajectory.helpers import demo_run, traj_cli
+from tests.trajectory.helpers import cradle_cli, demo_run
 
 
 def test_export_video(tmp_path: Path) -> None:
     run = demo_run(tmp_path)
-    result = traj_cli("export-video", str(run.folder), "--fps", "2", cwd=tmp_path)
+    result = cradle_cli("export-video", str(run.folder), "--fps", "2", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     path = run.folder / "run.mp4"
     capture = cv2.VideoCapture(str(path))

@@ -1,0 +1,80 @@
+"""A virtual X display for tests and benchmarks: DISPLAY if it answers, else a private Xvfb.
+
+An empty X authority file is created and exported with it, because python-xlib (under
+pyautogui) refuses to connect without one, even to an Xvfb that uses no authentication.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from cradle.errors import EnvironmentFailure
+
+
+def display_answers(display: str, env: dict[str, str]) -> bool:
+    """Whether an X server answers on ``display`` (xdpyinfo, from Debian's x11-utils)."""
+    if not shutil.which("xdpyinfo"):
+        raise EnvironmentFailure("xdpyinfo is missing: apt-get install x11-utils")
+    result = subprocess.run(["xdpyinfo", "-display", display], capture_output=True,
+                            env=env, timeout=10)
+    return result.returncode == 0
+
+
+def free_display(numbers: range) -> int:
+    """A display number with no lock file or socket (another server would own it)."""
+    for number in numbers:
+        if not Path(f"/tmp/.X{number}-lock").exists() and not Path(
+            f"/tmp/.X11-unix/X{number}"
+        ).exists():
+            return number
+    raise EnvironmentFailure(f"no free X display number in :{numbers.start}-:{numbers.stop - 1}")
+
+
+@contextmanager
+def virtual_display(
+    size: tuple[int, int], *, numbers: range = range(90, 190), reuse: bool = True
+) -> Iterator[dict[str, str]]:
+    """``DISPLAY`` and ``XAUTHORITY`` of a working display of ``size`` while the block runs."""
+    with tempfile.TemporaryDirectory(prefix="cradle-x-") as home:
+        xauth = os.environ.get("XAUTHORITY") or str(Path(home) / "Xauthority")
+        Path(xauth).touch()
+        env = {**os.environ, "XAUTHORITY": xauth}
+        existing = os.environ.get("DISPLAY")
+        if reuse and existing and display_answers(existing, env):
+            yield {"DISPLAY": existing, "XAUTHORITY": xauth}
+            return
+        binary = shutil.which("Xvfb")
+        if not binary:
+            raise EnvironmentFailure("Xvfb is not installed: apt-get install xvfb")
+        name = f":{free_display(numbers)}"
+        log_path = Path(home) / "xvfb.log"
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen(
+                [binary, name, "-screen", "0", f"{size[0]}x{size[1]}x24", "-nolisten", "tcp"],
+                stdout=log, stderr=subprocess.STDOUT,
+            )
+            try:
+                for _ in range(100):
+                    if proc.poll() is not None or display_answers(name, env):
+                        break
+                    time.sleep(0.1)
+                else:
+                    raise EnvironmentFailure(f"Xvfb {name} did not answer within 10 s")
+                if proc.poll() is not None:
+                    tail = log_path.read_text(errors="replace")[-500:]
+                    raise EnvironmentFailure(f"Xvfb {name} exited: {tail}")
+                yield {"DISPLAY": name, "XAUTHORITY": xauth}
+            finally:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
