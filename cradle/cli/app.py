@@ -63,6 +63,12 @@ def run(
         Path | None,
         typer.Option("--resume", help="Continue the interrupted run in this folder instead."),
     ] = None,
+    restore: Annotated[
+        bool | None,
+        typer.Option("--restore/--no-restore",
+                     help="With --resume: re-apply the recorded actions first (default: only "
+                     "for mocked environments, whose app starts fresh)."),
+    ] = None,
     model: Annotated[str, typer.Option("--model", help="Model name the server knows.")] = "gpt-4o",
     base_url: Annotated[
         str | None,
@@ -185,7 +191,7 @@ def run(
             azure_api_version=azure_api_version,
             timeout=timeout if _given(ctx, "timeout") else None,
             max_steps=max_steps if _given(ctx, "max_steps") else None,
-            restore=None,
+            restore=restore,
         )
     if env is None or task is None:
         raise typer.BadParameter("give --env and --task, or --resume RUN_DIR")
