@@ -54,7 +54,7 @@ def _median(values: list[float]) -> float:
 
 def run_loop(env: str, env_options: dict[str, Any], steps: int, folder: Path,
              max_image_side: int | None = None, mode: str = "fused",
-             image_format: str = "jpeg") -> dict[str, Any]:
+             image_format: str = "jpeg", long_term_memory: bool = True) -> dict[str, Any]:
     """Run ``steps`` steps of the loop and summarise the per-step time."""
     model, client = instant_provider(image_format)
     agent = AgentSettings(mode=mode, max_steps=steps)  # type: ignore[arg-type]
@@ -63,7 +63,8 @@ def run_loop(env: str, env_options: dict[str, Any], steps: int, folder: Path,
     settings = SessionSettings(
         env=env, task="Type the words into the editor", runs_dir=folder / "runs",
         generated_skills_dir=None, env_options=env_options, agent=agent,
-        memory=MemorySettings(memory_dir=folder / "memory"), stats_path=folder / "stats.json",
+        memory=MemorySettings(enabled=long_term_memory, memory_dir=folder / "memory"),
+        stats_path=folder / "stats.json",
         safety=SafetySettings(confirm="never"),
     )
     clock = StepClock()
@@ -98,7 +99,7 @@ def run_desktop(steps: int, folder: Path) -> dict[str, Any]:
         os.environ.update(env)
         try:
             options = {"launch": "xterm -geometry 160x50+0+0", "window_title": "xterm",
-                       "crop": False}
+                       "crop": False, "stop_hotkey": "none"}
             return run_loop("desktop", options, steps, folder)
         finally:
             for key, value in old.items():
@@ -115,6 +116,12 @@ def run(quick: bool = False, desktop: bool = True) -> dict[str, Any]:
         for name, size in (("1080p", "1920x1080"), ("720p", "1280x720")):
             report[f"mock_{name}"] = run_loop("mock-notepad", {"size": size}, steps,
                                               Path(tmp) / name)
+        # The same loop with --no-memory: how much of a step the long-term memory costs
+        # (embedding each step with MiniLM and the store's upsert and query).
+        report["mock_1080p_no_memory"] = run_loop(
+            "mock-notepad", {"size": "1920x1080"}, steps, Path(tmp) / "no-memory",
+            long_term_memory=False,
+        )
         if desktop:
             try:
                 report["xvfb_1080p"] = run_desktop(steps, Path(tmp) / "desktop")

@@ -57,6 +57,12 @@ def _steps(report: dict[str, Any]) -> dict[str, Any]:
             if name == "1080p" else None)
         figures[f"step_overhead_ms_{name}_unchanged"] = figure(
             row["median_ms_unchanged"], "ms", f"mock-notepad {name}, unchanged frames")
+    bare = report.get("mock_1080p_no_memory")
+    if bare:
+        figures["step_overhead_ms_1080p_no_memory"] = figure(
+            bare["median_ms_changed"], "ms",
+            "mock-notepad 1080p, changed frames, with --no-memory (no long-term memory "
+            "write or recall): the rest of the framework's own cost")
     xvfb = report.get("xvfb_1080p", {})
     if "error" in xvfb:
         figures["step_overhead_ms_1080p_xvfb"] = figure(None, "ms", xvfb["error"])

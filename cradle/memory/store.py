@@ -457,8 +457,11 @@ class VectorMemory:
     def remember_step(self, task: str, record: StepRecord) -> None:
         """Store a finished step, and a lesson when self-reflection names a failure.
 
-        Self-reflection judges the previous step's actions, so the lesson names the subtask
-        of that step when this process saw it (else the current one).
+        A step is indexed by its situation, "task subtask": the very key the loop recalls
+        with, so later runs in a similar situation find what was done in it, and the next
+        step's recall reuses this embedding instead of computing another (one MiniLM call
+        per step instead of two). Self-reflection judges the previous step's actions, so the
+        lesson names the subtask of that step when this process saw it (else the current one).
         """
         subtask = record.task_inference.subtask if record.task_inference else ""
         success = step_success(record)
@@ -478,7 +481,10 @@ class VectorMemory:
             metas.append(lesson_meta)
             ids.append(memory_id("lesson", record.run_id, record.step))
         self._last_subtask[record.run_id] = (record.step, subtask)
-        self.add(texts, metas, ids)
+        vectors = [self._query_vector(f"{task} {subtask}".strip())]
+        if len(texts) > 1:
+            vectors.extend(self._vectors(texts[1:]))
+        self.add(texts, metas, ids, embeddings=np.stack(vectors))
 
     def remember_lesson(self, task: str, run_id: str, step: int, when: str, lesson: str) -> None:
         """Store a lesson learnt outside self-reflection (e.g. from a run report)."""
@@ -512,9 +518,13 @@ class VectorMemory:
         """
         if k <= 0 or not query.strip():
             return []
+        return self.search_vector(self._query_vector(query), k, environment=environment,
+                                  kinds=kinds, min_score=min_score)
+
+    def _query_vector(self, query: str) -> np.ndarray:
+        """The embedding of ``query``, cached: the loop asks with "task subtask" every step,
+        the subtask rarely changes, and steps are stored under the same key."""
         self._require_embedder()
-        # The loop asks with "task subtask" every step and the subtask rarely changes:
-        # embedding it again would cost ~5 ms a step for the same vector.
         vector = self._query_vectors.get(query)
         if vector is None:
             with self._guard("embedding the query"):
@@ -522,8 +532,7 @@ class VectorMemory:
             if len(self._query_vectors) >= 64:
                 self._query_vectors.pop(next(iter(self._query_vectors)))
             self._query_vectors[query] = vector
-        return self.search_vector(vector, k, environment=environment, kinds=kinds,
-                                  min_score=min_score)
+        return vector
 
     def search_vector(
         self,
