@@ -301,7 +301,10 @@ class Agent:
             model_skipped=idle is not None,
         )
         if self._redact is not None:
-            record = StepRecord.model_validate_json(self._redact(record.model_dump_json()))
+            text = record.model_dump_json()
+            redacted = self._redact(text)
+            if redacted != text:  # parse again only when a secret was actually found
+                record = StepRecord.model_validate_json(redacted)
         self.recorder.append_step(record)
         self.memory.record(task, record)
         if self._previous is not None and ctx.self_reflection is not None:
