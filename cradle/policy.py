@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from cradle.skills import Skill
@@ -44,7 +44,6 @@ class ActionPolicy:
     """When set, only these skills exist for the run."""
     deny: frozenset[str] = frozenset()
     confirmer: Confirmer | None = None
-    answers: dict[str, bool] = field(default_factory=dict)
 
     def permits(self, name: str) -> bool:
         return name not in self.deny and (self.allow is None or name in self.allow)
