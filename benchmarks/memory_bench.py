@@ -28,14 +28,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +38,7 @@ import numpy as np
 
 from cradle.memory.embedders import MiniLMEmbedder
 from cradle.memory.paraphrases import SKILL_PARAPHRASES, paraphrase_recall
+from cradle.memory.server import local_chroma_server
 from cradle.memory.store import VectorMemory
 
 DIMENSION = 384
@@ -176,31 +172,9 @@ def measure_scale(folder: Path, sizes: list[int], query_count: int,
     return results, vectors
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def measure_server(folder: Path, vectors: np.ndarray, size: int, query_count: int,
                    rng: np.random.Generator) -> dict[str, Any]:
-    chroma = shutil.which("chroma", path=str(Path(sys.executable).parent)) or "chroma"
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        [chroma, "run", "--path", str(folder), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("chroma run did not start") from None
-                time.sleep(0.05)
+    with local_chroma_server(folder) as url:
         with VectorMemory.open(None, url, embedder=SyntheticEmbedder()) as memory:
             start = time.perf_counter()
             memory.add(step_texts(0, size), metadatas(0, size),
@@ -214,13 +188,6 @@ def measure_server(folder: Path, vectors: np.ndarray, size: int, query_count: in
               f"{row['query_top5']['p50_ms']:.2f} ms p95 {row['query_top5']['p95_ms']:.2f} ms",
               flush=True)
         return row
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def run(quick: bool = False) -> dict[str, Any]:

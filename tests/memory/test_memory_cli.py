@@ -11,8 +11,9 @@ from typer.testing import CliRunner
 from cradle.cli.memory_cmd import memory_app
 from cradle.errors import MemoryStoreError, MemoryUnavailableError, UsageError
 from cradle.memory.embedders import MiniLMEmbedder
+from cradle.memory.server import free_port
 from cradle.memory.store import default_memory_dir, open_memory
-from tests.memory.helpers import free_port, make_record
+from tests.memory.helpers import make_record
 
 runner = CliRunner()
 

@@ -18,6 +18,7 @@ from cradle.errors import (
     UsageError,
 )
 from cradle.memory.embedders import HashingEmbedder, MiniLMEmbedder
+from cradle.memory.server import free_port
 from cradle.memory.store import (
     MEMORIES,
     VectorMemory,
@@ -25,7 +26,7 @@ from cradle.memory.store import (
     open_memory,
 )
 from cradle.types import MemoryItem
-from tests.memory.helpers import free_port, make_record
+from tests.memory.helpers import make_record
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
