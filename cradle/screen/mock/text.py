@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from cradle.screen.mock.fonts import BODY_SIZE, fit_count, font, index_at, line_height, text_width
 from cradle.screen.mock.toolkit import (
@@ -228,17 +228,8 @@ class TextField(TextEditor):
 
     role = "textfield"
 
-    def __init__(
-        self,
-        rect: Rect,
-        *,
-        text: str = "",
-        label: str = "",
-        name: str = "",
-        size: int = BODY_SIZE,
-        on_change: Action | None = None,
-    ) -> None:
-        super().__init__(rect, text=text, label=label, name=name, size=size, on_change=on_change)
+    def __init__(self, rect: Rect, **options: Any) -> None:
+        super().__init__(rect, **options)
         self.first = 0
         """Index of the first visible character (horizontal scroll)."""
 
