@@ -53,6 +53,7 @@ class RunRecorder:
         self._trajectory: IO[str] | None = None
         self._writer: ThreadPoolExecutor | None = None
         self._pending: list[Future[None]] = []
+        self._older: list[Future[None]] = []
 
     @classmethod
     def create(cls, runs_dir: Path, info: RunInfo) -> RunRecorder:
@@ -105,8 +106,10 @@ class RunRecorder:
     def save_screenshot(self, name: str, image: Image.Image) -> str:
         """Store a PNG (lossless, so replay can compare pixels) and return its relative path.
 
-        The encoding (~20 ms at 1080p) runs on a writer thread while the model thinks; the
-        step line that refers to the file is written only after the file is on disk.
+        The encoding (~20 ms at 1080p) runs on a writer thread while the loop goes on; a
+        step's screenshots are waited for when the *next* step is appended (or the run ends),
+        so at most the last step's image can be missing after a crash, which the loader,
+        replay and report all tolerate.
         """
         relative = f"{SCREENSHOTS_DIR}/{name}.png"
         if self._writer is None:
@@ -116,14 +119,18 @@ class RunRecorder:
         )
         return relative
 
-    def _flush_screenshots(self) -> None:
-        pending, self._pending = self._pending, []
-        for future in pending:
+    def _flush_screenshots(self, *, all_steps: bool = True) -> None:
+        """Wait for earlier steps' screenshots (and this step's too when ``all_steps``)."""
+        waiting, self._older = self._older, []
+        if all_steps:
+            waiting, self._pending = waiting + self._pending, []
+        for future in waiting:
             future.result()
 
     def append_step(self, record: StepRecord) -> None:
         """Append one step and push it to disk before the next step starts."""
-        self._flush_screenshots()
+        self._flush_screenshots(all_steps=False)
+        self._older, self._pending = self._pending, []
         if self._trajectory is None:
             self._trajectory = open(self.folder / TRAJECTORY_FILE, "a", encoding="utf-8")
         self._trajectory.write(record.model_dump_json() + "\n")
