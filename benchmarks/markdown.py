@@ -74,16 +74,18 @@ NOTES = [
     "",
     "## Notes",
     "",
-    "- **Overhead.** The 1080p goal (30 ms) is missed on this machine. A changed frame pays "
-    "capture + change digest (~5-9 ms), the downscale to 1280x720 (cv2 INTER_AREA at a 1.5 "
-    "factor, 5-18 ms depending on the neighbours' load), rendering + JPEG encoding + schema + "
-    "reply parsing (`decide`, ~5-8 ms), and after the record: the trajectory line (fsync) and "
-    "the long-term memory write (MiniLM embedding of the step, ~10-15 ms). Moving the memory "
-    "write to a writer thread was tried and gave nothing on 2 busy cores (the next recall "
-    "waits for it), so it was not kept. On an unchanged frame (no downscale, no PNG, no "
-    "perception) a step costs about 25-30 ms. Under Xvfb the desktop environment's default "
-    "perception runs tesseract on every changed frame (~240 ms): that, not the loop, is the "
-    "cost there; `--env-option ocr=false` removes it.",
+    "- **Overhead.** The 1080p goal (30 ms) is missed on this machine with long-term memory "
+    "on, and met without it (`step_overhead_ms_1080p_no_memory`). A changed frame pays "
+    "capture + change digest (~5-6 ms), the downscale to 1280x720 (cv2 INTER_AREA at a 1.5 "
+    "factor, ~6-9 ms), rendering + JPEG encoding + schema + reply parsing (`decide`, ~4-8 "
+    "ms), and long-term memory: the recall (~2-6 ms; chromadb applies the previous step's "
+    "write to its index on the next query) and the write of the step (an upsert, ~6 ms). "
+    "A step is embedded once, under the task+subtask key that the next recall reuses from "
+    "a cache. The PNG of each screenshot is encoded on a writer thread and waited for one "
+    "step later. Moving the memory write to a writer thread was measured (A/B in one "
+    "process) and was slower on 2 busy cores, so it was not kept. Under Xvfb the desktop "
+    "environment's default perception runs tesseract on every changed frame (~200 ms): "
+    "that, not the loop, is the cost there; `--env-option ocr=false` removes it.",
     "- **Fewer calls when nothing changed.** When the last step's plan was only `wait(...)` "
     "calls that all ran ok, nothing was proposed or failed, the screen is pixel-identical and "
     "the environment's notes are unchanged, the model would read the same inputs again (only "

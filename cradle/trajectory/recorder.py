@@ -44,6 +44,13 @@ def write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def _save_png(image: Image.Image, path: Path) -> None:
+    """Write under a temporary name, then rename: a crash leaves no half-written image."""
+    tmp = path.with_name(path.name + ".tmp")
+    image.save(tmp, format="PNG", compress_level=1)
+    os.replace(tmp, path)
+
+
 class RunRecorder:
     """Owns one run folder while the run is live."""
 
@@ -114,9 +121,7 @@ class RunRecorder:
         relative = f"{SCREENSHOTS_DIR}/{name}.png"
         if self._writer is None:
             self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cradle-png")
-        self._pending.append(
-            self._writer.submit(image.save, self.folder / relative, format="PNG", compress_level=1)
-        )
+        self._pending.append(self._writer.submit(_save_png, image, self.folder / relative))
         return relative
 
     def _flush_screenshots(self, *, all_steps: bool = True) -> None:
