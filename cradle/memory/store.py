@@ -455,7 +455,33 @@ class VectorMemory:
         }
 
     def remember_step(self, task: str, record: StepRecord) -> None:
-        """Store a finished step, and a lesson when self-reflection names a failure.
+        """Store a finished step, and a lesson when self-reflection names a failure."""
+        self.remember_steps([(task, record)])
+
+    def remember_steps(self, steps: Sequence[tuple[str, StepRecord]]) -> None:
+        """Store finished steps (task, record) in one upsert; see ``_step_entries``.
+
+        One upsert of several steps costs about as much as one of a single step, and
+        chromadb folds each write into its index on the next query: the loop writes steps in
+        batches (the recent-steps window holds them meanwhile).
+        """
+        texts: list[str] = []
+        metas: list[dict[str, Any]] = []
+        ids: list[str] = []
+        vectors: list[np.ndarray] = []
+        for task, record in steps:
+            entry = self._step_entries(task, record)
+            texts += entry[0]
+            metas += entry[1]
+            ids += entry[2]
+            vectors += entry[3]
+        if texts:
+            self.add(texts, metas, ids, embeddings=np.stack(vectors))
+
+    def _step_entries(
+        self, task: str, record: StepRecord
+    ) -> tuple[list[str], list[dict[str, Any]], list[str], list[np.ndarray]]:
+        """The memories of one step: the step itself, and a lesson when it names a failure.
 
         A step is indexed by its situation, "task subtask": the very key the loop recalls
         with, so later runs in a similar situation find what was done in it, and the next
@@ -470,6 +496,7 @@ class VectorMemory:
         texts = [step_text(task, record)]
         metas = [meta]
         ids = [memory_id("step", record.run_id, record.step)]
+        vectors = [self._query_vector(f"{task} {subtask}".strip())]
         reflection = record.self_reflection
         if reflection and not reflection.last_actions_succeeded and reflection.failure_reason:
             previous = self._last_subtask.get(record.run_id)
@@ -477,14 +504,13 @@ class VectorMemory:
             when = when or f"working on {task}"
             lesson_meta = self._base_metadata("lesson", task, record.run_id, record.step)
             lesson_meta.update(success=False, subtask=_clip(when, 200))
-            texts.append(f"When {_clip(when, 200)}: {_clip(reflection.failure_reason)}")
+            lesson = f"When {_clip(when, 200)}: {_clip(reflection.failure_reason)}"
+            texts.append(lesson)
             metas.append(lesson_meta)
             ids.append(memory_id("lesson", record.run_id, record.step))
+            vectors.append(self._vectors([lesson])[0])
         self._last_subtask[record.run_id] = (record.step, subtask)
-        vectors = [self._query_vector(f"{task} {subtask}".strip())]
-        if len(texts) > 1:
-            vectors.extend(self._vectors(texts[1:]))
-        self.add(texts, metas, ids, embeddings=np.stack(vectors))
+        return texts, metas, ids, vectors
 
     def remember_lesson(self, task: str, run_id: str, step: int, when: str, lesson: str) -> None:
         """Store a lesson learnt outside self-reflection (e.g. from a run report)."""

@@ -70,12 +70,15 @@ class Memory:
         long_term: LongTermMemory | None = None,
         recall_k: int = 3,
         recall_tokens: int = 400,
+        write_batch: int = 5,
     ) -> None:
         self._recent: deque[StepSummary] = deque(maxlen=max(window, 0) or None)
         self.window = window
         self.long_term: LongTermMemory = long_term or NoLongTermMemory()
         self.recall_k = recall_k
         self.recall_tokens = recall_tokens
+        self.write_batch = max(write_batch, 1)
+        self._unwritten: list[tuple[str, StepRecord]] = []
 
     def recall(self, task: str, subtask: str = "") -> MemoryRecall:
         """What the model should see this step about the past."""
@@ -86,12 +89,32 @@ class Memory:
         return MemoryRecall(recent_steps=recent, long_term=long_term)
 
     def record(self, task: str, record: StepRecord) -> None:
-        """Remember a finished step, in the window and in the long-term store."""
+        """Remember a finished step: in the window now, in the long-term store in batches.
+
+        The window shows the last steps to the model anyway, so the store receives them
+        ``write_batch`` at a time (one upsert instead of several); ``finish_run`` writes the
+        rest. A crash loses at most that many step memories, never the trajectory.
+        """
         self._recent.append(summarize(record))
-        self.long_term.remember_step(task, record)
+        self._unwritten.append((task, record))
+        if len(self._unwritten) >= self.write_batch:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the steps not yet in the long-term store."""
+        batch, self._unwritten = self._unwritten, []
+        if not batch:
+            return
+        many = getattr(self.long_term, "remember_steps", None)
+        if callable(many):
+            many(batch)
+            return
+        for task, record in batch:
+            self.long_term.remember_step(task, record)
 
     def finish_run(self, task: str, run_id: str, success: bool, summary: str) -> None:
-        """Remember how the run ended, for runs of similar tasks later."""
+        """Write what is left, and how the run ended, for runs of similar tasks later."""
+        self.flush()
         self.long_term.remember_run(task, run_id, summary, success)
 
     def preload(self, records: list[StepRecord]) -> None:

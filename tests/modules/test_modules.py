@@ -175,3 +175,39 @@ def test_both_modes_fill_every_module_output(mode):
     assert ctx.action_planning == ActionPlan(**PLAN)
     assert len(calls) == (5 if mode == "modular" else 1)
     assert model.remaining() == 0
+
+
+def test_long_term_writes_come_in_batches_and_the_rest_at_the_end():
+    from cradle.types import Observation as Obs
+    from cradle.types import StepRecord, utc_now
+
+    class Store:
+        def __init__(self):
+            self.calls = []
+
+        def recall(self, query, *, k):
+            return []
+
+        def remember_step(self, task, record):
+            raise AssertionError("steps are written in batches")
+
+        def remember_steps(self, steps):
+            self.calls.append([record.step for _, record in steps])
+
+        def remember_run(self, task, run_id, summary, success):
+            self.calls.append(("run", success))
+
+    def record(step):
+        now = utc_now()
+        obs = Obs(step=step, screenshot="s.png", screen_size=(1, 1), image_size=(1, 1))
+        return StepRecord(run_id="r", step=step, mode="fused", started_at=now, ended_at=now,
+                          observation=obs)
+
+    store = Store()
+    memory = Memory(long_term=store, write_batch=3)
+    for step in range(1, 6):
+        memory.record("t", record(step))
+        assert len(memory.recall("t").recent_steps) == min(step, 5)  # the window is immediate
+    assert store.calls == [[1, 2, 3]]
+    memory.finish_run("t", "r", True, "done")
+    assert store.calls == [[1, 2, 3], [4, 5], ("run", True)]
