@@ -74,15 +74,15 @@ NOTES = [
     "",
     "## Notes",
     "",
-    "- **Overhead.** The 1080p goal (30 ms) is missed on this machine with long-term memory "
-    "on, and met without it (`step_overhead_ms_1080p_no_memory`). A changed frame pays "
-    "capture + change digest (~5-6 ms), the downscale to 1280x720 (cv2 INTER_AREA at a 1.5 "
-    "factor, ~6-9 ms), rendering + JPEG encoding + schema + reply parsing (`decide`, ~4-8 "
-    "ms), and long-term memory: the recall (~2-6 ms; chromadb folds the last write into its "
-    "index on the next query) and the writes (one upsert per five steps). A step is "
-    "embedded once, under the task+subtask key that the next recall reuses from a cache. "
-    "The PNG of each screenshot is encoded on a writer thread and waited for one "
-    "step later. Moving the memory write to a writer thread was measured (A/B in one "
+    "- **Overhead.** The 1080p goal (30 ms) is met, narrowly on a changed frame: on this "
+    "shared machine the same run gave 24-29 ms from one full run to the next, so read the "
+    "mean over all steps too. A changed frame pays capture + change digest (~6 ms), the "
+    "downscale to 1280x720 (cv2 INTER_AREA at a 1.5 factor, ~7 ms), rendering + JPEG "
+    "encoding + schema + reply parsing (`decide`, ~4 ms) and the long-term memory recall "
+    "(~2-6 ms: a new subtask needs one MiniLM embedding, ~3 ms, which the step's own memory "
+    "then reuses). Steps reach the store five at a time in one upsert, so one step in five "
+    "also pays the write; the PNG of each screenshot is encoded on a writer thread and "
+    "waited for one step later. A writer thread for the memory was measured (A/B in one "
     "process) and was slower on 2 busy cores, so it was not kept. Under Xvfb the desktop "
     "environment's default perception runs tesseract on every changed frame (~200 ms): "
     "that, not the loop, is the cost there; `--env-option ocr=false` removes it.",
