@@ -313,20 +313,11 @@ class TextArea(TextEditor):
     SCROLLBAR: ClassVar[int] = 14
     PAD = 8
 
-    def __init__(
-        self,
-        rect: Rect,
-        *,
-        text: str = "",
-        label: str = "",
-        name: str = "",
-        size: int = BODY_SIZE,
-        on_change: Action | None = None,
-    ) -> None:
+    def __init__(self, rect: Rect, **options: Any) -> None:
         self._layout: tuple[str, list[tuple[int, int]]] = ("", [(0, 0)])
         self._top = 0
         self._reveal_pending = False
-        super().__init__(rect, text=text, label=label, name=name, size=size, on_change=on_change)
+        super().__init__(rect, **options)
 
     # Layout ---------------------------------------------------------------------------------
 
