@@ -112,12 +112,6 @@ class EnvironmentFailure(CradleError):
     exit_code = EXIT_ENVIRONMENT
 
 
-class BudgetExhausted(CradleError):
-    """A run budget (steps, time, tokens, cost) ran out."""
-
-    exit_code = EXIT_BUDGET
-
-
 class RunInterrupted(CradleError):
     """The user stopped the run (Ctrl+C, stop hotkey, fail-safe corner)."""
 

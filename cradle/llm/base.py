@@ -8,14 +8,12 @@ record (tokens, latency, the text sent without image bytes) for the trajectory.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar
+from typing import Protocol
 
 from PIL import Image
 from pydantic import BaseModel
 
 from cradle.types import ModelCall
-
-OutputT = TypeVar("OutputT", bound=BaseModel)
 
 
 @dataclass(frozen=True)

@@ -512,12 +512,6 @@ class VectorMemory:
         self._last_subtask[record.run_id] = (record.step, subtask)
         return texts, metas, ids, vectors
 
-    def remember_lesson(self, task: str, run_id: str, step: int, when: str, lesson: str) -> None:
-        """Store a lesson learnt outside self-reflection (e.g. from a run report)."""
-        meta = self._base_metadata("lesson", task, run_id, step)
-        meta.update(success=False, subtask=_clip(when, 200))
-        self.add([f"When {_clip(when, 200)}: {_clip(lesson)}"], [meta],
-                 [memory_id("lesson", run_id, step)])
 
     def remember_run(self, task: str, run_id: str, summary: str, success: bool) -> None:
         """Store how a whole run went, one entry per run id."""

@@ -158,11 +158,6 @@ class SkillRegistry:
         registry.reload_changed()
         return registry
 
-    def add_folder(self, folder: Path | str, *, trusted: bool = True) -> list[SkillDefinitionError]:
-        """Load one more folder; returns the problems of its files."""
-        self._folders.append((Path(folder), trusted))
-        return self.reload_changed()
-
     @property
     def problems(self) -> list[SkillDefinitionError]:
         """Why some files or folders could not be loaded (file and line in each)."""

@@ -9,7 +9,7 @@ so the same sequence always yields byte-identical pixels.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from PIL import Image, ImageDraw
@@ -97,9 +97,6 @@ class WidgetInfo:
     center: Point
     rect: Rect
     focused: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 class MockScreen(Screen):
