@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from cradle.errors import MemoryUnavailableError
+from cradle.processes import stop_process
 
 
 def free_port() -> int:
@@ -58,11 +59,6 @@ def local_chroma_server(
             time.sleep(0.05)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, timeout=10)
         if log is not None:
             output.close()  # type: ignore[union-attr]

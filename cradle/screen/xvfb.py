@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from cradle.errors import EnvironmentFailure
+from cradle.processes import stop_process
 
 
 def display_answers(display: str, env: dict[str, str]) -> bool:
@@ -72,9 +73,4 @@ def virtual_display(
                     raise EnvironmentFailure(f"Xvfb {name} exited: {tail}")
                 yield {"DISPLAY": name, "XAUTHORITY": xauth}
             finally:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+                stop_process(proc, timeout=5)
