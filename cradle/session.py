@@ -189,7 +189,9 @@ class Session:
             confirmer=self.confirmer,
         )
 
-    def build_actions(self, screen: Screen, run_id: str, folder: Path) -> ActionRunner:
+    def build_actions(
+        self, screen: Screen, run_id: str, folder: Path, perceiver: Perceiver | None
+    ) -> ActionRunner:
         """The skills of this run, bound to its screen, policy, secrets and statistics."""
         s = self.settings
         shared = shared_skills_dir()
@@ -198,7 +200,7 @@ class Session:
             folders=[shared, *self.environment.skill_folders()],
             generated_dir=s.generated_skills_dir or folder / "generated_skills",
             run_id=run_id,
-            extras={"environment": self.environment, "perceiver": None},
+            extras={"environment": self.environment, "perceiver": perceiver},
             stats=SkillStats(s.stats_path) if s.skill_stats else None,
             policy=self._policy(),
             secrets=self.secrets,
@@ -260,8 +262,9 @@ class Session:
             if s.safety.dry_run:
                 screen = DryRunScreen(screen)
             perceiver = self.environment.perceiver()
-            actions = self.build_actions(screen, self.recorder.run_id, self.recorder.folder)
-            actions.extras["perceiver"] = perceiver
+            actions = self.build_actions(
+                screen, self.recorder.run_id, self.recorder.folder, perceiver
+            )
             if prepare is not None:
                 prepare(screen, actions, perceiver)
             memory = Memory(
