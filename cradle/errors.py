@@ -25,9 +25,14 @@ EXIT_BUDGET = 3
 EXIT_MODEL = 4
 """The model service failed (unreachable, auth, repeated unusable replies)."""
 EXIT_ENVIRONMENT = 5
-"""The environment could not be used (no display, app failed to start)."""
+"""The environment or the machine could not be used (no display, app failed to start, memory
+store unreachable, run folder not writable: disk full or permissions)."""
 EXIT_INTERRUPTED = 130
-"""Ctrl+C or the stop hotkey."""
+"""Ctrl+C, SIGINT or the stop hotkey (128 + SIGINT, as shells report it)."""
+EXIT_HANGUP = 129
+"""SIGHUP: the terminal was closed (128 + SIGHUP). The run is recorded as interrupted."""
+EXIT_TERMINATED = 143
+"""SIGTERM: ``timeout``, systemd, docker, Kubernetes, Ray (128 + SIGTERM); also interrupted."""
 
 EXIT_CODES: dict[int, str] = {
     EXIT_DONE: "task done",
@@ -36,7 +41,9 @@ EXIT_CODES: dict[int, str] = {
     EXIT_BUDGET: "budget exhausted before the task was done",
     EXIT_MODEL: "model failure",
     EXIT_ENVIRONMENT: "environment failure",
-    EXIT_INTERRUPTED: "interrupted",
+    EXIT_HANGUP: "stopped by SIGHUP (recorded as interrupted)",
+    EXIT_INTERRUPTED: "interrupted (Ctrl+C, SIGINT, stop hotkey)",
+    EXIT_TERMINATED: "stopped by SIGTERM (recorded as interrupted)",
 }
 
 
@@ -106,8 +113,31 @@ class SkillExecutionError(CradleError):
     """A skill raised or timed out while running; the reason goes back to the model."""
 
 
+class SkillKilled(SkillExecutionError):
+    """A model-written skill was stopped by a limit of its process (time, CPU or memory).
+
+    Such a skill would hit the same limit again in a later run, so the caller retires it from
+    the registry and the generated-skills folder.
+    """
+
+    def __init__(self, message: str, *, reason: str):
+        self.reason = reason
+        super().__init__(message)
+
+
 class EnvironmentFailure(CradleError):
     """The screen or app cannot be used (no display, app did not start, window gone)."""
+
+    exit_code = EXIT_ENVIRONMENT
+
+
+class RunStorageError(CradleError):
+    """The run folder cannot be written (disk full, read-only, a file replaced by a folder).
+
+    The run stops: a run whose record cannot be kept is not worth continuing. Like an unusable
+    screen it comes from the machine, not from the model or the task, so it shares that exit
+    code; the steps already written stay readable and the run can be resumed.
+    """
 
     exit_code = EXIT_ENVIRONMENT
 

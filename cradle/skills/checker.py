@@ -17,12 +17,12 @@ A generated skill has the same form as a user skill file, with a much smaller la
   ``with``, ``raise``, ``global``, ``del``, classes, nested functions, ``*``/``**`` arguments,
   no name or string containing a double underscore, no other builtin, no self-call.
 
-:func:`check_untrusted` lists every problem (line, column, reason). :func:`load_untrusted`
-runs a source that passed in a namespace holding only the ``skill`` decorator, wrappers of the
-registered skills and the pure builtins (``range`` capped at 10,000 items, ``round`` with a
-bounded ``ndigits``), with every arithmetic operator routed through a size guard so that no
-single operation can build a huge integer, string or list; loops are stopped by the executor's
-wall-clock limit.
+:func:`check_untrusted` lists every problem (line, column, reason); sources nested too deeply or
+with too many parts are rejected before the walk. Passing the check does not make code safe to
+run here: cradle's own process only runs the *declarations* (:func:`compile_declarations`), and
+the bodies run in a separate, OS-limited process (:mod:`cradle.skills.isolation`) as
+:func:`guarded_source`, with every arithmetic operator routed through a size guard and the
+builtins capped (:mod:`cradle.skills.sandbox_child`).
 """
 
 from __future__ import annotations
@@ -30,8 +30,7 @@ from __future__ import annotations
 import ast
 import builtins
 import difflib
-import operator
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -40,11 +39,10 @@ if TYPE_CHECKING:
     from cradle.skills.registry import SkillRegistry
 
 MAX_SOURCE_CHARS = 20_000
-MAX_RANGE_ITEMS = 10_000
-MAX_INT_BITS = 8_192
-MAX_SIZE = 200_000
-"""Largest string length / total element count any single operation may produce."""
-MAX_ROUND_DIGITS = 100
+MAX_NESTING = 100
+"""Deepest syntax tree accepted: a normal skill nests a few dozen levels; one long expression
+such as a 2,000-term sum nests thousands deep and would exhaust recursion in the walk."""
+MAX_NODES = 20_000
 
 OP_GUARD = "__cradle_op__"
 """Name of the guarded-operator helper in the sandbox; unreachable from checked code (dunder)."""
@@ -140,8 +138,31 @@ def check_untrusted(
                         filename)]
     except (ValueError, RecursionError, MemoryError, OverflowError) as exc:
         return [Problem(1, 0, f"the source cannot be parsed ({type(exc).__name__})", filename)]
-    checker.check_module(tree)
+    too_big = _shape_problem(tree, filename)
+    if too_big is not None:
+        return [too_big]
+    try:
+        checker.check_module(tree)
+    except RecursionError:
+        return [Problem(1, 0, "the source is nested too deeply to check", filename)]
     return checker.sorted_problems()
+
+
+def _shape_problem(tree: ast.AST, filename: str) -> Problem | None:
+    """A rejection for trees too deep or too large to walk safely, found without recursion."""
+    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
+    count = 0
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if depth > MAX_NESTING:
+            return Problem(getattr(node, "lineno", 1), getattr(node, "col_offset", 0),
+                           f"the code is nested more than {MAX_NESTING} levels deep; split long "
+                           "expressions into several assignments", filename)
+        if count > MAX_NODES:
+            return Problem(1, 0, f"the source has more than {MAX_NODES} syntax nodes", filename)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return None
 
 
 class _Checker:
@@ -494,145 +515,6 @@ def _is_literal(node: ast.expr, depth: int = 0) -> bool:
     return False
 
 
-# --------------------------------------------------------------------------- the sandbox
-
-
-def _size(value: Any) -> int:
-    if isinstance(value, str | bytes):
-        return len(value)
-    if isinstance(value, list | tuple | dict):
-        return len(value) + sum(_size(v) for v in value if isinstance(v, str | list | tuple))
-    return 1
-
-
-def _guard_result(value: Any) -> Any:
-    if isinstance(value, int) and value.bit_length() > MAX_INT_BITS:
-        raise ValueError(f"integer result too large (more than {MAX_INT_BITS} bits)")
-    if isinstance(value, str | list | tuple) and _size(value) > MAX_SIZE:
-        raise ValueError(f"result too large (more than {MAX_SIZE} items or characters)")
-    return value
-
-
-_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
-    "Add": operator.add, "Sub": operator.sub, "Mult": operator.mul, "Div": operator.truediv,
-    "FloorDiv": operator.floordiv, "Mod": operator.mod, "Pow": operator.pow,
-    "LShift": operator.lshift, "RShift": operator.rshift, "BitOr": operator.or_,
-    "BitXor": operator.xor, "BitAnd": operator.and_,
-}
-
-
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def guarded_op(name: str, a: Any, b: Any) -> Any:
-    """``a <op> b`` for checked code, refusing operations whose result would be huge."""
-    # bool is an int subclass: True << n must meet the same limits as 1 << n.
-    a = int(a) if isinstance(a, bool) else a
-    b = int(b) if isinstance(b, bool) else b
-    if name == "Mod" and isinstance(a, str | bytes):
-        raise ValueError("string % formatting is not allowed; use str() and +")
-    if name == "Mult":
-        seq, n = (a, b) if isinstance(a, str | list | tuple) else (b, a)
-        if isinstance(seq, str | list | tuple) and _is_int(n):
-            if _size(seq) * max(n, 0) > MAX_SIZE:
-                raise ValueError(f"result too large (more than {MAX_SIZE} items or characters)")
-        elif _is_int(a) and _is_int(b) and a.bit_length() + b.bit_length() > MAX_INT_BITS:
-            raise ValueError(f"integer result too large (more than {MAX_INT_BITS} bits)")
-    elif name == "Add" and isinstance(a, str | list | tuple) and isinstance(b, str | list | tuple):
-        if _size(a) + _size(b) > MAX_SIZE:
-            raise ValueError(f"result too large (more than {MAX_SIZE} items or characters)")
-    elif name == "Pow" and _is_int(a) and _is_int(b) and b > 0 and abs(a) > 1:
-        if b > MAX_INT_BITS or a.bit_length() * b > MAX_INT_BITS + a.bit_length():
-            raise ValueError(f"integer result too large (more than {MAX_INT_BITS} bits)")
-    elif name == "LShift" and _is_int(a) and _is_int(b) and a and b > 0:
-        if b > MAX_INT_BITS or a.bit_length() + b > MAX_INT_BITS:
-            raise ValueError(f"integer result too large (more than {MAX_INT_BITS} bits)")
-    return _guard_result(_OPERATORS[name](a, b))
-
-
-def capped_range(*args: int) -> range:
-    """``range`` with at most ``MAX_RANGE_ITEMS`` items."""
-    r = range(*args)
-    try:
-        n = len(r)
-    except OverflowError:
-        n = MAX_RANGE_ITEMS + 1
-    if n > MAX_RANGE_ITEMS:
-        raise ValueError(f"range() is limited to {MAX_RANGE_ITEMS} items in generated skills")
-    return r
-
-
-def bounded_round(number: Any, ndigits: int | None = None) -> Any:
-    """``round`` with ``|ndigits| <= MAX_ROUND_DIGITS`` (large values would hang)."""
-    if ndigits is not None and _is_int(ndigits) and abs(ndigits) > MAX_ROUND_DIGITS:
-        raise ValueError(f"round() ndigits is limited to +-{MAX_ROUND_DIGITS}")
-    return round(number, ndigits)
-
-
-SANDBOX_BUILTINS: dict[str, Any] = {
-    "len": len, "range": capped_range, "min": min, "max": max, "abs": abs,
-    "round": bounded_round, "str": str, "int": int, "float": float,
-    # only reachable from annotations (the checker forbids them elsewhere)
-    "bool": bool, "list": list,
-}
-
-
-class _Guard(ast.NodeTransformer):
-    """Route every arithmetic operator in function bodies through ``guarded_op``."""
-
-    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.FunctionDef:
-        node.body = [self.visit(stmt) for stmt in node.body]
-        return node
-
-    def visit_BinOp(self, node: ast.BinOp) -> ast.expr:
-        self.generic_visit(node)
-        call = ast.Call(
-            func=ast.Name(id=OP_GUARD, ctx=ast.Load()),
-            args=[ast.Constant(type(node.op).__name__), node.left, node.right],
-            keywords=[],
-        )
-        return ast.copy_location(call, node)
-
-    def visit_AugAssign(self, node: ast.AugAssign) -> ast.stmt:
-        self.generic_visit(node)
-        assert isinstance(node.target, ast.Name)
-        name = node.target.id
-        call = ast.Call(
-            func=ast.Name(id=OP_GUARD, ctx=ast.Load()),
-            args=[ast.Constant(type(node.op).__name__), ast.Name(id=name, ctx=ast.Load()),
-                  node.value],
-            keywords=[],
-        )
-        assign = ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())], value=call)
-        return ast.copy_location(assign, node)
-
-
-def compile_untrusted(source: str, filename: str) -> Any:
-    """Code object for a source that passed :func:`check_untrusted` (import removed, guards in).
-
-    Raises ``ValueError`` if the source does not pass the check; callers check first to get
-    the problems.
-    """
-    if check_untrusted(source, filename):
-        raise ValueError("the source did not pass check_untrusted")
-    tree = ast.parse(source, filename=filename, mode="exec")
-    tree.body = [stmt for stmt in tree.body if not isinstance(stmt, ast.ImportFrom)]
-    tree = _Guard().visit(tree)
-    ast.fix_missing_locations(tree)
-    return compile(tree, filename, "exec", dont_inherit=True)
-
-
-def sandbox_namespace(skill_decorator: Any, wrappers: dict[str, Any]) -> dict[str, Any]:
-    """Globals for generated code: the decorator, skill wrappers and the sandbox builtins."""
-    namespace: dict[str, Any] = {"__builtins__": dict(SANDBOX_BUILTINS)}
-    namespace.update(wrappers)
-    namespace["skill"] = skill_decorator
-    namespace[OP_GUARD] = guarded_op
-    namespace["__name__"] = "cradle_generated_skill"
-    return namespace
-
-
 def load_untrusted(
     source: str,
     registry: SkillRegistry,
@@ -640,7 +522,7 @@ def load_untrusted(
     origin: dict[str, Any],
     filename: str | None = None,
 ) -> list[Skill]:
-    """Check ``source``, run it in the sandbox and register its skills as generated.
+    """Check ``source`` and register its skills as generated (run in a separate process).
 
     Raises ``GeneratedSkillRejected`` (an ``ActionRejected``) listing every problem when the
     source breaks the policy, defines a name that is already a skill, calls an unknown skill or

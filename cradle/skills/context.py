@@ -7,6 +7,7 @@ scaling arithmetic of its own.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +32,9 @@ class SkillContext:
     """``(skill, call) -> reason`` asked before a skill calls another skill; a non-empty
     reason refuses the inner call, so allow/deny lists and confirmation also hold for skills
     that call skills (a model-written wrapper around a denied or risky skill)."""
+    deadline: float = math.inf
+    """``time.monotonic()`` value by which the running action must end; the executor sets it
+    on the context it passes, and process-isolated skills are killed when it passes."""
 
     def _point(self, x: float, y: float) -> tuple[int, int]:
         if not self.mapping.contains(x, y):

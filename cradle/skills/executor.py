@@ -5,23 +5,23 @@ traceback), except ``EnvironmentFailure`` and ``RunInterrupted``, which must end
 pass through, as do ``KeyboardInterrupt`` and ``SystemExit``. An unknown skill or arguments
 that do not fit the signature raise ``ActionRejected`` before anything runs.
 
-Time limit: the skill runs in the calling thread with a ``sys.settrace`` hook that traces only
-frames whose code comes from a loaded skill source (user files and model-written sources, as
-listed by :meth:`SkillRegistry.source_files`) and checks a wall-clock deadline on every call
-and line event there. Past the deadline it raises an internal ``BaseException`` inside the
-skill's frame, which unwinds it (checked code cannot catch it: ``try`` is forbidden). This
-really stops Python-level loops such as ``for i in range(n): for j in range(n): ...``; it
-cannot interrupt one long C call (``time.sleep``, a blocking input call), which is why the
-sandbox also caps ``range`` and the size of every arithmetic result, and why ``wait`` sleeps
-in short slices. A worker thread was not used: an abandoned thread would keep pressing keys.
-For trusted skills the hook is skipped when another tracer (a debugger, coverage) is active;
-for generated skills it is always installed, and the previous tracer is restored afterwards.
+Time limit: the deadline travels in the context (``SkillContext.deadline``). A model-written
+skill runs in a separate process that is killed when it passes (:mod:`cradle.skills.isolation`;
+``SkillKilled`` then passes through, so the caller can retire the skill). A trusted skill runs
+in the calling thread with a ``sys.settrace`` hook that traces only frames whose code comes
+from a loaded skill file (:meth:`SkillRegistry.source_files`) and checks the deadline on every
+call and line event there. Past it, it raises an internal ``BaseException`` inside the skill's
+frame, which unwinds it. This stops Python-level loops; it cannot interrupt one long C call
+(``time.sleep``, a blocking input call), which is why ``wait`` sleeps in short slices. A worker
+thread was not used: an abandoned thread would keep pressing keys. The hook is skipped when
+another tracer (a debugger, coverage) is active, and the previous tracer is restored afterwards.
 """
 
 from __future__ import annotations
 
 import sys
 import time
+from dataclasses import replace
 from types import FrameType
 from typing import Any
 
@@ -30,6 +30,7 @@ from cradle.errors import (
     EnvironmentFailure,
     RunInterrupted,
     SkillExecutionError,
+    SkillKilled,
 )
 from cradle.skills.context import SkillContext
 from cradle.skills.registry import SkillRegistry, skill_context
@@ -56,7 +57,8 @@ def execute(
     target = registry.require(call.skill)
     args, kwargs = target.validate(call.args, call.kwargs)
     watched = registry.source_files()
-    deadline = time.monotonic() + max(0.0, timeout)
+    deadline = min(ctx.deadline, time.monotonic() + max(0.0, timeout))
+    ctx = replace(ctx, deadline=deadline)
     timed_out = False
 
     def check(frame: FrameType, event: str, arg: Any) -> Any:
@@ -72,7 +74,7 @@ def execute(
         return None
 
     previous = sys.gettrace()
-    use_tracer = target.generated or previous is None
+    use_tracer = previous is None
     with skill_context(ctx):
         if use_tracer:
             sys.settrace(on_call)
@@ -80,7 +82,7 @@ def execute(
             result = target.func(ctx, *args, **kwargs)
         except _SkillTimeout:
             timed_out = True
-        except (EnvironmentFailure, RunInterrupted):
+        except (EnvironmentFailure, RunInterrupted, SkillKilled):
             raise
         except Exception as exc:  # noqa: BLE001 - every skill failure goes back to the model
             if timed_out:

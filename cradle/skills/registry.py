@@ -3,7 +3,8 @@
 Each ``*.py`` file (not starting with ``_``) in the given folders is run as a fresh module and
 its ``@skill`` functions are collected. Files from *untrusted* folders (model-written skills
 saved by :func:`cradle.skills.curated.save_generated`) first pass
-:func:`cradle.skills.checker.check_untrusted` and run in the sandbox namespace.
+:func:`cradle.skills.checker.check_untrusted`; only their declarations run here, and each call
+runs in a separate, OS-limited process (:mod:`cradle.skills.isolation`).
 
 A skill calls another by plain name, without the context: ``hotkey("ctrl", "s")``. The names
 in every skill module are :class:`SkillCaller` wrappers that look the target up in the registry
@@ -22,7 +23,7 @@ import types
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,13 +33,13 @@ from cradle.errors import (
     SkillDefinitionError,
     SkillExecutionError,
 )
-from cradle.skills import checker
+from cradle.skills import checker, untrusted
 from cradle.skills.decorator import Skill, get_skill, skill
+from cradle.skills.isolation import MAX_CALL_DEPTH, IsolatedSkill, SandboxLimits
 
 if TYPE_CHECKING:
     from cradle.skills.context import SkillContext
 
-MAX_CALL_DEPTH = 16
 
 _current_context: ContextVar[SkillContext | None] = ContextVar(
     "cradle_skill_context", default=None
@@ -88,25 +89,10 @@ class SkillCaller:
             raise SkillExecutionError(
                 f"{self._name}() needs a running skill; call it through the executor"
             )
-        target = self._registry.get(self._name)
-        if target is None:
-            raise SkillExecutionError(f"skill {self._name!r} is no longer available")
-        args_list, kwargs_dict = target.validate(args, kwargs)
-        if ctx.guard is not None:
-            from cradle.types import SkillCall
-
-            refusal = ctx.guard(target, SkillCall(skill=self._name, args=args_list,
-                                                  kwargs=kwargs_dict))
-            if refusal:
-                raise SkillExecutionError(f"{self._name}: {refusal}")
-        depth = _call_depth.get()
-        if depth >= MAX_CALL_DEPTH:
-            raise SkillExecutionError(f"skills call each other more than {MAX_CALL_DEPTH} deep")
-        token = _call_depth.set(depth + 1)
-        try:
-            return target.func(ctx, *args_list, **kwargs_dict)
-        finally:
-            _call_depth.reset(token)
+        target, args_list, kwargs_dict = self._registry.prepare_call(
+            self._name, args, kwargs, ctx
+        )
+        return self._registry.call_prepared(target, args_list, kwargs_dict, ctx)
 
 
 @dataclass
@@ -124,12 +110,15 @@ class _Unit:
     module_name: str | None = None
     problem: SkillDefinitionError | None = None
     origin: dict[str, Any] = field(default_factory=dict)
+    guarded: str | None = None
+    """For a model-written source: the code its sandbox process runs."""
 
 
 class SkillRegistry:
     """Skills by name, with the files they came from; see the module docstring."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, sandbox: SandboxLimits | None = None) -> None:
+        self.sandbox = sandbox or SandboxLimits()
         self._skills: dict[str, Skill] = {}
         self._owner: dict[str, str] = {}
         self._units: dict[str, _Unit] = {}
@@ -147,10 +136,11 @@ class SkillRegistry:
         *,
         trusted: Sequence[Path | str] = (),
         untrusted: Sequence[Path | str] = (),
+        sandbox: SandboxLimits | None = None,
     ) -> SkillRegistry:
         """Load every skill file in ``folders`` and ``trusted`` (as written), then ``untrusted``
-        (checked and sandboxed). Broken files land in :attr:`problems`; the rest load."""
-        registry = cls()
+        (checked, and run in limited processes). Broken files land in :attr:`problems`."""
+        registry = cls(sandbox=sandbox)
         for folder in [*folders, *trusted]:
             registry._folders.append((Path(folder), True))
         for folder in untrusted:
@@ -307,17 +297,21 @@ class SkillRegistry:
             raise GeneratedSkillRejected(
                 "; ".join(str(p) for p in problems), problems=problems
             )
-        code = checker.compile_untrusted(source, unit.key)
-        namespace = checker.sandbox_namespace(skill, {})
-        injected = self._inject(namespace, set())
+        code = untrusted.compile_declarations(source, unit.key)
+        namespace: dict[str, Any] = {
+            "__builtins__": dict(untrusted.DECLARATION_BUILTINS), "skill": skill,
+            "__name__": "cradle_generated_skill",
+        }
         try:
-            exec(code, namespace)  # noqa: S102 - checked by check_untrusted, sandboxed namespace
+            exec(code, namespace)  # noqa: S102 - declarations only: every body is `pass`
         except SkillDefinitionError as exc:
             raise GeneratedSkillRejected(str(exc)) from None
         except Exception as exc:  # noqa: BLE001 - report, never crash the loader
             raise GeneratedSkillRejected(f"failed to load: {type(exc).__name__}: {exc}") \
                 from None
-        self._register(unit, namespace, injected, generated=True)
+        unit.guarded = untrusted.guarded_source(source, unit.key)
+        self._register(unit, namespace, set(), generated=True)
+        unit.namespace = None  # nothing runs in it, so nothing is injected into it
 
     def add_untrusted(
         self, source: str, *, origin: dict[str, Any], filename: str | None = None
@@ -383,8 +377,8 @@ class SkillRegistry:
             self._drop(old)
             unit.origin = {**old.origin, **unit.origin}
         for s in found:
-            s.generated = generated
-            s.origin = dict(unit.origin)
+            func = IsolatedSkill(self, s.name, self.sandbox) if generated else s.func
+            s = replace(s, generated=generated, origin=dict(unit.origin), func=func)
             self._skills[s.name] = s
             self._owner[s.name] = unit.key
             namespace[s.name] = self._caller(s.name)
@@ -429,7 +423,58 @@ class SkillRegistry:
                 own = set(unit.skills)
                 unit.injected = self._inject(unit.namespace, unit.injected) - own
 
+    def retire(self, name: str) -> Path | None:
+        """Drop the model-written source that defines ``name`` (it hit a process limit);
+        returns its file, which the caller deletes, or ``None`` for an in-memory source."""
+        unit = self._units.get(self._owner.get(name, ""))
+        if unit is None or unit.trusted:
+            return None
+        self._drop(unit)
+        del self._units[unit.key]
+        return unit.path
+
+    # ---------------------------------------------------------------- calls between skills
+
+    def prepare_call(
+        self, name: str, args: Sequence[Any], kwargs: dict[str, Any], ctx: SkillContext
+    ) -> tuple[Skill, list[Any], dict[str, Any]]:
+        """Look up, validate and gate a call one skill makes to another.
+
+        Raises ``SkillExecutionError`` (unknown skill, refused by the policy) or
+        ``ActionRejected`` (arguments that do not fit).
+        """
+        target = self.get(name)
+        if target is None:
+            raise SkillExecutionError(f"skill {name!r} is no longer available")
+        args_list, kwargs_dict = target.validate(args, kwargs)
+        if ctx.guard is not None:
+            from cradle.types import SkillCall
+
+            refusal = ctx.guard(target, SkillCall(skill=name, args=args_list,
+                                                  kwargs=kwargs_dict))
+            if refusal:
+                raise SkillExecutionError(f"{name}: {refusal}")
+        return target, args_list, kwargs_dict
+
+    def call_prepared(
+        self, target: Skill, args: list[Any], kwargs: dict[str, Any], ctx: SkillContext
+    ) -> Any:
+        """Run a call :meth:`prepare_call` let through, within the nesting bound."""
+        depth = _call_depth.get()
+        if depth >= MAX_CALL_DEPTH:
+            raise SkillExecutionError(f"skills call each other more than {MAX_CALL_DEPTH} deep")
+        token = _call_depth.set(depth + 1)
+        try:
+            return target.func(ctx, *args, **kwargs)
+        finally:
+            _call_depth.reset(token)
+
     # ---------------------------------------------------------------- queries
+
+    def guarded_sources(self) -> list[tuple[str, str]]:
+        """``(filename, code)`` of every loaded model-written source, for the sandbox."""
+        return [(u.key, u.guarded) for u in self._units.values()
+                if u.guarded is not None and u.problem is None and u.skills]
 
     def names(self) -> list[str]:
         return list(self._skills)

@@ -1,0 +1,187 @@
+"""Model-written skills run in a separate, OS-limited process; their calls come back through
+the same gates as the model's own actions."""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from cradle.errors import GeneratedSkillRejected, SkillExecutionError, SkillKilled
+from cradle.skills import SkillContext, SkillRegistry, execute, load_untrusted, parse_action
+from cradle.skills.isolation import (
+    CHILD_SCRIPT,
+    IsolatedSkill,
+    SandboxLimits,
+    _Child,
+    _child_env,
+)
+
+HEADER = "from cradle.skills import skill\n\n\n"
+
+
+def _one_skill(name: str, body: str, params: str = "") -> str:
+    args_doc = "".join(f"\n        {p.split(':')[0].strip()}: A value." for p in
+                       params.split(",") if p.strip())
+    doc = f'"""Do {name}.\n\n    Args:{args_doc}\n    """' if params else f'"""Do {name}."""'
+    sep = ", " if params else ""
+    return f"{HEADER}@skill\ndef {name}(screen{sep}{params}) -> int:\n    {doc}\n{body}\n"
+
+
+HUGE_STRINGS = _one_skill("blow_up", f"""    x = [{10 ** 300}] * 200000
+    n = len(min(str(x), str(x), str(x), str(x)))
+    return n""")
+
+FOREVER = _one_skill("forever", """    total = 0
+    for i in range(10000):
+        for j in range(10000):
+            for k in range(10000):
+                total += 1
+    return total""")
+
+
+def _run(source: str, registry: SkillRegistry, ctx: SkillContext, timeout: float = 5.0):
+    return execute(parse_action(source, registry), registry, ctx, timeout=timeout)
+
+
+def test_model_written_skill_runs_in_another_process(registry, ctx) -> None:
+    [added] = load_untrusted(_one_skill("double", "    return n * 2", "n: int"), registry,
+                             origin={})
+    assert isinstance(added.func, IsolatedSkill)
+    assert _run("double(n=21)", registry, ctx) == 42
+
+
+def test_builtin_results_meet_the_size_limit_and_end_fast(registry, ctx) -> None:
+    load_untrusted(HUGE_STRINGS, registry, origin={})
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.monotonic()
+    with pytest.raises(SkillKilled, match="blow_up: stopped at the memory limit") as info:
+        _run("blow_up()", registry, ctx)
+    assert info.value.reason == "memory"
+    assert time.monotonic() - start < 5
+    # The huge values were built in the child: this process did not grow by them.
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert grown_mb < 50
+
+
+def test_address_space_limit_stops_code_the_guards_never_saw() -> None:
+    # Unchecked, unguarded code sent straight to the child: only the OS limit stands.
+    request = {
+        "sources": [["<raw>", "@skill\ndef grab(screen):\n    x = 'a' * (600 * 1024 * 1024)\n"
+                              "    return len(x)\n"]],
+        "skills": ["grab"], "skill": "grab", "args": [], "kwargs": {},
+        "limits": SandboxLimits(memory_mb=128).for_child(10),
+    }
+    with _Child(max_message_bytes=100_000) as child:
+        child.send(request)
+        reply = child.receive(time.monotonic() + 20)
+    assert reply is not None and reply["op"] == "error" and reply["kind"] == "memory"
+    assert "MemoryError" in reply["message"]
+
+
+def test_wall_clock_deadline_kills_the_process(registry, ctx) -> None:
+    load_untrusted(FOREVER, registry, origin={})
+    start = time.monotonic()
+    with pytest.raises(SkillKilled, match="forever: stopped after the time limit of 0.5 s") \
+            as info:
+        _run("forever()", registry, ctx, timeout=0.5)
+    assert info.value.reason == "time"
+    assert time.monotonic() - start < 3
+
+
+def test_context_deadline_bounds_the_call(registry, ctx) -> None:
+    load_untrusted(FOREVER, registry, origin={})
+    ctx.deadline = time.monotonic() + 0.3
+    start = time.monotonic()
+    with pytest.raises(SkillKilled):
+        _run("forever()", registry, ctx, timeout=30)
+    assert time.monotonic() - start < 3
+
+
+def test_calls_to_other_skills_pass_the_guard(registry, ctx) -> None:
+    source = _one_skill("sign", '    type_text(text="Regards")\n    return 1')
+    load_untrusted(source, registry, origin={})
+    refused: list[str] = []
+
+    def guard(skill, call) -> str:
+        refused.append(call.skill)
+        return "denied by the test" if call.skill == "type_text" else ""
+
+    ctx.guard = guard
+    with pytest.raises(SkillExecutionError, match="type_text: denied by the test"):
+        _run("sign()", registry, ctx)
+    assert refused == ["type_text"]
+
+
+def test_generated_skill_calls_generated_skill_and_trusted_skill(registry, ctx, screen) -> None:
+    source = HEADER + '''@skill
+def inner(screen, word: str) -> str:
+    """Type a word.
+
+    Args:
+        word: The word.
+    """
+    type_text(text=word)
+    return word + "!"
+
+
+@skill
+def outer(screen) -> str:
+    """Type twice."""
+    a = inner(word="one")
+    b = inner(word="two")
+    return a + b
+'''
+    load_untrusted(source, registry, origin={})
+    assert _run("outer()", registry, ctx) == "one!two!"
+    assert screen.calls == [("type_text", "one"), ("type_text", "two")]
+
+
+def test_checker_rejects_a_2000_term_expression_without_recursion_error(registry) -> None:
+    expr = " + ".join(["1"] * 2000)
+    source = _one_skill("sum_many", f"    return {expr}")
+    with pytest.raises(GeneratedSkillRejected, match="nested more than 100 levels"):
+        load_untrusted(source, registry, origin={})
+
+
+def test_child_environment_carries_no_keys(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-must-not-leak")
+    env = _child_env(str(tmp_path))
+    assert "OPENAI_API_KEY" not in env and env["HOME"] == str(tmp_path)
+
+
+def test_child_limits_itself_before_running_code(tmp_path: Path) -> None:
+    probe = (
+        "import resource, runpy, sys\n"
+        f"mod = runpy.run_path({str(CHILD_SCRIPT)!r})\n"
+        "mod['limit_self']({'memory_bytes': 200 * 2**20, 'cpu_seconds': 3, 'open_files': 12})\n"
+        "print([resource.getrlimit(getattr(resource, n))[0] for n in "
+        "('RLIMIT_AS', 'RLIMIT_CPU', 'RLIMIT_NOFILE', 'RLIMIT_FSIZE')])\n"
+        "try:\n    with open('x', 'w') as f:\n        f.write('data')\n"
+        "except OSError as e:\n    print('write', e.errno)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == str([200 * 2**20, 3, 12, 0])
+    assert lines[1].startswith("write ")  # file size limit 0: nothing can be written
+    assert not (tmp_path / "x").exists() or (tmp_path / "x").stat().st_size == 0
+
+
+def test_a_killed_child_leaves_no_process(registry, ctx) -> None:
+    load_untrusted(FOREVER, registry, origin={})
+    with pytest.raises(SkillKilled):
+        _run("forever()", registry, ctx, timeout=0.3)
+    time.sleep(0.2)
+    ours = subprocess.run(["pgrep", "-f", str(CHILD_SCRIPT)], capture_output=True, text=True)
+    assert str(os.getpid()) not in ours.stdout  # nothing of ours left running
+    assert ours.stdout.strip() == "" or all(
+        Path(f"/proc/{pid}/status").read_text().find(f"PPid:\t{os.getpid()}") < 0
+        for pid in ours.stdout.split() if Path(f"/proc/{pid}").exists()
+    )
