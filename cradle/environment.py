@@ -134,7 +134,8 @@ def load_environment(name: str, **options: Any) -> Environment:
     """Instantiate the environment called ``name`` or say which names exist."""
     known = discover_environments()
     if name not in known:
-        names = ", ".join(sorted(known)) or "none"
+        searched = ", ".join(str(p) for p in environment_search_path())
+        names = ", ".join(sorted(known)) or f"none (looked in {searched})"
         raise UnknownEnvironmentError(
             f"unknown environment {name!r}; known: {names} (see `cradle envs`)"
         )

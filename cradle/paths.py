@@ -1,6 +1,8 @@
 """Where the shared folders (skills/, prompts/, environments/) are found.
 
-They live beside the ``cradle`` package in a checkout (``pip install -e .``). ``CRADLE_HOME``
+In a checkout (and ``pip install -e .``) they live beside the ``cradle`` package. A built wheel
+(``pip install .``, ``pipx install``) maps them into the package as ``cradle/_shipped/`` (see
+pyproject.toml), so an installed cradle is complete wherever it is run from. ``CRADLE_HOME``
 points elsewhere, for installs that keep them in another folder.
 """
 
@@ -10,13 +12,25 @@ import os
 import sys
 from pathlib import Path
 
+SHIPPED = "_shipped"
+"""The package folder that receives skills/, prompts/ and environments/ in a built wheel."""
+
 
 def project_dir() -> Path:
-    """The folder holding skills/, prompts/ and environments/."""
+    """The folder holding skills/, prompts/ and environments/.
+
+    ``CRADLE_HOME`` first; then the copy inside an installed wheel; then the checkout that
+    holds this package. The wheel's copy wins over the folder above the package because, once
+    installed, that folder is site-packages, where another distribution may own a "skills/".
+    """
     home = os.environ.get("CRADLE_HOME")
     if home:
         return Path(home)
-    return Path(__file__).resolve().parent.parent
+    package = Path(__file__).resolve().parent
+    shipped = package / SHIPPED
+    if shipped.is_dir():
+        return shipped
+    return package.parent
 
 
 def shared_skills_dir() -> Path:

@@ -38,6 +38,31 @@ Mode = Annotated[
 ]
 
 
+def _print_version(value: bool) -> None:
+    """``--version``: the installed distribution's version; a bare checkout's own otherwise."""
+    if not value:
+        return
+    from importlib import metadata
+
+    try:
+        version = metadata.version("cradle")
+    except metadata.PackageNotFoundError:
+        from cradle import __version__ as version
+    print(f"cradle {version}")
+    raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True,
+                     help="Print cradle's version and exit."),
+    ] = False,
+) -> None:
+    """Options that come before any command (the help text is the app's own)."""
+
+
 def _check_mode(mode: str) -> str:
     if mode not in ("modular", "fused"):
         raise typer.BadParameter("use modular or fused", param_hint="--mode")
