@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from cradle.bounds import shorten
 from cradle.errors import ActionRejected, SkillExecutionError
 from cradle.policy import ActionPolicy
 from cradle.screen.base import Screen
@@ -27,6 +28,7 @@ from cradle.skills import (
     parse_action,
     save_generated,
 )
+from cradle.skills.parser import plan_cap_reason
 from cradle.skills.ranking import SkillRanker
 from cradle.skills.stats import SkillStats
 from cradle.types import ActionOutcome, SelfReflection, SkillCall, utc_now
@@ -118,11 +120,17 @@ class ActionRunner:
         mapping: CoordinateMap,
         timeout: float,
         extras: dict[str, Any] | None = None,
+        max_actions: int | None = None,
     ) -> list[ActionOutcome]:
-        """Parse and run each action in order; returns one outcome per action string."""
+        """Parse and run each action in order; returns one outcome per action string.
+
+        Only the first ``max_actions`` run: one ``rejected`` outcome, on the first action
+        left out, stands for all the rest.
+        """
         outcomes: list[ActionOutcome] = []
         failed = False
-        for source in actions:
+        refused = actions[max_actions:] if max_actions is not None else ()
+        for source in actions[: len(actions) - len(refused)]:
             started = utc_now()
             if failed:
                 outcomes.append(ActionOutcome(
@@ -174,6 +182,11 @@ class ActionRunner:
                 result=_jsonable(result), clicks=list(ctx.clicks),
                 duration_ms=round((time.perf_counter() - clock) * 1000, 3),
             ))
+        if refused:
+            outcomes.append(ActionOutcome(
+                source=refused[0], status="rejected",
+                error=plan_cap_reason(len(actions), len(actions) - len(refused)),
+            ))
         if self.stats is not None:
             self.stats.record_executed(outcomes)
         return outcomes
@@ -181,8 +194,7 @@ class ActionRunner:
     def _error_text(self, exc: Exception) -> str:
         """The reason the model reads: secrets redacted first, then shortened (a secret cut
         in half would no longer match the redaction)."""
-        text = self.secrets.redact(str(exc))
-        return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 3] + "..."
+        return shorten(self.secrets.redact(str(exc)), MAX_ERROR_CHARS)
 
     def _nested_refusal(self, skill: Skill, call: SkillCall) -> str:
         """The policy for a skill called by a running skill (its arguments hold filled-in
@@ -238,4 +250,4 @@ def _jsonable(value: Any) -> Any:
     scalars = str | int | float | bool
     if isinstance(value, list | tuple) and all(isinstance(v, scalars) for v in value):
         return list(value)
-    return repr(value)[:200]
+    return shorten(repr(value), 200)

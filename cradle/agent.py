@@ -11,14 +11,15 @@ import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 
 from PIL import Image
 from pydantic import BaseModel, Field
 
 from cradle.actions import ActionRunner
+from cradle.bounds import TEXT_LIMIT, bound_output, bound_step, shorten
 from cradle.budget import Budget
-from cradle.decide import decide
+from cradle.decide import Tidy, decide
 from cradle.errors import (
     EXIT_BUDGET,
     EXIT_DONE,
@@ -39,6 +40,7 @@ from cradle.progress import Progress, SilentProgress
 from cradle.prompts import PromptLibrary
 from cradle.screen.base import Screen
 from cradle.screen.mapping import CoordinateMap
+from cradle.skills.parser import DEFAULT_MAX_ACTIONS, MAX_PLAN_ACTIONS
 from cradle.trajectory.recorder import RunRecorder
 from cradle.types import (
     ActionOutcome,
@@ -49,6 +51,8 @@ from cradle.types import (
     StepRecord,
     utc_now,
 )
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class AgentSettings(BaseModel):
@@ -68,6 +72,11 @@ class AgentSettings(BaseModel):
     max_seconds: float | None = Field(default=None, gt=0, description="Wall-time budget")
     max_tokens: int | None = Field(default=None, ge=1, description="Token budget (in + out)")
     max_cost: float | None = Field(default=None, gt=0, description="Cost budget in US dollars")
+    max_actions: int = Field(
+        default=DEFAULT_MAX_ACTIONS, ge=1, le=MAX_PLAN_ACTIONS,
+        description="Actions run from one plan; the rest are refused with the reason, which "
+        "the model reads in the next prompt",
+    )
     idle_skips: int = Field(
         default=3, ge=0,
         description="Consecutive steps that repeat a wait without asking the model, while the "
@@ -253,7 +262,8 @@ class Agent:
             self._idle_streak = 0
             try:
                 ctx = decide(
-                    self.settings.mode, ctx, self.model, self.prompts, calls, self.progress
+                    self.settings.mode, ctx, self.model, self.prompts, calls, self.progress,
+                    self._tidy(errors),
                 )
             except ModelError as exc:
                 model_error = exc
@@ -269,6 +279,7 @@ class Agent:
                 mapping=mapping,
                 timeout=self.settings.action_timeout,
                 extras={"perception": self._perception},
+                max_actions=self.settings.max_actions,
             )
             clock.lap("actions")
             if self.settings.settle_seconds:
@@ -300,11 +311,7 @@ class Agent:
             timings_ms=timings,
             model_skipped=idle is not None,
         )
-        if self._redact is not None:
-            text = record.model_dump_json()
-            redacted = self._redact(text)
-            if redacted != text:  # parse again only when a secret was actually found
-                record = StepRecord.model_validate_json(redacted)
+        record = bound_step(self._redacted(record))  # redacted first: no half secrets
         self.recorder.append_step(record)
         self.memory.record(task, record)
         if self._previous is not None and ctx.self_reflection is not None:
@@ -341,6 +348,26 @@ class Agent:
                for o in last.actions) or len(last.actions) != len(plan.actions):
             return None
         return _IdlePlan(last)
+
+    def _redacted(self, output: M) -> M:
+        """``output`` with secret values redacted (parsed again only when one was found)."""
+        if self._redact is None:
+            return output
+        text = output.model_dump_json()
+        redacted = self._redact(text)
+        return output if redacted == text else type(output).model_validate_json(redacted)
+
+    def _tidy(self, notes: list[str]) -> Tidy:
+        """Module outputs as the later modules of a step read them: redacted, then bounded
+        (lists cut short are reported in ``notes``, the step's errors). The plan is read by
+        no later prompt and runs as the model wrote it; its record is bounded."""
+
+        def tidy(name: str, output: BaseModel) -> BaseModel:
+            if name == "action_planning":
+                return output
+            return bound_output(self._redacted(output), name, notes)
+
+        return tidy
 
     def _priced(self, call: ModelCall) -> ModelCall:
         """Count the call against the budget and put its cost on the record."""
@@ -404,6 +431,7 @@ class Agent:
     def _finish(self, status: RunStatus, code: int, reason: str, step: int) -> RunResult:
         if self._redact is not None:
             reason = self._redact(reason)
+        reason = shorten(reason, TEXT_LIMIT)
         self.recorder.finish(status, code, reason)
         try:
             self.memory.finish_run(

@@ -6,7 +6,10 @@ of the loop (execution, recording, memory) does not know which mode ran.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
+
+from pydantic import BaseModel
 
 from cradle.errors import ModelReplyError
 from cradle.llm.base import ModelProvider, ModelReply
@@ -16,6 +19,12 @@ from cradle.prompts import PromptLibrary
 from cradle.types import FusedStep, ModelCall
 
 Mode = Literal["modular", "fused"]
+Tidy = Callable[[str, BaseModel], BaseModel]
+"""Applied to each module output before later modules read it (redaction, size bounds)."""
+
+
+def _keep(name: str, output: BaseModel) -> BaseModel:
+    return output
 
 
 def _ask(
@@ -45,6 +54,7 @@ def decide_modular(
     prompts: PromptLibrary,
     calls: list[ModelCall],
     progress: Progress,
+    tidy: Tidy = _keep,
 ) -> StepContext:
     """Run the modules in Cradle's order, each seeing the outputs of those before it."""
     for module_cls in MODULAR_PIPELINE:
@@ -52,7 +62,7 @@ def decide_modular(
         if not module.should_run(ctx):
             continue
         reply = _ask(module, ctx, model, prompts, calls, progress)
-        ctx = ctx.with_output(module.name, reply.output)
+        ctx = ctx.with_output(module.name, tidy(module.name, reply.output))
     return ctx
 
 
@@ -62,6 +72,7 @@ def decide_fused(
     prompts: PromptLibrary,
     calls: list[ModelCall],
     progress: Progress,
+    tidy: Tidy = _keep,
 ) -> StepContext:
     """One request returns every module's output."""
     reply = _ask(FusedModule(), ctx, model, prompts, calls, progress)
@@ -71,7 +82,7 @@ def decide_fused(
         output = getattr(fused, name)
         if name == "self_reflection" and ctx.previous is None:
             continue  # nothing to reflect on at step 1, as in modular mode
-        ctx = ctx.with_output(name, output)
+        ctx = ctx.with_output(name, tidy(name, output))
     return ctx
 
 
@@ -82,6 +93,7 @@ def decide(
     prompts: PromptLibrary,
     calls: list[ModelCall],
     progress: Progress,
+    tidy: Tidy = _keep,
 ) -> StepContext:
     runner = decide_fused if mode == "fused" else decide_modular
-    return runner(ctx, model, prompts, calls, progress)
+    return runner(ctx, model, prompts, calls, progress, tidy)

@@ -12,6 +12,7 @@ from typing import Any
 
 import jinja2
 
+from cradle.bounds import shorten
 from cradle.errors import TemplateError
 from cradle.paths import shared_prompts_dir
 
@@ -31,6 +32,7 @@ class PromptLibrary:
             keep_trailing_newline=False,
         )
         self._env.filters["quote_screen_text"] = quote_screen_text
+        self._env.filters["shorten"] = shorten
 
     def render(self, name: str, **variables: Any) -> str:
         """Render ``name`` (e.g. ``action_planning.j2``) or raise ``TemplateError``."""

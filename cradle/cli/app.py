@@ -141,6 +141,11 @@ def run(
         int,
         typer.Option("--max-image-side", min=64, help="Screenshots are downscaled to this."),
     ] = 1280,
+    max_actions: Annotated[
+        int,
+        typer.Option("--max-actions", min=1, max=50,
+                     help="Actions run from one plan; the rest are refused (1-50)."),
+    ] = 20,
     timeout: Annotated[
         float, typer.Option("--timeout", min=1, help="Seconds to wait for one model reply.")
     ] = 60.0,
@@ -246,6 +251,7 @@ def run(
             mode=_check_mode(mode),
             max_steps=max_steps,
             max_image_side=max_image_side,
+            max_actions=max_actions,
             max_seconds=max_time,
             max_tokens=max_tokens,
             max_cost=max_cost,

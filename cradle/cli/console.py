@@ -6,8 +6,13 @@ from rich.console import Console
 from rich.markup import escape
 
 from cradle.agent import RunResult
+from cradle.bounds import shorten
 from cradle.errors import EXIT_CODES
 from cradle.types import ModelCall, StepRecord
+
+SHOWN_CHARS = 300
+"""Longest text printed for one item (an action, an error, a subtask): the step record keeps
+more, and the terminal is for following a run, not for reading a 10 MB reply."""
 
 _STATUS_STYLE = {"ok": "green", "rejected": "yellow", "failed": "red", "skipped": "dim",
                  "planned": "cyan"}
@@ -24,7 +29,7 @@ class ConsoleProgress:
         self.cost_usd = 0.0
 
     def warn(self, message: str) -> None:
-        self.console.print(f"[yellow]warning[/yellow] {escape(message)}")
+        self.console.print(f"[yellow]warning[/yellow] {_shown(message, 3 * SHOWN_CHARS)}")
 
     def step_started(self, step: int) -> None:
         self.console.print(f"[bold]step {step}[/bold]")
@@ -47,19 +52,19 @@ class ConsoleProgress:
 
     def step_finished(self, record: StepRecord) -> None:
         if record.task_inference:
-            self.console.print(f"  subtask  {escape(record.task_inference.subtask)}")
+            self.console.print(f"  subtask  {_shown(record.task_inference.subtask)}")
         for outcome in record.actions:
             style = _STATUS_STYLE.get(outcome.status, "default")  # "[]..[/]" is bad markup
-            error = f": {escape(outcome.error)}" if outcome.error else ""
+            error = f": {_shown(outcome.error)}" if outcome.error else ""
             self.console.print(
-                f"  act    [{style}]{outcome.status:<8}[/{style}] {escape(outcome.source)}{error}"
+                f"  act    [{style}]{outcome.status:<8}[/{style}] {_shown(outcome.source)}{error}"
             )
         for skill in record.new_skills:
             verdict = "added" if skill.get("accepted") else "rejected"
             detail = ", ".join(skill.get("names", [])) or skill.get("reason", "")
-            self.console.print(f"  skill  {verdict}: {escape(detail)}")
+            self.console.print(f"  skill  {verdict}: {_shown(detail)}")
         for error in record.errors:
-            self.console.print(f"  [red]error[/red]  {escape(error)}")
+            self.console.print(f"  [red]error[/red]  {_shown(error)}")
         self.cost_usd += sum(call.cost_usd for call in record.model_calls)
         cost = f", ${self.cost_usd:.4f}" if self.cost_usd else ""
         self.console.print(
@@ -72,6 +77,11 @@ class ConsoleProgress:
         style = "green" if result.exit_code == 0 else "red"
         self.console.print(
             f"[{style}]{result.status}[/{style}] after {result.steps} step(s): "
-            f"{escape(result.reason)} (exit {result.exit_code}: {meaning})"
+            f"{_shown(result.reason, 3 * SHOWN_CHARS)} (exit {result.exit_code}: {meaning})"
         )
         self.console.print(f"run folder: {result.run_dir}")
+
+
+def _shown(text: str, limit: int = SHOWN_CHARS) -> str:
+    """Model or outside text as printed: shortened, then escaped (``[`` is rich markup)."""
+    return escape(shorten(text, limit))

@@ -10,18 +10,24 @@ from __future__ import annotations
 from collections import deque
 from typing import Protocol
 
+from cradle.bounds import shorten, shorten_items
 from cradle.memory.store import fit_to_budget
 from cradle.types import MemoryItem, MemoryRecall, StepRecord, StepSummary
 
+SUMMARY_ACTIONS = 10
+"""Actions a recent step shows in later prompts; the window re-sends each step five times."""
+SUMMARY_ACTION_CHARS = 200
+SUMMARY_OUTCOME_CHARS = 800
+
 
 def outcome_text(record: StepRecord) -> str:
-    """One line saying how a step's actions went, for memory and reflection."""
+    """One line saying how a step's actions went, for memory and reflection (bounded)."""
     if not record.actions:
-        return "no actions" + (f"; errors: {'; '.join(record.errors)}" if record.errors else "")
-    parts = []
-    for outcome in record.actions:
-        parts.append(outcome.status + (f" ({outcome.error})" if outcome.error else ""))
-    return ", ".join(parts)
+        text = "no actions" + (f"; errors: {'; '.join(record.errors)}" if record.errors else "")
+    else:
+        text = ", ".join(outcome.status + (f" ({outcome.error})" if outcome.error else "")
+                         for outcome in record.actions)
+    return shorten(text, SUMMARY_OUTCOME_CHARS)
 
 
 def summarize(record: StepRecord) -> StepSummary:
@@ -30,7 +36,9 @@ def summarize(record: StepRecord) -> StepSummary:
     return StepSummary(
         step=record.step,
         subtask=subtask,
-        actions=[outcome.source for outcome in record.actions],
+        actions=shorten_items(
+            [shorten(o.source, SUMMARY_ACTION_CHARS) for o in record.actions], SUMMARY_ACTIONS
+        ),
         outcome=outcome_text(record),
     )
 

@@ -21,6 +21,11 @@ if TYPE_CHECKING:
 
 MAX_ACTION_CHARS = 2000
 MAX_NESTING = 10
+DEFAULT_MAX_ACTIONS = 20
+"""Actions run from one plan (``cradle run --max-actions``): the screen changes as they run,
+so a longer plan is mostly guessing; the rest are refused and the model plans again."""
+MAX_PLAN_ACTIONS = 50
+"""The highest ``--max-actions`` accepted."""
 
 _EXAMPLE = "write one skill call such as click(x=120, y=40)"
 
@@ -93,6 +98,16 @@ def parse_action(source: str, registry: SkillRegistry) -> SkillCall:
 
     args, kwargs = skill.validate(args, kwargs)
     return SkillCall(skill=name, args=args, kwargs=kwargs)
+
+
+def plan_cap_reason(planned: int, cap: int) -> str:
+    """Why the actions of a plan after the first ``cap`` were not run (the model reads it)."""
+    more = planned - cap - 1
+    which = f"this action and the {more} after it were" if more else "this action was"
+    return (
+        f"not run: the plan has {planned} actions and at most {cap} run in one step "
+        f"(--max-actions); {which} refused; plan what is still needed in the next step"
+    )
 
 
 def _parse(text: str) -> ast.Expression:

@@ -76,6 +76,22 @@ def _fields(output: Any) -> list[tuple[str, str]]:
     return rows
 
 
+def _skill_view(verdict: dict[str, Any]) -> dict[str, Any]:
+    """A proposed skill's verdict as shown. Verdicts are plain dicts whose keys differ between
+    accepted and rejected proposals (and between versions): read each one as optional."""
+    accepted = bool(verdict.get("accepted"))
+    names = ", ".join(str(name) for name in verdict.get("names") or [])
+    reason = str(verdict.get("reason") or "")
+    notes = [str(verdict[key]) for key in ("file", "file_error") if verdict.get(key)]
+    return {
+        "verdict": "accepted" if accepted else "rejected",
+        "title": (names if accepted else reason) or names or reason or "(no name or reason)",
+        "notes": notes,
+        "error": str(verdict.get("file_error") or ""),
+        "source": str(verdict.get("source") or ""),
+    }
+
+
 def _duration(start: datetime | None, end: datetime | None) -> str:
     if start is None or end is None:
         return "–"
@@ -127,6 +143,7 @@ def _step_view(run: LoadedRun, record: StepRecord, options: ReportOptions) -> di
             view["clicks"].append({"x": x, "y": y, "n": number})
     width, height = record.observation.image_size
     view["marker"] = max(4, round(max(width, height) / 90))
+    view["skills"] = [_skill_view(verdict) for verdict in record.new_skills]
     view["modules"] = [
         {"title": title, "fields": _fields(getattr(record, name))}
         for name, title in _MODULE_TITLES.items()
