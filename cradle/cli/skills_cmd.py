@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import inspect
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from cradle.errors import CradleError, UsageError
+
+if TYPE_CHECKING:
+    from cradle.skills import Skill
 
 skills_app = typer.Typer(
     help="List, show and check skills (plain Python files with @skill functions).",
@@ -139,38 +142,68 @@ def check_skills(
         bool,
         typer.Option("--untrusted", help="Apply the policy for model-written code (allow-list)."),
     ] = False,
+    run_import: Annotated[
+        bool,
+        typer.Option(
+            "--import",
+            help="Load (run) each file as a run would, instead of reading it without running "
+            "it. Only for files you trust; with --untrusted, the sandboxed load of "
+            "model-written code.",
+        ),
+    ] = False,
 ) -> None:
-    """Check skill files; exits 1 naming file and line of every problem."""
+    """Check skill files without running them; exits 1 naming file and line of every problem.
+
+    Prints the signature the model would see of every skill found.
+    """
     from cradle.paths import shared_skills_dir
-    from cradle.skills import SkillRegistry, check_untrusted
 
     files = _python_files(paths)
-    shared = [shared_skills_dir()]
-    shared_files = {p.resolve() for p in shared_skills_dir().glob("*.py")}
-    problems: list[str] = []
-    skills = 0
-    for file in files:
-        if untrusted:
-            source = file.read_text(encoding="utf-8", errors="replace")
-            found = check_untrusted(source, filename=str(file))
-            problems += [str(p) for p in found]
-            if found:
-                continue
-        # The common skills are loaded too, so a file that calls them (or clashes with them)
-        # is judged as the agent would load it; only this file's problems are reported.
-        registry = SkillRegistry.load(
-            trusted=[*shared, *([] if untrusted or file.resolve() in shared_files else [file])],
-            untrusted=[file] if untrusted else [],
-        )
-        target = file.resolve()
-        problems += [
-            str(p) for p in registry.problems if p.path and Path(p.path).resolve() == target
-        ]
-        skills += sum(1 for s in registry if Path(s.source_file).resolve() == target)
+    if run_import:
+        found, problems = _check_by_loading(files, shared_skills_dir(), untrusted=untrusted)
+    else:
+        from cradle.skills.static_check import check_files
+
+        reports = check_files(files, shared=[shared_skills_dir()], untrusted=untrusted)
+        found = [s for r in reports for s in r.skills]
+        problems = [str(p) for r in reports for p in r.problems]
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     for problem in problems:
         err.print(problem, markup=False)
     if problems:
         err.print(f"{len(problems)} problem(s) in {len(files)} file(s)")
         raise typer.Exit(1)
-    Console(highlight=False).print(f"ok: {skills} skill(s) in {len(files)} file(s)")
+    console = Console(highlight=False, soft_wrap=True)
+    for item in found:
+        console.print(f"{_where(item.source_file, item.line)}  {item.signature()}", markup=False)
+    console.print(f"ok: {len(found)} skill(s) in {len(files)} file(s)")
+
+
+def _check_by_loading(
+    files: list[Path], shared_dir: Path, *, untrusted: bool
+) -> tuple[list[Skill], list[str]]:
+    """``--import``: load each file next to the shared skills, as a run does (this runs it)."""
+    from cradle.skills import SkillRegistry, check_untrusted
+
+    shared_files = {p.resolve() for p in shared_dir.glob("*.py")}
+    problems: list[str] = []
+    found: list[Skill] = []
+    for file in files:
+        if untrusted:
+            source = file.read_text(encoding="utf-8", errors="replace")
+            rejected = check_untrusted(source, filename=str(file))
+            problems += [str(p) for p in rejected]
+            if rejected:
+                continue
+        # The common skills are loaded too, so a file that calls them (or clashes with them)
+        # is judged as the agent would load it; only this file's problems are reported.
+        registry = SkillRegistry.load(
+            trusted=[shared_dir, *([] if untrusted or file.resolve() in shared_files else [file])],
+            untrusted=[file] if untrusted else [],
+        )
+        target = file.resolve()
+        problems += [
+            str(p) for p in registry.problems if p.path and Path(p.path).resolve() == target
+        ]
+        found += [s for s in registry if Path(s.source_file).resolve() == target]
+    return found, problems

@@ -30,7 +30,7 @@ import inspect
 import re
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal, TypeVar, overload
@@ -206,18 +206,42 @@ def build_skill(func: Any, *, risky: bool = False) -> Skill:
     if not inspect.isfunction(func):
         raise SkillDefinitionError(f"@skill needs a plain function, got {type(func).__name__}")
     code = func.__code__
-    path, line = code.co_filename, code.co_firstlineno
-    name = func.__name__
+    return describe_skill(
+        func,
+        name=func.__name__,
+        path=code.co_filename,
+        line=code.co_firstlineno,
+        params=list(inspect.signature(func).parameters.values()),
+        doc=inspect.getdoc(func) or "",
+        plain=not (inspect.iscoroutinefunction(func) or inspect.isgeneratorfunction(func)),
+        hints=lambda: typing.get_type_hints(func),
+        risky=risky,
+    )
+
+
+def describe_skill(
+    func: Callable[..., Any],
+    *,
+    name: str,
+    path: str,
+    line: int,
+    params: list[inspect.Parameter],
+    doc: str,
+    plain: bool,
+    hints: Callable[[], Mapping[str, Any]],
+    risky: bool = False,
+) -> Skill:
+    """The checks and schema of :func:`build_skill`, from parts that both a live function and
+    its syntax tree can give: ``cradle skills check`` reads files without running them
+    (:mod:`cradle.skills.static_check`) and must find the same problems."""
 
     def fail(message: str) -> SkillDefinitionError:
         return SkillDefinitionError(f"skill {name}: {message}", path=path, line=line)
 
-    if inspect.iscoroutinefunction(func) or inspect.isgeneratorfunction(func):
+    if not plain:
         raise fail("skills must be plain functions, not async functions or generators")
     if name.startswith("_"):
         raise fail("skill names must not start with an underscore")
-    sig = inspect.signature(func)
-    params = list(sig.parameters.values())
     if not params or params[0].kind not in (
         inspect.Parameter.POSITIONAL_ONLY,
         inspect.Parameter.POSITIONAL_OR_KEYWORD,
@@ -226,11 +250,11 @@ def build_skill(func: Any, *, risky: bool = False) -> Skill:
             "the first parameter must be the injected screen context, e.g. def f(screen, ...)"
         )
     try:
-        hints = typing.get_type_hints(func)
+        hint_of = hints()
     except Exception as exc:  # noqa: BLE001 - any failure to evaluate hints is a definition error
         raise fail(f"cannot evaluate type hints ({type(exc).__name__}: {exc})") from None
 
-    summary, arg_docs = parse_docstring(inspect.getdoc(func) or "")
+    summary, arg_docs = parse_docstring(doc)
     if not summary:
         raise fail("add a docstring whose first line says what the skill does")
 
@@ -238,9 +262,9 @@ def build_skill(func: Any, *, risky: bool = False) -> Skill:
     for p in params[1:]:
         if p.kind not in _ALLOWED_KINDS:
             raise fail(f"parameter **{p.name} is not allowed; list each parameter")
-        if p.name not in hints:
+        if p.name not in hint_of:
             raise fail(f"parameter {p.name!r} needs a type hint")
-        annotation = hints[p.name]
+        annotation = hint_of[p.name]
         problem = _unsupported(annotation)
         if problem:
             raise fail(f"parameter {p.name!r}: {problem}")
@@ -251,7 +275,7 @@ def build_skill(func: Any, *, risky: bool = False) -> Skill:
     extra = set(arg_docs) - {p.name for p in skill_params} - {params[0].name}
     if extra:
         raise fail(f"the Args: section describes unknown parameters: {', '.join(sorted(extra))}")
-    returns = hints.get("return", type(None))
+    returns = hint_of.get("return", type(None))
 
     return Skill(
         name=name,
