@@ -1,12 +1,17 @@
-"""Loading 1,000 generated skill files into ``SkillRegistry``, trusted and untrusted.
+"""Loading 1,000 generated skill files into ``SkillRegistry``, trusted and untrusted, and the
+cost of one call into a model-written skill (a separate, limited process).
 
     python -m benchmarks.skills_bench
 
 Each file defines one ``@skill`` with a docstring and two arguments that calls two shared
 skills, the shape ``cradle.skills.curated.save_generated`` writes. Trusted: the folder is
 loaded as written (compile + exec). Untrusted: every file first passes
-``checker.check_untrusted`` and runs in the sandbox namespace, as model-written skills do.
-Each figure is the median of ``repeat`` cold loads (a new registry each time).
+``checker.check_untrusted``; only its declarations run here, as for model-written skills.
+Each load figure is the median of ``repeat`` cold loads (a new registry each time).
+
+The call figure runs one such skill (it clicks and types through the parent) on a recording
+screen, as a trusted file and as a model-written one; the difference is the price of process
+isolation: one interpreter start, the request and two nested calls over the pipe.
 """
 
 from __future__ import annotations
@@ -18,6 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from cradle.paths import shared_skills_dir
+from cradle.screen.mapping import CoordinateMap
+from cradle.screen.mock.screen import MockScreen
+from cradle.skills import SkillContext, execute, parse_action
 from cradle.skills.registry import SkillRegistry
 
 SOURCE = '''from cradle.skills import skill
@@ -58,14 +66,35 @@ def time_load(folder: Path, trusted: bool, repeat: int) -> tuple[float, int]:
     return round(statistics.median(samples), 1), loaded
 
 
+def time_call(folder: Path, trusted: bool, repeat: int) -> float:
+    """Median ms of ``generated_skill_0(x=5)`` run by the executor, as trusted or isolated."""
+    if trusted:
+        registry = SkillRegistry.load(trusted=[shared_skills_dir(), folder])
+    else:
+        registry = SkillRegistry.load(trusted=[shared_skills_dir()], untrusted=[folder])
+    screen = MockScreen(size=(800, 600))
+    call = parse_action("generated_skill_0(x=5)", registry)
+    samples = []
+    for _ in range(repeat):
+        ctx = SkillContext(screen=screen, mapping=CoordinateMap((800, 600), screen.geometry))
+        started = time.perf_counter()
+        execute(call, registry, ctx, timeout=30)
+        samples.append((time.perf_counter() - started) * 1000)
+    return round(statistics.median(samples), 1)
+
+
 def run(count: int = 1000, repeat: int = 3) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="cradle-skills-bench-") as tmp:
         folder = Path(tmp) / "skills"
         write_skills(folder, count)
         trusted_ms, loaded = time_load(folder, True, repeat)
         untrusted_ms, _ = time_load(folder, False, repeat)
+        one = Path(tmp) / "one"
+        write_skills(one, 1)
+        calls = 10 * repeat
+        call_ms = {"trusted": time_call(one, True, calls), "isolated": time_call(one, False, calls)}
     return {"files": count, "skills_loaded": loaded, "trusted_ms": trusted_ms,
-            "untrusted_ms": untrusted_ms, "repeat": repeat}
+            "untrusted_ms": untrusted_ms, "repeat": repeat, "call_ms": call_ms, "calls": calls}
 
 
 if __name__ == "__main__":

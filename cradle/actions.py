@@ -9,13 +9,14 @@ assumed.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from cradle.bounds import shorten
-from cradle.errors import ActionRejected, SkillExecutionError
+from cradle.errors import ActionRejected, SkillExecutionError, SkillKilled
 from cradle.policy import ActionPolicy
 from cradle.screen.base import Screen
 from cradle.screen.mapping import CoordinateMap
@@ -65,6 +66,8 @@ class ActionRunner:
         self.run_id = run_id
         self.extras = extras or {}
         self._reported: set[str] = set()
+        self._saved: dict[str, Path] = {}
+        """Files this run wrote to the generated-skills folder, by skill name."""
 
     @classmethod
     def load(
@@ -119,23 +122,26 @@ class ActionRunner:
         *,
         mapping: CoordinateMap,
         timeout: float,
+        deadline: float = math.inf,
         extras: dict[str, Any] | None = None,
         max_actions: int | None = None,
     ) -> list[ActionOutcome]:
         """Parse and run each action in order; returns one outcome per action string.
 
-        Only the first ``max_actions`` run: one ``rejected`` outcome, on the first action
-        left out, stands for all the rest.
+        Each action may take ``timeout`` seconds, and none runs past ``deadline`` (the run's
+        wall-time budget, a ``time.monotonic()`` value). Only the first ``max_actions`` run:
+        one ``rejected`` outcome, on the first action left out, stands for all the rest.
         """
         outcomes: list[ActionOutcome] = []
         failed = False
         refused = actions[max_actions:] if max_actions is not None else ()
         for source in actions[: len(actions) - len(refused)]:
             started = utc_now()
-            if failed:
+            skip = ("an earlier action in this step failed" if failed else
+                    "the run's time budget is spent" if time.monotonic() >= deadline else "")
+            if skip:
                 outcomes.append(ActionOutcome(
-                    source=source, status="skipped", started_at=started,
-                    error="not run: an earlier action in this step failed",
+                    source=source, status="skipped", started_at=started, error=f"not run: {skip}",
                 ))
                 continue
             clock = time.perf_counter()
@@ -149,7 +155,7 @@ class ActionRunner:
                 continue
             ctx = SkillContext(
                 screen=self.screen, mapping=mapping, extras={**self.extras, **(extras or {})},
-                guard=self._nested_refusal,
+                guard=self._nested_refusal, deadline=deadline,
             )
             try:
                 target = self.registry.require(call.skill)
@@ -168,6 +174,15 @@ class ActionRunner:
                     "kwargs": self.secrets.fill(call.kwargs),
                 })
                 result = execute(live, self.registry, ctx, timeout=timeout)
+            except SkillKilled as exc:
+                self._retire(call.skill)
+                failed = True
+                outcomes.append(ActionOutcome(
+                    source=source, call=call, status="failed",
+                    error=self._error_text(exc) + " (the skill was removed)", started_at=started,
+                    duration_ms=round((time.perf_counter() - clock) * 1000, 3),
+                ))
+                continue
             except (ActionRejected, SkillExecutionError) as exc:
                 failed = isinstance(exc, SkillExecutionError)
                 outcomes.append(ActionOutcome(
@@ -195,6 +210,16 @@ class ActionRunner:
         """The reason the model reads: secrets redacted first, then shortened (a secret cut
         in half would no longer match the redaction)."""
         return shorten(self.secrets.redact(str(exc)), MAX_ERROR_CHARS)
+
+    def _retire(self, name: str) -> None:
+        """A model-written skill hit a process limit: it would again, so it goes, from the
+        registry and from the generated-skills folder."""
+        files = {self.registry.retire(name), self._saved.pop(name, None)}
+        for path in files - {None}:
+            try:
+                path.unlink(missing_ok=True)  # type: ignore[union-attr]
+            except OSError:
+                pass  # an unloadable leftover is reported on the next load, not fatal now
 
     def _nested_refusal(self, skill: Skill, call: SkillCall) -> str:
         """The policy for a skill called by a running skill (its arguments hold filled-in
@@ -227,6 +252,7 @@ class ActionRunner:
                     verdict["file_error"] = f"not saved to {self.generated_dir}: {exc}"
                 else:
                     verdict["file"] = str(path)
+                    self._saved.update(dict.fromkeys(verdict["names"], path))
             verdicts.append(verdict)
         return verdicts
 

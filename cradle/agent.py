@@ -278,6 +278,7 @@ class Agent:
                 plan.actions,
                 mapping=mapping,
                 timeout=self.settings.action_timeout,
+                deadline=self.budget.deadline(),
                 extras={"perception": self._perception},
                 max_actions=self.settings.max_actions,
             )

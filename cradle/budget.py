@@ -9,6 +9,7 @@ stopping).
 from __future__ import annotations
 
 import json
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,6 +91,11 @@ class Budget:
         self.tokens += input_tokens + output_tokens
         if self.price is not None:
             self.cost += self.price.cost(input_tokens, output_tokens)
+
+    def deadline(self) -> float:
+        """The ``time.monotonic()`` value at which the wall-time budget runs out (inf if none);
+        running skills are stopped there, not only between steps."""
+        return math.inf if self.max_seconds is None else self.started + self.max_seconds
 
     def exceeded(self) -> str:
         elapsed = time.monotonic() - self.started
