@@ -36,6 +36,9 @@ from cradle.types import ActionOutcome, SelfReflection, SkillCall, utc_now
 
 MAX_ERROR_CHARS = 500
 """Longest reason recorded for one action (the model reads it in the next prompt)."""
+MAX_NEW_SKILLS = 5
+"""Proposed skills checked in one step; more are refused unread (each costs a check and a
+declaration load, and a model that sends hundreds is not writing skills)."""
 
 
 class ActionRunner:
@@ -232,7 +235,14 @@ class ActionRunner:
     def curate(self, sources: Sequence[str], *, task: str) -> list[dict[str, Any]]:
         """Check, load and save model-written skills; returns one verdict per source."""
         verdicts: list[dict[str, Any]] = []
-        for source in sources:
+        for index, source in enumerate(sources):
+            if index >= MAX_NEW_SKILLS:
+                verdicts.append({
+                    "accepted": False, "source": source,
+                    "reason": f"at most {MAX_NEW_SKILLS} new skills are checked per step; "
+                              f"{len(sources) - MAX_NEW_SKILLS} were not read; propose them later",
+                })
+                break
             origin = {"run_id": self.run_id, "task": task}
             try:
                 skills = self.registry.add_untrusted(source, origin=origin)

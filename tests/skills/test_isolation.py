@@ -185,3 +185,14 @@ def test_a_killed_child_leaves_no_process(registry, ctx) -> None:
         Path(f"/proc/{pid}/status").read_text().find(f"PPid:\t{os.getpid()}") < 0
         for pid in ours.stdout.split() if Path(f"/proc/{pid}").exists()
     )
+
+
+def test_at_most_a_few_proposals_are_checked_per_step(registry, screen, tmp_path: Path) -> None:
+    from cradle.actions import MAX_NEW_SKILLS, ActionRunner
+
+    runner = ActionRunner(registry=registry, screen=screen, generated_dir=None, run_id="r")
+    sources = [_one_skill(f"made_{i}", "    return 1") for i in range(50)]
+    verdicts = runner.curate(sources, task="t")
+    assert [v["accepted"] for v in verdicts] == [True] * MAX_NEW_SKILLS + [False]
+    assert "were not read" in verdicts[-1]["reason"]
+    assert "made_5" not in registry
