@@ -279,9 +279,14 @@ class SkillRegistry:
         sys.modules[module_name] = module
         try:
             exec(code, namespace)  # noqa: S102 - trusted skill files are code the user installed
-        except SkillDefinitionError:
+        except SkillDefinitionError as exc:
             sys.modules.pop(module_name, None)
-            raise
+            if exc.path is not None:
+                raise
+            # e.g. ``@skill(True)``: the decorator cannot know the file; the loader does.
+            raise SkillDefinitionError(
+                str(exc), path=key, line=_line_in(exc.__traceback__, key)
+            ) from None
         except (Exception, SystemExit) as exc:
             sys.modules.pop(module_name, None)
             raise SkillDefinitionError(
