@@ -40,6 +40,7 @@ from cradle.progress import Progress, SilentProgress
 from cradle.prompts import PromptLibrary
 from cradle.screen.base import Screen
 from cradle.screen.mapping import CoordinateMap
+from cradle.signals import check_stop, deferred, stop_of
 from cradle.skills.parser import DEFAULT_MAX_ACTIONS, MAX_PLAN_ACTIONS
 from cradle.trajectory.recorder import RunRecorder
 from cradle.types import (
@@ -388,6 +389,7 @@ class Agent:
         step = first_step - 1
         try:
             while step < first_step - 1 + self.settings.max_steps:
+                check_stop()
                 step += 1
                 try:
                     record = self.step(task, step)
@@ -415,8 +417,9 @@ class Agent:
                 f"max steps ({self.settings.max_steps}) reached before the task was done",
                 step,
             )
-        except KeyboardInterrupt:
-            return self._finish("interrupted", EXIT_INTERRUPTED, "interrupted by the user", step)
+        except KeyboardInterrupt as exc:  # Ctrl+C, SIGTERM, SIGHUP, the stop hotkey
+            stop = stop_of(exc)
+            return self._finish("interrupted", stop.exit_code, stop.reason, step)
         except RunInterrupted as exc:
             return self._finish("interrupted", EXIT_INTERRUPTED, str(exc), step)
         except ModelError as exc:
@@ -426,8 +429,9 @@ class Agent:
         except CradleError as exc:
             return self._finish("failed", exc.exit_code or EXIT_FAILURE, str(exc), step)
         finally:
-            self.screen.release_all()
-            self.actions.flush_stats()
+            with deferred():  # a second signal must not leave keys held
+                self.screen.release_all()
+                self.actions.flush_stats()
 
     def _finish(self, status: RunStatus, code: int, reason: str, step: int) -> RunResult:
         if self._redact is not None:

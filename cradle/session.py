@@ -32,6 +32,7 @@ from cradle.prompts import PromptLibrary
 from cradle.screen.base import Screen
 from cradle.screen.dry_run import DryRunScreen
 from cradle.secrets import SecretStore
+from cradle.signals import Stopped, deferred, stop_of, stop_signals
 from cradle.skills.stats import SkillStats
 from cradle.trajectory.format import RunInfo
 from cradle.trajectory.recorder import RunRecorder, new_run_id
@@ -223,6 +224,7 @@ class Session:
             actions.ranker = SkillRanker(index, always_on=always_on, top_k=s.skills_top_k)
         return actions
 
+    @stop_signals()
     def run(self) -> RunResult:
         """Start a new run folder and run the task in it."""
         folder = self.settings.generated_skills_dir
@@ -236,6 +238,7 @@ class Session:
                 ) from None
         return self.drive(RunRecorder.create(self.settings.runs_dir, self._run_info()))
 
+    @stop_signals()
     def drive(
         self,
         recorder: RunRecorder,
@@ -248,7 +251,8 @@ class Session:
 
         A resumed run passes the steps already recorded (``history``: memory and
         self-reflection continue from them), the number of its next step, and ``prepare``,
-        which restores the screen before the model is asked anything.
+        which restores the screen before the model is asked anything. SIGINT, SIGTERM and
+        SIGHUP end the run as interrupted (cradle/signals.py), also before the loop starts.
         """
         s = self.settings
         self.recorder = recorder
@@ -295,8 +299,21 @@ class Session:
             if self.recorder.info.status == "running":
                 self.recorder.finish("failed", 1, f"internal error: {type(exc).__name__}: {exc}")
             raise
+        except KeyboardInterrupt as exc:  # stopped outside the loop's own handling
+            return self._stopped(stop_of(exc))
         finally:
-            self.close()
+            with deferred():  # a second signal must not leave the app or listeners behind
+                self.close()
+
+    def _stopped(self, stop: Stopped) -> RunResult:
+        """The run's result after a stop: interrupted, unless it had already ended."""
+        assert self.recorder is not None
+        if self.recorder.info.status == "running":
+            self.recorder.finish("interrupted", stop.exit_code, stop.reason)
+        info = self.recorder.info
+        code = stop.exit_code if info.exit_code is None else info.exit_code
+        return RunResult(info.status, code, info.reason, info.totals.steps,
+                         str(self.recorder.folder))
 
     def close(self) -> None:
         for closer in (self.environment.close, self.model.close,

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
 
-from cradle.errors import EXIT_CODES, CradleError
+from cradle.errors import EXIT_CODES, EXIT_INTERRUPTED, CradleError
+
+if TYPE_CHECKING:
+    from cradle.signals import Stopped
 
 app = typer.Typer(
     name="cradle",
@@ -342,15 +345,32 @@ def _register_subcommands() -> None:
 _register_subcommands()
 
 
+def _exit_stopped(stop: Stopped) -> NoReturn:
+    Console(stderr=True, highlight=False, soft_wrap=True).print(f"cradle: {stop.reason}",
+                                                                markup=False)
+    sys.exit(stop.exit_code)
+
+
 def main() -> None:
-    """Entry point: turns framework errors into one line and their exit code."""
+    """Entry point: turns framework errors into one line and their exit code.
+
+    SIGINT, SIGTERM and SIGHUP are cradle's own for the whole command (cradle/signals.py): a
+    stop that no run turned into its result ends the process with one line and 128 + signal.
+    """
+    from cradle.signals import last_stop, stop_of, stop_signals
+
     try:
-        app()
+        with stop_signals():
+            app()
     except CradleError as exc:
         Console(stderr=True, highlight=False, soft_wrap=True).print(
             f"cradle: error: {exc}", markup=False
         )
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        Console(stderr=True).print("cradle: interrupted")
-        sys.exit(130)
+    except KeyboardInterrupt as exc:
+        _exit_stopped(stop_of(exc))
+    except SystemExit as exc:
+        stop = last_stop()  # typer turns a KeyboardInterrupt it catches into exit 130
+        if exc.code == EXIT_INTERRUPTED and stop is not None and stop.exit_code != exc.code:
+            _exit_stopped(stop)
+        raise

@@ -209,7 +209,8 @@ def record(
 ) -> None:
     """Record a person using the computer as a run (clicks, drags, scrolls, typing, hotkeys).
 
-    Stops on the stop chord (default ctrl+shift+q) or Ctrl+C in this terminal.
+    Stops on the stop chord (default ctrl+shift+q), Ctrl+C in this terminal, SIGTERM or
+    SIGHUP; each keeps the recording complete (exit 0, the reason names a signal).
     """
     from rich.markup import escape
 

@@ -2,35 +2,29 @@
 
 While the agent owns the keyboard and mouse, Ctrl+C in the terminal may be out of reach (the
 agent keeps focusing its window). The stop hotkey (default ``<ctrl>+<shift>+<f12>``, pynput's
-``GlobalHotKeys`` syntax) is heard wherever the focus is and raises ``KeyboardInterrupt`` in
-the main thread, so the same path as Ctrl+C runs: the current action ends, held keys and
-buttons are released, run.json says ``interrupted`` and the process exits with 130.
+``GlobalHotKeys`` syntax) is heard wherever the focus is and stops the run the way Ctrl+C
+does: the current action ends, held keys and buttons are released, run.json says
+``interrupted`` and the process exits with 130.
 
-On POSIX the interrupt is a real SIGINT sent to the main thread, which also wakes a main
-thread blocked in a system call (waiting for the model's reply); elsewhere it is
-``_thread.interrupt_main()``. Only the ``desktop`` environment starts a listener; the chord is
-one no test, app or CI job presses by accident, and ``none`` turns it off.
+It does not rely on SIGINT reaching Python's default handler (a run started in the
+background by a script inherits SIGINT as ignored, and then that handler is never called):
+it calls :func:`cradle.signals.request_stop`, which leaves a stop request and wakes the main
+thread with SIGINT, whose handler is the run's own (see cradle/signals.py). That also wakes
+a main thread blocked in a system call (waiting for the model's reply). Only the ``desktop``
+environment starts a listener; the chord is one no test, app or CI job presses by accident,
+and ``none`` turns it off.
 """
 
 from __future__ import annotations
 
-import _thread
-import signal
 import threading
 from collections.abc import Callable
 from typing import Any
 
+from cradle.signals import request_stop
+
 DEFAULT_STOP_HOTKEY = "<ctrl>+<shift>+<f12>"
 DISABLED = ("", "none", "off", "false", "0")
-
-
-def interrupt_main() -> None:
-    """Raise KeyboardInterrupt in the main thread, waking it from a blocking call if possible."""
-    main = threading.main_thread()
-    if hasattr(signal, "pthread_kill") and main.ident is not None and main.is_alive():
-        signal.pthread_kill(main.ident, signal.SIGINT)
-    else:
-        _thread.interrupt_main()
 
 
 def validate_hotkey(chord: str) -> str:
@@ -56,7 +50,7 @@ class StopHotkey:
     """A pynput listener for one chord; ``start`` returns a warning ('' when listening)."""
 
     def __init__(self, chord: str = DEFAULT_STOP_HOTKEY,
-                 on_press: Callable[[], None] = interrupt_main) -> None:
+                 on_press: Callable[[], None] = request_stop) -> None:
         self.chord = validate_hotkey(chord)
         self.on_press = on_press
         self.fired = 0

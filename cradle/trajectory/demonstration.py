@@ -15,6 +15,7 @@ the person saw it when they started that action.
 from __future__ import annotations
 
 import queue
+import signal
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -27,6 +28,7 @@ from cradle.agent import RunResult
 from cradle.errors import EXIT_DONE, EnvironmentFailure, UsageError
 from cradle.screen.base import Screen
 from cradle.screen.mapping import CoordinateMap, fit_within
+from cradle.signals import Stopped, deferred, stop_of, stop_signals
 from cradle.trajectory.demo_merge import DemoAction, DemoMerger, InputEvent
 from cradle.trajectory.format import RunInfo
 from cradle.trajectory.recorder import RunRecorder, new_run_id
@@ -161,8 +163,12 @@ class DemonstrationRecorder:
         ))
         self._on_action(source if inside else f"(skipped) {source}")
 
-    def stop(self, *, interrupted: bool = False, settle: float | None = None) -> RunResult:
-        """Write what is pending and the final screen; ``interrupted`` drops a final ctrl+c."""
+    def stop(self, *, interrupted: bool = False, settle: float | None = None,
+             ended_by: str = "") -> RunResult:
+        """Write what is pending and the final screen; ``interrupted`` drops a final ctrl+c.
+
+        ``ended_by`` (e.g. "stopped by SIGTERM") is added to the recorded reason.
+        """
         self.process(0)
         for action in self.merger.finish():
             self._emit(action)
@@ -181,7 +187,8 @@ class DemonstrationRecorder:
             done=True,
         ))
         reason = f"demonstration recorded: {self.actions} action(s)" + (
-            f", {self.skipped} outside the screen skipped" if self.skipped else "")
+            f", {self.skipped} outside the screen skipped" if self.skipped else "") + (
+            f"; {ended_by}" if ended_by else "")
         self.recorder.finish("done", EXIT_DONE, reason)
         return RunResult("done", EXIT_DONE, reason, self.recorder.info.totals.steps,
                          str(self.recorder.folder))
@@ -272,6 +279,7 @@ def start_listeners(sink: Callable[[InputEvent], None], clock: Callable[[], floa
     return listeners
 
 
+@stop_signals()
 def record_demonstration(
     env: str,
     *,
@@ -284,7 +292,11 @@ def record_demonstration(
     on_action: Callable[[str], None] | None = None,
     on_ready: Callable[[], None] | None = None,
 ) -> RunResult:
-    """Record until the stop chord or Ctrl+C; returns the run result (status done)."""
+    """Record until the stop chord, Ctrl+C, SIGTERM or SIGHUP; returns the result (status done).
+
+    A stop signal ends the recording like the stop chord: the listeners stop, pending actions
+    and the final screen are written, run.json is final; the reason names the signal.
+    """
     from cradle.environment import load_environment
 
     environment = load_environment(env, **(env_options or {}))
@@ -296,19 +308,30 @@ def record_demonstration(
         demo = DemonstrationRecorder(
             recorder, screen, max_image_side=max_image_side, merger=merger, on_action=on_action
         )
+        stop = _record_until_stopped(demo, on_ready)
+        with deferred():  # the recording is finished whatever arrives now
+            return demo.stop(interrupted=stop is not None and stop.signum == signal.SIGINT,
+                             ended_by=stop.reason if stop is not None else "")
+    finally:
+        with deferred():
+            environment.close()
+
+
+def _record_until_stopped(demo: DemonstrationRecorder, on_ready: Callable[[], None] | None
+                          ) -> Stopped | None:
+    """Listen and record until the stop chord (None) or a stop signal (returned)."""
+    listeners: list[Any] = []
+    try:
         demo.start()
         listeners = start_listeners(demo.on_event, demo.clock)
         if on_ready is not None:
             on_ready()  # listeners are live: the person (or a test) may start
-        interrupted = False
-        try:
-            while not demo.stopped:
-                demo.process(0.05)
-        except KeyboardInterrupt:
-            interrupted = True
-        finally:
+        while not demo.stopped:
+            demo.process(0.05)
+    except KeyboardInterrupt as exc:  # Ctrl+C, SIGTERM, SIGHUP (cradle/signals.py)
+        return stop_of(exc)
+    finally:
+        with deferred():
             for listener in listeners:
                 listener.stop()
-        return demo.stop(interrupted=interrupted)
-    finally:
-        environment.close()
+    return None
