@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cradle.errors import ConfigError
+from cradle.inputs import read_text_file
 
 DEFAULT_PRICES: dict[str, tuple[float, float]] = {
     "gpt-4o": (2.50, 10.00),
@@ -27,11 +28,10 @@ DEFAULT_PRICES: dict[str, tuple[float, float]] = {
 
 def load_prices(path: Path) -> dict[str, tuple[float, float]]:
     """A price table from JSON: ``{"model": [input_per_million, output_per_million]}``."""
+    text = read_text_file(path, "price table")
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = json.loads(text)
         return {str(k): (float(v[0]), float(v[1])) for k, v in raw.items()}
-    except OSError as exc:
-        raise ConfigError(f"cannot read price table {path}: {exc.strerror}") from None
     except (ValueError, TypeError, IndexError, KeyError, AttributeError):
         raise ConfigError(
             f'{path}: expected {{"model": [input_per_million, output_per_million]}}'

@@ -12,11 +12,12 @@ import importlib.util
 import os
 import sys
 from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from cradle.errors import UnknownEnvironmentError, UsageError
+from cradle.errors import ConfigError, UnknownEnvironmentError, UsageError
 from cradle.paths import project_dir
 from cradle.perception import Perceiver
 from cradle.screen.base import Screen
@@ -38,8 +39,12 @@ class Environment(ABC):
     starts_fresh: ClassVar[bool] = False
     """True when ``start`` always shows the same initial screen (mocked apps): resuming a
     run then re-applies the recorded actions before the model continues."""
+    option_help: ClassVar[Mapping[str, str]] = {}
+    """The options this environment takes (``--env-option key=value``), each with what it
+    means. Any other key is refused with this list, so a typo is not silently ignored."""
 
     def __init__(self, **options: Any) -> None:
+        check_option_names(self.name, options, self.option_help)
         self.options = options
 
     @abstractmethod
@@ -73,6 +78,17 @@ class Environment(ABC):
     def state(self) -> dict[str, Any]:
         """A JSON-able summary of the app's state, for tests and reports; empty by default."""
         return {}
+
+
+def check_option_names(environment: str, given: Iterable[str], known: Iterable[str]) -> None:
+    """``ConfigError`` naming the options ``environment`` does not know, and those it does."""
+    unknown = sorted(set(given) - set(known))
+    if unknown:
+        listed = ", ".join(known) or "none (it takes no options)"
+        raise ConfigError(
+            f"unknown {environment} option(s): {', '.join(unknown)}; known: {listed} "
+            "(see `cradle envs`)"
+        )
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from cradle.errors import ActionRejected, ConfigError
+from cradle.inputs import check_text, read_text_file
 
 PLACEHOLDER = re.compile(r"\{secret:([A-Za-z_][A-Za-z0-9_]*)\}")
 ENV_PREFIX = "CRADLE_SECRET_"
@@ -25,10 +26,7 @@ _MIN_REDACT_LENGTH = 4
 
 def read_secrets_file(path: Path) -> dict[str, str]:
     """NAME -> value from a JSON object or ``NAME=value`` lines (``#`` comments allowed)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read secrets file {path}: {exc.strerror}") from None
+    text = read_text_file(path, "secrets file")
     if text.lstrip().startswith("{"):
         try:
             data = json.loads(text)
@@ -64,6 +62,8 @@ class SecretStore:
         values = {k[len(ENV_PREFIX):]: v for k, v in env.items() if k.startswith(ENV_PREFIX) and v}
         if file is not None:
             values.update(read_secrets_file(file))
+        for name, value in values.items():  # JSON "\udcff" or a non-UTF-8 variable
+            check_text(value, f"secret {name}", "use UTF-8 text (no lone \\udXXX escapes)")
         short = sorted(name for name, value in values.items() if len(value) < _MIN_REDACT_LENGTH)
         if short:
             raise ConfigError(

@@ -21,6 +21,7 @@ from cradle.agent import Agent, AgentSettings, RunResult
 from cradle.budget import Budget, load_prices, price_for
 from cradle.environment import Environment, load_environment
 from cradle.errors import ConfigError, CradleError, EnvironmentFailure
+from cradle.inputs import check_text
 from cradle.llm.base import ModelProvider
 from cradle.llm.openai_provider import OpenAIProvider
 from cradle.modules import LongTermMemory, Memory, PreviousStep
@@ -134,6 +135,7 @@ class Session:
         confirmer: Confirmer | None = None,
     ) -> None:
         self.settings = settings
+        check_text(settings.task, "the task")  # a run records it as UTF-8 JSON
         self.environment: Environment = load_environment(settings.env, **settings.env_options)
         self.model: ModelProvider = model or settings.model.provider()
         self.progress = progress or SilentProgress()

@@ -315,6 +315,9 @@ def envs(
     failed = 0
     for name, info in sorted(found.items()):
         console.print(f"{name:<{width}}  {info.description}", markup=False)
+        if info.cls.option_help:
+            console.print(f"{'':<{width}}  options: {', '.join(info.cls.option_help)}",
+                          markup=False)
         if not check:
             continue
         from cradle.environment_check import check_environment
@@ -345,6 +348,20 @@ def _register_subcommands() -> None:
 _register_subcommands()
 
 
+def _check_arguments(argv: list[str]) -> None:
+    """Every argument must be UTF-8: runs record them as UTF-8 JSON (see cradle.inputs)."""
+    from cradle.inputs import check_text, not_utf8
+
+    for index, arg in enumerate(argv):
+        if not_utf8(arg) is None:
+            continue
+        if arg.startswith("--") and "=" in arg:
+            flag, _, value = arg.partition("=")
+            check_text(value, flag)
+        flag = argv[index - 1] if index and argv[index - 1].startswith("-") else None
+        check_text(arg, flag or f"argument {index + 1}")
+
+
 def _exit_stopped(stop: Stopped) -> NoReturn:
     Console(stderr=True, highlight=False, soft_wrap=True).print(f"cradle: {stop.reason}",
                                                                 markup=False)
@@ -361,6 +378,7 @@ def main() -> None:
 
     try:
         with stop_signals():
+            _check_arguments(sys.argv[1:])
             app()
     except CradleError as exc:
         Console(stderr=True, highlight=False, soft_wrap=True).print(

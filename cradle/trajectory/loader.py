@@ -20,6 +20,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from cradle.errors import TrajectoryError
+from cradle.inputs import read_text_file
 from cradle.trajectory.format import (
     FORMAT_VERSION,
     RUN_FILE,
@@ -28,6 +29,9 @@ from cradle.trajectory.format import (
     RunTotals,
 )
 from cradle.types import ActionOutcome, StepRecord
+
+MAX_RUN_FILE_BYTES = 16_000_000
+"""run.json holds settings and totals (a few KB); anything far larger is not one."""
 
 
 @dataclass
@@ -105,16 +109,17 @@ def read_info(folder: Path) -> RunInfo:
             f"{folder} is not a run folder: it has no {RUN_FILE} "
             "(give one folder under runs/, e.g. runs/20261126-041500-...)"
         )
+    text = read_text_file(run_file, "run file", max_bytes=MAX_RUN_FILE_BYTES,
+                          error=TrajectoryError, hint="it was damaged or not written by cradle")
     try:
-        data = json.loads(run_file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TrajectoryError(f"{run_file}: cannot read: {exc}") from None
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise TrajectoryError(
             f"{run_file}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from None
     if not isinstance(data, dict):
         raise TrajectoryError(f"{run_file}: expected a JSON object, got {type(data).__name__}")
+    _check_unicode(text, data, str(run_file))
     version = data.get("format_version", FORMAT_VERSION)
     if isinstance(version, int) and version > FORMAT_VERSION:
         raise TrajectoryError(
@@ -150,7 +155,8 @@ def read_steps(path: Path) -> tuple[list[StepRecord], bool]:
                 break
             raise TrajectoryError(f"{path}:{index}: empty line (each line must be one step)")
         try:
-            data = json.loads(line.decode("utf-8"))
+            text = line.decode("utf-8")
+            data = json.loads(text)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             if is_last and not tail_complete:
                 truncated = True  # an append cut off by a crash: the step was never finished
@@ -161,6 +167,7 @@ def read_steps(path: Path) -> tuple[list[StepRecord], bool]:
             raise TrajectoryError(
                 f"{path}:{index}: expected a JSON object, got {type(data).__name__}"
             )
+        _check_unicode(text, data, f"{path}:{index}")
         try:
             record = StepRecord.model_validate(data)
         except ValidationError as exc:
@@ -172,6 +179,23 @@ def read_steps(path: Path) -> tuple[list[StepRecord], bool]:
             )
         steps.append(record)
     return steps, truncated
+
+
+def _check_unicode(raw: str, data: object, where: str) -> None:
+    """Refuse a ``\\udcff``-style escape of a lone surrogate: valid JSON, but not text.
+
+    Such a string would pass here and fail later, when a report, a replay or a resumed run
+    writes it out as UTF-8. Only text that holds such an escape is checked in full.
+    """
+    if "\\ud" not in raw.lower():
+        return
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise TrajectoryError(
+            f"{where}: holds an escaped lone surrogate (\\udXXX), which is not text; "
+            "it was not written by cradle: fix or remove that value"
+        ) from None
 
 
 def _json_reason(exc: Exception) -> str:

@@ -42,6 +42,7 @@ from cradle.screen.desktop import DesktopScreen, check_display, is_x11
 from cradle.screen.stop import StopHotkey
 
 from .focus import FocusKeeper
+from .options import HELP as OPTION_HELP
 from .options import DesktopOptions, resolve_options
 
 
@@ -49,6 +50,7 @@ class DesktopEnvironment(Environment):
     """The real desktop; see the module docstring for options."""
 
     name = "desktop"
+    option_help = OPTION_HELP
     description = (
         "The real desktop (mss + pyautogui); can launch one app and keep its window focused. "
         "Needs a display (or Xvfb)."

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cradle.cli.env_options import parse_value
+from cradle.environment import check_option_names
 from cradle.errors import ConfigError
 from cradle.screen.stop import DEFAULT_STOP_HOTKEY, DISABLED, validate_hotkey
 
@@ -27,6 +28,20 @@ VARIABLES = {
     "ocr": "CRADLE_DESKTOP_OCR",
     "stop_hotkey": "CRADLE_DESKTOP_STOP_HOTKEY",
 }
+
+
+HELP = {
+    "monitor": "mss monitor index: 1 = first (default), 0 = all",
+    "launch": "command started by start() (no shell), terminated by close()",
+    "window_title": "title (regex) of the app window to wait for, focus and keep focused",
+    "crop": "crop captures to that window (default true)",
+    "window_timeout": "seconds to wait for the window (default 15)",
+    "pause": "pyautogui.PAUSE after each input (default 0)",
+    "marks": "set-of-mark boxes on the model image (default true)",
+    "ocr": "read screen text each changed step (default: true when tesseract is installed)",
+    "stop_hotkey": "global chord that stops the run like Ctrl+C; none turns it off",
+}
+"""What each option means: the names ``--env-option`` accepts (the same as ``VARIABLES``)."""
 
 
 @dataclass(frozen=True)
@@ -65,12 +80,7 @@ def resolve_options(options: Mapping[str, Any], env: Mapping[str, str] | None = 
                     ) -> DesktopOptions:
     """Options given explicitly, else their variable, else the default; ``ConfigError`` if bad."""
     environ = os.environ if env is None else env
-    unknown = set(options) - set(VARIABLES)
-    if unknown:
-        raise ConfigError(
-            f"unknown desktop option(s): {', '.join(sorted(unknown))}; "
-            f"known: {', '.join(VARIABLES)}"
-        )
+    check_option_names("desktop", options, VARIABLES)
     raw: dict[str, Any] = {}
     for name, variable in VARIABLES.items():
         if name in options:

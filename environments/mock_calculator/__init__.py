@@ -15,6 +15,11 @@ class MockCalculator(Environment):
 
     name = "mock-calculator"
     starts_fresh = True
+    option_help = {
+        "size": "screen size WIDTHxHEIGHT (default 1024x768)",
+        "width": "screen width in pixels, when no size is given",
+        "height": "screen height in pixels, when no size is given",
+    }
     description = (
         "A mocked calculator: digit and + - * / = buttons, C and DEL, keyboard input too; "
         "deterministic, no display needed."
@@ -22,10 +27,11 @@ class MockCalculator(Environment):
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
+        self.size = parse_size(options)  # a bad size fails here, before any run folder
         self.app: CalculatorApp | None = None
 
     def start(self) -> MockScreen:
-        self.app = CalculatorApp(parse_size(self.options))
+        self.app = CalculatorApp(self.size)
         return self.app.screen
 
     def close(self) -> None:

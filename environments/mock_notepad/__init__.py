@@ -15,6 +15,12 @@ class MockNotepad(Environment):
 
     name = "mock-notepad"
     starts_fresh = True
+    option_help = {
+        "size": "screen size WIDTHxHEIGHT (default 1024x768)",
+        "width": "screen width in pixels, when no size is given",
+        "height": "screen height in pixels, when no size is given",
+        "text": "what the editor holds when it starts (default empty)",
+    }
     description = (
         "A mocked text editor: a text area, a File menu (New, Save, Save As..., Exit) and a "
         "save dialog; deterministic, no display needed."
@@ -22,10 +28,11 @@ class MockNotepad(Environment):
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
+        self.size = parse_size(options)  # a bad size fails here, before any run folder
         self.app: NotepadApp | None = None
 
     def start(self) -> MockScreen:
-        self.app = NotepadApp(parse_size(self.options), text=str(self.options.get("text", "")))
+        self.app = NotepadApp(self.size, text=str(self.options.get("text", "")))
         return self.app.screen
 
     def notes(self) -> list[str]:

@@ -81,7 +81,8 @@ def parse_size(
             width = int(options.get("width", default[0]))
             height = int(options.get("height", default[1]))
     except (TypeError, ValueError) as exc:
-        raise ConfigError(f"bad screen size in {dict(options)!r}: use size='1024x768'") from exc
+        given = {k: options[k] for k in ("size", "width", "height") if k in options}
+        raise ConfigError(f"bad screen size {given!r}: use size=1024x768") from exc
     if width < 320 or height < 240:
         raise ConfigError(f"screen size {width}x{height} is too small; use at least 320x240")
     return width, height
