@@ -7,6 +7,7 @@ starts. Every way a run can end maps to a status and an exit code in one place (
 
 from __future__ import annotations
 
+import contextlib
 import time
 import zlib
 from collections.abc import Callable
@@ -31,6 +32,7 @@ from cradle.errors import (
     ModelError,
     ModelReplyError,
     RunInterrupted,
+    RunStorageError,
 )
 from cradle.llm.base import ModelProvider
 from cradle.llm.images import downscale
@@ -437,7 +439,13 @@ class Agent:
         if self._redact is not None:
             reason = self._redact(reason)
         reason = shorten(reason, TEXT_LIMIT)
-        self.recorder.finish(status, code, reason)
+        try:
+            self.recorder.finish(status, code, reason)
+        except RunStorageError as exc:  # run.json could not be written: say so, stop anyway
+            return RunResult("failed", exc.exit_code, str(exc), self.recorder.info.totals.steps,
+                             str(self.recorder.folder))
+        info = self.recorder.info  # a storage fault during the run overrides the status
+        status, code, reason = info.status, info.exit_code or code, info.reason
         try:
             self.memory.finish_run(
                 self.recorder.info.task, self.recorder.run_id, status == "done",
@@ -445,6 +453,7 @@ class Agent:
             )
         except CradleError as exc:  # the run's record is complete; memory is best effort now
             self.recorder.info.reason += f" (long-term memory not updated: {exc})"
-            self.recorder.write_info()
+            with contextlib.suppress(RunStorageError):  # the final status is already written
+                self.recorder.write_info()
         steps = self.recorder.info.totals.steps
         return RunResult(status, code, reason, steps, str(self.recorder.folder))

@@ -8,6 +8,7 @@ written to run.json.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -20,7 +21,7 @@ from cradle.actions import ActionRunner
 from cradle.agent import Agent, AgentSettings, RunResult
 from cradle.budget import Budget, load_prices, price_for
 from cradle.environment import Environment, load_environment
-from cradle.errors import ConfigError, CradleError, EnvironmentFailure
+from cradle.errors import ConfigError, CradleError, EnvironmentFailure, RunStorageError
 from cradle.inputs import check_text
 from cradle.llm.base import ModelProvider
 from cradle.llm.openai_provider import OpenAIProvider
@@ -296,10 +297,14 @@ class Session:
                 agent.set_previous(PreviousStep.of(history[-1]))
             return agent.run(s.task, first_step=first_step)
         except Exception as exc:
-            # A bug in cradle or a skill: the traceback is worth showing, but the run folder
-            # must not look resumable-and-running.
+            # A bug in cradle or a skill shows its traceback, an error raised on purpose (a
+            # bad setting, an unwritable run folder) one line; either way the run folder must
+            # not look resumable-and-running.
             if self.recorder.info.status == "running":
-                self.recorder.finish("failed", 1, f"internal error: {type(exc).__name__}: {exc}")
+                code, reason = ((exc.exit_code, str(exc)) if isinstance(exc, CradleError)
+                                else (1, f"internal error: {type(exc).__name__}: {exc}"))
+                with contextlib.suppress(RunStorageError):  # the first error is the news
+                    self.recorder.finish("failed", code, reason)
             raise
         except KeyboardInterrupt as exc:  # stopped outside the loop's own handling
             return self._stopped(stop_of(exc))

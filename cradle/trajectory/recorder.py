@@ -3,21 +3,29 @@
 Each step is appended as one JSON line and flushed to disk when the step ends, so a crash or
 ``kill -9`` loses at most the step in progress. run.json is replaced atomically, so it is
 always either the old or the new version, never half of one.
+
+A write that fails (disk full, read-only folder) raises ``RunStorageError`` naming the file,
+and leaves nothing half-done: a temporary file is removed, a partly appended step line is
+cut off again. The loop then ends the run; ``finish`` still records the final status when
+run.json can be written at all.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
+import shutil
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
-from typing import IO
+from typing import BinaryIO
 
 from PIL import Image
 
-from cradle.errors import UsageError
+from cradle.errors import RunStorageError, UsageError
 from cradle.trajectory.format import (
     RUN_FILE,
     SCREENSHOTS_DIR,
@@ -35,20 +43,43 @@ def new_run_id(environment: str, task: str, now: datetime | None = None) -> str:
     return f"{stamp}-{env}-{slug}-{secrets.token_hex(2)}"
 
 
-def write_atomic(path: Path, text: str) -> None:
+@contextlib.contextmanager
+def writing(path: Path) -> Iterator[None]:
+    """Turn an ``OSError`` while writing ``path`` into one ``RunStorageError`` line."""
+    try:
+        yield
+    except OSError as exc:
+        raise RunStorageError(
+            f"cannot write {exc.filename or path}: {exc.strerror or exc}; free some space (or "
+            "make the run folder writable) and continue with `cradle run --resume RUN_FOLDER`"
+        ) from None
+
+
+@contextlib.contextmanager
+def _replacing(path: Path) -> Iterator[Path]:
+    """A temporary name to write, renamed onto ``path``; removed again if anything fails."""
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
+    with writing(path):
+        try:
+            yield tmp
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            raise
+
+
+def write_atomic(path: Path, text: str) -> None:
+    with _replacing(path) as tmp, open(tmp, "w", encoding="utf-8") as handle:
         handle.write(text)
         handle.flush()
         os.fsync(handle.fileno())
-    os.replace(tmp, path)
 
 
 def _save_png(image: Image.Image, path: Path) -> None:
     """Write under a temporary name, then rename: a crash leaves no half-written image."""
-    tmp = path.with_name(path.name + ".tmp")
-    image.save(tmp, format="PNG", compress_level=1)
-    os.replace(tmp, path)
+    with _replacing(path) as tmp:
+        image.save(tmp, format="PNG", compress_level=1)
 
 
 class RunRecorder:
@@ -57,10 +88,12 @@ class RunRecorder:
     def __init__(self, folder: Path, info: RunInfo) -> None:
         self.folder = folder
         self.info = info
-        self._trajectory: IO[str] | None = None
+        self._trajectory: BinaryIO | None = None
         self._writer: ThreadPoolExecutor | None = None
         self._pending: list[Future[None]] = []
         self._older: list[Future[None]] = []
+        self.fault: RunStorageError | None = None
+        """The first write that failed; ``finish`` reports it whatever else ended the run."""
 
     @classmethod
     def create(cls, runs_dir: Path, info: RunInfo) -> RunRecorder:
@@ -75,7 +108,11 @@ class RunRecorder:
         except OSError as exc:
             raise UsageError(f"cannot create run folder {folder}: {exc.strerror}") from None
         recorder = cls(folder, info)
-        recorder.write_info()
+        try:
+            recorder.write_info()
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)  # no run folder without a run.json
+            raise
         return recorder
 
     @classmethod
@@ -86,15 +123,16 @@ class RunRecorder:
         its own. run.json goes back to ``running`` until the resumed run finishes.
         """
         trajectory = folder / TRAJECTORY_FILE
-        if trajectory.is_file():
-            data = trajectory.read_bytes()
-            end = data.rfind(b"\n") + 1  # 0 when not even the first line is complete
-            if end != len(data):
-                with open(trajectory, "r+b") as handle:
-                    handle.truncate(end)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-        (folder / SCREENSHOTS_DIR).mkdir(parents=True, exist_ok=True)
+        with writing(trajectory):
+            if trajectory.is_file():
+                data = trajectory.read_bytes()
+                end = data.rfind(b"\n") + 1  # 0 when not even the first line is complete
+                if end != len(data):
+                    with open(trajectory, "r+b") as handle:
+                        handle.truncate(end)
+                        handle.flush()
+                        os.fsync(handle.fileno())
+            (folder / SCREENSHOTS_DIR).mkdir(parents=True, exist_ok=True)
         info.status = "running"
         info.ended_at = None
         info.exit_code = None
@@ -108,6 +146,7 @@ class RunRecorder:
         return self.info.run_id
 
     def write_info(self) -> None:
+        """Replace run.json; ``RunStorageError`` (and the old run.json kept) if it cannot be."""
         write_atomic(self.folder / RUN_FILE, self.info.model_dump_json(indent=2) + "\n")
 
     def save_screenshot(self, name: str, image: Image.Image) -> str:
@@ -125,36 +164,84 @@ class RunRecorder:
         return relative
 
     def _flush_screenshots(self, *, all_steps: bool = True) -> None:
-        """Wait for earlier steps' screenshots (and this step's too when ``all_steps``)."""
+        """Wait for earlier steps' screenshots (and this step's too when ``all_steps``).
+
+        Every one is waited for; the first that failed is raised (and kept as ``fault``).
+        """
         waiting, self._older = self._older, []
         if all_steps:
             waiting, self._pending = waiting + self._pending, []
+        failed: RunStorageError | None = None
         for future in waiting:
-            future.result()
+            try:
+                future.result()
+            except RunStorageError as exc:
+                failed = failed or exc
+        if failed is not None:
+            raise self._failed(failed)
+
+    def _failed(self, error: RunStorageError) -> RunStorageError:
+        self.fault = self.fault or error
+        return error
+
+    def _append_line(self, line: bytes) -> None:
+        """One step line, synced to disk; a failed append is cut off again (best effort)."""
+        path = self.folder / TRAJECTORY_FILE
+        with writing(path):
+            if self._trajectory is None:
+                self._trajectory = open(path, "ab", buffering=0)  # noqa: SIM115 - kept open
+            handle = self._trajectory
+            start = handle.seek(0, os.SEEK_END)
+            try:
+                view = memoryview(line)
+                while view:
+                    view = view[handle.write(view) or 0:]
+                os.fsync(handle.fileno())
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    handle.truncate(start)
+                raise
 
     def append_step(self, record: StepRecord) -> None:
-        """Append one step and push it to disk before the next step starts."""
-        self._flush_screenshots(all_steps=False)
+        """Append one step and push it to disk before the next step starts.
+
+        The step is written even when an earlier screenshot failed (its actions did run);
+        then the failure is raised so the loop ends the run.
+        """
+        with contextlib.suppress(RunStorageError):  # kept as self.fault, raised below
+            self._flush_screenshots(all_steps=False)
         self._older, self._pending = self._pending, []
-        if self._trajectory is None:
-            self._trajectory = open(self.folder / TRAJECTORY_FILE, "a", encoding="utf-8")
-        self._trajectory.write(record.model_dump_json() + "\n")
-        self._trajectory.flush()
-        os.fsync(self._trajectory.fileno())
-        self.info.totals.add(record)
-        self.write_info()
+        try:
+            self._append_line((record.model_dump_json() + "\n").encode("utf-8"))
+            self.info.totals.add(record)
+            self.write_info()
+        except RunStorageError as exc:
+            raise self._failed(exc) from None
+        if self.fault is not None:
+            raise RunStorageError(str(self.fault))
 
     def finish(self, status: RunStatus, exit_code: int, reason: str = "") -> None:
-        """Write the final status; safe to call more than once (the last call wins)."""
+        """Write the final status; safe to call more than once (the last call wins).
+
+        A write that failed during the run (or a screenshot that fails now) makes the run
+        ``failed`` with the storage exit code, its reason first. ``RunStorageError`` is raised
+        only when run.json itself cannot be written, after everything else was closed.
+        """
+        with contextlib.suppress(RunStorageError):  # kept as self.fault
+            self._flush_screenshots()
+        if self._writer is not None:
+            self._writer.shutdown(wait=True)
+            self._writer = None
+        if self._trajectory is not None:
+            with contextlib.suppress(OSError):
+                self._trajectory.close()
+            self._trajectory = None
+        fault = self.fault
+        if fault is not None and reason != str(fault):
+            reason = f"{fault} (the run was ending as {status}: {reason})"
+            status, exit_code = "failed", fault.exit_code
         self.info.status = status
         self.info.exit_code = exit_code
         self.info.reason = reason
         self.info.ended_at = utc_now()
-        self._flush_screenshots()
-        if self._writer is not None:
-            self._writer.shutdown(wait=True)
-            self._writer = None
         self.write_info()
-        if self._trajectory is not None:
-            self._trajectory.close()
-            self._trajectory = None
