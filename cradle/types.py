@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 def utc_now() -> datetime:
@@ -45,6 +45,14 @@ class Observation(Record):
     image_size: tuple[int, int] = Field(description="Pixels of the image the model was shown")
     captured_at: datetime = Field(default_factory=utc_now)
     changed: bool = Field(default=True, description="False when identical to the last step")
+    settle_ms: float = Field(
+        default=0.0, description="Time spent waiting for the screen to come to rest before "
+        "this capture (0 when settling is off)"
+    )
+    settled: bool = Field(
+        default=True, description="False when the screen was still changing when the wait "
+        "ran out (--settle)"
+    )
     marks_image: str = Field(default="", description="Set-of-mark image shown, if any")
     elements: list[ScreenElement] = Field(
         default_factory=list, description="Detected elements; label is the mark number"
@@ -248,3 +256,133 @@ class StepRecord(Record):
 
 RunStatus = Literal["running", "done", "budget_exhausted", "model_failure", "environment_failure",
                     "interrupted", "failed"]
+
+
+# --------------------------------------------------------------------------- tasks and verdicts
+
+
+class TaskRecord(BaseModel):
+    """Base for task-file objects: strict, so a misspelt key is an error naming it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FileContent(TaskRecord):
+    path: str = Field(min_length=1, description="'~' is the episode's own home folder")
+    content: str = Field(max_length=1_000_000)
+
+
+class LaunchApp(TaskRecord):
+    command: str = Field(min_length=1)
+    window: str | None = Field(default=None, description="regex of the window title to await")
+    timeout: float = Field(default=20.0, gt=0, le=300)
+
+    @field_validator("window")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        return _compiles(value)
+
+
+class SetupStep(TaskRecord):
+    """One of: ``run`` (shell command), ``file`` (write it), ``launch`` (start an app and await
+    its window), ``sleep`` (seconds)."""
+
+    run: str | None = None
+    file: FileContent | None = None
+    launch: LaunchApp | None = None
+    sleep: float | None = Field(default=None, ge=0, le=60)
+
+    @property
+    def kind(self) -> str:
+        return _only_kind(self, ("run", "file", "launch", "sleep"))
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> SetupStep:
+        _only_kind(self, ("run", "file", "launch", "sleep"))
+        return self
+
+
+class FileCheck(TaskRecord):
+    """A file that must exist, with optional conditions on its content."""
+
+    path: str = Field(min_length=1)
+    contains: str | None = None
+    regex: str | None = None
+    equals: str | None = None
+    json_subset: Any = Field(default=None, alias="json",
+                             description="a JSON value the file's JSON must contain")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("regex")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        return _compiles(value)
+
+
+class Check(TaskRecord):
+    """One of: ``command`` (exit 0 passes), ``file``, ``screen_text`` (read by OCR on the final
+    screen), ``state`` (a subset of the environment's own ``state()``)."""
+
+    command: str | None = None
+    file: FileCheck | None = None
+    screen_text: str | None = None
+    state: dict[str, Any] | None = None
+
+    @property
+    def kind(self) -> str:
+        return _only_kind(self, ("command", "file", "screen_text", "state"))
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Check:
+        _only_kind(self, ("command", "file", "screen_text", "state"))
+        return self
+
+
+class Task(TaskRecord):
+    """A task as data: what to do, where, how to start, how to judge, how to solve it."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+    instruction: str = Field(min_length=1, max_length=10_000)
+    environment: str = Field(min_length=1)
+    env_options: dict[str, Any] = Field(default_factory=dict)
+    setup: list[SetupStep] = Field(default_factory=list, max_length=50)
+    check: list[Check] = Field(min_length=1, max_length=50)
+    max_steps: int = Field(default=15, ge=1, le=500)
+    timeout: float = Field(default=300.0, gt=0, le=24 * 3600)
+    reference: list[list[str]] = Field(default_factory=list, max_length=200)
+    source: str = Field(default="", exclude=True, description="file the task came from")
+
+
+class CheckResult(Record):
+    kind: str
+    passed: bool
+    detail: str = ""
+
+
+class Verdict(Record):
+    """The checker's word on an episode: the fact, where the model's "done" is a claim."""
+
+    success: bool
+    checks: list[CheckResult] = Field(default_factory=list)
+    stage: Literal["setup", "episode", "check", "done"] = "done"
+    """Where it was decided: a failed setup or a crashed episode fails the task there."""
+    error: str | None = None
+
+
+def _only_kind(record: BaseModel, kinds: tuple[str, ...]) -> str:
+    given = [k for k in kinds if getattr(record, k) is not None]
+    if len(given) != 1:
+        raise ValueError(f"give exactly one of {', '.join(kinds)}")
+    return given[0]
+
+
+def _compiles(pattern: str | None) -> str | None:
+    import re
+
+    if pattern is not None:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from None
+    return pattern
