@@ -45,6 +45,7 @@ from cradle.screen.mapping import CoordinateMap
 from cradle.signals import check_stop, deferred, stop_of
 from cradle.skills.parser import DEFAULT_MAX_ACTIONS, MAX_PLAN_ACTIONS
 from cradle.trajectory.recorder import RunRecorder
+from cradle.trajectory.settle import Settled, wait_until_settled
 from cradle.types import (
     ActionOutcome,
     ModelCall,
@@ -65,7 +66,12 @@ class AgentSettings(BaseModel):
     max_steps: int = Field(default=20, ge=1)
     max_image_side: int = Field(default=1280, ge=64)
     action_timeout: float = Field(default=30.0, gt=0)
-    settle_seconds: float = Field(default=0.0, ge=0)
+    settle_seconds: float = Field(
+        default=1.0, ge=0,
+        description="Longest wait, before each capture, for the screen to come to rest after "
+        "the last actions (so a repaint is not mistaken for an unchanged screen); 0 captures "
+        "at once",
+    )
     max_failed_steps: int = Field(
         default=3, ge=1,
         description="Consecutive failed steps before the run stops with exit 4. A step fails "
@@ -176,6 +182,7 @@ class Agent:
         self._perception: Perception | None = None
         self._last_view: tuple[Image.Image, str, str] | None = None
         self._last_digest: str | None = None
+        self._last_frame: Image.Image | None = None
         self._previous: PreviousStep | None = None
         self._failed_steps = 0
         self._last_record: StepRecord | None = None
@@ -186,7 +193,7 @@ class Agent:
     def _observe(
         self, step: int, clock: Stopwatch
     ) -> tuple[Observation, Image.Image, CoordinateMap]:
-        frame = self.screen.capture()
+        frame, settled = self._capture()
         clock.lap("capture")
         digest = image_digest(frame)
         clock.lap("digest")
@@ -216,6 +223,8 @@ class Agent:
             screen_size=frame.size,
             image_size=shown.size,
             changed=changed,
+            settle_ms=round(settled.waited * 1000, 3) if settled else 0.0,
+            settled=settled.settled if settled else True,
             marks_image=marks_path,
             elements=[e.model_copy(update={"label": self._scrub(e.label)})
                       for e in (perception.elements if perception else [])],
@@ -227,6 +236,22 @@ class Agent:
             notes=self._notes(),
         )
         return observation, shown, CoordinateMap(shown.size, self.screen.geometry)
+
+    def _capture(self) -> tuple[Image.Image, Settled | None]:
+        """The screen once it is at rest after the last actions, waiting at most
+        ``settle_seconds``: two equal captures ``screen.settle_interval`` apart, or four while
+        it still equals the last step's screen (the app may not have begun to repaint; a
+        screen with no interval draws before input returns, so it needs no such wait)."""
+        if self.settings.settle_seconds <= 0:
+            return self.screen.capture(), None
+        interval = self.screen.settle_interval
+        settled = wait_until_settled(
+            self.screen.capture, frames=2, tolerance=0.0, interval=interval,
+            timeout=self.settings.settle_seconds,
+            unchanged=self._last_frame, unchanged_frames=4 if interval > 0 else 0,
+        )
+        self._last_frame = settled.frame
+        return settled.frame, settled
 
     def _scrub(self, text: str) -> str:
         """Screen text with secret values redacted: the model never reads a secret back."""
@@ -286,9 +311,6 @@ class Agent:
                 max_actions=self.settings.max_actions,
             )
             clock.lap("actions")
-            if self.settings.settle_seconds:
-                time.sleep(self.settings.settle_seconds)
-                clock.lap("settle")
             if _all_invalid(outcomes):
                 errors.append("no usable action: every planned action was rejected as invalid")
         calls = [self._priced(call) for call in calls]

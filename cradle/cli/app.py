@@ -149,6 +149,13 @@ def run(
         typer.Option("--max-actions", min=1, max=50,
                      help="Actions run from one plan; the rest are refused (1-50)."),
     ] = 20,
+    settle: Annotated[
+        float | None,
+        typer.Option("--settle", min=0, metavar="SECONDS",
+                     help="Before each capture, wait up to SECONDS for the screen to come to "
+                     "rest after the last actions, so a repaint is not missed (default 1; "
+                     "0 captures at once)."),
+    ] = None,
     timeout: Annotated[
         float, typer.Option("--timeout", min=1, help="Seconds to wait for one model reply.")
     ] = 60.0,
@@ -258,6 +265,7 @@ def run(
             max_seconds=max_time,
             max_tokens=max_tokens,
             max_cost=max_cost,
+            **({} if settle is None else {"settle_seconds": settle}),
         ),
         memory=MemorySettings(
             enabled=not no_memory,

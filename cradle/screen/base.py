@@ -35,6 +35,10 @@ class ScreenGeometry:
 class Screen(ABC):
     """Pixels and input for one display (real or mocked). Coordinates are input coordinates."""
 
+    settle_interval: float = 0.05
+    """Seconds between captures while waiting for the screen to come to rest after input
+    (``cradle.trajectory.settle``); 0 for screens that draw before input returns (mocked)."""
+
     @property
     @abstractmethod
     def geometry(self) -> ScreenGeometry:

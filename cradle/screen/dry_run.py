@@ -19,6 +19,7 @@ class DryRunScreen(Screen):
 
     def __init__(self, inner: Screen) -> None:
         self.inner = inner
+        self.settle_interval = getattr(inner, "settle_interval", self.settle_interval)
         self.suppressed: list[tuple[str, tuple[Any, ...]]] = []
 
     @property

@@ -103,6 +103,9 @@ class WidgetInfo:
 class MockScreen(Screen):
     """A fake display of ``size`` pixels showing toolkit windows; no real display needed."""
 
+    settle_interval = 0.0
+    """Input redraws before it returns: one more capture only confirms the screen is still."""
+
     def __init__(self, size: tuple[int, int] = DEFAULT_SIZE, *, background: Color = DESKTOP):
         self.size = (int(size[0]), int(size[1]))
         self.background = background
