@@ -263,7 +263,15 @@ class SkillRegistry:
     def _exec_trusted(self, unit: _Unit, source: bytes) -> None:
         key = unit.key
         try:
-            code = compile(source, key, "exec", dont_inherit=True)
+            # Python skips undecodable bytes in comments; a skill file is UTF-8 throughout, as
+            # `cradle skills check` reads it.
+            text = source.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise SkillDefinitionError(f"not UTF-8 text ({exc.reason})",
+                                       path=key, line=source.count(b"\n", 0, exc.start) + 1) \
+                from None
+        try:
+            code = compile(text, key, "exec", dont_inherit=True)
         except SyntaxError as exc:
             raise SkillDefinitionError(f"syntax error: {exc.msg}", path=key, line=exc.lineno) \
                 from None
