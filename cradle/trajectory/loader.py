@@ -14,8 +14,10 @@ here, so the rules about damaged runs live in one place:
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from pydantic import ValidationError
 
@@ -31,6 +33,7 @@ from cradle.trajectory.format import (
 from cradle.types import ActionOutcome, StepRecord
 
 MAX_RUN_FILE_BYTES = 16_000_000
+MAX_STEP_LINE_BYTES = 16_000_000
 """run.json holds settings and totals (a few KB); anything far larger is not one."""
 
 
@@ -133,52 +136,64 @@ def read_info(folder: Path) -> RunInfo:
 
 
 def read_steps(path: Path) -> tuple[list[StepRecord], bool]:
-    """The complete steps of a trajectory file and whether a cut-off last line was dropped."""
+    """The complete steps of a trajectory file and whether a cut-off last line was dropped.
+
+    Read a line at a time, each at most ``MAX_STEP_LINE_BYTES``: a run folder may come from
+    anywhere, and a step line cradle writes stays far below that."""
     if not path.is_file():
         return [], False
+    steps: list[StepRecord] = []
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            for index, line in enumerate(_lines(handle, path), start=1):
+                if not line.endswith(b"\n") and _is_cut_off(line):
+                    return steps, True  # an append cut off by a crash: never finished
+                record = _parse_step(line, f"{path}:{index}")
+                if steps and record.step <= steps[-1].step:
+                    raise TrajectoryError(
+                        f"{path}:{index}: step {record.step} follows step {steps[-1].step} "
+                        "(steps must increase)"
+                    )
+                steps.append(record)
     except OSError as exc:
         raise TrajectoryError(f"{path}: cannot read: {exc.strerror}") from None
-    lines = raw.split(b"\n")
-    # A file ending in "\n" splits into [..., b""]: the empty tail is not a line.
-    tail_complete = lines[-1] == b""
-    if tail_complete:
-        lines.pop()
-    steps: list[StepRecord] = []
-    truncated = False
-    for index, line in enumerate(lines, start=1):
-        is_last = index == len(lines)
-        if not line.strip():
-            if is_last and not tail_complete:
-                truncated = True
-                break
-            raise TrajectoryError(f"{path}:{index}: empty line (each line must be one step)")
-        try:
-            text = line.decode("utf-8")
-            data = json.loads(text)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            if is_last and not tail_complete:
-                truncated = True  # an append cut off by a crash: the step was never finished
-                break
-            raise TrajectoryError(f"{path}:{index}: not valid JSON ({_json_reason(exc)})") \
-                from None
-        if not isinstance(data, dict):
-            raise TrajectoryError(
-                f"{path}:{index}: expected a JSON object, got {type(data).__name__}"
-            )
-        _check_unicode(text, data, f"{path}:{index}")
-        try:
-            record = StepRecord.model_validate(data)
-        except ValidationError as exc:
-            raise TrajectoryError(f"{path}:{index}: {_first_error(exc)}") from None
-        if steps and record.step <= steps[-1].step:
-            raise TrajectoryError(
-                f"{path}:{index}: step {record.step} follows step {steps[-1].step} "
-                "(steps must increase)"
-            )
-        steps.append(record)
-    return steps, truncated
+    return steps, False
+
+
+def _lines(handle: BinaryIO, path: Path) -> Iterator[bytes]:
+    index = 0
+    while line := handle.readline(MAX_STEP_LINE_BYTES + 1):
+        index += 1
+        if len(line) > MAX_STEP_LINE_BYTES:
+            raise TrajectoryError(f"{path}:{index}: longer than {MAX_STEP_LINE_BYTES:,} bytes "
+                                  "(not a step line cradle writes)")
+        yield line
+
+
+def _is_cut_off(line: bytes) -> bool:
+    """A last line without its newline that is not a whole JSON object."""
+    try:
+        json.loads(line.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return True
+    return not line.strip()
+
+
+def _parse_step(line: bytes, where: str) -> StepRecord:
+    if not line.strip():
+        raise TrajectoryError(f"{where}: empty line (each line must be one step)")
+    try:
+        text = line.decode("utf-8")
+        data = json.loads(text)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise TrajectoryError(f"{where}: not valid JSON ({_json_reason(exc)})") from None
+    if not isinstance(data, dict):
+        raise TrajectoryError(f"{where}: expected a JSON object, got {type(data).__name__}")
+    _check_unicode(text, data, where)
+    try:
+        return StepRecord.model_validate(data)
+    except ValidationError as exc:
+        raise TrajectoryError(f"{where}: {_first_error(exc)}") from None
 
 
 def _check_unicode(raw: str, data: object, where: str) -> None:

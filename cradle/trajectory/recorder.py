@@ -125,10 +125,9 @@ class RunRecorder:
         trajectory = folder / TRAJECTORY_FILE
         with writing(trajectory):
             if trajectory.is_file():
-                data = trajectory.read_bytes()
-                end = data.rfind(b"\n") + 1  # 0 when not even the first line is complete
-                if end != len(data):
-                    with open(trajectory, "r+b") as handle:
+                with open(trajectory, "r+b") as handle:
+                    end = _complete_length(handle)
+                    if end != handle.seek(0, os.SEEK_END):
                         handle.truncate(end)
                         handle.flush()
                         os.fsync(handle.fileno())
@@ -245,3 +244,17 @@ class RunRecorder:
         self.info.reason = reason
         self.info.ended_at = utc_now()
         self.write_info()
+
+
+def _complete_length(handle: BinaryIO, chunk: int = 65_536) -> int:
+    """Bytes up to and including the last newline (0 if none), read backwards from the end so
+    a long trajectory is not read whole."""
+    end = handle.seek(0, os.SEEK_END)
+    while end > 0:
+        start = max(0, end - chunk)
+        handle.seek(start)
+        found = handle.read(end - start).rfind(b"\n")
+        if found >= 0:
+            return start + found + 1
+        end = start
+    return 0

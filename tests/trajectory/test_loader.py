@@ -116,3 +116,18 @@ def test_reopen_drops_a_partial_line_and_appends(run_dir: Path) -> None:
     recorder.finish("done", 0)
     again = load_run(run_dir)
     assert [s.step for s in again.steps] == [1, 2, 3] and not again.truncated
+
+
+def test_an_oversized_line_is_refused_without_reading_it_whole(
+    run_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cradle.trajectory.loader as loader
+
+    path = run_dir / "trajectory.jsonl"
+    longest = max(len(line) for line in path.read_bytes().splitlines(keepends=True))
+    monkeypatch.setattr(loader, "MAX_STEP_LINE_BYTES", longest)
+    assert len(load_run(run_dir).steps) == 5  # every line cradle wrote still fits
+    path.write_bytes(path.read_bytes() + b'{"pad": "' + b"x" * 2 * longest + b'"}\n')
+    expected = rf"trajectory.jsonl:6: longer than {longest:,} bytes"
+    with pytest.raises(TrajectoryError, match=expected):
+        load_run(run_dir)
