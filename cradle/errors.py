@@ -40,7 +40,7 @@ EXIT_CODES: dict[int, str] = {
     EXIT_USAGE: "bad usage or input",
     EXIT_BUDGET: "budget exhausted before the task was done",
     EXIT_MODEL: "model failure",
-    EXIT_ENVIRONMENT: "environment failure",
+    EXIT_ENVIRONMENT: "environment failure (no display, app did not start, disk full)",
     EXIT_HANGUP: "stopped by SIGHUP (recorded as interrupted)",
     EXIT_INTERRUPTED: "interrupted (Ctrl+C, SIGINT, stop hotkey)",
     EXIT_TERMINATED: "stopped by SIGTERM (recorded as interrupted)",
@@ -129,6 +129,11 @@ class EnvironmentFailure(CradleError):
     """The screen or app cannot be used (no display, app did not start, window gone)."""
 
     exit_code = EXIT_ENVIRONMENT
+
+
+class SetupFailed(EnvironmentFailure):
+    """A task's setup step failed (a command exited non-zero, an app's window never showed):
+    the task fails at stage 'setup' before any model call."""
 
 
 class RunStorageError(CradleError):
