@@ -50,6 +50,7 @@ from cradle.types import (
     ActionOutcome,
     ModelCall,
     Observation,
+    RunResult,
     RunStatus,
     ScreenElement,
     StepRecord,
@@ -91,15 +92,6 @@ class AgentSettings(BaseModel):
         description="Consecutive steps that repeat a wait without asking the model, while the "
         "screen stays identical after a successful wait (0: always ask)",
     )
-
-
-@dataclass(frozen=True)
-class RunResult:
-    status: RunStatus
-    exit_code: int
-    reason: str
-    steps: int
-    run_dir: str
 
 
 class Stopwatch:

@@ -15,12 +15,16 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from cradle.errors import ConfigError, UnknownEnvironmentError, UsageError
 from cradle.paths import project_dir
 from cradle.perception import Perceiver
 from cradle.screen.base import Screen
+
+if TYPE_CHECKING:
+    from cradle.tasks.setup import EpisodePlace
+    from cradle.types import Task
 
 
 class Environment(ABC):
@@ -36,6 +40,9 @@ class Environment(ABC):
     """When set, the only skills this environment offers."""
     denied_skills: ClassVar[frozenset[str]] = frozenset()
     """Skills this environment never offers."""
+    needs_display: ClassVar[bool] = True
+    """False when the environment draws its own screen (mocked apps): ``cradle eval`` then
+    starts no virtual display for its episodes."""
     starts_fresh: ClassVar[bool] = False
     """True when ``start`` always shows the same initial screen (mocked apps): resuming a
     run then re-applies the recorded actions before the model continues."""
@@ -58,6 +65,28 @@ class Environment(ABC):
     def close(self) -> None:
         """Tear down what ``start`` brought up."""
         return None
+
+    place: EpisodePlace | None = None
+    """The episode's own home, temp folder and display, set by :meth:`reset` (None for a
+    plain ``cradle run``): an environment that launches apps should give them its ``env``."""
+
+    def reset(self, task: Task, place: EpisodePlace) -> Screen:
+        """A fresh start for ``task``: tear down what ran, run the task's setup steps in
+        ``place`` (in order, on its display), then :meth:`start`.
+
+        Setup comes before ``start`` so that an app it launches is there when ``start`` looks
+        for its window. An environment that starts fresh anyway (the mocked apps) needs no
+        more than this. Raises ``SetupFailed`` naming the step that failed.
+        """
+        from cradle.errors import SetupFailed
+        from cradle.tasks.setup import run_setup
+
+        self.close()
+        self.place = place
+        problem = run_setup(task, place)
+        if problem:
+            raise SetupFailed(problem)
+        return self.start()
 
     def skill_folders(self) -> list[Path]:
         """Folders of environment-specific skill files."""

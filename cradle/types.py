@@ -7,6 +7,7 @@ from exactly what the loop saw.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -258,6 +259,18 @@ RunStatus = Literal["running", "done", "budget_exhausted", "model_failure", "env
                     "interrupted", "failed"]
 
 
+@dataclass(frozen=True)
+class RunResult:
+    """How a run ended: its status and exit code (the model's "done" is a claim, not a verdict),
+    why, how many steps it recorded and where its folder is."""
+
+    status: RunStatus
+    exit_code: int
+    reason: str
+    steps: int
+    run_dir: str
+
+
 # --------------------------------------------------------------------------- tasks and verdicts
 
 
@@ -368,6 +381,40 @@ class Verdict(Record):
     stage: Literal["setup", "episode", "check", "done"] = "done"
     """Where it was decided: a failed setup or a crashed episode fails the task there."""
     error: str | None = None
+
+
+Stage = Literal["setup", "episode", "check", "done"]
+
+
+class TaskResult(Record):
+    """One task run as an episode and judged: one line of ``cradle eval``'s results.jsonl.
+
+    ``success`` and ``checks`` are the verdict; ``status`` is how the episode itself ended
+    (``done`` means the model *claimed* it was done). ``stage`` says where a failure was
+    decided: ``setup`` (no model call was made), ``episode`` (it crashed or was stopped
+    before it could be judged), ``check`` (a check could not run) or ``done`` (judged).
+    """
+
+    id: str
+    environment: str = ""
+    success: bool
+    stage: Stage = "done"
+    status: RunStatus | Literal["not_started"] = "not_started"
+    reason: str = ""
+    """Why the episode ended as it did (run.json's reason), e.g. the step limit was reached."""
+    checks: list[CheckResult] = Field(default_factory=list)
+    steps: int = 0
+    model_calls: int = 0
+    tokens: int = 0
+    cost: float = 0.0
+    seconds: float = 0.0
+    run_dir: str = ""
+    error: str | None = None
+
+    @property
+    def verdict(self) -> Verdict:
+        return Verdict(success=self.success, checks=self.checks, stage=self.stage,
+                       error=self.error)
 
 
 def _only_kind(record: BaseModel, kinds: tuple[str, ...]) -> str:

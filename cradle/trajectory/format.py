@@ -20,6 +20,10 @@ from cradle.types import Record, RunStatus, StepRecord, utc_now
 RUN_FILE = "run.json"
 TRAJECTORY_FILE = "trajectory.jsonl"
 SCREENSHOTS_DIR = "screenshots"
+VERDICT_FILE = "verdict.json"
+"""A judged task's result (``TaskResult``): the checker's verdict, beside run.json."""
+FINAL_SCREENSHOT = "final"
+"""``screenshots/final.png``: the screen a judged task ended on (what ``screen_text`` read)."""
 FORMAT_VERSION = 1
 
 

@@ -27,6 +27,7 @@ from PIL import Image
 
 from cradle.errors import RunStorageError, UsageError
 from cradle.trajectory.format import (
+    FINAL_SCREENSHOT,
     RUN_FILE,
     SCREENSHOTS_DIR,
     TRAJECTORY_FILE,
@@ -160,6 +161,13 @@ class RunRecorder:
         if self._writer is None:
             self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cradle-png")
         self._pending.append(self._writer.submit(_save_png, image, self.folder / relative))
+        return relative
+
+    def save_final_screenshot(self, image: Image.Image) -> str:
+        """The screen as the run left it, for the checker and the report; written at once
+        (the run has finished, so nothing waits for a queued image)."""
+        relative = f"{SCREENSHOTS_DIR}/{FINAL_SCREENSHOT}.png"
+        _save_png(image, self.folder / relative)
         return relative
 
     def _flush_screenshots(self, *, all_steps: bool = True) -> None:

@@ -1,0 +1,499 @@
+"""One episode: one task in one environment, from a fresh start to a verdict.
+
+An :class:`Episode` is the per-run half of a run (the long-lived half is the
+:class:`~cradle.runtime.Runtime`): the task, the environment and its screen, the recorder
+and run folder, the budget, and the episode's own folder of model-written skills. That
+folder lives inside the run folder, so two episodes that exist at the same time never see
+each other's new skills; when an episode ends its skills can be *promoted* into the shared
+``--generated-skills-dir`` (:mod:`cradle.skills.promotion`). ``cradle run`` is one episode
+and promotes on any end, as skills were saved the moment they were accepted before episodes
+had folders of their own; :func:`run_task` promotes only when the checker passed.
+
+:func:`run_task` runs a :class:`~cradle.types.Task`: the environment's ``reset(task, place)``
+runs the setup (a failed setup fails the task at stage ``setup`` before any model call), the
+loop runs with the task's ``max_steps`` and its ``timeout`` as the wall-time budget, the
+final screen and the environment's state are captured, and :func:`~cradle.tasks.checks.judge`
+decides. The model's "done" is a claim; the verdict is the fact.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+from pydantic import Field
+
+from cradle.actions import ActionRunner
+from cradle.agent import Agent, AgentSettings
+from cradle.budget import Budget
+from cradle.environment import Environment, load_environment
+from cradle.errors import ConfigError, CradleError, EnvironmentFailure, RunStorageError, SetupFailed
+from cradle.inputs import check_text
+from cradle.llm.base import ModelProvider
+from cradle.modules import Memory, PreviousStep
+from cradle.perception import Perceiver
+from cradle.policy import ActionPolicy
+from cradle.progress import Progress, SilentProgress
+from cradle.runtime import Runtime, RuntimeSettings
+from cradle.screen.base import Screen
+from cradle.signals import Stopped, deferred, stop_of, stop_signals
+from cradle.skills.promotion import Promotion, promote
+from cradle.tasks.setup import EpisodePlace
+from cradle.trajectory.format import RunInfo
+from cradle.trajectory.recorder import RunRecorder, new_run_id
+from cradle.types import RunResult, StepRecord, Task, TaskResult
+
+GENERATED_DIR = "generated_skills"
+"""The episode's own skills folder, inside its run folder."""
+PLACE_DIR = "place"
+"""The episode's own home and temp folders when :func:`run_task` is given no place."""
+
+Prepare = Callable[[Screen, ActionRunner, Perceiver | None], None]
+"""Runs on the started screen before the first step (resume restores the screen with it)."""
+
+
+class EpisodeSettings(RuntimeSettings):
+    """A run's settings as run.json records them (``cradle run --resume`` reads them back)."""
+
+    env: str
+    task: str
+    task_id: str | None = None
+    """The id of the task file's task this episode runs, if any."""
+    runs_dir: Path = Path("runs")
+    env_options: dict[str, Any] = Field(default_factory=dict)
+
+    @classmethod
+    def for_task(cls, base: RuntimeSettings, task: Task, runs_dir: Path,
+                 agent: AgentSettings | None = None) -> EpisodeSettings:
+        """``base`` with the task's own: environment, options, instruction, ``max_steps`` and
+        ``timeout`` (the wall-time budget; a smaller one already in ``base`` still holds)."""
+        loop = (agent or base.agent).model_copy()
+        loop.max_steps = task.max_steps
+        loop.max_seconds = min(task.timeout, loop.max_seconds or task.timeout)
+        fields = base.model_dump(exclude={"agent"})
+        fields.update(env=task.environment, task=task.instruction, task_id=task.id,
+                      runs_dir=runs_dir, env_options=dict(task.env_options), agent=loop)
+        return cls.model_validate(fields)
+
+
+class Episode:
+    """One run of one task from a runtime; see the module docstring."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        settings: EpisodeSettings,
+        *,
+        task: Task | None = None,
+        place: EpisodePlace | None = None,
+        environment: Environment | None = None,
+        model: ModelProvider | None = None,
+        progress: Progress | None = None,
+        owns_runtime: bool = False,
+    ) -> None:
+        check_text(settings.task, "the task")  # a run records it as UTF-8 JSON
+        self.runtime = runtime
+        self.settings = settings
+        self.task = task
+        """With a task, the environment starts with ``reset(task, place)`` (its setup)."""
+        self.place = place
+        self.environment = environment or load_environment(settings.env, **settings.env_options)
+        self.model = model or runtime.model
+        self.progress = progress or SilentProgress()
+        self.owns_runtime = owns_runtime
+        """Close the runtime with the episode (``cradle run``: one runtime, one episode)."""
+        agent = settings.agent
+        self.budget = Budget(max_seconds=agent.max_seconds, max_tokens=agent.max_tokens,
+                             max_cost=agent.max_cost, price=runtime.price)
+        self.recorder: RunRecorder | None = None
+        self.screen: Screen | None = None
+        self.setup_error = ""
+        """Why the task's setup failed ('' when it did not, or there was none)."""
+        self.promotion: Promotion | None = None
+        self._closed = False
+
+    @property
+    def generated_dir(self) -> Path | None:
+        """This episode's own skills folder (inside its run folder)."""
+        return self.recorder.folder / GENERATED_DIR if self.recorder is not None else None
+
+    # ------------------------------------------------------------------ building
+
+    def run_info(self) -> RunInfo:
+        s = self.settings
+        return RunInfo(
+            run_id=new_run_id(s.env, s.task_id or s.task),
+            task=s.task,
+            environment=s.env,
+            model=self.model.model_name,
+            mode=s.agent.mode,
+            settings=s.model_dump(mode="json", exclude={"task", "env"}),
+            versions=_versions(),
+        )
+
+    def policy(self) -> ActionPolicy:
+        """The run's safety settings narrowed by what the environment allows and denies."""
+        safety = self.settings.safety
+        env = self.environment
+        allow = set(safety.allow_skills) if safety.allow_skills is not None else None
+        if env.allowed_skills is not None:
+            allow = set(env.allowed_skills) if allow is None else allow & set(env.allowed_skills)
+        return ActionPolicy(
+            confirm=safety.confirm,
+            risky_skills=frozenset(env.risky_skills),
+            allow=frozenset(allow) if allow is not None else None,
+            deny=frozenset(safety.deny_skills) | frozenset(env.denied_skills),
+            confirmer=self.runtime.confirmer,
+        )
+
+    def build_actions(self, screen: Screen, perceiver: Perceiver | None) -> ActionRunner:
+        """The skills of this episode, bound to its screen, policy, secrets and statistics:
+        the trusted folders, the shared generated folder, and the episode's own, where the
+        skills it accepts are saved."""
+        from cradle.paths import shared_skills_dir
+        from cradle.skills import SkillRegistry
+        from cradle.skills.stats import SkillStats
+
+        assert self.recorder is not None
+        s = self.settings
+        own = self.recorder.folder / GENERATED_DIR
+        own.mkdir(parents=True, exist_ok=True)
+        shared = s.generated_skills_dir
+        untrusted = [shared] if shared is not None and shared.is_dir() else []
+        registry = SkillRegistry.load(
+            trusted=self.runtime.skill_folders(self.environment), untrusted=[*untrusted, own]
+        )
+        actions = ActionRunner(
+            registry=registry, screen=screen, generated_dir=own, run_id=self.recorder.run_id,
+            extras={"environment": self.environment, "perceiver": perceiver},
+            stats=SkillStats(s.stats_path) if s.skill_stats else None,
+            policy=self.policy(), secrets=self.runtime.secrets, dry_run=s.safety.dry_run,
+        )
+        common = shared_skills_dir().resolve()
+        always_on = [skill.name for skill in registry
+                     if Path(skill.source_file).resolve().parent == common]
+        actions.ranker = self.runtime.skill_ranker(always_on)
+        return actions
+
+    def _agent(self, screen: Screen, history: Sequence[StepRecord], prepare: Prepare | None
+               ) -> Agent:
+        s = self.settings
+        assert self.recorder is not None
+        perceiver = self.environment.perceiver()
+        actions = self.build_actions(screen, perceiver)
+        if prepare is not None:
+            prepare(screen, actions, perceiver)
+        memory = Memory(window=s.memory.window, long_term=self.runtime.long_term_for(s.env),
+                        recall_k=s.memory.recall_k)
+        memory.preload(list(history))
+        agent = Agent(
+            screen=screen, model=self.model, actions=actions,
+            prompts=self.runtime.prompts(self.environment), recorder=self.recorder,
+            memory=memory, settings=s.agent, progress=self.progress,
+            notes=self.environment.notes, perceiver=perceiver, budget=self.budget,
+            redact=self.runtime.secrets.redact,
+        )
+        if history:
+            agent.set_previous(PreviousStep.of(history[-1]))
+        return agent
+
+    def _start(self) -> Screen:
+        """A fresh start: the task's reset (with its setup) or a plain start."""
+        if self.task is not None:
+            place = self.place or EpisodePlace.current()
+            try:
+                screen = self.environment.reset(self.task, place)
+            except SetupFailed as exc:
+                self.setup_error = str(exc)
+                raise
+        else:
+            screen = self.environment.start()
+        if self.settings.safety.dry_run:
+            from cradle.screen.dry_run import DryRunScreen
+
+            screen = DryRunScreen(screen)
+        self.screen = screen
+        return screen
+
+    # ------------------------------------------------------------------ running
+
+    def create_recorder(self) -> RunRecorder:
+        """Make the run folder (after checking the shared skills folder can be used)."""
+        try:
+            folder = self.settings.generated_skills_dir
+            if folder is not None:
+                try:
+                    folder.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise ConfigError(
+                        f"cannot use --generated-skills-dir {folder}: {exc.strerror or exc}"
+                    ) from None
+            return RunRecorder.create(self.settings.runs_dir, self.run_info())
+        except BaseException:
+            self.close(promote=False)
+            raise
+
+    @stop_signals()
+    def run(self) -> RunResult:
+        """Start a new run folder, run the task in it and close the episode."""
+        return self.drive(self.create_recorder())
+
+    @stop_signals()
+    def drive(
+        self,
+        recorder: RunRecorder,
+        *,
+        first_step: int = 1,
+        history: Sequence[StepRecord] = (),
+        prepare: Prepare | None = None,
+    ) -> RunResult:
+        """:meth:`loop`, then close the episode (promoting its skills whatever the end)."""
+        try:
+            return self.loop(recorder, first_step=first_step, history=history, prepare=prepare)
+        finally:
+            with deferred():  # a second signal must not leave the app or listeners behind
+                self.close(promote=True)
+
+    @stop_signals()
+    def loop(
+        self,
+        recorder: RunRecorder,
+        *,
+        first_step: int = 1,
+        history: Sequence[StepRecord] = (),
+        prepare: Prepare | None = None,
+    ) -> RunResult:
+        """Start the environment and run the loop, recording into ``recorder``; the
+        environment stays up (for the checker) until :meth:`close`.
+
+        A resumed run passes the steps already recorded (``history``: memory and
+        self-reflection continue from them), the number of its next step, and ``prepare``,
+        which restores the screen before the model is asked anything. SIGINT, SIGTERM and
+        SIGHUP end the run as interrupted (cradle/signals.py), also before the loop starts.
+        """
+        self.recorder = recorder
+        try:
+            try:
+                screen = self._start()
+            except EnvironmentFailure as exc:
+                recorder.finish("environment_failure", exc.exit_code, str(exc))
+                return RunResult("environment_failure", exc.exit_code, str(exc),
+                                 recorder.info.totals.steps, str(recorder.folder))
+            agent = self._agent(screen, history, prepare)
+            return agent.run(self.settings.task, first_step=first_step)
+        except Exception as exc:
+            # A bug in cradle or a skill shows its traceback, an error raised on purpose (a
+            # bad setting, an unwritable run folder) one line; either way the run folder must
+            # not look resumable-and-running.
+            if recorder.info.status == "running":
+                code, reason = ((exc.exit_code, str(exc)) if isinstance(exc, CradleError)
+                                else (1, f"internal error: {type(exc).__name__}: {exc}"))
+                with contextlib.suppress(RunStorageError):  # the first error is the news
+                    recorder.finish("failed", code, reason)
+            raise
+        except KeyboardInterrupt as exc:  # stopped outside the loop's own handling
+            return self.stopped(stop_of(exc))
+
+    def stopped(self, stop: Stopped) -> RunResult:
+        """The run's result after a stop: interrupted, unless it had already ended."""
+        assert self.recorder is not None
+        if self.recorder.info.status == "running":
+            self.recorder.finish("interrupted", stop.exit_code, stop.reason)
+        info = self.recorder.info
+        code = stop.exit_code if info.exit_code is None else info.exit_code
+        return RunResult(info.status, code, info.reason, info.totals.steps,
+                         str(self.recorder.folder))
+
+    def final_screen(self) -> Image.Image | None:
+        """The screen as the episode left it (None when it cannot be captured)."""
+        if self.screen is None:
+            return None
+        try:
+            return self.screen.capture()
+        except Exception:  # noqa: BLE001 - a dead app fails the screen check, not the harness
+            return None
+
+    # ------------------------------------------------------------------ ending
+
+    def close(self, *, promote: bool = False) -> None:
+        """Close the environment, promote the episode's skills when asked (and a shared
+        folder is set), and close the runtime if this episode owns it. Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        _quietly(self.environment.close)
+        if promote:
+            _quietly(self.promote)
+        if self.owns_runtime:
+            self.runtime.close()
+
+    def promote(self) -> Promotion | None:
+        """Copy this episode's accepted skills into the shared generated-skills folder."""
+        own, shared = self.generated_dir, self.settings.generated_skills_dir
+        if own is None or shared is None or self.recorder is None:
+            return None
+        self.promotion = promote(own, shared, run_id=self.recorder.run_id, task=self.settings.task)
+        for reason in self.promotion.refused:
+            self.progress.warn(f"skill not promoted: {reason}")
+        return self.promotion
+
+
+def _quietly(closer: Callable[[], object]) -> None:
+    try:
+        closer()
+    except Exception as exc:  # noqa: BLE001 - tearing down must not hide the result
+        print(f"cradle: while closing: {exc}", file=sys.stderr)
+
+
+def _versions() -> dict[str, str]:
+    from cradle.versions import versions
+
+    return versions()
+
+
+def open_episode(settings: EpisodeSettings, *, model: ModelProvider | None = None,
+                 progress: Progress | None = None, long_term: Any = None,
+                 confirmer: Any = None) -> Episode:
+    """One runtime and one episode that owns it (``cradle run``). Checks that need no side
+    effects come first (bad task text, unknown environment or option), before the model
+    client or the memory store is opened."""
+    check_text(settings.task, "the task")
+    environment = load_environment(settings.env, **settings.env_options)
+    runtime = Runtime(settings, model=model, long_term=long_term, confirmer=confirmer)
+    try:
+        return Episode(runtime, settings, environment=environment, progress=progress,
+                       owns_runtime=True)
+    except BaseException:
+        runtime.close()
+        raise
+
+
+def run_task(
+    runtime: Runtime,
+    task: Task,
+    *,
+    runs_dir: Path,
+    place: EpisodePlace | None = None,
+    model: ModelProvider | None = None,
+    agent: AgentSettings | None = None,
+    progress: Progress | None = None,
+) -> TaskResult:
+    """Run ``task`` as one episode from ``runtime`` and judge it; never raises for the task's
+    own failure (a bad environment name, a failed setup, a crash or a failed check all come
+    back as an unsuccessful :class:`TaskResult` with the reason in ``error``).
+
+    ``place`` is the episode's own home, temp folder and display (``cradle eval`` makes one
+    per episode, on the worker's virtual display, which must be this process's ``DISPLAY``);
+    without one, a private home is made inside the run folder on this process's display.
+    Setup commands, launched apps and ``command``/``file`` checks all run in it, and apps the
+    setup launched are stopped at the end. ``model`` replaces the runtime's model for this
+    episode (a scripted one for ``--reference`` or ``--noop``); ``agent`` the runtime's loop
+    settings (``max_steps`` and the wall-time budget always come from the task). The run
+    folder gets ``verdict.json`` (this result) and ``screenshots/final.png``. The episode's
+    skills are promoted into the runtime's generated-skills folder only when the checker
+    passed. A stop signal (Ctrl+C, SIGTERM) during the loop ends the episode as
+    ``interrupted`` (unjudged); one during setup or judging propagates as ``Stopped``.
+    """
+    started = time.monotonic()
+    base = TaskResult(id=task.id, environment=task.environment, success=False)
+    try:
+        settings = EpisodeSettings.for_task(runtime.settings, task, runs_dir, agent)
+        episode = Episode(runtime, settings, task=task, place=place, model=model,
+                          progress=progress)
+        recorder = episode.create_recorder()
+    except Exception as exc:  # noqa: BLE001 - an unknown environment or bad option fails the task
+        error = str(exc) if isinstance(exc, CradleError) else f"{type(exc).__name__}: {exc}"
+        return base.model_copy(update={"stage": "setup", "error": error,
+                                       "seconds": _since(started)})
+    if episode.place is None:
+        episode.place = EpisodePlace.create(recorder.folder / PLACE_DIR,
+                                            display=os.environ.get("DISPLAY"))
+    result: TaskResult | None = None
+    try:
+        display = _display_problem(episode)
+        if display:
+            recorder.finish("environment_failure", SetupFailed.exit_code, display)
+            episode.setup_error = display
+        ran = None if display else episode.loop(recorder)
+        result = _judged(episode, task, ran, base)
+    except Exception as exc:  # noqa: BLE001 - a crashed episode is a failed task
+        result = base.model_copy(update={
+            "stage": "episode", "error": f"{type(exc).__name__}: {exc}",
+            **_totals(recorder), "status": recorder.info.status,
+        })
+    finally:
+        with deferred():
+            episode.close(promote=result is not None and result.success)
+            episode.place.close()
+    result = result.model_copy(update={"seconds": _since(started)})
+    _write_verdict(recorder, result)
+    return result
+
+
+def _since(started: float) -> float:
+    return round(time.monotonic() - started, 3)
+
+
+def _display_problem(episode: Episode) -> str:
+    """Why the episode's place cannot be this process's display ('' when it can)."""
+    wanted = episode.place.env.get("DISPLAY") if episode.place is not None else None
+    if not getattr(episode.environment, "needs_display", True) or wanted is None:
+        return ""
+    if wanted != os.environ.get("DISPLAY"):
+        return (f"the episode's display {wanted} is not this process's DISPLAY "
+                f"({os.environ.get('DISPLAY') or 'unset'}); run each episode's process on its "
+                "own display")
+    return ""
+
+
+def _totals(recorder: RunRecorder) -> dict[str, Any]:
+    totals = recorder.info.totals
+    return {"steps": totals.steps, "model_calls": totals.model_calls,
+            "tokens": totals.input_tokens + totals.output_tokens,
+            "cost": round(totals.cost_usd, 6), "run_dir": str(recorder.folder)}
+
+
+def _judged(episode: Episode, task: Task, ran: RunResult | None,
+            base: TaskResult) -> TaskResult:
+    """The result of a finished loop: judged, unless the setup failed, the environment never
+    came up or the user stopped the episode."""
+    from cradle.tasks.checks import judge
+
+    assert episode.recorder is not None and episode.place is not None
+    info = episode.recorder.info
+    done = base.model_copy(update={**_totals(episode.recorder), "status": info.status,
+                                   "reason": info.reason})
+    if episode.setup_error:
+        return done.model_copy(update={"stage": "setup", "error": episode.setup_error})
+    if ran is None or ran.status == "interrupted" or episode.screen is None:
+        return done.model_copy(update={"stage": "episode", "error": info.reason})
+    final = episode.final_screen()
+    if final is not None:
+        with contextlib.suppress(CradleError, OSError):
+            episode.recorder.save_final_screenshot(final)
+    state = _state(episode.environment)
+    verdict = judge(task, episode.place, final_screen=final, state=lambda: state)
+    return done.model_copy(update={"success": verdict.success, "checks": verdict.checks,
+                                   "stage": verdict.stage, "error": verdict.error})
+
+
+def _state(environment: Environment) -> dict[str, Any]:
+    try:
+        state = environment.state()
+    except Exception:  # noqa: BLE001 - a state() that fails fails the state checks only
+        return {}
+    return state if isinstance(state, dict) else {}
+
+
+def _write_verdict(recorder: RunRecorder, result: TaskResult) -> None:
+    from cradle.trajectory.format import VERDICT_FILE
+    from cradle.trajectory.recorder import write_atomic
+
+    with contextlib.suppress(RunStorageError):  # the result is returned either way
+        write_atomic(recorder.folder / VERDICT_FILE, result.model_dump_json(indent=2) + "\n")

@@ -1,0 +1,272 @@
+"""What outlives one episode: the model, prompts, skill library and index, long-term memory.
+
+A :class:`Runtime` is built once (``cradle run`` builds one for its single episode; ``cradle
+eval`` one per worker process) and several episodes run from it, one after another. It holds
+what is costly to set up or must be shared across episodes: the model provider (its client and
+connection pool), the secrets, the prompt libraries, the skill index with its embedder, and
+the long-term memory store. It holds nothing about a particular run: the task, environment,
+screen, recorder, budget and the skills an episode writes belong to the
+:class:`~cradle.episode.Episode`, so nothing an episode does leaks into another one running at
+the same time. Close it explicitly (``close()``, or use it as a context manager).
+
+Skill files are read per episode: each episode gets its own registry whose trusted modules
+run in fresh namespaces (so module-level state of a skill file cannot carry over from one
+episode to the next), which costs ~7 ms once Python has imported what the files import. The
+costly part of the skill library, the index that ranks skills by meaning (an embedding model,
+or the memory store's skill collection), is built once here and shared.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, Field
+
+from cradle.agent import AgentSettings
+from cradle.budget import Price, load_prices, price_for
+from cradle.errors import CradleError
+from cradle.llm.base import ModelProvider
+from cradle.llm.openai_provider import OpenAIProvider
+from cradle.modules import LongTermMemory
+from cradle.paths import shared_skills_dir
+from cradle.policy import Confirmer, ConfirmMode, default_confirmer
+from cradle.prompts import PromptLibrary
+from cradle.secrets import SecretStore
+
+if TYPE_CHECKING:
+    from cradle.environment import Environment
+    from cradle.skills.ranking import SkillIndexLike, SkillRanker
+
+
+class ModelSettings(BaseModel):
+    """Where the model is served. Holds the *name* of the key variable, never the key."""
+
+    model: str = "gpt-4o"
+    base_url: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+    azure_endpoint: str | None = None
+    azure_api_version: str | None = None
+    timeout: float = Field(default=60.0, gt=0)
+    max_retries: int = Field(default=2, ge=0)
+    image_format: Literal["jpeg", "png"] = "jpeg"
+    price_in: float | None = Field(default=None, ge=0, description="$ per 1M input tokens")
+    price_out: float | None = Field(default=None, ge=0, description="$ per 1M output tokens")
+    prices_file: Path | None = None
+
+    def provider(self) -> OpenAIProvider:
+        return OpenAIProvider(
+            model=self.model,
+            base_url=self.base_url,
+            api_key_env=self.api_key_env,
+            azure_endpoint=self.azure_endpoint,
+            azure_api_version=self.azure_api_version,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            image_format=self.image_format,
+        )
+
+
+class MemorySettings(BaseModel):
+    """Long-term memory: embedded folder (default), a Chroma server, or none."""
+
+    enabled: bool = True
+    memory_dir: Path | None = None
+    memory_url: str | None = None
+    continue_without: bool = Field(
+        default=False, description="Run without long-term memory when the store is unusable"
+    )
+    recall_k: int = Field(default=3, ge=0)
+    window: int = Field(default=5, ge=0)
+
+
+class SafetySettings(BaseModel):
+    dry_run: bool = False
+    confirm: ConfirmMode = "risky"
+    allow_skills: list[str] | None = None
+    deny_skills: list[str] = Field(default_factory=list)
+    secrets_file: Path | None = None
+
+
+class RuntimeSettings(BaseModel):
+    """Everything that is not about one task; an episode's settings add the task's own."""
+
+    model: ModelSettings = Field(default_factory=ModelSettings)
+    agent: AgentSettings = Field(default_factory=AgentSettings)
+    memory: MemorySettings = Field(default_factory=MemorySettings)
+    safety: SafetySettings = Field(default_factory=SafetySettings)
+    generated_skills_dir: Path | None = Path("generated_skills")
+    """The shared folder of accepted model-written skills: every episode loads it, and an
+    episode's own skills are promoted into it when it ends. None: nothing is promoted."""
+    stats_path: Path | None = None
+    """Skill statistics file; None means the default under the user's data folder."""
+    skill_stats: bool = True
+    """Count skill calls and successes across runs (off for the demo's canned run)."""
+    skills_top_k: int = Field(default=8, ge=1)
+
+
+def open_long_term(settings: MemorySettings, environment: str = "") -> tuple[Any, str]:
+    """The vector store (or None) and a warning to show when running without it."""
+    if not settings.enabled:
+        return None, ""
+    from cradle.memory import open_memory
+
+    try:
+        return open_memory(settings.memory_dir, settings.memory_url, environment=environment), ""
+    except CradleError as exc:
+        if not settings.continue_without:
+            raise
+        return None, f"running without long-term memory: {exc}"
+
+
+class _SharedSkillIndex:
+    """One skill index for every episode of a runtime; re-synced only when the set changes."""
+
+    def __init__(self, index: SkillIndexLike) -> None:
+        self.index = index
+        self._texts: dict[str, str] | None = None
+
+    def sync(self, skills: dict[str, str]) -> None:
+        if skills != self._texts:
+            self.index.sync(skills)
+            self._texts = dict(skills)
+
+    def rank(self, query: str, k: int = 5) -> list[str]:
+        return self.index.rank(query, k)
+
+
+class _EpisodeSkillIndex:
+    """An episode's view of the shared index: it ranks over *its* skills even when another
+    episode of the same runtime synced a different set in between."""
+
+    def __init__(self, shared: _SharedSkillIndex) -> None:
+        self._shared = shared
+        self._texts: dict[str, str] | None = None
+
+    def sync(self, skills: dict[str, str]) -> None:
+        self._texts = dict(skills)
+        self._shared.sync(self._texts)
+
+    def rank(self, query: str, k: int = 5) -> list[str]:
+        if self._texts is not None:
+            self._shared.sync(self._texts)
+        return self._shared.rank(query, k)
+
+
+class Runtime:
+    """The long-lived half of a run; see the module docstring."""
+
+    def __init__(
+        self,
+        settings: RuntimeSettings,
+        *,
+        model: ModelProvider | None = None,
+        long_term: LongTermMemory | None = None,
+        confirmer: Confirmer | None = None,
+    ) -> None:
+        self.settings = settings
+        self.model: ModelProvider = model or settings.model.provider()
+        self.warnings: list[str] = []
+        self.store: Any = None
+        try:
+            self.secrets = SecretStore.from_sources(file=settings.safety.secrets_file)
+            self.secrets.also_redact("api_key", os.environ.get(settings.model.api_key_env))
+            self.price: Price | None = self._price()
+            self.confirmer = confirmer if confirmer is not None else default_confirmer()
+            if long_term is None:
+                self.store, warning = open_long_term(settings.memory)
+                if warning:
+                    self.warnings.append(warning)
+        except BaseException:
+            self.close()
+            raise
+        self.long_term: LongTermMemory | None = long_term or self.store
+        self._prompts: dict[tuple[str, ...], PromptLibrary] = {}
+        self._index: _SharedSkillIndex | None = None
+        self._index_built = False
+        self._memories: dict[str, LongTermMemory | None] = {}
+        self.closed = False
+
+    def _price(self) -> Price | None:
+        s = self.settings.model
+        table = load_prices(s.prices_file) if s.prices_file else None
+        return price_for(self.model.model_name, table=table,
+                         price_in=s.price_in, price_out=s.price_out)
+
+    # ------------------------------------------------------------------ per environment
+
+    def prompts(self, environment: Environment) -> PromptLibrary:
+        """The prompt library with ``environment``'s overrides (built once per set)."""
+        folders = [p for p in [environment.prompt_folder()] if p]
+        key = tuple(str(p) for p in folders)
+        if key not in self._prompts:
+            self._prompts[key] = PromptLibrary(folders)
+        return self._prompts[key]
+
+    def skill_folders(self, environment: Environment) -> list[Path]:
+        """The trusted skill folders of ``environment``: the shared one, then its own."""
+        return [shared_skills_dir(), *environment.skill_folders()]
+
+    def long_term_for(self, environment: str) -> LongTermMemory | None:
+        """The long-term memory an episode in ``environment`` reads and writes.
+
+        The store is opened once; each environment gets a view of it that tags what it
+        remembers with that environment (the store keeps the tag per object).
+        """
+        if environment not in self._memories:
+            memory = self.long_term
+            if memory is not None and memory is self.store and hasattr(memory, "environment"):
+                memory = copy.copy(memory)  # shares the client and collections
+                memory.environment = environment  # type: ignore[attr-defined]
+            self._memories[environment] = memory
+        return self._memories[environment]
+
+    def skill_ranker(self, always_on: list[str]) -> SkillRanker | None:
+        """A ranker for one episode over the shared index; None when no index can be built
+        (no embedder installed)."""
+        from cradle.skills.ranking import SkillRanker
+
+        shared = self._skill_index()
+        if shared is None:
+            return None
+        return SkillRanker(_EpisodeSkillIndex(shared), always_on=always_on,
+                           top_k=self.settings.skills_top_k)
+
+    def _skill_index(self) -> _SharedSkillIndex | None:
+        if not self._index_built:
+            self._index_built = True
+            index: Any = self.store.skills if self.store is not None else None
+            if index is None:
+                try:
+                    from cradle.memory import default_embedder
+                    from cradle.skills.ranking import InMemorySkillIndex
+
+                    index = InMemorySkillIndex(default_embedder("auto"))
+                except CradleError:
+                    index = None
+            self._index = _SharedSkillIndex(index) if index is not None else None
+        return self._index
+
+    # ------------------------------------------------------------------ lifetime
+
+    def close(self) -> None:
+        """Close the model client and the memory store; safe to call twice. Problems are
+        printed, not raised: tearing down must not hide how the run ended."""
+        for closer in (getattr(self.model, "close", None), getattr(self.store, "close", None)):
+            if closer is None:
+                continue
+            try:
+                closer()
+            except Exception as exc:  # noqa: BLE001 - see the docstring
+                print(f"cradle: while closing: {exc}", file=sys.stderr)
+        self.store = None
+        self.closed = True
+
+    def __enter__(self) -> Runtime:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
