@@ -88,7 +88,7 @@ class IsolatedSkill:
     def __call__(self, ctx: SkillContext, *args: Any, **kwargs: Any) -> Any:
         seconds = max(0.0, min(ctx.deadline - time.monotonic(), self.limits.timeout))
         request = {
-            "sources": self.registry.guarded_sources(),
+            "sources": self.registry.guarded_sources(self.name),
             "skills": self.registry.names(),
             "skill": self.name,
             "args": list(args),

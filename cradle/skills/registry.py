@@ -112,6 +112,8 @@ class _Unit:
     origin: dict[str, Any] = field(default_factory=dict)
     guarded: str | None = None
     """For a model-written source: the code its sandbox process runs."""
+    calls: frozenset[str] = frozenset()
+    """For a model-written source: the names it calls (to send only what a call can reach)."""
 
 
 class SkillRegistry:
@@ -323,6 +325,7 @@ class SkillRegistry:
             raise GeneratedSkillRejected(f"failed to load: {type(exc).__name__}: {exc}") \
                 from None
         unit.guarded = untrusted.guarded_source(source, unit.key)
+        unit.calls = untrusted.called_names(source)
         self._register(unit, namespace, set(), generated=True)
         unit.namespace = None  # nothing runs in it, so nothing is injected into it
 
@@ -484,10 +487,17 @@ class SkillRegistry:
 
     # ---------------------------------------------------------------- queries
 
-    def guarded_sources(self) -> list[tuple[str, str]]:
-        """``(filename, code)`` of every loaded model-written source, for the sandbox."""
-        return [(u.key, u.guarded) for u in self._units.values()
-                if u.guarded is not None and u.problem is None and u.skills]
+    def guarded_sources(self, name: str) -> list[tuple[str, str]]:
+        """``(filename, code)`` of the model-written sources a call of ``name`` can reach (its
+        own and those of the generated skills it calls, transitively), for the sandbox."""
+        todo, chosen = [name], {}
+        while todo:
+            unit = self._units.get(self._owner.get(todo.pop(), ""))
+            if unit is None or unit.guarded is None or unit.key in chosen:
+                continue
+            chosen[unit.key] = unit.guarded
+            todo.extend(unit.calls)
+        return list(chosen.items())
 
     def names(self) -> list[str]:
         return list(self._skills)

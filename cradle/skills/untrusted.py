@@ -83,3 +83,11 @@ DECLARATION_BUILTINS: dict[str, Any] = {
     name: getattr(builtins, name) for name in ("str", "int", "float", "bool", "list")
 }
 """What declarations may touch: the annotation types (defaults are literals)."""
+
+
+def called_names(source: str) -> frozenset[str]:
+    """Names called by plain name in ``source`` (skills, and the few builtins allowed)."""
+    return frozenset(
+        node.func.id for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+    )

@@ -196,3 +196,12 @@ def test_at_most_a_few_proposals_are_checked_per_step(registry, screen, tmp_path
     assert [v["accepted"] for v in verdicts] == [True] * MAX_NEW_SKILLS + [False]
     assert "were not read" in verdicts[-1]["reason"]
     assert "made_5" not in registry
+
+
+def test_a_call_ships_only_the_sources_it_can_reach(registry) -> None:
+    load_untrusted(_one_skill("leaf", "    return 1"), registry, origin={})
+    load_untrusted(_one_skill("middle", "    return leaf() + 1"), registry, origin={})
+    load_untrusted(_one_skill("apart", "    return 3"), registry, origin={})
+    reached = "\n".join(code for _, code in registry.guarded_sources("middle"))
+    assert "def middle" in reached and "def leaf" in reached and "def apart" not in reached
+    assert len(registry.guarded_sources("apart")) == 1
