@@ -4,6 +4,11 @@ An :class:`EpisodePlace` is where one episode happens. ``~`` in task files means
 folder, and every command a task runs (setup steps, ``command`` checks, launched apps) gets
 its environment: ``HOME``, ``TMPDIR`` and the XDG folders inside the episode's folder, and the
 episode's ``DISPLAY``. Two episodes with their own places cannot see each other's files.
+
+:func:`run_setup` also exports ``CRADLE_TASK_DIR`` (the folder of the task's file, so a task
+can run a script shipped beside it, e.g. ``"$CRADLE_PYTHON" "$CRADLE_TASK_DIR/webapp/x.py"``)
+and ``CRADLE_PYTHON`` (the interpreter running cradle: inside a virtualenv, ``python3`` from
+``PATH`` may be another one) to the setup steps, the launched apps and the checks.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,10 +40,14 @@ class EpisodePlace:
     @classmethod
     def create(cls, root: Path, *, display: str | None = None,
                base_env: dict[str, str] | None = None) -> EpisodePlace:
-        """Folders under ``root`` (made now) and an environment pointing into them."""
+        """Folders under ``root`` (made now) and an environment pointing into them.
+
+        The XDG folders exist from the start, as in a real home: some apps (galculator)
+        silently save nothing when ``~/.config`` is missing."""
         home, tmp = root / "home", root / "tmp"
         runtime = tmp / "runtime"
-        for folder in (home, tmp, runtime):
+        xdg = (home / ".config", home / ".local/share", home / ".cache")
+        for folder in (home, tmp, runtime, *xdg):
             folder.mkdir(parents=True, exist_ok=True)
         runtime.chmod(0o700)
         env = dict(os.environ if base_env is None else base_env)
@@ -64,19 +75,23 @@ class EpisodePlace:
     def shell(self, command: str, *, timeout: float = COMMAND_TIMEOUT) -> tuple[int, str]:
         """Run ``command`` with ``sh -c`` in the home folder; ``(exit code, output tail)``.
 
-        A command that outlives ``timeout`` is killed with its process group (exit -9)."""
-        proc = subprocess.Popen(
-            ["sh", "-c", command], cwd=self.home, env=self.env, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-        try:
-            out, _ = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            _kill_group(proc)
-            out, _ = proc.communicate()
-            return -9, f"timed out after {timeout:g} s"
-        text = out.decode("utf-8", "replace").strip()
-        return proc.returncode, text[-MAX_OUTPUT_CHARS:]
+        A command that outlives ``timeout`` is killed with its process group (exit -9). The
+        output goes to an unnamed temporary file, not a pipe: memory stays bounded however
+        much it prints, and a process it leaves in the background (``app &``) cannot hold
+        the step open."""
+        with tempfile.TemporaryFile() as out:
+            proc = subprocess.Popen(
+                ["sh", "-c", command], cwd=self.home, env=self.env, stdin=subprocess.DEVNULL,
+                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+            try:
+                code = proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                _kill_group(proc)
+                return -9, f"timed out after {timeout:g} s"
+            out.seek(max(0, out.seek(0, os.SEEK_END) - 4 * MAX_OUTPUT_CHARS))
+            text = out.read().decode("utf-8", "replace").strip()
+        return code, text[-MAX_OUTPUT_CHARS:]
 
     def launch(self, app: LaunchApp) -> str:
         """Start an app in the background (kept until :meth:`close`); await its window.
@@ -98,10 +113,13 @@ class EpisodePlace:
             return "cannot await windows: xdotool is not installed"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            found = subprocess.run(
-                ["xdotool", "search", "--onlyvisible", "--name", title], env=self.env,
-                capture_output=True, text=True, timeout=10,
-            )
+            try:
+                found = subprocess.run(
+                    ["xdotool", "search", "--onlyvisible", "--name", title], env=self.env,
+                    capture_output=True, text=True, timeout=10,
+                )
+            except subprocess.TimeoutExpired:
+                continue
             if found.returncode == 0 and found.stdout.strip():
                 return ""
             if proc.poll() is not None and proc.returncode != 0:
@@ -130,6 +148,9 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
 
 def run_setup(task: Task, place: EpisodePlace) -> str:
     """Run the task's setup steps in order; '' when all worked, else why the first failed."""
+    if task.source:
+        place.env["CRADLE_TASK_DIR"] = str(Path(task.source).resolve().parent)
+    place.env["CRADLE_PYTHON"] = sys.executable
     for number, step in enumerate(task.setup, start=1):
         problem = _setup_step(step, place)
         if problem:
