@@ -71,6 +71,8 @@ def load_tasks(paths: Sequence[Path]) -> TaskSet:
 
 def _tasks_in(path: Path, result: TaskSet) -> list[Task]:
     raw = _read(path)
+    if raw is None or raw == []:
+        raise TaskFileError(f"{path}: no task in it; write one (see the README's task format)")
     items = raw if isinstance(raw, list) else [raw]
     tasks: list[Task] = []
     for index, item in enumerate(items):
@@ -99,12 +101,17 @@ def _validate(item: dict[str, Any], where: str, path: Path) -> Task:
     try:
         return Task.model_validate({**item, "source": str(path)})
     except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = ".".join(str(part) for part in first["loc"]) or "(task)"
-        message = first["msg"]
-        if first["type"] == "extra_forbidden":
-            message = "unknown key; check its spelling (see the README's task format)"
-        raise TaskFileError(f"{where}: {label}: {loc}: {message}") from None
+        raise TaskFileError(f"{where}: {label}: {validation_problem(exc)}") from None
+
+
+def validation_problem(exc: ValidationError) -> str:
+    """The first problem pydantic found, as ``field.path: what is wrong``."""
+    first = exc.errors()[0]
+    loc = ".".join(str(part) for part in first["loc"]) or "(task)"
+    message = first["msg"]
+    if first["type"] == "extra_forbidden":
+        message = "unknown key; check its spelling (see the README's task format)"
+    return f"{loc}: {message}"
 
 
 def _read(path: Path) -> Any:
