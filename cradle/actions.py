@@ -17,6 +17,7 @@ from typing import Any
 
 from cradle.bounds import shorten
 from cradle.errors import ActionRejected, SkillExecutionError, SkillKilled
+from cradle.perception import Perception
 from cradle.policy import ActionPolicy
 from cradle.screen.base import Screen
 from cradle.screen.mapping import CoordinateMap
@@ -29,6 +30,7 @@ from cradle.skills import (
     parse_action,
     save_generated,
 )
+from cradle.skills.context import EpisodeView
 from cradle.skills.parser import plan_cap_reason
 from cradle.skills.ranking import SkillRanker
 from cradle.skills.stats import SkillStats
@@ -57,8 +59,10 @@ class ActionRunner:
         secrets: SecretStore | None = None,
         ranker: SkillRanker | None = None,
         dry_run: bool = False,
+        episode: EpisodeView | None = None,
     ) -> None:
         self.registry = registry
+        self.episode = episode or EpisodeView()
         self.stats = stats
         self.policy = policy or ActionPolicy(confirm="never")
         self.secrets = secrets or SecretStore()
@@ -128,11 +132,13 @@ class ActionRunner:
         deadline: float = math.inf,
         extras: dict[str, Any] | None = None,
         max_actions: int | None = None,
+        perception: Perception | None = None,
     ) -> list[ActionOutcome]:
         """Parse and run each action in order; returns one outcome per action string.
 
         Each action may take ``timeout`` seconds, and none runs past ``deadline`` (the run's
-        wall-time budget, a ``time.monotonic()`` value). Only the first ``max_actions`` run:
+        wall-time budget, a ``time.monotonic()`` value); skills read ``perception`` (of the
+        frame the model saw) from their context. Only the first ``max_actions`` run:
         one ``rejected`` outcome, on the first action left out, stands for all the rest.
         """
         outcomes: list[ActionOutcome] = []
@@ -157,7 +163,8 @@ class ActionRunner:
                 ))
                 continue
             ctx = SkillContext(
-                screen=self.screen, mapping=mapping, extras={**self.extras, **(extras or {})},
+                screen=self.screen, mapping=mapping, episode=self.episode,
+                perception=perception, extras={**self.extras, **(extras or {})},
                 guard=self._nested_refusal, deadline=deadline,
             )
             try:

@@ -299,7 +299,7 @@ class Agent:
                 mapping=mapping,
                 timeout=self.settings.action_timeout,
                 deadline=self.budget.deadline(),
-                extras={"perception": self._perception},
+                perception=self._perception,
                 max_actions=self.settings.max_actions,
             )
             clock.lap("actions")

@@ -10,10 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from cradle.agent import AgentSettings, RunResult
+from cradle.agent import AgentSettings
+from cradle.episode import EpisodeSettings, open_episode
 from cradle.llm.scripted import ScriptedModel
 from cradle.progress import Progress
-from cradle.session import MemorySettings, Session, SessionSettings
+from cradle.runtime import MemorySettings
+from cradle.types import RunResult
 
 DEMO_TASK = "Write a short note and save it as hello.txt"
 NOTE = "Hello from cradle!\nThis note was typed by an agent on a mocked screen."
@@ -147,7 +149,7 @@ def run_demo(
     *, runs_dir: Path, mode: str = "modular", progress: Progress | None = None
 ) -> RunResult:
     """Run the demo task on ``mock-notepad`` and return the result."""
-    settings = SessionSettings(
+    settings = EpisodeSettings(
         env="mock-notepad",
         task=DEMO_TASK,
         runs_dir=runs_dir,
@@ -158,5 +160,4 @@ def run_demo(
         agent=AgentSettings(mode="fused" if mode == "fused" else "modular",
                             max_steps=len(_STEPS)),
     )
-    session = Session(settings, model=demo_model(mode), progress=progress)
-    return session.run()
+    return open_episode(settings, model=demo_model(mode), progress=progress).run()

@@ -44,6 +44,7 @@ from cradle.runtime import Runtime, RuntimeSettings
 from cradle.screen.base import Screen
 from cradle.signals import Stopped, deferred, stop_of, stop_signals
 from cradle.skills.promotion import Promotion, promote
+from cradle.tasks.outcome import display_problem, judged, totals, write_verdict
 from cradle.tasks.setup import EpisodePlace
 from cradle.trajectory.format import RunInfo
 from cradle.trajectory.recorder import RunRecorder, new_run_id
@@ -158,6 +159,7 @@ class Episode:
         skills it accepts are saved."""
         from cradle.paths import shared_skills_dir
         from cradle.skills import SkillRegistry
+        from cradle.skills.context import EpisodeView
         from cradle.skills.stats import SkillStats
 
         assert self.recorder is not None
@@ -169,9 +171,12 @@ class Episode:
         registry = SkillRegistry.load(
             trusted=self.runtime.skill_folders(self.environment), untrusted=[*untrusted, own]
         )
+        run_id = self.recorder.run_id
+        home = self.place.home if self.place is not None else None
         actions = ActionRunner(
-            registry=registry, screen=screen, generated_dir=own, run_id=self.recorder.run_id,
-            extras={"environment": self.environment, "perceiver": perceiver},
+            registry=registry, screen=screen, generated_dir=own, run_id=run_id,
+            episode=EpisodeView(environment=self.environment, perceiver=perceiver, home=home,
+                                run_id=run_id),
             stats=SkillStats(s.stats_path) if s.skill_stats else None,
             policy=self.policy(), secrets=self.runtime.secrets, dry_run=s.safety.dry_run,
         )
@@ -412,88 +417,30 @@ def run_task(
         return base.model_copy(update={"stage": "setup", "error": error,
                                        "seconds": _since(started)})
     if episode.place is None:
-        episode.place = EpisodePlace.create(recorder.folder / PLACE_DIR,
+        # Absolute: HOME is read from the home folder itself (commands run there).
+        episode.place = EpisodePlace.create((recorder.folder / PLACE_DIR).resolve(),
                                             display=os.environ.get("DISPLAY"))
     result: TaskResult | None = None
     try:
-        display = _display_problem(episode)
+        display = display_problem(episode.environment, episode.place)
         if display:
             recorder.finish("environment_failure", SetupFailed.exit_code, display)
             episode.setup_error = display
         ran = None if display else episode.loop(recorder)
-        result = _judged(episode, task, ran, base)
+        result = judged(episode, task, ran, base)
     except Exception as exc:  # noqa: BLE001 - a crashed episode is a failed task
         result = base.model_copy(update={
             "stage": "episode", "error": f"{type(exc).__name__}: {exc}",
-            **_totals(recorder), "status": recorder.info.status,
+            **totals(recorder), "status": recorder.info.status,
         })
     finally:
         with deferred():
             episode.close(promote=result is not None and result.success)
             episode.place.close()
     result = result.model_copy(update={"seconds": _since(started)})
-    _write_verdict(recorder, result)
+    write_verdict(recorder, result)
     return result
 
 
 def _since(started: float) -> float:
     return round(time.monotonic() - started, 3)
-
-
-def _display_problem(episode: Episode) -> str:
-    """Why the episode's place cannot be this process's display ('' when it can)."""
-    wanted = episode.place.env.get("DISPLAY") if episode.place is not None else None
-    if not getattr(episode.environment, "needs_display", True) or wanted is None:
-        return ""
-    if wanted != os.environ.get("DISPLAY"):
-        return (f"the episode's display {wanted} is not this process's DISPLAY "
-                f"({os.environ.get('DISPLAY') or 'unset'}); run each episode's process on its "
-                "own display")
-    return ""
-
-
-def _totals(recorder: RunRecorder) -> dict[str, Any]:
-    totals = recorder.info.totals
-    return {"steps": totals.steps, "model_calls": totals.model_calls,
-            "tokens": totals.input_tokens + totals.output_tokens,
-            "cost": round(totals.cost_usd, 6), "run_dir": str(recorder.folder)}
-
-
-def _judged(episode: Episode, task: Task, ran: RunResult | None,
-            base: TaskResult) -> TaskResult:
-    """The result of a finished loop: judged, unless the setup failed, the environment never
-    came up or the user stopped the episode."""
-    from cradle.tasks.checks import judge
-
-    assert episode.recorder is not None and episode.place is not None
-    info = episode.recorder.info
-    done = base.model_copy(update={**_totals(episode.recorder), "status": info.status,
-                                   "reason": info.reason})
-    if episode.setup_error:
-        return done.model_copy(update={"stage": "setup", "error": episode.setup_error})
-    if ran is None or ran.status == "interrupted" or episode.screen is None:
-        return done.model_copy(update={"stage": "episode", "error": info.reason})
-    final = episode.final_screen()
-    if final is not None:
-        with contextlib.suppress(CradleError, OSError):
-            episode.recorder.save_final_screenshot(final)
-    state = _state(episode.environment)
-    verdict = judge(task, episode.place, final_screen=final, state=lambda: state)
-    return done.model_copy(update={"success": verdict.success, "checks": verdict.checks,
-                                   "stage": verdict.stage, "error": verdict.error})
-
-
-def _state(environment: Environment) -> dict[str, Any]:
-    try:
-        state = environment.state()
-    except Exception:  # noqa: BLE001 - a state() that fails fails the state checks only
-        return {}
-    return state if isinstance(state, dict) else {}
-
-
-def _write_verdict(recorder: RunRecorder, result: TaskResult) -> None:
-    from cradle.trajectory.format import VERDICT_FILE
-    from cradle.trajectory.recorder import write_atomic
-
-    with contextlib.suppress(RunStorageError):  # the result is returned either way
-        write_atomic(recorder.folder / VERDICT_FILE, result.model_dump_json(indent=2) + "\n")

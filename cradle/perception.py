@@ -3,7 +3,7 @@
 A ``Perceiver`` turns a captured frame into numbered elements (set-of-mark), on-screen text
 and an annotated image for the model. The loop calls it only when the screen changed; on an
 unchanged screen the previous perception is reused. Grounding skills (``click_text``,
-``click_label``) read the latest perception from ``SkillContext.extras["perception"]``.
+``click_label``) read the latest perception from ``SkillContext.perception``.
 """
 
 from __future__ import annotations

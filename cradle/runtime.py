@@ -168,6 +168,7 @@ class Runtime:
         confirmer: Confirmer | None = None,
     ) -> None:
         self.settings = settings
+        self.closed = False
         self.model: ModelProvider = model or settings.model.provider()
         self.warnings: list[str] = []
         self.store: Any = None
@@ -188,7 +189,6 @@ class Runtime:
         self._index: _SharedSkillIndex | None = None
         self._index_built = False
         self._memories: dict[str, LongTermMemory | None] = {}
-        self.closed = False
 
     def _price(self) -> Price | None:
         s = self.settings.model
@@ -255,6 +255,9 @@ class Runtime:
     def close(self) -> None:
         """Close the model client and the memory store; safe to call twice. Problems are
         printed, not raised: tearing down must not hide how the run ended."""
+        if self.closed:
+            return
+        self.closed = True
         for closer in (getattr(self.model, "close", None), getattr(self.store, "close", None)):
             if closer is None:
                 continue
@@ -263,7 +266,6 @@ class Runtime:
             except Exception as exc:  # noqa: BLE001 - see the docstring
                 print(f"cradle: while closing: {exc}", file=sys.stderr)
         self.store = None
-        self.closed = True
 
     def __enter__(self) -> Runtime:
         return self

@@ -9,8 +9,8 @@ Python's own Ctrl+C handling is not enough for an agent that holds the keyboard:
   installs no KeyboardInterrupt handler, so Ctrl+C-like stops (and a stop hotkey that sends
   SIGINT) silently do nothing.
 
-While :func:`stop_signals` is active (``cradle`` installs it for the whole command, a
-``Session`` for its run, ``cradle record`` for its recording) the three signals raise
+While :func:`stop_signals` is active (``cradle`` installs it for the whole command,
+an episode for its run, ``cradle record`` for its recording) the three signals raise
 :class:`Stopped` in the main thread, whatever disposition the process inherited: SIGINT and
 SIGTERM always, SIGHUP unless it was inherited as ignored (``nohup`` asks to survive a
 hangup, and that choice is kept). The previous handlers come back when it ends.

@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 
 from cradle.agent import AgentSettings
+from cradle.environment import load_environment
 from cradle.episode import Episode, EpisodeSettings, run_task
+from cradle.errors import SetupFailed
 from cradle.llm.scripted import ScriptedModel
 from cradle.runtime import MemorySettings, Runtime, RuntimeSettings
 from cradle.tasks.setup import EpisodePlace
@@ -96,16 +98,32 @@ def test_an_unknown_environment_is_a_failed_task_not_an_exception(tmp_path: Path
     assert not (tmp_path / "runs").exists()
 
 
-def test_reset_runs_the_setup_in_the_episode_home(tmp_path: Path) -> None:
+def test_reset_closes_runs_the_setup_in_the_episode_home_then_starts(tmp_path: Path) -> None:
+    environment = load_environment("mock-notepad")
+    calls: list[str] = []
+    start = environment.start
+    environment.close = lambda: calls.append("close")  # type: ignore[method-assign]
+    environment.start = lambda: calls.append("start") or start()  # type: ignore[method-assign]
     place = EpisodePlace.create(tmp_path / "episode", display=None)
-    task = hello_task(setup=[{"run": "echo ready > ~/marker.txt; echo $HOME > ~/home.txt"}],
+    task = hello_task(setup=[{"run": "echo $HOME > ~/home.txt; echo $PWD >> ~/home.txt"}])
+    screen = environment.reset(task, place)
+    assert calls == ["close", "start"] and screen.capture().size == (1024, 768)
+    assert (place.home / "home.txt").read_text().split() == [str(place.home)] * 2
+    assert environment.place is place
+    with pytest.raises(SetupFailed, match=r"setup step 1 \(run\): exit 2"):
+        environment.reset(hello_task(setup=[{"run": "exit 2"}]), place)
+    assert calls[-1] == "close"  # a failed setup does not start the environment
+
+
+def test_run_task_uses_the_place_it_is_given(tmp_path: Path) -> None:
+    place = EpisodePlace.create(tmp_path / "episode", display=None)
+    task = hello_task(setup=[{"run": "echo ready > ~/marker.txt"}],
                       check=[{"file": {"path": "~/marker.txt", "contains": "ready"}}])
     model = ScriptedModel({"fused": [fused([], done=True)]})
     with Runtime(runtime_settings(tmp_path), model=model) as runtime:
         result = run_task(runtime, task, runs_dir=tmp_path / "runs", place=place)
     assert result.success, result
-    assert (place.home / "home.txt").read_text().strip() == str(place.home)
-    assert not (Path.home() / "marker.txt").exists() or Path.home() == place.home
+    assert not (Path(result.run_dir) / "place").exists()
 
 
 def test_two_episodes_run_one_after_another_from_one_runtime(tmp_path: Path) -> None:
@@ -143,3 +161,82 @@ def test_the_task_bounds_steps_and_wall_time(tmp_path: Path, limit: int) -> None
     assert settings.agent.max_seconds == min(limit, 60)
     assert (settings.env, settings.task, settings.task_id) == ("mock-notepad", "Type hello",
                                                                "notepad-hello")
+
+
+NEW_SKILL = '''from cradle.skills import skill
+
+
+@skill
+def write_signature(screen, name: str) -> None:
+    """Type a signature with the given name.
+
+    Args:
+        name: The name to sign with.
+    """
+    type_text(text="Regards, " + name)
+'''
+
+
+def _episode(runtime: Runtime, tmp_path: Path, replies: list[dict]) -> tuple[Episode, Any]:
+    settings = EpisodeSettings(env="mock-notepad", task="sign", runs_dir=tmp_path / "runs",
+                               **runtime.settings.model_dump())
+    model = ScriptedModel({"fused": replies})
+    return Episode(runtime, settings, model=model), model
+
+
+def test_new_skills_stay_in_their_episode_until_promoted(tmp_path: Path) -> None:
+    shared = tmp_path / "shared-skills"
+    with Runtime(runtime_settings(tmp_path), model=ScriptedModel([])) as runtime:
+        writer, _ = _episode(runtime, tmp_path, [
+            fused([], new_skills=[NEW_SKILL]), fused(["write_signature(name='Ada')"], done=True)])
+        other, other_model = _episode(runtime, tmp_path, [
+            fused(["write_signature(name='Bob')"]), fused([], done=True)])
+        assert writer.loop(writer.create_recorder()).status == "done"
+        assert writer.environment.state()["text"] == "Regards, Ada"
+        own = writer.generated_dir
+        assert own is not None and (own / "write_signature.py").is_file()
+        assert not shared.exists() or not list(shared.glob("*.py"))
+
+        # Another episode that exists at the same time does not see it.
+        other.loop(other.create_recorder())
+        assert other.environment.state()["text"] == ""
+        assert "write_signature" not in other_model.requests[0].user
+        steps = (Path(other.recorder.folder) / "trajectory.jsonl").read_text()
+        assert "unknown skill 'write_signature'" in steps
+
+        writer.close(promote=True)  # the episode ended: its skill joins the shared folder
+        other.close(promote=True)
+        promoted = shared / "write_signature.py"
+        assert promoted.is_file() and writer.recorder.run_id in promoted.read_text()
+        assert writer.promotion is not None and writer.promotion.promoted == [promoted]
+
+        later, later_model = _episode(runtime, tmp_path, [
+            fused(["write_signature(name='Cy')"], done=True)])
+        assert later.run().status == "done"
+        assert "write_signature(name: str)" in later_model.requests[0].user
+        assert later.environment.state()["text"] == "Regards, Cy"
+
+
+def test_promotion_keeps_a_clashing_skill_in_its_run_folder(tmp_path: Path) -> None:
+    from cradle.skills.promotion import promote
+
+    own, shared = tmp_path / "own", tmp_path / "shared"
+    own.mkdir()
+    shared.mkdir()
+    (shared / "write_signature.py").write_text(NEW_SKILL.replace("Regards", "Cheers"))
+    (own / "write_signature.py").write_text(NEW_SKILL)
+    (own / "again.py").write_text(NEW_SKILL.replace("Regards", "Cheers"))  # already there
+    result = promote(own, shared, run_id="r1", task="t")
+    assert result.promoted == []
+    assert len(result.refused) == 1 and "already defined" in result.refused[0]
+    assert sorted(p.name for p in shared.iterdir()) == ["write_signature.py"]
+    assert (own / "write_signature.py").is_file()
+
+
+def test_a_failed_task_does_not_promote_its_skills(tmp_path: Path) -> None:
+    model = ScriptedModel({"fused": [fused([], new_skills=[NEW_SKILL], done=True)]})
+    with Runtime(runtime_settings(tmp_path), model=model) as runtime:
+        result = run_task(runtime, hello_task(), runs_dir=tmp_path / "runs")
+    assert not result.success
+    assert (Path(result.run_dir) / "generated_skills" / "write_signature.py").is_file()
+    assert not (tmp_path / "shared-skills" / "write_signature.py").exists()

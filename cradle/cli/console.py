@@ -5,10 +5,9 @@ from __future__ import annotations
 from rich.console import Console
 from rich.markup import escape
 
-from cradle.agent import RunResult
 from cradle.bounds import shorten
 from cradle.errors import EXIT_CODES
-from cradle.types import ModelCall, StepRecord
+from cradle.types import ModelCall, RunResult, StepRecord
 
 SHOWN_CHARS = 300
 """Longest text printed for one item (an action, an error, a subtask): the step record keeps

@@ -3,19 +3,41 @@
 Skills are written against the image the model saw: ``click(x=120, y=40)`` means pixel
 (120, 40) of that image. ``SkillContext`` applies the coordinate map, so no skill ever does
 scaling arithmetic of its own.
+
+What a skill may know of the run around it is typed: :class:`EpisodeView` (the environment,
+its perceiver, the episode's home folder) and the step's ``perception``; ``extras`` is left
+for helpers of one environment.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
 from cradle.errors import SkillExecutionError
 from cradle.screen.base import MouseButton, Screen
 from cradle.screen.mapping import CoordinateMap
+
+if TYPE_CHECKING:
+    from cradle.environment import Environment
+    from cradle.perception import Perceiver, Perception
+
+
+@dataclass(frozen=True)
+class EpisodeView:
+    """The episode a skill runs in, as far as a skill needs it."""
+
+    environment: Environment | None = None
+    """Its environment (``folder``/images holds the icons ``click_image`` looks for)."""
+    perceiver: Perceiver | None = None
+    """The environment's perceiver, for skills that perceive again on the spot."""
+    home: Path | None = None
+    """The episode's own home folder, ``~`` of its task (None: the user's home)."""
+    run_id: str = ""
 
 
 @dataclass
@@ -24,8 +46,11 @@ class SkillContext:
 
     screen: Screen
     mapping: CoordinateMap
+    episode: EpisodeView = field(default_factory=EpisodeView)
+    perception: Perception | None = None
+    """The perception of the frame the model saw this step (marks, screen text), if any."""
     extras: dict[str, Any] = field(default_factory=dict)
-    """Environment-specific helpers (perception, app handles) keyed by name."""
+    """Helpers of one environment (app handles, extra image folders) keyed by name."""
     clicks: list[tuple[int, int]] = field(default_factory=list)
     """Model-image points acted on during the current action, for the report."""
     guard: Any = None

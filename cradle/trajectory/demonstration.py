@@ -24,7 +24,6 @@ from typing import Any
 
 from PIL import Image
 
-from cradle.agent import RunResult
 from cradle.errors import EXIT_DONE, EnvironmentFailure, UsageError
 from cradle.screen.base import Screen
 from cradle.screen.mapping import CoordinateMap, fit_within
@@ -32,7 +31,7 @@ from cradle.signals import Stopped, deferred, stop_of, stop_signals
 from cradle.trajectory.demo_merge import DemoAction, DemoMerger, InputEvent
 from cradle.trajectory.format import RunInfo
 from cradle.trajectory.recorder import RunRecorder, new_run_id
-from cradle.types import ActionOutcome, ActionPlan, Observation, StepRecord, utc_now
+from cradle.types import ActionOutcome, ActionPlan, Observation, RunResult, StepRecord, utc_now
 
 HUMAN_MODEL = "human"
 DEMONSTRATION_MODE = "demonstration"

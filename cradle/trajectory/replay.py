@@ -30,9 +30,10 @@ from cradle.errors import (
     ActionRejected,
     CradleError,
 )
-from cradle.perception import Perceiver
+from cradle.perception import Perceiver, Perception
 from cradle.screen.base import Screen
 from cradle.screen.mapping import CoordinateMap
+from cradle.skills.context import EpisodeView
 from cradle.trajectory.loader import LoadedRun
 from cradle.trajectory.settle import frame_difference, wait_until_settled
 from cradle.types import StepRecord, utc_now
@@ -185,13 +186,13 @@ class Replayer:
         )
         return False
 
-    def _extras(self, record: StepRecord, frame: Image.Image) -> dict[str, Any]:
+    def _perception(self, record: StepRecord, frame: Image.Image) -> Perception | None:
         """Fresh perception of the live frame, for grounding skills that read it."""
         if self.perceiver is None:
-            return {}
+            return None
         size = tuple(record.observation.image_size)
         shown = frame if frame.size == size else frame.resize(size, Image.Resampling.LANCZOS)
-        return {"perception": self.perceiver.perceive(frame, shown)}
+        return self.perceiver.perceive(frame, shown)
 
     def _curate(self, record: StepRecord) -> None:
         """Skills the model wrote during the run, loaded at the step they were accepted."""
@@ -228,11 +229,11 @@ class Replayer:
             if not todo:
                 continue
             mapping = CoordinateMap(tuple(record.observation.image_size), self.screen.geometry)
-            extras = self._extras(record, settled.frame)
+            perception = self._perception(record, settled.frame)
             for action in todo:
                 outcome = self.actions.run(
                     [action.source], mapping=mapping, timeout=options.action_timeout,
-                    extras=extras,
+                    perception=perception,
                 )[0]
                 if outcome.status != "ok":
                     self._save_live(record.step, self.screen.capture())
@@ -255,7 +256,7 @@ def _load_actions(run: LoadedRun, screen: Screen, environment: Any) -> ActionRun
         folders=[shared_skills_dir(), *environment.skill_folders()],
         generated_dir=generated if generated.is_dir() else None,
         run_id=run.info.run_id,
-        extras={"environment": environment},
+        episode=EpisodeView(environment=environment, run_id=run.info.run_id),
     )
 
 

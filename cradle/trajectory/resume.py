@@ -20,24 +20,23 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from cradle.agent import RunResult
 from cradle.errors import EXIT_BUDGET, TrajectoryError, UsageError
 from cradle.llm.base import ModelProvider
 from cradle.progress import Progress, SilentProgress
 from cradle.trajectory.loader import LoadedRun, load_run
 from cradle.trajectory.recorder import RunRecorder
 from cradle.trajectory.replay import ReplayDiverged, ReplayOptions, restore_screen
-from cradle.types import MemoryItem, StepRecord, utc_now
+from cradle.types import MemoryItem, RunResult, StepRecord, utc_now
 
 
 def settings_from_run(run: LoadedRun, **overrides: Any) -> Any:
-    """The ``SessionSettings`` a run was started with (task and environment from run.json)."""
-    from cradle.session import SessionSettings
+    """The ``EpisodeSettings`` a run was started with (task and environment from run.json)."""
+    from cradle.episode import EpisodeSettings
 
     recorded = {k: v for k, v in run.info.settings.items() if k != "resumed"}
     data = {**recorded, "env": run.info.environment, "task": run.info.task, **overrides}
     try:
-        return SessionSettings.model_validate(data)
+        return EpisodeSettings.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ()))
@@ -79,7 +78,7 @@ def resume_session(
     altogether (tests). ``max_steps`` is the total budget, steps already done included.
     ``restore`` forces (True) or skips (False) re-applying recorded actions first.
     """
-    from cradle.session import Session
+    from cradle.episode import open_episode
 
     run = load_run(run_dir)
     info = run.info
@@ -98,14 +97,14 @@ def resume_session(
     if remaining > 0:
         settings.agent.max_steps = remaining
     # Fails on a missing key or an unreachable memory server before the folder is touched.
-    session = Session(settings, model=model, progress=progress or SilentProgress())
+    episode = open_episode(settings, model=model, progress=progress or SilentProgress())
 
     info.settings = {
         **settings.model_dump(mode="json", exclude={"task", "env"}),
         "resumed": [
             *info.settings.get("resumed", []),
             {"at": utc_now().isoformat(), "after_step": run.last_step,
-             "model": session.model.model_name},
+             "model": episode.model.model_name},
         ],
     }
     info.totals = run.totals()
@@ -113,12 +112,12 @@ def resume_session(
     if remaining <= 0:
         reason = f"max steps ({total}) already used by the {run.last_step} recorded step(s)"
         recorder.finish("budget_exhausted", EXIT_BUDGET, reason)
-        session.close()
+        episode.close()
         return RunResult("budget_exhausted", EXIT_BUDGET, reason, info.totals.steps,
                          str(run.folder))
 
     def prepare(screen: Any, actions: Any, perceiver: Any) -> None:
-        if not (restore if restore is not None else starts_fresh(session.environment)):
+        if not (restore if restore is not None else starts_fresh(episode.environment)):
             return
         report = restore_screen(run, screen, actions, perceiver=perceiver, options=replay_options)
         if not report.ok:
@@ -126,7 +125,7 @@ def resume_session(
             recorder.finish("failed", ReplayDiverged.exit_code, message)
             raise ReplayDiverged(message)
 
-    return session.drive(
+    return episode.drive(
         recorder, first_step=run.last_step + 1, history=run.steps, prepare=prepare
     )
 
@@ -162,11 +161,11 @@ def rerun_with_model_replies(
 
     No network: the model is a :class:`~cradle.llm.replayed.ReplayedModel`. Skills the model
     writes are kept inside the new run folder (never added to the shared generated-skills
-    folder), and not counted in the skill statistics. Returns the result and the session
-    (``session.environment.state()`` for tests).
+    folder), and not counted in the skill statistics. Returns the result and the episode
+    (``episode.environment.state()`` for tests).
     """
+    from cradle.episode import open_episode
     from cradle.llm.replayed import ReplayedModel
-    from cradle.session import Session
 
     run = load_run(run_dir)
     if run.info.model == "human":
@@ -183,7 +182,7 @@ def rerun_with_model_replies(
             stats_path=Path(scratch) / "skill-stats.json",
         )
         model = ReplayedModel.from_run(run)
-        session = Session(
+        episode = open_episode(
             settings, model=model, progress=progress, long_term=RecordedRecall(run)
         )
-        return session.run(), session
+        return episode.run(), episode

@@ -1,8 +1,8 @@
 """Where grounding skills get their perception: the step's own, or a fresh one on the spot.
 
-The loop puts the perception of the frame the model saw in ``SkillContext.extras
-["perception"]``. A grounding skill uses it while it still matches the screen (same frame
-digest), because then its boxes are exactly what the model was shown. When there is none
+The loop puts the perception of the frame the model saw in ``SkillContext.perception``.
+A grounding skill uses it while it still matches the screen (same frame digest), because
+then its boxes are exactly what the model was shown. When there is none
 (an environment without a perceiver, such as the mocks) or the screen changed since (an
 earlier action in the same step opened a menu), the skill captures and perceives on the spot,
 running only the stage it needs (OCR for ``click_text``). The last on-the-spot result is
@@ -31,9 +31,9 @@ def _shown(frame: Image.Image, size: tuple[int, int]) -> Image.Image:
     return frame.resize(size, Image.Resampling.BILINEAR)
 
 
-def _perceiver(extras: dict[str, Any]) -> VisionPerceiver:
+def _perceiver(ctx: Any) -> VisionPerceiver:
     """The environment's own perceiver when it is a ``VisionPerceiver`` (same OCR settings)."""
-    found = extras.get("perceiver")
+    found = ctx.episode.perceiver
     return found if isinstance(found, VisionPerceiver) else _default
 
 
@@ -41,7 +41,7 @@ def current_perception(ctx: Any, *, need: str) -> VisionPerception:
     """A perception of the screen as it is now, with ``need`` ("text" or "marks") in it."""
     frame = ctx.capture()
     digest = frame_digest(frame)
-    given = ctx.extras.get("perception")
+    given = ctx.perception
     if isinstance(given, VisionPerception) and given.frame_digest == digest:
         if (need == "text" and given.ocr_done) or (need == "marks" and given.boxes):
             return given
@@ -51,7 +51,7 @@ def current_perception(ctx: Any, *, need: str) -> VisionPerception:
     if cached is not None:
         return cached
     shown = _shown(frame, ctx.mapping.image_size)
-    fresh = _perceiver(ctx.extras).run(frame, shown, marks=need == "marks", ocr=need == "text")
+    fresh = _perceiver(ctx).run(frame, shown, marks=need == "marks", ocr=need == "text")
     with _lock:
         _cache.clear()
         _cache[key] = fresh
@@ -60,7 +60,7 @@ def current_perception(ctx: Any, *, need: str) -> VisionPerception:
 
 def shown_perception(ctx: Any) -> Perception | None:
     """The perception whose marks the model saw this step, if any."""
-    given = ctx.extras.get("perception")
+    given = ctx.perception
     return given if isinstance(given, Perception) else None
 
 
@@ -70,8 +70,7 @@ def image_folders(ctx: Any) -> list[Path]:
     extra = ctx.extras.get("images")
     if extra:
         folders.extend(Path(p) for p in (extra if isinstance(extra, list | tuple) else [extra]))
-    environment = ctx.extras.get("environment")
-    folder = getattr(environment, "folder", None)
+    folder = getattr(ctx.episode.environment, "folder", None)
     if folder is not None:
         folders.append(Path(folder) / "images")
     return folders

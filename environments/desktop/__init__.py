@@ -101,7 +101,9 @@ class DesktopEnvironment(Environment):
         try:
             return subprocess.Popen(
                 argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL, start_new_session=True, env=os.environ.copy(),
+                stderr=subprocess.DEVNULL, start_new_session=True,
+                # A task's episode has a home of its own: the app's files go there.
+                env=dict(self.place.env) if self.place is not None else os.environ.copy(),
             )
         except OSError as exc:
             raise EnvironmentFailure(f"cannot launch {command!r}: {exc.strerror or exc}") from None

@@ -12,6 +12,7 @@ from cradle.errors import SkillExecutionError
 from cradle.paths import shared_skills_dir
 from cradle.screen.mapping import CoordinateMap
 from cradle.skills import SkillContext
+from cradle.skills.context import EpisodeView
 from cradle.vision.perceiver import VisionPerceiver
 
 spec = importlib.util.spec_from_file_location("grounding_skills",
@@ -25,7 +26,7 @@ def start(shown: tuple[int, int] | None = None, **extras: object):
     screen = env.start()
     size = shown or screen.capture().size
     ctx = SkillContext(screen=screen, mapping=CoordinateMap(size, screen.geometry),
-                       extras={"environment": env, **extras})
+                       episode=EpisodeView(environment=env), extras=dict(extras))
     return env, screen, ctx
 
 
@@ -54,7 +55,7 @@ def test_click_label_uses_the_marks_the_model_saw() -> None:
     env, screen, ctx = start()
     frame = screen.capture()
     perception = VisionPerceiver(ocr=False).perceive(frame, frame)
-    ctx.extras["perception"] = perception
+    ctx.perception = perception
     file_menu = next(w for w in screen.widgets() if w.label == "File")
     label = next(e.label for e in perception.elements
                  if abs(e.x - file_menu.center[0]) < 20 and abs(e.y - file_menu.center[1]) < 12)
