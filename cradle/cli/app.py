@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 from rich.console import Console
 
+from cradle.cli import model_options as opt
+from cradle.cli.model_options import Mode, check_mode
 from cradle.errors import EXIT_CODES, EXIT_INTERRUPTED, CradleError
 
 if TYPE_CHECKING:
@@ -31,13 +33,6 @@ _EXIT_HELP = "Exit codes: " + "; ".join(f"{code} {text}" for code, text in EXIT_
 
 RunsDir = Annotated[
     Path, typer.Option("--runs-dir", help="Folder that receives one sub-folder per run.")
-]
-Mode = Annotated[
-    str,
-    typer.Option(
-        "--mode",
-        help="modular: one model call per module (as Cradle does); fused: one call per step.",
-    ),
 ]
 
 
@@ -66,12 +61,6 @@ def _options(
     """Options that come before any command (the help text is the app's own)."""
 
 
-def _check_mode(mode: str) -> str:
-    if mode not in ("modular", "fused"):
-        raise typer.BadParameter("use modular or fused", param_hint="--mode")
-    return mode
-
-
 def _given(ctx: typer.Context, name: str) -> bool:
     """Whether the user set option ``name`` (and did not just get its default)."""
     source = ctx.get_parameter_source(name)
@@ -97,24 +86,11 @@ def run(
                      help="With --resume: re-apply the recorded actions first (default: only "
                      "for mocked environments, whose app starts fresh)."),
     ] = None,
-    model: Annotated[str, typer.Option("--model", help="Model name the server knows.")] = "gpt-4o",
-    base_url: Annotated[
-        str | None,
-        typer.Option(
-            "--base-url",
-            help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1 (vLLM, Ollama, LM "
-            "Studio, llama.cpp). Default: OPENAI_BASE_URL, else OpenAI.",
-        ),
-    ] = None,
-    api_key_env: Annotated[
-        str, typer.Option("--api-key-env", help="Environment variable that holds the API key.")
-    ] = "OPENAI_API_KEY",
-    azure_endpoint: Annotated[
-        str | None, typer.Option("--azure-endpoint", help="Azure OpenAI endpoint URL.")
-    ] = None,
-    azure_api_version: Annotated[
-        str | None, typer.Option("--azure-api-version", help="Azure OpenAI API version.")
-    ] = None,
+    model: opt.Model = "gpt-4o",
+    base_url: opt.BaseUrl = None,
+    api_key_env: opt.ApiKeyEnv = "OPENAI_API_KEY",
+    azure_endpoint: opt.AzureEndpoint = None,
+    azure_api_version: opt.AzureApiVersion = None,
     mode: Mode = "fused",
     env_option: Annotated[
         list[str] | None,
@@ -124,44 +100,16 @@ def run(
     max_time: Annotated[
         float | None, typer.Option("--max-time", min=1, help="Wall-time budget in seconds.")
     ] = None,
-    max_tokens: Annotated[
-        int | None, typer.Option("--max-tokens", min=1, help="Token budget (input + output).")
-    ] = None,
-    max_cost: Annotated[
-        float | None, typer.Option("--max-cost", min=0.0001, help="Cost budget in US dollars.")
-    ] = None,
-    price_in: Annotated[
-        float | None, typer.Option("--price-in", min=0, help="$ per 1M input tokens.")
-    ] = None,
-    price_out: Annotated[
-        float | None, typer.Option("--price-out", min=0, help="$ per 1M output tokens.")
-    ] = None,
-    prices: Annotated[
-        Path | None,
-        typer.Option("--prices", help='Price table JSON: {"model": [in_per_1M, out_per_1M]}.'),
-    ] = None,
-    max_image_side: Annotated[
-        int,
-        typer.Option("--max-image-side", min=64, help="Screenshots are downscaled to this."),
-    ] = 1280,
-    max_actions: Annotated[
-        int,
-        typer.Option("--max-actions", min=1, max=50,
-                     help="Actions run from one plan; the rest are refused (1-50)."),
-    ] = 20,
-    settle: Annotated[
-        float | None,
-        typer.Option("--settle", min=0, metavar="SECONDS",
-                     help="Before each capture, wait up to SECONDS for the screen to come to "
-                     "rest after the last actions, so a repaint is not missed (default 1; "
-                     "0 captures at once)."),
-    ] = None,
-    timeout: Annotated[
-        float, typer.Option("--timeout", min=1, help="Seconds to wait for one model reply.")
-    ] = 60.0,
-    max_retries: Annotated[
-        int, typer.Option("--max-retries", min=0, help="Retries on 429/5xx/connection errors.")
-    ] = 2,
+    max_tokens: opt.MaxTokens = None,
+    max_cost: opt.MaxCost = None,
+    price_in: opt.PriceIn = None,
+    price_out: opt.PriceOut = None,
+    prices: opt.Prices = None,
+    max_image_side: opt.MaxImageSide = 1280,
+    max_actions: opt.MaxActions = 20,
+    settle: opt.Settle = None,
+    timeout: opt.ModelTimeout = 60.0,
+    max_retries: opt.MaxRetries = 2,
     runs_dir: RunsDir = Path("runs"),
     generated_skills_dir: Annotated[
         Path,
@@ -207,15 +155,8 @@ def run(
     ] = None,
 ) -> None:
     """Run the agent on TASK in environment ENV until the model says done."""
-    from cradle.agent import AgentSettings
     from cradle.cli.console import ConsoleProgress
-    from cradle.session import (
-        MemorySettings,
-        ModelSettings,
-        SafetySettings,
-        Session,
-        SessionSettings,
-    )
+    from cradle.session import MemorySettings, SafetySettings, Session, SessionSettings
 
     progress = ConsoleProgress()
     if resume is not None:
@@ -245,27 +186,15 @@ def run(
         runs_dir=runs_dir,
         generated_skills_dir=generated_skills_dir,
         env_options=parse_env_options(env_option or []),
-        model=ModelSettings(
-            model=model,
-            base_url=base_url,
-            api_key_env=api_key_env,
-            azure_endpoint=azure_endpoint,
-            azure_api_version=azure_api_version,
-            timeout=timeout,
-            max_retries=max_retries,
-            price_in=price_in,
-            price_out=price_out,
-            prices_file=prices,
+        model=opt.model_settings(
+            model=model, base_url=base_url, api_key_env=api_key_env,
+            azure_endpoint=azure_endpoint, azure_api_version=azure_api_version,
+            timeout=timeout, max_retries=max_retries, price_in=price_in, price_out=price_out,
+            prices=prices,
         ),
-        agent=AgentSettings(
-            mode=_check_mode(mode),
-            max_steps=max_steps,
-            max_image_side=max_image_side,
-            max_actions=max_actions,
-            max_seconds=max_time,
-            max_tokens=max_tokens,
-            max_cost=max_cost,
-            **({} if settle is None else {"settle_seconds": settle}),
+        agent=opt.agent_settings(
+            mode=mode, max_image_side=max_image_side, max_actions=max_actions, settle=settle,
+            max_tokens=max_tokens, max_cost=max_cost, max_steps=max_steps, max_seconds=max_time,
         ),
         memory=MemorySettings(
             enabled=not no_memory,
@@ -300,7 +229,7 @@ def demo(runs_dir: RunsDir = Path("runs"), mode: Mode = "modular") -> None:
         "[bold yellow]Demo: the model is SCRIPTED[/bold yellow] (replies are canned, no network, "
         "no key). Every module runs for real on the mocked notepad."
     )
-    result = run_demo(runs_dir=runs_dir, mode=_check_mode(mode), progress=progress)
+    result = run_demo(runs_dir=runs_dir, mode=check_mode(mode), progress=progress)
     progress.run_finished(result)
     raise typer.Exit(result.exit_code)
 
@@ -339,7 +268,7 @@ def envs(
 
 
 def _register_subcommands() -> None:
-    from cradle.cli import bench_cmd, trajectory_cmd
+    from cradle.cli import bench_cmd, eval_cmd, trajectory_cmd
     from cradle.cli.memory_cmd import memory_app
     from cradle.cli.skills_cmd import skills_app
 
@@ -351,6 +280,7 @@ def _register_subcommands() -> None:
     app.command("export-video")(trajectory_cmd.export_video)
     app.command()(trajectory_cmd.record)
     app.command()(bench_cmd.bench)
+    app.command("eval", help=eval_cmd.HELP, epilog=eval_cmd.EXIT_HELP)(eval_cmd.eval_)
 
 
 _register_subcommands()

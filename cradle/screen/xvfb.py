@@ -1,4 +1,4 @@
-"""A virtual X display for tests and benchmarks: DISPLAY if it answers, else a private Xvfb.
+"""A virtual X display (tests, benchmarks, `cradle eval` slots): DISPLAY if it answers, else Xvfb.
 
 An empty X authority file is created and exported with it, because python-xlib (under
 pyautogui) refuses to connect without one, even to an Xvfb that uses no authentication.
@@ -17,6 +17,8 @@ from pathlib import Path
 
 from cradle.errors import EnvironmentFailure
 from cradle.processes import stop_process
+
+RACE_ATTEMPTS = 5
 
 
 def display_answers(display: str, env: dict[str, str]) -> bool:
@@ -54,23 +56,40 @@ def virtual_display(
         binary = shutil.which("Xvfb")
         if not binary:
             raise EnvironmentFailure("Xvfb is not installed: apt-get install xvfb")
-        name = f":{free_display(numbers)}"
-        log_path = Path(home) / "xvfb.log"
+        proc, name = _start_xvfb(binary, size, numbers, env, Path(home) / "xvfb.log")
+        try:
+            yield {"DISPLAY": name, "XAUTHORITY": xauth}
+        finally:
+            stop_process(proc, timeout=5)
+
+
+def _start_xvfb(binary: str, size: tuple[int, int], numbers: range, env: dict[str, str],
+                log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """A running Xvfb and its display name. Several processes may pick the same free number
+    at once (``cradle eval`` slots, parallel test runs): the loser moves on to the next."""
+    start = numbers.start
+    for _ in range(RACE_ATTEMPTS):
+        number = free_display(range(start, numbers.stop))
+        name = f":{number}"
         with open(log_path, "wb") as log:
             proc = subprocess.Popen(
                 [binary, name, "-screen", "0", f"{size[0]}x{size[1]}x24", "-nolisten", "tcp"],
                 stdout=log, stderr=subprocess.STDOUT,
             )
-            try:
-                for _ in range(100):
-                    if proc.poll() is not None or display_answers(name, env):
-                        break
-                    time.sleep(0.1)
-                else:
-                    raise EnvironmentFailure(f"Xvfb {name} did not answer within 10 s")
-                if proc.poll() is not None:
-                    tail = log_path.read_text(errors="replace")[-500:]
-                    raise EnvironmentFailure(f"Xvfb {name} exited: {tail}")
-                yield {"DISPLAY": name, "XAUTHORITY": xauth}
-            finally:
-                stop_process(proc, timeout=5)
+        try:
+            for _ in range(100):
+                if proc.poll() is not None or display_answers(name, env):
+                    break
+                time.sleep(0.1)
+            else:
+                raise EnvironmentFailure(f"Xvfb {name} did not answer within 10 s")
+        except BaseException:
+            stop_process(proc, timeout=5)
+            raise
+        if proc.poll() is None:
+            return proc, name
+        tail = log_path.read_text(errors="replace")[-500:]
+        if "already active" not in tail:
+            raise EnvironmentFailure(f"Xvfb {name} exited: {tail}")
+        start = number + 1
+    raise EnvironmentFailure(f"Xvfb: {RACE_ATTEMPTS} display numbers were taken while starting")

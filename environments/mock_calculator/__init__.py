@@ -15,6 +15,7 @@ class MockCalculator(Environment):
 
     name = "mock-calculator"
     starts_fresh = True
+    needs_display = False
     option_help = {
         "size": "screen size WIDTHxHEIGHT (default 1024x768)",
         "width": "screen width in pixels, when no size is given",

@@ -1,0 +1,119 @@
+"""``cradle eval``: run task files as isolated episodes and report which tasks got done.
+
+Registered on the main app in ``cradle/cli/app.py``; the work happens in
+:mod:`cradle.eval.harness`, imported when the command runs so ``cradle --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from cradle.cli import model_options as opt
+
+if TYPE_CHECKING:
+    from cradle.session import ModelSettings
+
+EXIT_HELP = (
+    "Exit codes: 0 every task ran and passed (with --noop: every task ran and its checker "
+    "failed, as it must on the untouched start); 1 some task failed or did not run; 2 bad "
+    "usage or task files; 130, 143, 129 stopped by Ctrl+C, SIGTERM, SIGHUP (what finished is "
+    "kept: add --resume to run the rest)."
+)
+
+HELP = (
+    "Run every task in PATHS as its own episode; the task's checker decides, not the model.\n\n"
+    "Each task gets a run folder under OUT/runs/; OUT/results.jsonl gets a line per task as "
+    "it finishes, OUT/summary.json the success rate (overall and per environment) and totals, "
+    "OUT/report.html a table linking each run's report. A crashed or hung episode (killed at "
+    "its timeout plus a margin) is a failed task with the reason.\n\n"
+    "The task sets max_steps and the wall-time budget; --max-tokens and --max-cost apply to "
+    "each episode. Long-term memory is off, so episodes cannot see each other."
+)
+
+
+def eval_(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Task files (YAML or JSON) or folders of them; default: the "
+                       "shipped suite (environments/*/tasks/).", show_default=False),
+    ] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, max=32,
+                          help="Episodes at once, each in its own process, virtual display, "
+                          "home, temp folder and D-Bus session.")
+    ] = 1,
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for results.jsonl, summary.json, report.html, "
+                           "runs/ and logs/.")
+    ] = Path("eval-results"),
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Skip the tasks already in OUT/results.jsonl.")
+    ] = False,
+    reference: Annotated[
+        bool, typer.Option("--reference", help="No model: replay each task's reference steps, "
+                           "then declare done (proves the task solvable and its checker).")
+    ] = False,
+    noop: Annotated[
+        bool, typer.Option("--noop", help="No model: declare done at once (proves each checker "
+                           "fails on the untouched start).")
+    ] = False,
+    model: opt.Model = "gpt-4o",
+    base_url: opt.BaseUrl = None,
+    api_key_env: opt.ApiKeyEnv = "OPENAI_API_KEY",
+    azure_endpoint: opt.AzureEndpoint = None,
+    azure_api_version: opt.AzureApiVersion = None,
+    mode: opt.Mode = "fused",
+    max_tokens: opt.MaxTokens = None,
+    max_cost: opt.MaxCost = None,
+    price_in: opt.PriceIn = None,
+    price_out: opt.PriceOut = None,
+    prices: opt.Prices = None,
+    max_image_side: opt.MaxImageSide = 1280,
+    max_actions: opt.MaxActions = 20,
+    settle: opt.Settle = None,
+    timeout: opt.ModelTimeout = 60.0,
+    max_retries: opt.MaxRetries = 2,
+) -> None:
+    """Run every task in PATHS as its own episode; see HELP."""
+    from cradle.eval.harness import EvalOptions, run_eval
+
+    if reference and noop:
+        raise typer.BadParameter("give --reference or --noop, not both")
+    agent = opt.agent_settings(mode=mode, max_image_side=max_image_side,
+                               max_actions=max_actions, settle=settle, max_tokens=max_tokens,
+                               max_cost=max_cost)
+    eval_mode = "reference" if reference else "noop" if noop else "model"
+    model_json: dict[str, object] = {}
+    if eval_mode == "model":
+        settings = opt.model_settings(
+            model=model, base_url=base_url, api_key_env=api_key_env,
+            azure_endpoint=azure_endpoint, azure_api_version=azure_api_version,
+            timeout=timeout, max_retries=max_retries, price_in=price_in,
+            price_out=price_out, prices=prices)
+        _check_model(settings)
+        model_json = settings.model_dump(mode="json")
+    options = EvalOptions(
+        paths=list(paths or []), out=out, workers=workers, resume=resume, mode=eval_mode,
+        model=model_json, agent=agent.model_dump(mode="json", exclude_unset=True),
+    )
+    outcome = run_eval(options)
+    summary = outcome.summary
+    from rich.console import Console
+
+    Console(stderr=True, highlight=False, soft_wrap=True).print(
+        f"{summary['passed']}/{summary['tasks']} passed ({summary['success_rate']:.1%}), "
+        f"{len(summary['skipped'])} skipped; {outcome.out / 'summary.json'}, "
+        f"{outcome.out / 'report.html'}", markup=False)
+    raise typer.Exit(outcome.exit_code)
+
+
+def _check_model(settings: ModelSettings) -> None:
+    """A missing key or unreadable price table is one usage error before any task runs."""
+    from cradle.budget import load_prices
+
+    settings.provider().close()
+    if settings.prices_file is not None:
+        load_prices(settings.prices_file)

@@ -1,0 +1,115 @@
+"""The model and loop flags that ``cradle run`` and ``cradle eval`` share.
+
+Typer reads options from a command's signature, so the shared flags are annotated types:
+both commands list the same names and get the same flag, default and help, and build their
+settings through :func:`model_settings` and :func:`agent_settings`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from cradle.agent import AgentSettings
+    from cradle.session import ModelSettings
+
+Mode = Annotated[
+    str,
+    typer.Option(
+        "--mode",
+        help="modular: one model call per module (as Cradle does); fused: one call per step.",
+    ),
+]
+Model = Annotated[str, typer.Option("--model", help="Model name the server knows.")]
+BaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--base-url",
+        help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1 (vLLM, Ollama, LM "
+        "Studio, llama.cpp). Default: OPENAI_BASE_URL, else OpenAI.",
+    ),
+]
+ApiKeyEnv = Annotated[
+    str, typer.Option("--api-key-env", help="Environment variable that holds the API key.")
+]
+AzureEndpoint = Annotated[
+    str | None, typer.Option("--azure-endpoint", help="Azure OpenAI endpoint URL.")
+]
+AzureApiVersion = Annotated[
+    str | None, typer.Option("--azure-api-version", help="Azure OpenAI API version.")
+]
+ModelTimeout = Annotated[
+    float, typer.Option("--timeout", min=1, help="Seconds to wait for one model reply.")
+]
+MaxRetries = Annotated[
+    int, typer.Option("--max-retries", min=0, help="Retries on 429/5xx/connection errors.")
+]
+PriceIn = Annotated[
+    float | None, typer.Option("--price-in", min=0, help="$ per 1M input tokens.")
+]
+PriceOut = Annotated[
+    float | None, typer.Option("--price-out", min=0, help="$ per 1M output tokens.")
+]
+Prices = Annotated[
+    Path | None,
+    typer.Option("--prices", help='Price table JSON: {"model": [in_per_1M, out_per_1M]}.'),
+]
+MaxTokens = Annotated[
+    int | None, typer.Option("--max-tokens", min=1, help="Token budget (input + output).")
+]
+MaxCost = Annotated[
+    float | None, typer.Option("--max-cost", min=0.0001, help="Cost budget in US dollars.")
+]
+MaxImageSide = Annotated[
+    int, typer.Option("--max-image-side", min=64, help="Screenshots are downscaled to this.")
+]
+MaxActions = Annotated[
+    int,
+    typer.Option("--max-actions", min=1, max=50,
+                 help="Actions run from one plan; the rest are refused (1-50)."),
+]
+Settle = Annotated[
+    float | None,
+    typer.Option("--settle", min=0, metavar="SECONDS",
+                 help="Before each capture, wait up to SECONDS for the screen to come to "
+                 "rest after the last actions, so a repaint is not missed (default 1; "
+                 "0 captures at once)."),
+]
+
+
+def check_mode(mode: str) -> str:
+    if mode not in ("modular", "fused"):
+        raise typer.BadParameter("use modular or fused", param_hint="--mode")
+    return mode
+
+
+def model_settings(
+    *, model: str, base_url: str | None, api_key_env: str, azure_endpoint: str | None,
+    azure_api_version: str | None, timeout: float, max_retries: int, price_in: float | None,
+    price_out: float | None, prices: Path | None,
+) -> ModelSettings:
+    """Where the model is served and what it costs, from the shared flags."""
+    from cradle.session import ModelSettings
+
+    return ModelSettings(
+        model=model, base_url=base_url, api_key_env=api_key_env,
+        azure_endpoint=azure_endpoint, azure_api_version=azure_api_version, timeout=timeout,
+        max_retries=max_retries, price_in=price_in, price_out=price_out, prices_file=prices,
+    )
+
+
+def agent_settings(
+    *, mode: str, max_image_side: int, max_actions: int, settle: float | None,
+    max_tokens: int | None, max_cost: float | None, **more: Any,
+) -> AgentSettings:
+    """How the loop runs, from the shared flags (``more``: the command's own, e.g. max_steps)."""
+    from cradle.agent import AgentSettings
+
+    return AgentSettings(
+        mode=check_mode(mode), max_image_side=max_image_side, max_actions=max_actions,
+        max_tokens=max_tokens, max_cost=max_cost,
+        **({} if settle is None else {"settle_seconds": settle}), **more,
+    )
