@@ -86,6 +86,17 @@ def run(
                      help="With --resume: re-apply the recorded actions first (default: only "
                      "for mocked environments, whose app starts fresh)."),
     ] = None,
+    task_file: Annotated[
+        Path | None,
+        typer.Option("--task-file", help="Run a task of this task file (YAML or JSON) instead "
+                     "of --env/--task: its setup, step limit and timeout apply, its checks "
+                     "decide (exit 0 only when they pass; the model's done is a claim)."),
+    ] = None,
+    task_id: Annotated[
+        str | None,
+        typer.Option("--task-id", help="With --task-file: the id of the task to run (needed "
+                     "when the file holds several)."),
+    ] = None,
     model: opt.Model = "gpt-4o",
     base_url: opt.BaseUrl = None,
     api_key_env: opt.ApiKeyEnv = "OPENAI_API_KEY",
@@ -154,9 +165,11 @@ def run(
                      "writes {secret:NAME}, the value is used only when typing."),
     ] = None,
 ) -> None:
-    """Run the agent on TASK in environment ENV until the model says done."""
+    """Run the agent on TASK in environment ENV until the model says done (or one task of a
+    task file, judged by its checks)."""
     from cradle.cli.console import ConsoleProgress
-    from cradle.session import MemorySettings, SafetySettings, Session, SessionSettings
+    from cradle.episode import EpisodeSettings
+    from cradle.runtime import MemorySettings, SafetySettings
 
     progress = ConsoleProgress()
     if resume is not None:
@@ -174,18 +187,29 @@ def run(
             max_steps=max_steps if _given(ctx, "max_steps") else None,
             restore=restore,
         )
+    picked = None
+    if task_file is not None:
+        from cradle.cli.task_run import pick_task
+
+        if env is not None or task is not None:
+            raise typer.BadParameter("give --task-file or --env/--task, not both")
+        picked = pick_task(task_file, task_id)
+        env, task = picked.environment, picked.instruction
+    elif task_id is not None:
+        raise typer.BadParameter("--task-id needs --task-file", param_hint="--task-id")
     if env is None or task is None:
-        raise typer.BadParameter("give --env and --task, or --resume RUN_DIR")
+        raise typer.BadParameter("give --env and --task, --task-file FILE, or --resume RUN_DIR")
     if confirm not in ("risky", "all", "never"):
         raise typer.BadParameter("use risky, all or never", param_hint="--confirm")
     from cradle.cli.env_options import parse_env_options
 
-    settings = SessionSettings(
+    settings = EpisodeSettings(
         env=env,
         task=task,
         runs_dir=runs_dir,
         generated_skills_dir=generated_skills_dir,
-        env_options=parse_env_options(env_option or []),
+        env_options={**(picked.env_options if picked else {}),
+                     **parse_env_options(env_option or [])},
         model=opt.model_settings(
             model=model, base_url=base_url, api_key_env=api_key_env,
             azure_endpoint=azure_endpoint, azure_api_version=azure_api_version,
@@ -210,10 +234,17 @@ def run(
             secrets_file=secrets_file,
         ),
     )
-    session = Session(settings, progress=progress)
-    for warning in session.warnings:
+    if picked is not None:
+        from cradle.cli.task_run import run_task_file
+
+        raise typer.Exit(run_task_file(settings, picked.model_copy(
+            update={"env_options": settings.env_options}), progress))
+    from cradle.episode import open_episode
+
+    episode = open_episode(settings, progress=progress)  # one runtime, one episode
+    for warning in episode.runtime.warnings:
         progress.warn(warning)
-    result = session.run()
+    result = episode.run()
     progress.run_finished(result)
     raise typer.Exit(result.exit_code)
 
