@@ -30,7 +30,6 @@ from cradle.agent import AgentSettings
 from cradle.budget import Price, load_prices, price_for
 from cradle.errors import CradleError
 from cradle.llm.base import ModelProvider
-from cradle.llm.openai_provider import OpenAIProvider
 from cradle.modules import LongTermMemory
 from cradle.paths import shared_skills_dir
 from cradle.policy import Confirmer, ConfirmMode, default_confirmer
@@ -39,6 +38,7 @@ from cradle.secrets import SecretStore
 
 if TYPE_CHECKING:
     from cradle.environment import Environment
+    from cradle.llm.openai_provider import OpenAIProvider
     from cradle.skills.ranking import SkillIndexLike, SkillRanker
 
 
@@ -58,6 +58,9 @@ class ModelSettings(BaseModel):
     prices_file: Path | None = None
 
     def provider(self) -> OpenAIProvider:
+        # openai takes ~1 s to import: scripted runs (demo, eval --reference/--noop) skip it
+        from cradle.llm.openai_provider import OpenAIProvider
+
         return OpenAIProvider(
             model=self.model,
             base_url=self.base_url,
