@@ -417,8 +417,7 @@ def run_task(
         return base.model_copy(update={"stage": "setup", "error": error,
                                        "seconds": _since(started)})
     if episode.place is None:
-        # Absolute: HOME is read from the home folder itself (commands run there).
-        episode.place = EpisodePlace.create((recorder.folder / PLACE_DIR).resolve(),
+        episode.place = EpisodePlace.create(recorder.folder / PLACE_DIR,
                                             display=os.environ.get("DISPLAY"))
     result: TaskResult | None = None
     try:

@@ -44,6 +44,7 @@ class EpisodePlace:
 
         The XDG folders exist from the start, as in a real home: some apps (galculator)
         silently save nothing when ``~/.config`` is missing."""
+        root = root.resolve()  # commands run with cwd=home: a relative path would break ~
         home, tmp = root / "home", root / "tmp"
         runtime = tmp / "runtime"
         xdg = (home / ".config", home / ".local/share", home / ".cache")
