@@ -73,7 +73,10 @@ def _start_xvfb(binary: str, size: tuple[int, int], numbers: range, env: dict[st
         name = f":{number}"
         with open(log_path, "wb") as log:
             proc = subprocess.Popen(
-                [binary, name, "-screen", "0", f"{size[0]}x{size[1]}x24", "-nolisten", "tcp"],
+                # -noreset: without it the server resets when its last client leaves, and a
+                # client connecting during the reset is refused ("Can't open display").
+                [binary, name, "-screen", "0", f"{size[0]}x{size[1]}x24", "-nolisten", "tcp",
+                 "-noreset"],
                 stdout=log, stderr=subprocess.STDOUT,
             )
         try:
