@@ -13,38 +13,15 @@ import time
 from typing import Any
 
 import openai
-from pydantic import BaseModel, ValidationError
 
 from cradle.errors import ModelReplyError, ModelUnavailableError, UsageError
 from cradle.llm.base import ModelReply, ModelRequest, prompt_record
 from cradle.llm.images import ImageFormat, data_url
-from cradle.llm.schema import extract_json, schema_instructions, schema_name, strict_schema
+from cradle.llm.schema import parse_reply, schema_instructions, schema_name, strict_schema
 from cradle.types import ModelCall, ResponseMode
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 _MODES: tuple[ResponseMode, ...] = ("json_schema", "json_object", "prompt")
-
-
-def validation_summary(error: ValidationError, limit: int = 5) -> str:
-    """A short, model-readable list of what did not fit (field path and message)."""
-    parts = []
-    for item in error.errors()[:limit]:
-        where = ".".join(str(p) for p in item["loc"]) or "(root)"
-        parts.append(f"{where}: {item['msg']}")
-    more = error.error_count() - limit
-    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
-
-
-def parse_reply(text: str, output_model: type[BaseModel]) -> BaseModel:
-    """Validate a reply against the module's output model or raise ``ModelReplyError``."""
-    if not text.strip():
-        raise ModelReplyError("the model returned an empty reply", reply=text)
-    try:
-        return output_model.model_validate_json(extract_json(text))
-    except ValidationError as exc:
-        raise ModelReplyError(
-            f"reply does not fit {output_model.__name__}: {validation_summary(exc)}", reply=text
-        ) from None
 
 
 class OpenAIProvider:

@@ -125,7 +125,7 @@ class ReplayedModel:
                 reply=recorded.calls[-1].reply,
                 calls=calls,
             )
-        from cradle.llm.openai_provider import parse_reply
+        from cradle.llm.schema import parse_reply
 
         try:
             output = parse_reply(answer.reply, request.output_model)

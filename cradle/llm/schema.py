@@ -1,4 +1,4 @@
-"""JSON schemas for structured outputs, and tolerant extraction of JSON from model text.
+"""JSON schemas for structured outputs; tolerant extraction and validation of model replies.
 
 OpenAI's strict structured outputs accept a subset of JSON Schema: every object closed
 (``additionalProperties: false``), every property required, no ``$ref`` with sibling keywords.
@@ -12,7 +12,9 @@ import json
 import re
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
+
+from cradle.errors import ModelReplyError
 
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
 
@@ -66,3 +68,25 @@ def schema_instructions(model: type[BaseModel]) -> str:
         "Reply with one JSON object and nothing else (no prose, no code fence). "
         f"It must match this JSON schema:\n{schema}"
     )
+
+
+def validation_summary(error: ValidationError, limit: int = 5) -> str:
+    """A short, model-readable list of what did not fit (field path and message)."""
+    parts = []
+    for item in error.errors()[:limit]:
+        where = ".".join(str(p) for p in item["loc"]) or "(root)"
+        parts.append(f"{where}: {item['msg']}")
+    more = error.error_count() - limit
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+
+
+def parse_reply(text: str, output_model: type[BaseModel]) -> BaseModel:
+    """Validate a reply against the module's output model or raise ``ModelReplyError``."""
+    if not text.strip():
+        raise ModelReplyError("the model returned an empty reply", reply=text)
+    try:
+        return output_model.model_validate_json(extract_json(text))
+    except ValidationError as exc:
+        raise ModelReplyError(
+            f"reply does not fit {output_model.__name__}: {validation_summary(exc)}", reply=text
+        ) from None

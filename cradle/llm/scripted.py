@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from cradle.errors import ModelReplyError, ScriptExhaustedError
 from cradle.llm.base import ModelReply, ModelRequest, prompt_record
-from cradle.llm.openai_provider import parse_reply
+from cradle.llm.schema import parse_reply
 from cradle.types import ModelCall
 
 Reply = str | Mapping[str, Any] | BaseModel | Callable[[ModelRequest], Any]
