@@ -87,3 +87,68 @@ def test_task_file_runs_against_an_openai_compatible_server(tmp_path: Path) -> N
                          for p in (tmp_path / "out").rglob("*") if p.is_file()
                          and p.suffix in (".json", ".jsonl", ".html", ".log"))
     assert "sk-eval-secret-value" not in everything + done.stderr
+
+
+SKILL = '''from cradle.skills import skill
+
+
+@skill
+def jot_unique_marker_note(screen, text: str) -> None:
+    """Type a note.
+
+    Args:
+        text: What to type.
+    """
+    type_text(text=text)
+'''
+
+TWO = """\
+- id: writes-a-skill
+  instruction: "Type 'one' in the editor"
+  environment: mock-notepad
+  check:
+    - state: {text: "one"}
+  max_steps: 3
+- id: other-episode
+  instruction: "Type 'two' in the editor"
+  environment: mock-notepad
+  check:
+    - state: {text: "two"}
+  max_steps: 3
+"""
+
+
+class SkillWriter:
+    """The first task's model proposes a skill and then uses it; the second just types."""
+
+    def __init__(self) -> None:
+        self.prompts: dict[str, list[str]] = {"one": [], "two": []}
+
+    def __call__(self, body: dict) -> dict:
+        prompt = json.dumps(body["messages"])
+        task = "one" if "Type 'one'" in prompt else "two"
+        self.prompts[task].append(prompt)
+        if task == "two":
+            done = len(self.prompts["two"]) == 2
+            return _fused([] if done else ["type_text(text='two')"], done=done)
+        if len(self.prompts["one"]) == 1:
+            reply = _fused([], done=False)
+            reply["skill_curation"]["new_skills"] = [SKILL]
+            return reply
+        return _fused(["jot_unique_marker_note(text='one')"], done=True)
+
+
+def test_a_skill_one_episode_writes_is_not_seen_by_another(tmp_path: Path) -> None:
+    (tmp_path / "tasks.yaml").write_text(TWO)
+    model = SkillWriter()
+    with FakeOpenAIServer(model) as server:
+        done = cradle_eval(tmp_path / "tasks.yaml", "--base-url", server.base_url,
+                           "--workers", "2", "--out", tmp_path / "out", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = results(tmp_path / "out")
+    assert lines["writes-a-skill"]["success"] and lines["other-episode"]["success"]
+    assert "jot_unique_marker_note" in model.prompts["one"][-1]  # it used its own skill
+    assert not any("jot_unique_marker_note" in p for p in model.prompts["two"])
+    saved = list((tmp_path / "out" / "runs").rglob("*.py"))
+    assert len(saved) == 1 and "writes-a-skill" in str(saved[0])
+    assert not (tmp_path / "generated_skills").exists()
