@@ -132,7 +132,7 @@ def _model_name(options: EvalOptions) -> str:
 
 
 def _prepare_out(options: EvalOptions) -> Path:
-    out = options.out
+    out = options.out.resolve()  # workers run in their episode's home, not in this folder
     try:
         (out / RUNS_DIR).mkdir(parents=True, exist_ok=True)
         (out / LOGS_DIR).mkdir(exist_ok=True)

@@ -28,7 +28,8 @@ def suite(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def reference_1(suite: Path) -> tuple[Path, str]:
     out = suite.parent / "ref1"
-    done = cradle_eval(suite, "--reference", "--out", out, cwd=suite.parent)
+    # A relative --out, as users type it: workers run elsewhere and must still write into it.
+    done = cradle_eval(suite, "--reference", "--out", "ref1", cwd=suite.parent)
     assert done.returncode == 0, done.stderr
     return out, done.stderr
 
