@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Set up everything the tests need on a fresh Debian/Ubuntu machine, then run them.
-#   - Debian packages: a virtual X server and real apps for the desktop tests, OCR, Chromium
-#     (installed with apt-get when running as root, or through sudo when available)
+#   - Debian packages listed in tests/debian-packages.txt: a virtual X server, real apps for
+#     the desktop tests and the shipped task suite, OCR, Chromium (installed with apt-get when
+#     running as root, or through sudo when available)
 #   - a virtualenv in .venv with cradle and its test extras
 # Extra arguments go to pytest, e.g. `bash tests/run.sh -k notepad`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(xvfb xauth xdotool x11-utils xterm tesseract-ocr tesseract-ocr-eng chromium)
+mapfile -t packages < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' tests/debian-packages.txt)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
