@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -47,6 +48,8 @@ MODIFIERS = ("shift", "shiftleft", "shiftright", "ctrl", "ctrlleft", "ctrlright"
              "altleft", "altright", "winleft", "winright", "command", "option", "fn")
 BUTTONS: tuple[MouseButton, ...] = ("left", "right", "middle")
 FOCUS_CHECK_SECONDS = 0.3
+PLAIN_TEXT = re.compile(r"[A-Za-z0-9 \n]*")
+"""Text pyautogui types right on X11 (quickly, with no delay between keys)."""
 """At most one focus check per this interval while input flows (each costs an xdotool call)."""
 
 
@@ -216,15 +219,16 @@ class DesktopScreen(Screen):
             gui.scroll(amount, x=x, y=y)
 
     def type_text(self, text: str) -> None:
-        """ASCII through pyautogui; other text through ``xdotool type`` on X11.
+        """Letters, digits and spaces through pyautogui; other text through ``xdotool type``
+        on X11.
 
         pyautogui maps characters to US-layout key codes and silently drops the rest on X11,
-        so "café" would arrive as "caf". xdotool types any Unicode via a temporary keymap.
+        so "café" would arrive as "caf"; it also gets some ASCII wrong (measured under Xvfb:
+        "<" arrives as ">", and galculator ignores its "(" and ")"). xdotool types any text
+        with the display's own keymap (a temporary one for missing characters).
         """
         with self._input() as gui:
-            if text.isascii():
-                gui.write(text, interval=0.0)
-            elif is_x11():
+            if is_x11() and not PLAIN_TEXT.fullmatch(text):
                 x11.type_text(text)
             else:
                 gui.write(text, interval=0.0)

@@ -87,6 +87,30 @@ def window_pid(window: int) -> int | None:
     return int(out) if out and out.isdigit() else None
 
 
+def app_windows(pid: int) -> list[int]:
+    """Visible, titled windows of process ``pid`` in X stacking order, the top one last.
+
+    Without a window manager the window mapped last is on top: a dialog the app just opened.
+    Untitled windows are left out; tooltips and menus may have a title (GTK names its
+    tooltips after the app): :func:`is_popup` tells them apart."""
+    out = _run("search", "--all", "--onlyvisible", "--pid", str(pid), "--name", ".")
+    return [int(w) for w in out.split()] if out else []
+
+
+def is_popup(window: int) -> bool:
+    """Whether ``window`` is override-redirect (a menu, a tooltip): never given the keyboard.
+
+    True also when it cannot be told (xwininfo missing, window gone): not a dialog to focus."""
+    if not shutil.which("xwininfo"):
+        return True
+    try:
+        result = subprocess.run(["xwininfo", "-id", str(window)], capture_output=True,
+                                text=True, timeout=TIMEOUT, env=os.environ.copy())
+    except subprocess.TimeoutExpired:
+        return True
+    return result.returncode != 0 or "Override Redirect State: no" not in result.stdout
+
+
 def focus(window: int) -> bool:
     """Raise ``window`` and give it the keyboard; True when it has focus afterwards."""
     _run("windowactivate", "--sync", str(window))  # works when a window manager runs

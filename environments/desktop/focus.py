@@ -2,9 +2,12 @@
 
 Keys go wherever X keyboard focus is; a notification or a second window can take it between
 steps. Before input (rate-limited) and at each observation, the keeper checks who has focus
-and gives it back to the app window. A window of the same app (a dialog: same process) is
-left alone, because the agent opened it on purpose. Every refocus leaves a note such as
-"focus was lost to window 'X'; refocused", which the loop shows to the model.
+and gives it back to the app. A window of the same app (a dialog: same process) is not
+taken away, because the agent opened it on purpose; and when the app shows a dialog on top,
+the dialog gets the keyboard, as a window manager would give it (without one, under Xvfb, a
+new dialog never gets focus and typed keys go to the window behind it). Every refocus from
+another app leaves a note such as "focus was lost to window 'X'; refocused", which the loop
+shows to the model.
 """
 
 from __future__ import annotations
@@ -20,9 +23,9 @@ class FocusKeeper:
         self.title = title
         self.pids = set(pids or ())
         self._notes: list[str] = []
-        pid = x11.window_pid(window)
-        if pid is not None:
-            self.pids.add(pid)
+        self.app_pid = x11.window_pid(window)
+        if self.app_pid is not None:
+            self.pids.add(self.app_pid)
 
     def focus_now(self) -> bool:
         """Focus the window now (at start); True when it has focus afterwards."""
@@ -35,13 +38,28 @@ class FocusKeeper:
             return True
         return bool(self.pids) and x11.window_pid(window) in self.pids
 
+    def _target(self) -> int:
+        """The app's window on top: a dialog it opened, else its main window."""
+        windows = x11.app_windows(self.app_pid) if self.app_pid is not None else []
+        for window in reversed(windows):
+            if window == self.window or not x11.is_popup(window):
+                return window
+        return self.window
+
     def ensure(self) -> str | None:
-        """Refocus the window if something else has focus; returns the note, if any."""
+        """Refocus the app if something else has focus; returns the note, if any."""
         current = x11.focused_window()
-        if self._ours(current):
+        target = self._target()
+        if current == target or (target == self.window and self._ours(current)):
             return None
-        holder = repr(x11.window_name(current)) if current else "no window"
-        if x11.focus(self.window):
+        name = x11.window_name(current) if current else ""
+        if self._ours(current) or not name:
+            # The app's own dialog is on top, or focus fell back to the root when a dialog
+            # closed: the app takes the keys back, as under a window manager; nothing to tell.
+            x11.focus(target)
+            return None
+        holder = repr(name)
+        if x11.focus(target):
             note = f"focus was lost to window {holder}; refocused {self.title!r}"
         else:
             note = f"focus is on {holder} and {self.title!r} could not be refocused"
