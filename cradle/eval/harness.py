@@ -247,8 +247,8 @@ class _Scheduler:
         started = time.time()
         try:
             runs_dir.mkdir(parents=True, exist_ok=True)
-            job = EvalJob(task=task, mode=o.mode, runs_dir=str(runs_dir), model=o.model,
-                          agent=o.agent)
+            job = EvalJob.of(task, mode=o.mode, runs_dir=str(runs_dir), model=o.model,
+                             agent=o.agent)
             run = slot.run(job, needs_display=self.needs_display(task.environment),
                            timeout=task.timeout + o.kill_margin,
                            log=self.out / LOGS_DIR / f"{task.id}.log",

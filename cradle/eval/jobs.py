@@ -30,6 +30,17 @@ class EvalJob(BaseModel):
     """``ModelSettings`` as JSON (mode ``model`` only)."""
     agent: dict[str, Any] = Field(default_factory=dict)
     """``AgentSettings`` fields given on the command line (the task sets steps and time)."""
+    source: str = ""
+    """The task's file: ``Task.source`` is not part of the task's JSON, and setup needs it
+    (``CRADLE_TASK_DIR``, for scripts shipped beside the task)."""
+
+    @classmethod
+    def of(cls, task: Task, **fields: Any) -> EvalJob:
+        return cls(task=task, source=task.source, **fields)
+
+    def full_task(self) -> Task:
+        """The task as loaded, with the file it came from."""
+        return self.task.model_copy(update={"source": self.source})
 
 
 class EvalResult(Record):

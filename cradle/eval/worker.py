@@ -56,7 +56,7 @@ def _scripted(task: Task, job: EvalJob) -> Any:
 
 def run_job(job: EvalJob) -> EvalResult:
     """The job's result line: judged, or failed with the reason it could not be."""
-    task = job.task
+    task = job.full_task()
     if job.mode == "reference" and not task.reference:
         return EvalResult.failed(task, "no reference solution")
     if job.mode == "reference" and len(task.reference) > task.max_steps:
