@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 
@@ -108,3 +109,17 @@ NOTES = [
     "- **Noise.** The machine is shared: the same stage can take 2-3x longer from one run to "
     "the next. Medians over 40 steps (12 with `--quick`) damp but do not remove that.",
 ]
+
+
+ELSEWHERE = "<!-- measured elsewhere: kept when cradle bench rewrites this file -->"
+
+
+def keep_measured_elsewhere(path: Path) -> str:
+    """The part of an existing BENCHMARKS.md from the ``ELSEWHERE`` marker on: figures that
+    other commands measure (the task suite's, from benchmarks/eval_bench.py)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
+    start = text.find(ELSEWHERE)
+    return "" if start < 0 else "\n" + text[start:]

@@ -77,9 +77,10 @@ def bench(
     if results is not None:
         results.write_text(text + "\n", encoding="utf-8")
     if markdown is not None:
-        from benchmarks.markdown import render
+        from benchmarks.markdown import keep_measured_elsewhere, render
 
-        markdown.write_text(render(report, command), encoding="utf-8")
+        kept = keep_measured_elsewhere(markdown)
+        markdown.write_text(render(report, command) + kept, encoding="utf-8")
     if json_out:
         print(json.dumps(report))
         return
