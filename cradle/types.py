@@ -352,18 +352,32 @@ class Check(TaskRecord):
         return self
 
 
+class TaskNeeds(TaskRecord):
+    """What an episode of the task needs from the machine that runs it: on a Ray cluster
+    these are the resources it is scheduled by (cradle.eval.cluster)."""
+
+    display: bool | None = Field(
+        default=None, description="a virtual display; None: whatever its environment needs")
+    cpus: float = Field(default=1.0, gt=0, le=256)
+
+
 class Task(TaskRecord):
-    """A task as data: what to do, where, how to start, how to judge, how to solve it."""
+    """A task as data: what to do, where, how to start, how to judge, how to solve it.
+
+    ``check`` may be empty only for a task made in memory from a bare instruction
+    (``cradle run --tasks-file``): task files must judge (the loader refuses ``check: []``),
+    and an unchecked task passes when the model declares it done, which is only a claim."""
 
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
     instruction: str = Field(min_length=1, max_length=10_000)
     environment: str = Field(min_length=1)
     env_options: dict[str, Any] = Field(default_factory=dict)
     setup: list[SetupStep] = Field(default_factory=list, max_length=50)
-    check: list[Check] = Field(min_length=1, max_length=50)
+    check: list[Check] = Field(max_length=50)
     max_steps: int = Field(default=15, ge=1, le=500)
     timeout: float = Field(default=300.0, gt=0, le=24 * 3600)
     reference: list[list[str]] = Field(default_factory=list, max_length=200)
+    needs: TaskNeeds = Field(default_factory=TaskNeeds)
     source: str = Field(default="", exclude=True, description="file the task came from")
 
 

@@ -99,9 +99,13 @@ def _validate(item: dict[str, Any], where: str, path: Path) -> Task:
     name = item.get("id")
     label = f"task {name!r}" if isinstance(name, str) else "a task without an id"
     try:
-        return Task.model_validate({**item, "source": str(path)})
+        task = Task.model_validate({**item, "source": str(path)})
     except ValidationError as exc:
         raise TaskFileError(f"{where}: {label}: {validation_problem(exc)}") from None
+    if not task.check:  # unchecked tasks are only made in memory (cradle run --tasks-file)
+        raise TaskFileError(f"{where}: {label}: check: give at least one check; the checks, "
+                            "not the model's done, decide whether the task passed")
+    return task
 
 
 def validation_problem(exc: ValidationError) -> str:

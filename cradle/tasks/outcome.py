@@ -59,7 +59,9 @@ def judged(episode: Episode, task: Task, ran: RunResult | None, base: TaskResult
             episode.recorder.save_final_screenshot(final)
     state = _state(episode.environment)
     verdict = judge(task, episode.place, final_screen=final, state=lambda: state)
-    return done.model_copy(update={"success": verdict.success, "checks": verdict.checks,
+    # A task with no checks (an instruction of cradle run --tasks-file) has only the claim.
+    success = verdict.success if task.check else info.status == "done"
+    return done.model_copy(update={"success": success, "checks": verdict.checks,
                                    "stage": verdict.stage, "error": verdict.error})
 
 
