@@ -60,6 +60,8 @@ class EvalResult(Record):
     """Why the task could not be judged normally (setup failed, the episode crashed, hung,
     or ended other than by the model's "done"); None when it ran and was judged."""
     environment: str = ""
+    node: str = ""
+    """The Ray node that ran the task (its node id); empty when it ran on this machine."""
 
     @classmethod
     def failed(cls, task: Task, error: str, *, seconds: float = 0.0, run_dir: str = ""

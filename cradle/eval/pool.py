@@ -28,8 +28,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import cradle
+from cradle.errors import EXIT_FAILURE, CradleError
 from cradle.eval.jobs import MAX_RESULT_BYTES, EvalJob, EvalResult
+from cradle.signals import signal_name
 from cradle.tasks.setup import EpisodePlace
+from cradle.types import Task
 
 DISPLAY_SIZE = (1920, 1080)
 DISPLAY_NUMBERS = range(300, 600)
@@ -50,6 +53,16 @@ class WorkerRun:
     timed_out: bool
     seconds: float
     log_tail: str
+
+
+@dataclass
+class Attempt:
+    """One attempt at a task: its result line, and whether another attempt may do better."""
+
+    result: EvalResult
+    retry: bool
+    """The worker died without a result line, or the harness failed around it (no Xvfb, no
+    disk): a crash, not the task's verdict. A hung worker is not retried (it used its time)."""
 
 
 @dataclass
@@ -178,6 +191,72 @@ class Slot:
         if worker is not None:
             self._end(worker)
         self._stack.close()
+
+
+def run_in_slot(slot: Slot, job: EvalJob, *, needs_display: bool, kill_margin: float,
+                log: Path, log_shown: str, more: bool = False) -> Attempt:
+    """Run ``job`` in ``slot`` and say what came of it: the worker's result line, or a failed
+    line with the reason (crashed, hung, harness) and the run folder the worker left, closed.
+
+    Shared by the local scheduler and a Ray node (cradle.eval.cluster), so isolation, kill
+    and the reasons given are the same code wherever the episode runs. ``log`` is where the
+    worker's log is kept; ``log_shown`` is how a reason names it (the driver's path)."""
+    task = job.full_task()
+    runs_dir = Path(job.runs_dir)
+    started = time.time()
+    try:
+        runs_dir.mkdir(parents=True, exist_ok=True)
+        run = slot.run(job, needs_display=needs_display, timeout=task.timeout + kill_margin,
+                       log=log, more=more)
+    except (CradleError, OSError) as exc:
+        return Attempt(EvalResult.failed(task, f"harness: {exc}",
+                                         seconds=time.time() - started), retry=True)
+    if run.result is not None and not run.timed_out:
+        return Attempt(run.result, retry=False)
+    reason = _why(task, run, kill_margin, log_shown)
+    run_dir = _latest_run(runs_dir, since=started)
+    if run_dir is not None:
+        _close_run(run_dir, reason)
+    return Attempt(EvalResult.failed(task, reason, seconds=run.seconds,
+                                     run_dir=str(run_dir or "")), retry=not run.timed_out)
+
+
+def _why(task: Task, run: WorkerRun, kill_margin: float, log: str) -> str:
+    last = run.log_tail.splitlines()[-1][:300] if run.log_tail.strip() else ""
+    seen = f" (last log line: {last})" if last else ""
+    if run.timed_out:
+        return (f"hung: killed after {task.timeout + kill_margin:g} s, its timeout "
+                f"({task.timeout:g} s) plus {kill_margin:g} s; log: {log}")
+    if run.returncode is not None and run.returncode < 0:
+        return (f"crashed: the worker was killed by {signal_name(-run.returncode)}{seen}; "
+                f"log: {log}")
+    return f"crashed: the worker exited with code {run.returncode} and no result{seen}; " \
+           f"log: {log}"
+
+
+def _latest_run(runs_dir: Path, *, since: float) -> Path | None:
+    """The run folder a killed worker was writing (the newest made after it started)."""
+    with contextlib.suppress(OSError):
+        found = [p for p in runs_dir.iterdir()
+                 if p.is_dir() and (p / "run.json").is_file() and p.stat().st_mtime >= since - 1]
+        if found:
+            return max(found, key=lambda p: p.stat().st_mtime)
+    return None
+
+
+def _close_run(folder: Path, reason: str) -> None:
+    """Mark a killed worker's run failed (it said running) and write its report."""
+    from cradle.trajectory.loader import load_run, read_info
+    from cradle.trajectory.recorder import RunRecorder
+    from cradle.trajectory.report import write_report
+
+    try:
+        info = read_info(folder)
+        if info.status == "running":
+            RunRecorder.reopen(folder, info).finish("failed", EXIT_FAILURE, reason)
+        write_report(load_run(folder))
+    except Exception:  # noqa: BLE001,S110 - the task's line says what happened either way
+        pass
 
 
 def kill_group(proc: subprocess.Popen[bytes], grace: float = KILL_GRACE) -> None:

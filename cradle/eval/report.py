@@ -63,7 +63,9 @@ def _row(out_dir: Path, task_id: str, environment: str, result: EvalResult | Non
                  f"<ul>{checks}</ul>" if checks else "", _e(result.error or ""),
                  str(result.steps), str(result.model_calls), f"{result.tokens:,}",
                  f"{result.cost:.4f}", f"{result.seconds:.1f}"]
-        cells.append(_link(out_dir, result))
+        node = f'<br><span class="muted">node {_e(result.node[:12])}</span>' if result.node \
+            else ""
+        cells.append(_link(out_dir, result) + node)
     numeric = {5, 6, 7, 8, 9}
     return "<tr>" + "".join(
         f'<td class="num">{cell}</td>' if index in numeric else f"<td>{cell}</td>"
@@ -80,6 +82,9 @@ def render(out_dir: Path, suite: list[tuple[str, str]], results: dict[str, EvalR
     skipped = "".join(f"<li>{_e(s['where'])}: {_e(s['reason'])}</li>"
                       for s in summary.get("skipped", []))
     totals = summary.get("totals", {})
+    nodes = summary.get("nodes")
+    where = (f" on {len(nodes)} node(s) of the Ray cluster {_e(summary.get('ray', ''))}"
+             if isinstance(nodes, dict) else "")
     head = ["task", "environment", "result", "checks", "error", "steps", "model calls",
             "tokens", "cost $", "seconds", "run"]
     return f"""<!doctype html>
@@ -90,7 +95,7 @@ def render(out_dir: Path, suite: list[tuple[str, str]], results: dict[str, EvalR
 <h1>cradle eval</h1>
 <p><b>{summary.get('passed', 0)}</b> of <b>{summary.get('tasks', 0)}</b> tasks passed
 ({summary.get('success_rate', 0):.1%}); mode {_e(summary.get('mode', ''))}, model
-{_e(summary.get('model', ''))}, {_e(summary.get('workers', ''))} worker(s),
+{_e(summary.get('model', ''))}, {_e(summary.get('workers', ''))} worker(s){where},
 {summary.get('wall_seconds', 0):.1f} s wall time. Totals: {totals.get('steps', 0)} steps,
 {totals.get('model_calls', 0)} model calls, {totals.get('tokens', 0):,} tokens,
 ${totals.get('cost', 0):.4f}.</p>

@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 RESULT_KEYS = {"id", "success", "checks", "steps", "model_calls", "tokens", "cost", "seconds",
-               "run_dir", "error", "environment"}
+               "run_dir", "error", "environment", "node"}
 SUMMARY_KEYS = {"tasks", "passed", "success_rate", "totals", "environments", "skipped"}
 
 SAVE_HELLO: dict[str, Any] = {
@@ -45,6 +45,20 @@ ADD: dict[str, Any] = {
     "reference": [["type_text(text='12+30=')"]],
 }
 SUITE = [SAVE_HELLO, REPLACE_DRAFT, ADD]
+
+# Crashes its first attempt: the setup step kills the worker process (its parent); the flag
+# beside the task file makes the second attempt go through.
+CRASH_ONCE: dict[str, Any] = {
+    "id": "calculator-crash-once",
+    "instruction": "Compute 2 + 2 on the calculator",
+    "environment": "mock-calculator",
+    "setup": [{"run": 'test -e "$CRADLE_TASK_DIR/crashed-once" || '
+                      '{ touch "$CRADLE_TASK_DIR/crashed-once"; kill -9 $PPID; }'}],
+    "check": [{"state": {"display": "4"}}],
+    "max_steps": 5,
+    "timeout": 60,
+    "reference": [["type_text(text='2+2=')"]],
+}
 
 
 def write_suite(folder: Path, tasks: list[dict[str, Any]] | None = None) -> Path:
