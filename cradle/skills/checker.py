@@ -43,6 +43,8 @@ MAX_NESTING = 100
 """Deepest syntax tree accepted: a normal skill nests a few dozen levels; one long expression
 such as a 2,000-term sum nests thousands deep and would exhaust recursion in the walk."""
 MAX_NODES = 20_000
+MAX_LINE_CHARS = 1_000
+"""Longer lines serve no skill and make the docstring parser's regular expressions slow."""
 
 OP_GUARD = "__cradle_op__"
 """Name of the guarded-operator helper in the sandbox; unreachable from checked code (dunder)."""
@@ -130,6 +132,11 @@ def check_untrusted(
         return [Problem(1, 0, "the skill source must be a string", filename)]
     if len(source) > MAX_SOURCE_CHARS:
         return [Problem(1, 0, f"the source is longer than {MAX_SOURCE_CHARS} characters",
+                        filename)]
+    long_line = next((n for n, line in enumerate(source.splitlines(), 1)
+                      if len(line) > MAX_LINE_CHARS), None)
+    if long_line is not None:
+        return [Problem(long_line, 0, f"line longer than {MAX_LINE_CHARS} characters; split it",
                         filename)]
     try:
         tree = ast.parse(source, filename=filename, mode="exec")
@@ -259,6 +266,10 @@ class _Checker:
             self.screen_name = ""
         else:
             self.screen_name = positional[0].arg
+            if positional[0].annotation is not None:
+                # Annotations are evaluated when the skill is declared; this one has no use.
+                self.add(positional[0].annotation,
+                         "the injected screen parameter takes no annotation; write def f(screen)")
         if args.kwarg is not None:
             self.add(args.kwarg, "**kwargs parameters are not allowed")
         params = positional[1:] + args.kwonlyargs + ([args.vararg] if args.vararg else [])

@@ -51,6 +51,12 @@ if TYPE_CHECKING:
 
 CHILD_SCRIPT = Path(__file__).with_name("sandbox_child.py")
 MAX_CALL_DEPTH = 16
+RETIRE_AFTER_SECONDS = 1.0
+"""A skill stopped at its deadline is retired only if it had at least this long: one that
+only got the last moments of the run's budget was not given a fair chance."""
+WATCHDOG_GRACE = 0.5
+"""Past the deadline by this much, the child is killed wherever the parent is (even blocked
+writing to a child that stopped reading)."""
 
 
 @dataclass(frozen=True)
@@ -95,9 +101,10 @@ class IsolatedSkill:
             "kwargs": kwargs,
             "limits": self.limits.for_child(seconds),
         }
-        with _Child(self.limits.max_message_bytes) as child:
+        deadline = time.monotonic() + seconds
+        with _Child(self.limits.max_message_bytes, deadline) as child:
             child.send(request)
-            return self._converse(child, ctx, time.monotonic() + seconds, seconds)
+            return self._converse(child, ctx, deadline, seconds)
 
     def _converse(self, child: _Child, ctx: SkillContext, deadline: float, seconds: float) -> Any:
         while True:
@@ -120,8 +127,10 @@ class IsolatedSkill:
     def _ended(self, child: _Child, seconds: float) -> SkillExecutionError:
         """Why the child stopped without a final message."""
         if child.timed_out:
-            return SkillKilled(f"{self.name}: stopped after the time limit of {seconds:.3g} s",
-                               reason="time")
+            text = f"{self.name}: stopped after the time limit of {seconds:.3g} s"
+            if seconds < RETIRE_AFTER_SECONDS:  # cut short by the run's budget, not judged
+                return SkillExecutionError(text)
+            return SkillKilled(text, reason="time")
         if child.oversized:
             return SkillKilled(f"{self.name}: sent more than "
                                f"{self.limits.max_message_bytes} bytes at once", reason="memory")
@@ -174,13 +183,19 @@ def _child_env(home: str) -> dict[str, str]:
 class _Child:
     """One sandbox process: JSON lines in and out, killed with its group on exit."""
 
-    def __init__(self, max_message_bytes: int) -> None:
+    def __init__(self, max_message_bytes: int, deadline: float) -> None:
         self.max_message_bytes = max_message_bytes
         self.timed_out = False
         self.oversized = False
-        self._lines: queue.Queue[bytes | None] = queue.Queue()
+        # Bounded: a child that floods messages waits for the parent instead of filling it.
+        self._lines: queue.Queue[bytes | None] = queue.Queue(maxsize=2)
+        self._closed = threading.Event()
         self._folder = tempfile.TemporaryDirectory(prefix="cradle-skill-")
         self._proc: subprocess.Popen[bytes] | None = None
+        self._watchdog = threading.Timer(
+            max(0.0, deadline - time.monotonic()) + WATCHDOG_GRACE, self._expire
+        )
+        self._watchdog.daemon = True
 
     def __enter__(self) -> _Child:
         posix = os.name == "posix"
@@ -191,11 +206,19 @@ class _Child:
             start_new_session=posix, close_fds=True,
         )
         threading.Thread(target=self._read, daemon=True, name="cradle-skill-reader").start()
+        self._watchdog.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._watchdog.cancel()
+        self._closed.set()
         self.kill()
         self._folder.cleanup()
+
+    def _expire(self) -> None:
+        """The deadline passed long enough ago: kill the child from here."""
+        self.timed_out = True
+        self._signal_group()
 
     @property
     def returncode(self) -> int | None:
@@ -211,9 +234,20 @@ class _Child:
                 line = b""
             if not line or (len(line) > self.max_message_bytes and not line.endswith(b"\n")):
                 self.oversized = bool(line)
-                self._lines.put(None)
+                self._hand_over(None)
                 return
-            self._lines.put(line)
+            if not self._hand_over(line):
+                return
+
+    def _hand_over(self, line: bytes | None) -> bool:
+        """Queue ``line`` for the parent; False once the parent stopped listening."""
+        while not self._closed.is_set():
+            try:
+                self._lines.put(line, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
 
     def send(self, message: dict[str, Any]) -> None:
         assert self._proc is not None and self._proc.stdin is not None
@@ -240,18 +274,24 @@ class _Child:
             return {"op": "error", "kind": "error", "message": "unreadable reply"}
         return message if isinstance(message, dict) else {"op": "error", "kind": "error"}
 
+    def _signal_group(self) -> None:
+        proc = self._proc
+        if proc is None or proc.returncode is not None:
+            return
+        try:
+            if os.name == "posix":
+                os.killpg(proc.pid, signal.SIGKILL)
+            else:
+                proc.kill()
+        except (ProcessLookupError, PermissionError, OSError):
+            pass
+
     def kill(self) -> None:
         proc = self._proc
         if proc is None or proc.returncode is not None:
             return
         if proc.poll() is None:
-            try:
-                if os.name == "posix":
-                    os.killpg(proc.pid, signal.SIGKILL)
-                else:
-                    proc.kill()
-            except (ProcessLookupError, PermissionError):
-                pass
+            self._signal_group()
         proc.wait()
         for stream in (proc.stdin, proc.stdout):
             if stream is not None:

@@ -312,7 +312,10 @@ class SkillRegistry:
             raise GeneratedSkillRejected(
                 "; ".join(str(p) for p in problems), problems=problems
             )
-        code = untrusted.compile_declarations(source, unit.key)
+        try:
+            code = untrusted.compile_declarations(source, unit.key)
+        except ValueError as exc:
+            raise GeneratedSkillRejected(str(exc)) from None
         namespace: dict[str, Any] = {
             "__builtins__": dict(untrusted.DECLARATION_BUILTINS), "skill": skill,
             "__name__": "cradle_generated_skill",

@@ -74,15 +74,37 @@ def compile_declarations(source: str, filename: str) -> Any:
     tree = _checked_tree(source, filename)
     for func in tree.body:
         if isinstance(func, ast.FunctionDef):
+            _require_plain_signature(func)
             keep = func.body[:1] if func.body and _is_docstring(func.body[0]) else []
             func.body = [*keep, ast.copy_location(ast.Pass(), func)]
     return compile(ast.fix_missing_locations(tree), filename, "exec", dont_inherit=True)
 
 
-DECLARATION_BUILTINS: dict[str, Any] = {
-    name: getattr(builtins, name) for name in ("str", "int", "float", "bool", "list")
-}
+DECLARATION_NAMES = ("str", "int", "float", "bool", "list")
+DECLARATION_BUILTINS: dict[str, Any] = {name: getattr(builtins, name) for name in DECLARATION_NAMES}
 """What declarations may touch: the annotation types (defaults are literals)."""
+
+
+_SIGNATURE_NODES = (ast.Name, ast.Constant, ast.BinOp, ast.BitOr, ast.Subscript, ast.Load,
+                    ast.UnaryOp, ast.USub, ast.Call, ast.keyword)
+_SIGNATURE_NAMES = frozenset({*DECLARATION_NAMES, "skill"})
+
+
+def _require_plain_signature(func: ast.FunctionDef) -> None:
+    """A second, independent fence around what the declarations evaluate here (annotations,
+    defaults, the decorator): only type names, literals and ``skill(risky=...)``. The checker
+    already demands this; if it ever misses a case, nothing runs."""
+    args = func.args
+    parts = [*func.decorator_list, *args.defaults, *(d for d in args.kw_defaults if d)]
+    parts += [a.annotation for a in (*args.posonlyargs, *args.args, *args.kwonlyargs,
+                                     args.vararg, args.kwarg) if a is not None and a.annotation]
+    parts += [func.returns] if func.returns is not None else []
+    for part in parts:
+        for node in ast.walk(part):
+            if not isinstance(node, _SIGNATURE_NODES) or (
+                isinstance(node, ast.Name) and node.id not in _SIGNATURE_NAMES
+            ):
+                raise ValueError(f"{func.name}: its signature holds {type(node).__name__}")
 
 
 def called_names(source: str) -> frozenset[str]:

@@ -33,10 +33,12 @@ def forever(screen) -> int:
     return total
 '''
 
+ROWS = [" + ".join(["1"] * 40)] * 50  # one expression of 2,000 terms, on 50 lines
+SUM = " +\n        ".join(ROWS)
 LONG_EXPRESSION = HEADER + f'''@skill
 def add_up(screen) -> int:
     """Add many ones."""
-    return {" + ".join(["1"] * 2000)}
+    return ({SUM})
 '''
 
 # Reports the largest resident size of any descendant of the wrapper (cradle and its skill

@@ -3,6 +3,7 @@ the same gates as the model's own actions."""
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import subprocess
@@ -77,7 +78,7 @@ def test_address_space_limit_stops_code_the_guards_never_saw() -> None:
         "skills": ["grab"], "skill": "grab", "args": [], "kwargs": {},
         "limits": SandboxLimits(memory_mb=128).for_child(10),
     }
-    with _Child(max_message_bytes=100_000) as child:
+    with _Child(max_message_bytes=100_000, deadline=time.monotonic() + 20) as child:
         child.send(request)
         reply = child.receive(time.monotonic() + 20)
     assert reply is not None and reply["op"] == "error" and reply["kind"] == "memory"
@@ -87,20 +88,42 @@ def test_address_space_limit_stops_code_the_guards_never_saw() -> None:
 def test_wall_clock_deadline_kills_the_process(registry, ctx) -> None:
     load_untrusted(FOREVER, registry, origin={})
     start = time.monotonic()
-    with pytest.raises(SkillKilled, match="forever: stopped after the time limit of 0.5 s") \
+    with pytest.raises(SkillKilled, match="forever: stopped after the time limit of 1.2 s") \
             as info:
-        _run("forever()", registry, ctx, timeout=0.5)
+        _run("forever()", registry, ctx, timeout=1.2)
     assert info.value.reason == "time"
-    assert time.monotonic() - start < 3
+    assert time.monotonic() - start < 4
 
 
 def test_context_deadline_bounds_the_call(registry, ctx) -> None:
+    # Only the end of the run's budget was left: the call stops, but the skill is not judged.
     load_untrusted(FOREVER, registry, origin={})
     ctx.deadline = time.monotonic() + 0.3
     start = time.monotonic()
-    with pytest.raises(SkillKilled):
+    with pytest.raises(SkillExecutionError, match="time limit") as info:
         _run("forever()", registry, ctx, timeout=30)
+    assert not isinstance(info.value, SkillKilled)
     assert time.monotonic() - start < 3
+
+
+def test_a_child_that_stops_reading_is_killed_by_the_watchdog(
+    registry, ctx, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A child that floods calls and never reads the answers: the parent blocks writing them.
+    import cradle.skills.isolation as isolation
+
+    flood = tmp_path / "flood.py"
+    call = json.dumps({"op": "call", "skill": "wait", "args": [0], "kwargs": {}})
+    flood.write_text(
+        "import sys\nsys.stdin.readline()\nwhile True:\n"
+        f"    sys.stdout.write({call + chr(10)!r})\n    sys.stdout.flush()\n"
+    )
+    monkeypatch.setattr(isolation, "CHILD_SCRIPT", flood)
+    load_untrusted(FOREVER, registry, origin={})
+    start = time.monotonic()
+    with pytest.raises(SkillExecutionError, match="time limit"):
+        _run("forever()", registry, ctx, timeout=1.5)
+    assert time.monotonic() - start < 1.5 + isolation.WATCHDOG_GRACE + 2
 
 
 def test_calls_to_other_skills_pass_the_guard(registry, ctx) -> None:
@@ -143,7 +166,8 @@ def outer(screen) -> str:
 
 
 def test_checker_rejects_a_2000_term_expression_without_recursion_error(registry) -> None:
-    expr = " + ".join(["1"] * 2000)
+    rows = [" + ".join(["1"] * 40)] * 50  # 2,000 terms on 50 lines of one expression
+    expr = "(" + " +\n        ".join(rows) + ")"
     source = _one_skill("sum_many", f"    return {expr}")
     with pytest.raises(GeneratedSkillRejected, match="nested more than 100 levels"):
         load_untrusted(source, registry, origin={})
@@ -176,7 +200,7 @@ def test_child_limits_itself_before_running_code(tmp_path: Path) -> None:
 
 def test_a_killed_child_leaves_no_process(registry, ctx) -> None:
     load_untrusted(FOREVER, registry, origin={})
-    with pytest.raises(SkillKilled):
+    with pytest.raises(SkillExecutionError):
         _run("forever()", registry, ctx, timeout=0.3)
     time.sleep(0.2)
     ours = subprocess.run(["pgrep", "-f", str(CHILD_SCRIPT)], capture_output=True, text=True)
@@ -205,3 +229,37 @@ def test_a_call_ships_only_the_sources_it_can_reach(registry) -> None:
     reached = "\n".join(code for _, code in registry.guarded_sources("middle"))
     assert "def middle" in reached and "def leaf" in reached and "def apart" not in reached
     assert len(registry.guarded_sources("apart")) == 1
+
+
+ESCAPE = (
+    HEADER + "@skill\ndef hello(screen: [g := (g.gi_frame.f_back.f_globals for _ in [0]), "
+    "list(g)]) -> None:\n    \"\"\"Say hello.\"\"\"\n    pass\n"
+)
+
+
+def test_the_screen_parameter_takes_no_annotation(registry) -> None:
+    # Annotations are evaluated when the declaration loads in cradle's own process.
+    from cradle.skills import check_untrusted
+
+    problems = check_untrusted(ESCAPE)
+    assert any("screen parameter takes no annotation" in p.reason for p in problems)
+    with pytest.raises(GeneratedSkillRejected):
+        load_untrusted(ESCAPE, registry, origin={})
+    assert "hello" not in registry
+
+
+@pytest.mark.parametrize("signature", [
+    "screen: [g := 1]", "screen, n: int = (lambda: 1)()", "screen, n: os.path = 1",
+    "screen) -> (9 ** 9",
+])
+def test_declarations_refuse_any_signature_beyond_types_and_literals(signature: str) -> None:
+    import ast
+
+    from cradle.skills.untrusted import _require_plain_signature
+
+    func = ast.parse(f"def f({signature}): pass").body[0]
+    with pytest.raises(ValueError, match="its signature holds"):
+        _require_plain_signature(func)
+    ok = ast.parse("@skill(risky=True)\ndef f(screen, n: int | None = -1, *, s: list[str] = "
+                   "'x') -> str: pass").body[0]
+    _require_plain_signature(ok)
