@@ -160,7 +160,11 @@ class Slot:
         except subprocess.TimeoutExpired:
             timed_out = True
             kill_group(proc)
-            out, _ = proc.communicate()
+            try:  # a process the episode left behind may still hold the pipe open
+                out, _ = proc.communicate(timeout=KILL_GRACE)
+            except subprocess.TimeoutExpired:
+                sweep(worker.token)
+                out = b""
         return WorkerRun(_parse(out), proc.returncode, timed_out, time.monotonic() - started,
                          _tail(worker.log))
 

@@ -171,3 +171,18 @@ def test_the_readme_example_is_a_valid_task(tmp_path: Path) -> None:
     assert [s.kind for s in task.setup] == ["run", "file", "launch", "sleep"]
     assert [c.kind for c in task.check] == ["command", "file", "screen_text"]
     assert len(task.reference) == 2
+
+
+def test_deeply_nested_brackets_are_refused_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "deep.yaml"
+    path.write_text("[" * 400_000 + "]" * 400_000)
+    with pytest.raises(TaskFileError, match="deep.yaml: line 1: not valid YAML/JSON: exceeded"):
+        load_tasks([path])
+
+
+def test_an_integer_too_long_to_convert_is_a_task_file_error(tmp_path: Path) -> None:
+    path = tmp_path / "big.yaml"
+    path.write_text("id: a\ninstruction: b\nenvironment: mock-notepad\nmax_steps: "
+                    + "9" * 5_000 + "\ncheck: [{command: 'true'}]\n")
+    with pytest.raises(TaskFileError, match="big.yaml: unusable value"):
+        load_tasks([path])
