@@ -81,8 +81,9 @@ def shipped_suite() -> list[Path]:
 
 
 def exit_code(summary: dict[str, Any], mode: EvalMode) -> int:
-    """0 when every task ran and passed (with ``noop``: every task ran and failed), else 1."""
-    if summary["not_run"]:
+    """0 when every task ran and passed (with ``noop``: every task ran and its checker failed
+    it: a task that failed in setup or crashed proves nothing about its checker), else 1."""
+    if summary["not_run"] or (mode == "noop" and summary["errors"]):
         return EXIT_FAILURE
     wanted = 0 if mode == "noop" else summary["tasks"]
     return 0 if summary["passed"] == wanted else EXIT_FAILURE

@@ -215,6 +215,10 @@ def run_in_slot(slot: Slot, job: EvalJob, *, needs_display: bool, kill_margin: f
     except (CradleError, OSError) as exc:
         return Attempt(EvalResult.failed(task, f"harness: {exc}",
                                          seconds=time.time() - started), retry=True)
+    if run.result is not None and run.result.id != task.id:
+        return Attempt(EvalResult.failed(task, f"the worker's result names another task "
+                                               f"({run.result.id[:100]!r})",
+                                         seconds=run.seconds), retry=False)
     if run.result is not None and not run.timed_out:
         return Attempt(run.result, retry=False)
     reason = _why(task, run, kill_margin, log_shown)

@@ -123,3 +123,15 @@ def test_bad_usage_is_exit_2(suite: Path, tmp_path: Path) -> None:
     no_key = cradle_eval(suite, "--out", tmp_path / "o", cwd=tmp_path,
                          env={"OPENAI_API_KEY": ""})
     assert no_key.returncode == 2 and "no API key" in no_key.stderr
+
+
+def test_noop_fails_when_a_task_never_reached_its_checker(tmp_path: Path) -> None:
+    # A setup that fails proves nothing about the checker: --noop must not call that a success.
+    (tmp_path / "broken.yaml").write_text(
+        "id: broken-setup\ninstruction: x\nenvironment: mock-notepad\n"
+        "setup: [{run: 'exit 3'}]\ncheck: [{state: {text: 'never'}}]\n"
+    )
+    done = cradle_eval(tmp_path / "broken.yaml", "--noop", "--out", tmp_path / "out",
+                       cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert results(tmp_path / "out")["broken-setup"]["error"]
