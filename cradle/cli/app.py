@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 from rich.console import Console
 
+from cradle.cli import cluster_options as cl
 from cradle.cli import model_options as opt
 from cradle.cli.model_options import Mode, check_mode
 from cradle.errors import EXIT_CODES, EXIT_INTERRUPTED, CradleError
@@ -78,7 +79,8 @@ def run(
     ] = None,
     resume: Annotated[
         Path | None,
-        typer.Option("--resume", help="Continue the interrupted run in this folder instead."),
+        typer.Option("--resume", help="Continue the interrupted run in this folder instead "
+                     "(with --tasks-file: the batch in this folder)."),
     ] = None,
     restore: Annotated[
         bool | None,
@@ -97,6 +99,23 @@ def run(
         typer.Option("--task-id", help="With --task-file: the id of the task to run (needed "
                      "when the file holds several)."),
     ] = None,
+    tasks_file: Annotated[
+        Path | None,
+        typer.Option("--tasks-file", help="Run each line of this text file (an instruction; "
+                     "# starts a comment) as its own episode of --env, through cradle eval's "
+                     "pool: --workers at once here, or on a Ray cluster (--ray); results in "
+                     "--out. No checks: an episode passes when the model declares it done."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="With --tasks-file: folder for results.jsonl, summary.json, "
+                     "report.html, runs/ and logs/ (default batch-results).",
+                     show_default=False),
+    ] = None,
+    workers: cl.Workers = 1,
+    ray: cl.Ray = None,
+    retries: cl.Retries = 1,
+    shared_out: cl.SharedOut = None,
     model: opt.Model = "gpt-4o",
     base_url: opt.BaseUrl = None,
     api_key_env: opt.ApiKeyEnv = "OPENAI_API_KEY",
@@ -171,6 +190,13 @@ def run(
     from cradle.episode import EpisodeSettings
     from cradle.runtime import MemorySettings, SafetySettings
 
+    if tasks_file is not None:
+        from cradle.cli.batch_run import run_batch
+
+        raise typer.Exit(run_batch(ctx))
+    for name in ("out", "workers", "ray", "retries", "shared_out"):
+        if _given(ctx, name):
+            raise typer.BadParameter("needs --tasks-file", param_hint=f"--{name.replace('_', '-')}")
     progress = ConsoleProgress()
     if resume is not None:
         from cradle.cli.trajectory_cmd import resume_run

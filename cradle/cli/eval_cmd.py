@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from cradle.cli import cluster_options as cl
 from cradle.cli import model_options as opt
 
 if TYPE_CHECKING:
@@ -28,7 +29,13 @@ HELP = (
     "Each task gets a run folder under OUT/runs/; OUT/results.jsonl gets a line per task as "
     "it finishes, OUT/summary.json the success rate (overall and per environment) and totals, "
     "OUT/report.html a table linking each run's report. A crashed or hung episode (killed at "
-    "its timeout plus a margin) is a failed task with the reason.\n\n"
+    "its timeout plus a margin) is a failed task with the reason; a crashed one is attempted "
+    "again first (--retries).\n\n"
+    "With --ray ADDRESS each task is a Ray task on a node of that cluster (the same worker, "
+    "display and home isolation); results stream back as tasks finish, each line naming its "
+    "node, and run folders come back into OUT/runs/ (or are written to --shared-out). A task "
+    "asks for its needs (CPUs, a display: nodes with Xvfb and the apps declare the Ray "
+    "resource display).\n\n"
     "The task sets max_steps and the wall-time budget; --max-tokens and --max-cost apply to "
     "each episode. Long-term memory is off, so episodes cannot see each other."
 )
@@ -40,11 +47,7 @@ def eval_(
         typer.Argument(help="Task files (YAML or JSON) or folders of them; default: the "
                        "shipped suite (environments/*/tasks/).", show_default=False),
     ] = None,
-    workers: Annotated[
-        int, typer.Option("--workers", min=1, max=32,
-                          help="Episodes at once, each in its own process, virtual display, "
-                          "home, temp folder and D-Bus session.")
-    ] = 1,
+    workers: cl.Workers = 1,
     out: Annotated[
         Path, typer.Option("--out", help="Folder for results.jsonl, summary.json, report.html, "
                            "runs/ and logs/.")
@@ -52,6 +55,9 @@ def eval_(
     resume: Annotated[
         bool, typer.Option("--resume", help="Skip the tasks already in OUT/results.jsonl.")
     ] = False,
+    ray: cl.Ray = None,
+    retries: cl.Retries = 1,
+    shared_out: cl.SharedOut = None,
     reference: Annotated[
         bool, typer.Option("--reference", help="No model: replay each task's reference steps, "
                            "then declare done (proves the task solvable and its checker).")
@@ -86,6 +92,7 @@ def eval_(
                                max_actions=max_actions, settle=settle, max_tokens=max_tokens,
                                max_cost=max_cost)
     eval_mode = "reference" if reference else "noop" if noop else "model"
+    shared = cl.check_cluster(ray, workers, shared_out)
     model_json: dict[str, object] = {}
     if eval_mode == "model":
         settings = opt.model_settings(
@@ -98,6 +105,7 @@ def eval_(
     options = EvalOptions(
         paths=list(paths or []), out=out, workers=workers, resume=resume, mode=eval_mode,
         model=model_json, agent=agent.model_dump(mode="json", exclude_unset=True),
+        ray=ray, retries=retries, shared_out=shared,
     )
     outcome = run_eval(options)
     summary = outcome.summary

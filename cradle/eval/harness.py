@@ -10,7 +10,6 @@ not counted), then summary.json and report.html are written for what finished.
 
 from __future__ import annotations
 
-import contextlib
 import queue
 import shutil
 import signal
@@ -22,9 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cradle.errors import EXIT_FAILURE, CradleError, UsageError
+from cradle.errors import EXIT_FAILURE, UsageError
 from cradle.eval.jobs import EvalJob, EvalMode, EvalResult
-from cradle.eval.pool import KILL_GRACE, Slot, WorkerRun
+from cradle.eval.pool import KILL_GRACE, Attempt, Slot, run_in_slot
 from cradle.eval.progress import EvalProgress
 from cradle.eval.results import (
     RESULTS_FILE,
@@ -35,7 +34,7 @@ from cradle.eval.results import (
     summarize,
     write_json,
 )
-from cradle.signals import deferred, signal_name, stop_of, stop_signals
+from cradle.signals import deferred, stop_of, stop_signals
 from cradle.types import Task
 
 KILL_MARGIN = 60.0
@@ -59,6 +58,15 @@ class EvalOptions:
     model: dict[str, Any] = field(default_factory=dict)
     agent: dict[str, Any] = field(default_factory=dict)
     kill_margin: float = KILL_MARGIN
+    retries: int = 1
+    """More attempts for a task whose worker crashed (or whose Ray node was lost)."""
+    ray: str | None = None
+    """A Ray cluster's address (``auto``: Ray's own discovery): run there, not locally."""
+    shared_out: Path | None = None
+    """With ``ray``: a folder every node sees at this path; run folders are written there
+    instead of coming back to ``out``."""
+    tasks: list[Task] | None = None
+    """Tasks made in memory (``cradle run --tasks-file``) instead of task files."""
 
 
 @dataclass
@@ -92,10 +100,12 @@ def exit_code(summary: dict[str, Any], mode: EvalMode) -> int:
 def run_eval(options: EvalOptions, *, progress: EvalProgress | None = None) -> EvalOutcome:
     """Run the suite; a stop signal ends it after writing what finished (then re-raised)."""
     from cradle.tasks import load_tasks
+    from cradle.tasks.loader import TaskSet
 
     if not 1 <= options.workers <= MAX_WORKERS:
         raise UsageError(f"--workers must be 1 to {MAX_WORKERS}")
-    task_set = load_tasks(options.paths or shipped_suite())
+    task_set = TaskSet(list(options.tasks)) if options.tasks is not None else \
+        load_tasks(options.paths or shipped_suite())
     out = _prepare_out(options)
     results, warnings = read_results(out / RESULTS_FILE) if options.resume else ({}, [])
     suite = [(t.id, t.environment) for t in task_set.tasks]
@@ -104,8 +114,10 @@ def run_eval(options: EvalOptions, *, progress: EvalProgress | None = None) -> E
     progress.done = len(suite) - len(todo)
     progress.passed = sum(results[t].success for t, _ in suite if t in results)
     started = time.monotonic()
-    extra = {"mode": options.mode, "model": _model_name(options), "workers": options.workers}
+    extra: dict[str, Any] = {"mode": options.mode, "model": _model_name(options),
+                             "workers": options.workers}
     stop = None
+    scheduler = _scheduler_class(options)(options, out, progress, results)
     with progress:
         for where, reason in task_set.skipped:
             progress.note(f"skipped {where}: {reason}")
@@ -116,16 +128,25 @@ def run_eval(options: EvalOptions, *, progress: EvalProgress | None = None) -> E
                           f"{out / RESULTS_FILE}")
         try:
             with stop_signals():
-                _Scheduler(options, out, progress, results).run(todo)
+                scheduler.run(todo)
         except KeyboardInterrupt as exc:
             stop = stop_of(exc)
         with deferred():
             extra["wall_seconds"] = round(time.monotonic() - started, 3)
+            extra.update(scheduler.summary())
             summary = summarize(suite, results, skipped=task_set.skipped, extra=extra)
             _write_outputs(out, suite, results, summary)
     if stop is not None:
         raise stop
     return EvalOutcome(summary, exit_code(summary, options.mode), out)
+
+
+def _scheduler_class(options: EvalOptions) -> type[Scheduler]:
+    if options.ray is None:
+        return Scheduler
+    from cradle.eval.cluster import RayScheduler
+
+    return RayScheduler
 
 
 def _model_name(options: EvalOptions) -> str:
@@ -154,8 +175,11 @@ def _write_outputs(out: Path, suite: list[tuple[str, str]], results: dict[str, E
     write_report(out, suite, results, summary)
 
 
-class _Scheduler:
-    """Feeds tasks to the slots' threads and records what comes back, in the main thread."""
+class Scheduler:
+    """Feeds tasks to the slots' threads and records what comes back, in the main thread.
+
+    The Ray scheduler (cradle.eval.cluster) is this class with another ``run``: jobs,
+    recording and the retry rule are the same."""
 
     def __init__(self, options: EvalOptions, out: Path, progress: EvalProgress,
                  results: dict[str, EvalResult]) -> None:
@@ -191,15 +215,33 @@ class _Scheduler:
                 if kind == "started":
                     self.progress.task_started(task.id)
                     continue
+                if kind == "retry":
+                    assert result is not None
+                    self.note_retry(task, result)
+                    continue
                 assert result is not None
-                self._record(result)
+                self._record(task, result)
                 remaining -= 1
         finally:
             with deferred():
                 self._stop(slots, threads)
                 shutil.rmtree(scratch, ignore_errors=True)
 
-    def _record(self, result: EvalResult) -> None:
+    def summary(self) -> dict[str, Any]:
+        """What this scheduler adds to summary.json."""
+        return {}
+
+    def job(self, task: Task, runs_dir: Path) -> EvalJob:
+        """The worker's job for ``task``, its run folder going into ``runs_dir``."""
+        o = self.options
+        return EvalJob.of(task, mode=o.mode, runs_dir=str(runs_dir), model=o.model,
+                          agent=o.agent)
+
+    def note_retry(self, task: Task, result: EvalResult) -> None:
+        self.progress.note(f"{task.id}: {result.error}; trying again")
+
+    def _record(self, task: Task, result: EvalResult) -> None:
+        """Append the task's line (at once: a stopped eval keeps it)."""
         with deferred():  # a line is written whole, or not at all
             append_result(self.out / RESULTS_FILE, result)
             self.results[result.id] = result
@@ -219,12 +261,12 @@ class _Scheduler:
             thread.join(timeout=KILL_GRACE)
         while True:  # results that arrived while stopping, from workers that were not stopped
             try:
-                kind, _, result = self.events.get_nowait()
+                kind, task, result = self.events.get_nowait()
             except queue.Empty:
                 break
             if kind == "finished" and result is not None and result.id not in self.results \
                     and not (result.error or "").startswith("interrupted"):
-                self._record(result)
+                self._record(task, result)
 
     def _slot_loop(self, slot: Slot) -> None:
         try:
@@ -242,78 +284,38 @@ class _Scheduler:
             slot.close()
 
     def _run_one(self, slot: Slot, task: Task) -> EvalResult:
-        """The task's result line; a harness problem (no Xvfb, no disk) fails only this task."""
-        o = self.options
-        runs_dir = self.out / RUNS_DIR / task.id
-        started = time.time()
-        try:
-            runs_dir.mkdir(parents=True, exist_ok=True)
-            job = EvalJob.of(task, mode=o.mode, runs_dir=str(runs_dir), model=o.model,
-                             agent=o.agent)
-            run = slot.run(job, needs_display=self.needs_display(task.environment),
-                           timeout=task.timeout + o.kill_margin,
-                           log=self.out / LOGS_DIR / f"{task.id}.log",
-                           more=not self.tasks.empty() and not self.stopping.is_set())
-        except (CradleError, OSError) as exc:
-            return EvalResult.failed(task, f"harness: {exc}", seconds=time.time() - started)
-        if run.result is not None and not run.timed_out:
-            return run.result
-        reason = self._why(task, run)
-        run_dir = _latest_run(runs_dir, since=started)
-        if run_dir is not None:
-            _close_run(run_dir, reason)
-        return EvalResult.failed(task, reason, seconds=run.seconds,
-                                 run_dir=str(run_dir or ""))
-
-    def _why(self, task: Task, run: WorkerRun) -> str:
-        log = self.out / LOGS_DIR / f"{task.id}.log"
-        last = run.log_tail.splitlines()[-1][:300] if run.log_tail.strip() else ""
-        seen = f" (last log line: {last})" if last else ""
-        if run.timed_out:
-            return (f"hung: killed after {task.timeout + self.options.kill_margin:g} s, its "
-                    f"timeout ({task.timeout:g} s) plus {self.options.kill_margin:g} s; "
-                    f"log: {log}")
-        if run.returncode is not None and run.returncode < 0:
-            return (f"crashed: the worker was killed by {signal_name(-run.returncode)}{seen}; "
-                    f"log: {log}")
-        return f"crashed: the worker exited with code {run.returncode} and no result{seen}; " \
-               f"log: {log}"
+        """The task's result line, after up to ``retries`` more attempts when its worker
+        crashed; a harness problem (no Xvfb, no disk) fails only this task."""
+        o, log, attempt = self.options, self.out / LOGS_DIR / f"{task.id}.log", 1
+        while True:
+            done = run_in_slot(
+                slot, self.job(task, self.out / RUNS_DIR / task.id),
+                needs_display=self.needs_display(task), kill_margin=o.kill_margin, log=log,
+                log_shown=str(log), more=not self.tasks.empty() and not self.stopping.is_set())
+            if not done.retry or attempt > o.retries or self.stopping.is_set():
+                return final_result(done, attempt)
+            self.events.put(("retry", task, done.result))
+            attempt += 1
 
     def _note_dbus(self, slot: Slot, todo: list[Task]) -> None:
-        if not slot.has_dbus and any(self.needs_display(t.environment) for t in todo):
+        if not slot.has_dbus and any(self.needs_display(t) for t in todo):
             self.progress.note("dbus-run-session not found: episodes share no D-Bus session "
                                "of their own (apt-get install dbus-daemon)")
 
 
-def _display_needs() -> Callable[[str], bool]:
-    """Whether an environment (by name) needs a virtual display; unknown names do not (their
-    worker fails at once, naming the environments that exist)."""
+def _display_needs() -> Callable[[Task], bool]:
+    """Whether a task needs a virtual display: as its ``needs`` says, else as its environment
+    does; unknown environments do not (their worker fails at once, naming those that exist)."""
     from cradle.environment import discover_environments
 
     known = {name: info.cls.needs_display for name, info in discover_environments().items()}
-    return lambda name: known.get(name, False)
+    return lambda task: task.needs.display if task.needs.display is not None \
+        else known.get(task.environment, False)
 
 
-def _latest_run(runs_dir: Path, *, since: float) -> Path | None:
-    """The run folder a killed worker was writing (the newest made after it started)."""
-    with contextlib.suppress(OSError):
-        found = [p for p in runs_dir.iterdir()
-                 if p.is_dir() and (p / "run.json").is_file() and p.stat().st_mtime >= since - 1]
-        if found:
-            return max(found, key=lambda p: p.stat().st_mtime)
-    return None
-
-
-def _close_run(folder: Path, reason: str) -> None:
-    """Mark a killed worker's run failed (it said running) and write its report."""
-    from cradle.trajectory.loader import load_run, read_info
-    from cradle.trajectory.recorder import RunRecorder
-    from cradle.trajectory.report import write_report
-
-    try:
-        info = read_info(folder)
-        if info.status == "running":
-            RunRecorder.reopen(folder, info).finish("failed", EXIT_FAILURE, reason)
-        write_report(load_run(folder))
-    except Exception:  # noqa: BLE001,S110 - the task's line says what happened either way
-        pass
+def final_result(attempt: Attempt, tries: int) -> EvalResult:
+    """The line of a task's last attempt; a crash after retries says how many attempts."""
+    result = attempt.result
+    if attempt.retry and tries > 1:
+        return result.model_copy(update={"error": f"{result.error} ({tries} attempts)"})
+    return result
