@@ -12,9 +12,8 @@ from cradle.memory.embedders import (
     default_embedder,
     select_embedder,
 )
+from cradle.memory.skill_index import SkillIndex, SkillSyncResult
 from cradle.memory.store import (
-    SkillIndex,
-    SkillSyncResult,
     VectorMemory,
     default_memory_dir,
     estimate_tokens,

@@ -15,12 +15,11 @@ chromadb is imported on first use, not at import time (it takes ~0.7 s to import
 
 from __future__ import annotations
 
-import hashlib
 import math
+import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -41,15 +40,20 @@ if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
 
     from cradle.memory.embedders import Embedder
+    from cradle.memory.skill_index import SkillIndex
 
 MEMORIES = "cradle_memories"
 """Collection of steps, lessons and run summaries."""
 SKILLS = "cradle_skills"
-"""Collection of skill descriptions, one entry per skill name."""
+"""Collection of skill descriptions, one entry per skill name and description."""
 STORE_FORMAT = 1
 """Bumped when the layout of what cradle writes changes."""
 MAX_CHUNK = 4000
 """Upper bound for one add/delete call; chromadb's own limit (~5,461) is also respected."""
+QUERY_TRIES = 10
+"""A Chroma server (1.5) answers a query that races the first write into a collection with
+"Nothing found on disk" for a few milliseconds (several workers on one server see it): such a
+query is tried again, 50 ms apart, this many times in all."""
 _FIELD_CHARS = 400
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -183,6 +187,12 @@ def _check_memory_dir(path: Path, *, create: bool) -> None:
                 )
 
 
+def check_memory_folder(path: Path) -> None:
+    """Refuse a folder that is not a memory store (a missing one is created), without
+    opening it: for a process that only hands the folder to the ones that write it."""
+    _check_memory_dir(Path(path).expanduser(), create=True)
+
+
 HTTP_TIMEOUT_S = 60.0
 """chromadb's HttpClient waits forever by default; a hung server must not hang a run."""
 
@@ -233,17 +243,22 @@ def make_client(
     return client, str(path)
 
 
+def query_collection(collection: Collection, **query: Any) -> Any:
+    """``collection.query``, tried again while the server has not written the collection's
+    first index yet (see :data:`QUERY_TRIES`)."""
+    from chromadb.errors import ChromaError
+
+    for attempt in range(1, QUERY_TRIES + 1):
+        try:
+            return collection.query(**query)
+        except ChromaError as exc:
+            if attempt == QUERY_TRIES or "nothing found on disk" not in str(exc).lower():
+                raise
+            time.sleep(0.05)
+    raise AssertionError("unreachable")
+
+
 # --------------------------------------------------------------------------- the store
-
-
-@dataclass(frozen=True)
-class SkillSyncResult:
-    """What ``SkillIndex.sync`` changed."""
-
-    added: int = 0
-    updated: int = 0
-    removed: int = 0
-    unchanged: int = 0
 
 
 class VectorMemory:
@@ -576,7 +591,8 @@ class VectorMemory:
             if kinds:
                 clauses.append({"kind": {"$in": list(kinds)}})
             where = clauses[0] if len(clauses) == 1 else ({"$and": clauses} if clauses else None)
-            result = collection.query(
+            result = query_collection(
+                collection,
                 query_embeddings=np.asarray(vector, dtype=np.float32).reshape(1, -1),
                 n_results=k,
                 where=where,
@@ -691,6 +707,8 @@ class VectorMemory:
     @property
     def skills(self) -> SkillIndex:
         """The skill index kept in the same store."""
+        from cradle.memory.skill_index import SkillIndex
+
         return SkillIndex(self)
 
 
@@ -703,65 +721,6 @@ def _clean_metadata(meta: dict[str, Any]) -> dict[str, Any]:
         elif value is not None:
             clean[key] = str(value)
     return clean
-
-
-class SkillIndex:
-    """Skill descriptions by meaning, so the prompt lists the skills that matter now.
-
-    ``sync`` is cheap when nothing changed: each entry keeps a hash of its text (and of the
-    embedder) and only changed skills are embedded again.
-    """
-
-    def __init__(self, memory: VectorMemory) -> None:
-        self.memory = memory
-
-    @staticmethod
-    def _hash(text: str, embedder_name: str) -> str:
-        return hashlib.sha256(f"{embedder_name}\n{text}".encode()).hexdigest()[:20]
-
-    def sync(self, skills: dict[str, str]) -> SkillSyncResult:
-        """Make the index hold exactly ``skills`` (name -> description text)."""
-        embedder = self.memory._require_embedder()
-        with self.memory._guard("syncing skills"):
-            collection = self.memory._collection(SKILLS)
-            assert collection is not None
-            current = {item_id: meta.get("hash") for item_id, meta
-                       in self.memory._all_metadata(collection)}
-            changed = {
-                name: text for name, text in skills.items()
-                if current.get(name) != self._hash(text, embedder.name)
-            }
-            gone = [name for name in current if name not in skills]
-            if gone:
-                collection.delete(ids=gone)
-        if changed:
-            names = list(changed)
-            self.memory.add(
-                [changed[name] for name in names],
-                [{"kind": "skill", "skill": name, "hash": self._hash(changed[name],
-                                                                     embedder.name)}
-                 for name in names],
-                names,
-                collection=SKILLS,
-            )
-        added = sum(1 for name in changed if name not in current)
-        return SkillSyncResult(
-            added=added,
-            updated=len(changed) - added,
-            removed=len(gone),
-            unchanged=len(skills) - len(changed),
-        )
-
-    def rank(self, query: str, k: int = 5) -> list[str]:
-        """Names of the ``k`` skills whose descriptions best match ``query``."""
-        if k <= 0 or not query.strip():
-            return []
-        with self.memory._guard("ranking skills"):
-            collection = self.memory._collection(SKILLS)
-            assert collection is not None
-            vector = self.memory._vectors([query])
-            result = collection.query(query_embeddings=vector, n_results=k, include=[])
-        return list(result["ids"][0])
 
 
 # --------------------------------------------------------------------------- entry points
