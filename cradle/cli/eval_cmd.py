@@ -13,6 +13,7 @@ import typer
 
 from cradle.cli import cluster_options as cl
 from cradle.cli import model_options as opt
+from cradle.errors import UsageError
 
 if TYPE_CHECKING:
     from cradle.session import ModelSettings
@@ -37,7 +38,11 @@ HELP = (
     "asks for its needs (CPUs, a display: nodes with Xvfb and the apps declare the Ray "
     "resource display).\n\n"
     "The task sets max_steps and the wall-time budget; --max-tokens and --max-cost apply to "
-    "each episode. Long-term memory is off, so episodes cannot see each other."
+    "each episode.\n\n"
+    "Long-term memory is off unless --memory-url (a `chroma run` server every worker shares) "
+    "or --memory-dir (one worker) is given. Skills an episode writes come back to this "
+    "process, which promotes them into --generated-skills-dir only if the task passed; "
+    "without it they are collected in OUT/generated_skills and episodes do not load them."
 )
 
 
@@ -82,6 +87,24 @@ def eval_(
     settle: opt.Settle = None,
     timeout: opt.ModelTimeout = 60.0,
     max_retries: opt.MaxRetries = 2,
+    memory_url: Annotated[
+        str | None, typer.Option("--memory-url", help="A Chroma server (`chroma run`) every "
+                                 "worker shares for long-term memory and the skill index, "
+                                 "e.g. http://127.0.0.1:8000.")
+    ] = None,
+    memory_dir: Annotated[
+        Path | None, typer.Option("--memory-dir", help="Long-term memory in a folder "
+                                  "(embedded chromadb): with --workers 1 only.")
+    ] = None,
+    no_memory: Annotated[
+        bool, typer.Option("--no-memory", help="No long-term memory (the default): each "
+                           "task's result depends on that task alone.")
+    ] = False,
+    generated_skills_dir: Annotated[
+        Path | None, typer.Option("--generated-skills-dir", help="Folder the skills of passing "
+                                  "tasks are promoted into, and every episode loads; default: "
+                                  "OUT/generated_skills, which episodes do not load.")
+    ] = None,
 ) -> None:
     """Run every task in PATHS as its own episode; see HELP."""
     from cradle.eval.harness import EvalOptions, run_eval
@@ -105,6 +128,8 @@ def eval_(
     options = EvalOptions(
         paths=list(paths or []), out=out, workers=workers, resume=resume, mode=eval_mode,
         model=model_json, agent=agent.model_dump(mode="json", exclude_unset=True),
+        memory=_memory(memory_url, memory_dir, no_memory),
+        generated_skills_dir=generated_skills_dir.absolute() if generated_skills_dir else None,
         ray=ray, retries=retries, shared_out=shared,
     )
     outcome = run_eval(options)
@@ -116,6 +141,21 @@ def eval_(
         f"{len(summary['skipped'])} skipped; {outcome.out / 'summary.json'}, "
         f"{outcome.out / 'report.html'}", markup=False)
     raise typer.Exit(outcome.exit_code)
+
+
+def _memory(url: str | None, folder: Path | None, off: bool) -> dict[str, object] | None:
+    """The episodes' ``MemorySettings`` as JSON (a folder made absolute: workers may start
+    elsewhere), or None for no memory."""
+    if off and (url or folder):
+        raise UsageError("give --no-memory or --memory-url/--memory-dir, not both")
+    if url and folder:
+        raise UsageError("give --memory-url or --memory-dir, not both")
+    if not (url or folder):
+        return None
+    from cradle.runtime import MemorySettings
+
+    settings = MemorySettings(memory_url=url, memory_dir=folder.absolute() if folder else None)
+    return settings.model_dump(mode="json")
 
 
 def _check_model(settings: ModelSettings) -> None:

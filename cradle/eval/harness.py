@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from cradle.errors import EXIT_FAILURE, UsageError
+from cradle.eval.fleet import SharedSkills, check_memory, memory_place, shared_skills
 from cradle.eval.jobs import EvalJob, EvalMode, EvalResult
 from cradle.eval.pool import KILL_GRACE, Attempt, Slot, run_in_slot
 from cradle.eval.progress import EvalProgress
@@ -58,6 +59,11 @@ class EvalOptions:
     model: dict[str, Any] = field(default_factory=dict)
     agent: dict[str, Any] = field(default_factory=dict)
     kill_margin: float = KILL_MARGIN
+    memory: dict[str, Any] | None = None
+    """``MemorySettings`` as JSON for every episode (cradle.eval.fleet); None: no memory."""
+    generated_skills_dir: Path | None = None
+    """The user's folder of promoted skills (episodes load it); None: OUT/generated_skills,
+    which only collects them."""
     retries: int = 1
     """More attempts for a task whose worker crashed (or whose Ray node was lost)."""
     ray: str | None = None
@@ -104,10 +110,14 @@ def run_eval(options: EvalOptions, *, progress: EvalProgress | None = None) -> E
 
     if not 1 <= options.workers <= MAX_WORKERS:
         raise UsageError(f"--workers must be 1 to {MAX_WORKERS}")
+    check_memory(options.memory, options.workers)
     task_set = TaskSet(list(options.tasks)) if options.tasks is not None else \
         load_tasks(options.paths or shipped_suite())
     out = _prepare_out(options)
     results, warnings = read_results(out / RESULTS_FILE) if options.resume else ({}, [])
+    skills = shared_skills(options.generated_skills_dir, out)
+    if options.resume:
+        skills.resume(out / SUMMARY_FILE, results)
     suite = [(t.id, t.environment) for t in task_set.tasks]
     todo = [t for t in task_set.tasks if t.id not in results]
     progress = progress or EvalProgress(len(suite))
@@ -115,9 +125,9 @@ def run_eval(options: EvalOptions, *, progress: EvalProgress | None = None) -> E
     progress.passed = sum(results[t].success for t, _ in suite if t in results)
     started = time.monotonic()
     extra: dict[str, Any] = {"mode": options.mode, "model": _model_name(options),
-                             "workers": options.workers}
+                             "workers": options.workers, "memory": memory_place(options.memory)}
     stop = None
-    scheduler = _scheduler_class(options)(options, out, progress, results)
+    scheduler = _scheduler_class(options)(options, out, progress, results, skills)
     with progress:
         for where, reason in task_set.skipped:
             progress.note(f"skipped {where}: {reason}")
@@ -133,6 +143,7 @@ def run_eval(options: EvalOptions, *, progress: EvalProgress | None = None) -> E
             stop = stop_of(exc)
         with deferred():
             extra["wall_seconds"] = round(time.monotonic() - started, 3)
+            extra["skills"] = skills.summary()
             extra.update(scheduler.summary())
             summary = summarize(suite, results, skipped=task_set.skipped, extra=extra)
             _write_outputs(out, suite, results, summary)
@@ -182,8 +193,9 @@ class Scheduler:
     recording and the retry rule are the same."""
 
     def __init__(self, options: EvalOptions, out: Path, progress: EvalProgress,
-                 results: dict[str, EvalResult]) -> None:
+                 results: dict[str, EvalResult], skills: SharedSkills) -> None:
         self.options = options
+        self.skills = skills
         self.out = out
         self.progress = progress
         self.results = results
@@ -235,13 +247,15 @@ class Scheduler:
         """The worker's job for ``task``, its run folder going into ``runs_dir``."""
         o = self.options
         return EvalJob.of(task, mode=o.mode, runs_dir=str(runs_dir), model=o.model,
-                          agent=o.agent)
+                          agent=o.agent, memory=o.memory, skills=self.skills.for_job())
 
     def note_retry(self, task: Task, result: EvalResult) -> None:
         self.progress.note(f"{task.id}: {result.error}; trying again")
 
     def _record(self, task: Task, result: EvalResult) -> None:
-        """Append the task's line (at once: a stopped eval keeps it)."""
+        """Promote the task's skills if it passed (here alone: one writer of the folder),
+        then append its line."""
+        self.skills.take(task, result)
         with deferred():  # a line is written whole, or not at all
             append_result(self.out / RESULTS_FILE, result)
             self.results[result.id] = result

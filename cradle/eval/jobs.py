@@ -6,6 +6,7 @@ from the worker to the file unchanged, so a field is added in one place.
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -33,6 +34,12 @@ class EvalJob(BaseModel):
     source: str = ""
     """The task's file: ``Task.source`` is not part of the task's JSON, and setup needs it
     (``CRADLE_TASK_DIR``, for scripts shipped beside the task)."""
+    memory: dict[str, Any] | None = None
+    """``MemorySettings`` as JSON: the long-term memory (and skill index) every episode of
+    the suite shares, a Chroma server (or a folder, with one worker); None: none."""
+    skills: list[str] = Field(default_factory=list)
+    """Sources of the skills promoted so far (:mod:`cradle.eval.fleet`): the episode loads
+    them as untrusted skills, so a worker needs no copy of the driver's folder."""
 
     @classmethod
     def of(cls, task: Task, **fields: Any) -> EvalJob:
@@ -62,6 +69,14 @@ class EvalResult(Record):
     environment: str = ""
     node: str = ""
     """The Ray node that ran the task (its node id); empty when it ran on this machine."""
+    skills: list[str] = Field(default_factory=list, exclude=True)
+    """Sources of the skills the episode accepted, for the driver to promote if the task
+    passed: in the worker's line (:meth:`wire_json`), never in results.jsonl."""
+
+    def wire_json(self) -> str:
+        """The worker's line: the result with the skills its episode proposed."""
+        return json.dumps({**self.model_dump(mode="json"), "skills": self.skills},
+                          ensure_ascii=False)
 
     @classmethod
     def failed(cls, task: Task, error: str, *, seconds: float = 0.0, run_dir: str = ""

@@ -14,16 +14,20 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import traceback
 from pathlib import Path
 from typing import IO, Any
 
 # The episode's own modules, imported before its clock starts (a worker runs one episode).
 from cradle.agent import AgentSettings
-from cradle.episode import run_task
+from cradle.episode import GENERATED_DIR, run_task
+from cradle.errors import CradleError
+from cradle.eval.fleet import MAX_PROPOSED_BYTES, MAX_PROPOSED_SKILLS, bounded, write_sources
 from cradle.eval.jobs import EvalJob, EvalResult
 from cradle.runtime import MemorySettings, ModelSettings, Runtime, RuntimeSettings
 from cradle.signals import last_stop, stop_of, stop_signals
+from cradle.skills.promotion import skill_sources
 from cradle.tasks.setup import EpisodePlace
 from cradle.types import Task, TaskResult
 
@@ -32,18 +36,40 @@ MAX_JOB_BYTES = 2_000_000
 
 def episode(task: Task, place: EpisodePlace, job: EvalJob) -> TaskResult:
     """Setup, the episode, the final screen and state, the verdict (cradle.episode.run_task),
-    from a runtime of this worker's own: no long-term memory, no skill statistics and no
-    promotion of skills, which concurrent episodes would share."""
+    from a runtime of this worker's own: the suite's long-term memory when the job names
+    one, no skill statistics (a file of this machine's), and the promoted skills the job
+    carries in a folder of this worker's own. The episode's own skills go back to the driver,
+    which alone promotes them (cradle.eval.fleet)."""
     model = _scripted(task, job)
     agent: dict[str, Any] = dict(job.agent)
     if model is not None:
         agent.update(mode="fused", idle_skips=0)  # the script answers every step, in order
-    settings = RuntimeSettings(
-        model=ModelSettings.model_validate(job.model), agent=AgentSettings.model_validate(agent),
-        memory=MemorySettings(enabled=False), generated_skills_dir=None, skill_stats=False,
-    )
-    with Runtime(settings, model=model) as runtime:
-        return run_task(runtime, task, runs_dir=Path(job.runs_dir), place=place, model=model)
+    memory = MemorySettings.model_validate(job.memory) if job.memory else \
+        MemorySettings(enabled=False)
+    with tempfile.TemporaryDirectory(prefix="cradle-promoted-skills-") as scratch:
+        settings = RuntimeSettings(
+            model=ModelSettings.model_validate(job.model),
+            agent=AgentSettings.model_validate(agent), memory=memory, skill_stats=False,
+            generated_skills_dir=write_sources(job.skills, Path(scratch)) if job.skills
+            else None,
+        )
+        with Runtime(settings, model=model) as runtime:
+            return run_task(runtime, task, runs_dir=Path(job.runs_dir), place=place,
+                            model=model)
+
+
+def proposed_skills(run_dir: str) -> list[str]:
+    """The sources of the skills the episode accepted, within what a result line carries
+    (the rest stay in the run folder)."""
+    if not run_dir:
+        return []
+    sources, dropped = bounded(skill_sources(Path(run_dir) / GENERATED_DIR),
+                               count=MAX_PROPOSED_SKILLS, size=MAX_PROPOSED_BYTES)
+    if dropped:
+        print(f"cradle eval worker: {dropped} skill(s) not sent to the driver (more than "
+              f"{MAX_PROPOSED_SKILLS} or {MAX_PROPOSED_BYTES:,} bytes); they stay in {run_dir}",
+              file=sys.stderr)
+    return sources
 
 
 def _scripted(task: Task, job: EvalJob) -> Any:
@@ -62,9 +88,12 @@ def run_job(job: EvalJob) -> EvalResult:
     if job.mode == "reference" and len(task.reference) > task.max_steps:
         return EvalResult.failed(task, f"the reference has {len(task.reference)} steps, more "
                                        f"than max_steps ({task.max_steps})")
-    result = episode(task, episode_place(job), job)
+    try:
+        result = episode(task, episode_place(job), job)
+    except CradleError as exc:  # no runtime (an unreachable memory server, ...): no episode
+        return EvalResult.failed(task, f"runtime: {exc}")
     _write_report(result.run_dir)
-    return as_line(result)
+    return as_line(result).model_copy(update={"skills": proposed_skills(result.run_dir)})
 
 
 def episode_place(job: EvalJob) -> EpisodePlace:
@@ -133,7 +162,7 @@ def main() -> int:
         result = result.model_copy(update={"success": False,
                                            "error": f"interrupted: {stop.reason}"})
         code = stop.exit_code
-    out.write(result.model_dump_json() + "\n")
+    out.write(result.wire_json() + "\n")
     out.flush()
     return code
 

@@ -52,6 +52,12 @@ def _body(path: Path) -> str | None:
     return body.strip("\n") + "\n"
 
 
+def skill_sources(folder: Path) -> list[str]:
+    """The source of each readable skill file of ``folder`` (without the header
+    :func:`save_generated` wrote), in file name order."""
+    return [body for path in skill_files(folder) if (body := _body(path)) is not None]
+
+
 def _defined(folder: Path) -> dict[str, str]:
     """Skill name -> source body, for every readable skill file of the shared folder."""
     found: dict[str, str] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from cradle.eval.jobs import EvalResult
@@ -52,7 +53,9 @@ def test_summary_counts_rates_per_environment_and_unrun_tasks() -> None:
 
 
 def test_result_lines_have_exactly_the_documented_keys() -> None:
-    assert set(EvalResult.model_fields) == RESULT_KEYS
+    line = EvalResult(id="a", success=True, skills=["proposed source"]).model_dump_json()
+    assert set(json.loads(line)) == RESULT_KEYS  # the skills go to the driver, not the file
+    assert set(EvalResult.model_fields) == RESULT_KEYS | {"skills"}
 
 
 def test_report_escapes_what_checkers_and_models_wrote(tmp_path: Path) -> None:
