@@ -25,8 +25,7 @@ _SINGLE_EPISODE = {
     "task": "--task", "task_id": "--task-id", "restore": "--restore", "dry_run": "--dry-run",
     "confirm": "--confirm", "allow_skill": "--allow-skill", "deny_skill": "--deny-skill",
     "secrets_file": "--secrets-file", "memory_optional": "--memory-optional",
-    "task_file": "--task-file", "runs_dir": "--runs-dir", "memory_dir": "--memory-dir",
-    "memory_url": "--memory-url", "generated_skills_dir": "--generated-skills-dir",
+    "task_file": "--task-file", "runs_dir": "--runs-dir",
 }
 
 
@@ -39,7 +38,7 @@ def run_batch(ctx: typer.Context) -> int:
     """Run the instructions of ``--tasks-file``; the exit code (0: every episode ended with
     the model's done)."""
     from cradle.cli.env_options import parse_env_options
-    from cradle.cli.eval_cmd import _check_model
+    from cradle.cli.eval_cmd import _check_model, _memory
     from cradle.eval.harness import EvalOptions, run_eval
     from cradle.tasks.batch import instruction_tasks
 
@@ -65,10 +64,13 @@ def run_batch(ctx: typer.Context) -> int:
     agent = opt.agent_settings(mode=p["mode"], max_image_side=p["max_image_side"],
                                max_actions=p["max_actions"], settle=p["settle"],
                                max_tokens=p["max_tokens"], max_cost=p["max_cost"])
+    skills_dir = p["generated_skills_dir"] if _given(ctx, "generated_skills_dir") else None
     outcome = run_eval(EvalOptions(
         tasks=tasks, out=out, workers=p["workers"], resume=p["resume"] is not None,
         mode="model", model=model.model_dump(mode="json"),
         agent=agent.model_dump(mode="json", exclude_unset=True),
+        memory=_memory(p["memory_url"], p["memory_dir"], p["no_memory"]),
+        generated_skills_dir=skills_dir.absolute() if skills_dir else None,
         ray=p["ray"], retries=p["retries"], shared_out=shared))
     from rich.console import Console
 

@@ -113,6 +113,9 @@ class RayScheduler(Scheduler):
     def run(self, todo: list[Task]) -> None:
         if not todo:
             return
+        if (self.options.memory or {}).get("memory_dir"):
+            raise UsageError("--memory-dir is a folder of this machine: with --ray give "
+                             "--memory-url (a Chroma server every node reaches)")
         assert self.options.ray is not None
         ray = connect(self.options.ray, self._task_env())
         try:

@@ -6,11 +6,11 @@ local slot uses: the worker process (``python -m cradle.eval.worker``) with the 
 home, temp folder and D-Bus session, its own Xvfb when the task needs a display, killed at the
 task's timeout plus the margin, a crash or hang failing only this attempt.
 
-What comes back is a plain dict: the worker's result line as it wrote it, whether another
-attempt may do better, the node, and, unless the node writes to a shared folder, the run
-folder as an uncompressed tar (screenshots are PNG already) and the worker's log, both
-bounded. A run folder larger than the bound stays on the node, moved out of the task's
-scratch folder, and its place is named instead.
+What comes back is a plain dict: the worker's result line as it wrote it (with the skills its
+episode proposed), whether another attempt may do better, the node, and, unless the node
+writes to a shared folder, the run folder as an uncompressed tar (screenshots are PNG
+already) and the worker's log, both bounded. A run folder larger than the bound stays on the
+node, moved out of the task's scratch folder, and its place is named instead.
 
 Ray's ``ray.cancel`` raises KeyboardInterrupt in this function: the worker is then stopped
 as the local harness stops it (SIGTERM, so its run is written as interrupted; SIGKILL after
@@ -76,7 +76,7 @@ def run_on_node(job_json: str, spec: dict[str, Any]) -> dict[str, Any]:
             done, cancelled = _attempt(job, spec, scratch, log)
         address = get_node_ip_address()
         payload: dict[str, Any] = {
-            "result": done.result.model_dump_json(), "retry": done.retry, "cancelled": cancelled,
+            "result": done.result.wire_json(), "retry": done.retry, "cancelled": cancelled,
             "node": ray.get_runtime_context().get_node_id(), "address": address,
             "version": _version(),
         }

@@ -129,6 +129,25 @@ def test_a_batch_of_instructions_runs_on_the_cluster(cluster: Any, tmp_path: Pat
                                   for h in server.headers)
 
 
+def test_skills_an_episode_proposes_come_back_and_are_promoted_here(cluster: Any,
+                                                                   tmp_path: Path) -> None:
+    """A skill written by an episode on a node travels back in its result line, as from a
+    local worker, and the driver promotes it after the task passed."""
+    from tests.eval.test_eval_openai_server import TWO, SkillWriter
+    from tests.fakes.openai_server import FakeOpenAIServer
+
+    (tmp_path / "tasks.yaml").write_text(TWO)
+    with FakeOpenAIServer(SkillWriter()) as server:
+        done = cradle_eval(tmp_path / "tasks.yaml", "--base-url", server.base_url, "--ray",
+                           cluster.address, "--out", tmp_path / "out", cwd=tmp_path,
+                           timeout=240)
+    assert done.returncode == 0, done.stderr
+    promoted = summary(tmp_path / "out")["skills"]["tasks"]["writes-a-skill"]["promoted"]
+    assert len(promoted) == 1
+    text = (tmp_path / "out" / "generated_skills" / promoted[0]).read_text()
+    assert "def jot_unique_marker_note" in text
+
+
 def _slow(number: int) -> dict[str, Any]:
     task = copy.deepcopy(SLOW_ON_DISPLAY)
     task.update(id=f"slow-{number}", needs={},
