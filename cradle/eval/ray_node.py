@@ -29,6 +29,7 @@ import signal
 import tarfile
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +86,17 @@ def run_on_node(job_json: str, spec: dict[str, Any]) -> dict[str, Any]:
             payload["log"] = _tail_bytes(log, MAX_LOG_BYTES)
         return payload
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        _remove(scratch)
+
+
+def _remove(folder: Path) -> None:
+    """Remove the task's scratch folder; once more after a moment when something was still
+    writing into it (a stopped episode's last files)."""
+    for _ in range(3):
+        shutil.rmtree(folder, ignore_errors=True)
+        if not folder.exists():
+            return
+        time.sleep(0.5)
 
 
 def _attempt(job: EvalJob, spec: dict[str, Any], scratch: Path, log: Path
