@@ -235,3 +235,34 @@ def test_a_lost_node_leaves_complete_results_and_the_reason(cluster: Any, tmp_pa
     assert lost["error"].startswith("node lost: "), lost
     assert "no alive node of the Ray cluster has the 1 CPU(s) and a display" in lost["error"]
     assert summary(out)["not_run"] == []
+
+
+def test_memory_written_on_one_node_is_recalled_on_the_other(cluster: Any, tmp_path: Path
+                                                             ) -> None:
+    """One Chroma server for the fleet: the code word an episode typed on one node reaches
+    the prompts of episodes on both nodes in a later eval (two recall tasks at once, one CPU a
+    node, so one runs on each node and at least one is not where the word was written)."""
+    from cradle.memory.server import local_chroma_server
+    from tests.eval.test_fleet_memory import CODE_WORD, FIRST, SECOND, Model
+    from tests.fakes.openai_server import FakeOpenAIServer
+
+    (tmp_path / "first.yaml").write_text(FIRST)
+    twice = SECOND + SECOND.replace("id: recall-the-code", "id: recall-the-code-again")
+    (tmp_path / "second.yaml").write_text(twice)
+    model = Model()
+    with local_chroma_server(tmp_path / "chroma", log=tmp_path / "chroma.log") as url, \
+            FakeOpenAIServer(model) as server:
+        common = ["--ray", cluster.address, "--memory-url", url, "--base-url", server.base_url,
+                  "--generated-skills-dir", tmp_path / "skills"]
+        first = cradle_eval(tmp_path / "first.yaml", *common, "--out", tmp_path / "one",
+                            cwd=tmp_path, timeout=240, env={"OPENAI_API_KEY": "sk-fleet"})
+        assert first.returncode == 1, first.stderr  # its second task fails by design
+        second = cradle_eval(tmp_path / "second.yaml", *common, "--out", tmp_path / "two",
+                             cwd=tmp_path, timeout=240, env={"OPENAI_API_KEY": "sk-fleet"})
+    assert second.returncode == 0, second.stderr
+    writer = results(tmp_path / "one")["remember-the-code"]
+    recalled = results(tmp_path / "two")
+    assert writer["success"] and all(line["success"] for line in recalled.values())
+    nodes = {line["node"] for line in recalled.values()}
+    assert len(nodes) == 2 and writer["node"] in nodes  # so one recall ran on the other node
+    assert all(CODE_WORD in prompt for prompt in model.prompts["recall"])
