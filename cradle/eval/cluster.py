@@ -292,7 +292,9 @@ class RayScheduler(Scheduler):
         back); record what finished meanwhile on its own."""
         for ref in self.running:
             ray.cancel(ref)
-        deadline = time.monotonic() + 2 * KILL_GRACE + 2
+        # A stopping node stops its worker (KILL_GRACE), then packs and sends the run folder;
+        # on a loaded machine that took longer than 8 s, and the folders were lost.
+        deadline = time.monotonic() + 2 * KILL_GRACE + 10
         while self.running and time.monotonic() < deadline:
             ready, _ = ray.wait(list(self.running), num_returns=len(self.running),
                                 timeout=_WAIT)

@@ -185,7 +185,7 @@ def test_sigterm_cancels_the_running_tasks_and_keeps_what_finished(cluster: Any,
         if driver.poll() is None:
             driver.kill()
     assert driver.returncode == 143, stderr
-    assert took < 20, took
+    assert took < 30, took  # the driver waits up to 16 s for the stopped episodes' folders
     done = results(out) if (out / "results.jsonl").is_file() else {}
     assert set(done) <= {SUITE[0]["id"]}
     assert {"slow-1", "slow-2"} <= set(summary(out)["not_run"])
