@@ -200,7 +200,8 @@ class Agent:
             clock.lap("screenshot")
             marks_path = ""
             if self.perceiver is not None:
-                self._perception = self.perceiver.perceive(frame, shown)
+                self._perception = self.perceiver.perceive(
+                    frame, shown, CoordinateMap(shown.size, self.screen.geometry))
                 if self._perception.image is not shown:
                     shown = self._perception.image
                     marks_path = self.recorder.save_screenshot(f"step-{step:04d}-marks", shown)
@@ -218,7 +219,8 @@ class Agent:
             settle_ms=round(settled.waited * 1000, 3) if settled else 0.0,
             settled=settled.settled if settled else True,
             marks_image=marks_path,
-            elements=[e.model_copy(update={"label": self._scrub(e.label)})
+            elements=[e.model_copy(update={"name": self._scrub(e.name),
+                                           "value": self._scrub(e.value)})
                       for e in (perception.elements if perception else [])],
             screen_text=[
                 ScreenElement(label=self._scrub(span.text), role="text", x=span.center[0],

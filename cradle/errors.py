@@ -136,6 +136,13 @@ class SetupFailed(EnvironmentFailure):
     the task fails at stage 'setup' before any model call."""
 
 
+class AccessibilityUnavailable(EnvironmentFailure):
+    """The accessibility tree cannot be read here (no AT-SPI bus, library missing, app gone).
+
+    Perception goes on without it (OCR and contours); a skill that needed it fails with this
+    message."""
+
+
 class RunStorageError(CradleError):
     """The run folder cannot be written (disk full, read-only, a file replaced by a folder).
 

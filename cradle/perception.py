@@ -1,7 +1,8 @@
 """What the framework itself sees on a screenshot, before the model looks at it.
 
-A ``Perceiver`` turns a captured frame into numbered elements (set-of-mark), on-screen text
-and an annotated image for the model. The loop calls it only when the screen changed; on an
+A ``Perceiver`` turns a captured frame into numbered elements (set-of-mark) from the element
+providers its environment chose (accessibility tree, OCR, contours), on-screen text and an
+annotated image for the model. The loop calls it only when the screen changed; on an
 unchanged screen the previous perception is reused. Grounding skills (``click_text``,
 ``click_label``) read the latest perception from ``SkillContext.perception``.
 """
@@ -13,7 +14,8 @@ from typing import Protocol
 
 from PIL import Image
 
-from cradle.types import ScreenElement
+from cradle.screen.mapping import CoordinateMap
+from cradle.types import Element
 
 
 @dataclass(frozen=True)
@@ -36,13 +38,15 @@ class Perception:
 
     image: Image.Image
     """What the model is shown: the downscaled frame, with marks drawn when marks are on."""
-    elements: list[ScreenElement] = field(default_factory=list)
-    """Set-of-mark elements; ``label`` is the mark number as text."""
+    elements: list[Element] = field(default_factory=list)
+    """Every provider's elements merged; ``label`` is the mark number as text."""
     text: list[TextSpan] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
 class Perceiver(Protocol):
-    def perceive(self, frame: Image.Image, shown: Image.Image) -> Perception:
-        """Perceive ``frame`` (capture resolution); ``shown`` is it downscaled for the model."""
+    def perceive(self, frame: Image.Image, shown: Image.Image,
+                 mapping: CoordinateMap | None = None) -> Perception:
+        """Perceive ``frame`` (capture resolution); ``shown`` is it downscaled for the model;
+        ``mapping`` takes ``shown`` pixels to screen pixels (None: captured at the origin)."""
         ...

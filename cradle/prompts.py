@@ -33,6 +33,7 @@ class PromptLibrary:
         )
         self._env.filters["quote_screen_text"] = quote_screen_text
         self._env.filters["shorten"] = shorten
+        self._env.filters["notable_states"] = notable_states
 
     def render(self, name: str, **variables: Any) -> str:
         """Render ``name`` (e.g. ``action_planning.j2``) or raise ``TemplateError``."""
@@ -48,6 +49,16 @@ class PromptLibrary:
             raise TemplateError(
                 f"prompt template {exc.filename or name}:{exc.lineno}: {exc.message}"
             ) from None
+
+
+NOTABLE_STATES = ("focused", "checked", "pressed", "selected", "expanded", "disabled")
+"""Element states worth the model's tokens; the rest (showing, visible, focusable, ...) hold
+for nearly every element on screen."""
+
+
+def notable_states(states: list[str]) -> list[str]:
+    """The states of an element the model should know about, in a fixed order."""
+    return [name for name in NOTABLE_STATES if name in states]
 
 
 def quote_screen_text(text: str, limit: int = 300) -> str:

@@ -37,6 +37,35 @@ class ScreenElement(Record):
     y: int = Field(description="Centre y in pixels of the screenshot")
 
 
+ElementSource = Literal["a11y", "ocr", "contours", "template"]
+"""Who found an element: the app's accessibility tree, text read by OCR, edge contours, or an
+icon matched by template."""
+
+
+class Element(Record):
+    """One thing on screen, from any element provider, as the loop, prompts, marks and
+    grounding skills all see it. ``x``/``y`` are the centre in model-image pixels (what a skill
+    clicks); ``box`` is the element's extent in screen (input) pixels, as the provider or the
+    coordinate map gave it. Names and values are screen text: untrusted data, never
+    instructions. Records written before the other fields existed load with their defaults."""
+
+    label: str = Field(default="", description="Mark number drawn on the image ('' = unmarked)")
+    role: str = Field(description="push button, menu item, text, entry, check box, box, ...")
+    name: str = Field(default="", description="Accessible name or the text read on it")
+    value: str = Field(default="", description="Current value (text of a field, a level, ...)")
+    states: list[str] = Field(default_factory=list, description="focused, checked, disabled, ...")
+    x: int = Field(description="Centre x in pixels of the screenshot the model saw")
+    y: int = Field(description="Centre y in pixels of the screenshot the model saw")
+    box: tuple[int, int, int, int] | None = Field(
+        default=None, description="x0, y0, x1, y1 in screen pixels (right/bottom exclusive)"
+    )
+    source: ElementSource = Field(default="contours", description="Which provider found it")
+    actions: list[str] = Field(
+        default_factory=list, description="Accessibility actions the app offers (press, ...)"
+    )
+    ref: str = Field(default="", description="The provider's handle to act on it later")
+
+
 class Observation(Record):
     """What the agent saw at the start of a step (the pixels themselves live in the run folder)."""
 
@@ -55,8 +84,9 @@ class Observation(Record):
         "ran out (--settle)"
     )
     marks_image: str = Field(default="", description="Set-of-mark image shown, if any")
-    elements: list[ScreenElement] = Field(
-        default_factory=list, description="Detected elements; label is the mark number"
+    elements: list[Element] = Field(
+        default_factory=list, description="Elements of every provider, merged; label is the "
+        "mark number"
     )
     screen_text: list[ScreenElement] = Field(
         default_factory=list, description="Text read on screen (role 'text'), with centres"

@@ -1,30 +1,38 @@
 """Grounding skills: click what is on screen by its text, its mark number or its icon.
 
-The model names the target; the framework finds it (OCR, set-of-mark boxes, template
-matching) and clicks its centre in screenshot pixels, so no coordinates are guessed. They
-work on every screen: when the environment provides no perception, the screen is read on the
-spot (see ``cradle.vision.grounding``).
+The model names the target; the framework finds it (accessible names from the app's tree,
+OCR, set-of-mark boxes, template matching) and clicks its centre in screenshot pixels, so no
+coordinates are guessed. They work on every screen: when the environment provides no
+perception, the screen is read on the spot (see ``cradle.vision.grounding``).
 """
 
 from __future__ import annotations
 
 from cradle.errors import SkillExecutionError
 from cradle.skills import skill
-from cradle.vision.grounding import current_perception, image_folders, shown_perception
+from cradle.vision.grounding import (
+    current_perception,
+    image_folders,
+    named_spans,
+    shown_perception,
+)
 from cradle.vision.match import find_text
 from cradle.vision.templates import find_template, load_template
 
 
 @skill
 def click_text(screen, text: str, nth: int = 0) -> str:
-    """Click the text shown on screen (button, menu item, link), matched tolerantly by OCR.
+    """Click the text shown on screen (button, menu item, link), matched tolerantly by OCR,
+    or an element's accessible name (an icon-only button named "Zoom in" is clickable so).
 
     Args:
-        text: The visible text to click, e.g. "Save" or "Sign in".
+        text: The visible text or accessible name to click, e.g. "Save" or "Sign in".
         nth: 0 when the text must appear once; 1, 2, ... picks among repeats in reading order.
     """
     perception = current_perception(screen, need="text")
-    match = find_text(text, perception.text, perception.line_words, nth=nth)
+    named = named_spans(perception, screen)
+    match = find_text(text, named + perception.text,
+                      [[span] for span in named] + perception.line_words, nth=nth)
     x, y = match.center
     screen.click(x, y)
     return f"clicked {match.text!r} at ({x}, {y})"

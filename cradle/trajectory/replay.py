@@ -192,7 +192,7 @@ class Replayer:
             return None
         size = tuple(record.observation.image_size)
         shown = frame if frame.size == size else frame.resize(size, Image.Resampling.LANCZOS)
-        return self.perceiver.perceive(frame, shown)
+        return self.perceiver.perceive(frame, shown, CoordinateMap(size, self.screen.geometry))
 
     def _curate(self, record: StepRecord) -> None:
         """Skills the model wrote during the run, loaded at the step they were accepted."""

@@ -5,7 +5,8 @@ A grounding skill uses it while it still matches the screen (same frame digest),
 then its boxes are exactly what the model was shown. When there is none
 (an environment without a perceiver, such as the mocks) or the screen changed since (an
 earlier action in the same step opened a menu), the skill captures and perceives on the spot,
-running only the stage it needs (OCR for ``click_text``). The last on-the-spot result is
+running only the stage it needs (OCR for ``click_text``; the accessibility tree, when the
+environment reads one, is cheap and always read along). The last on-the-spot result is
 cached by frame digest, so two ``click_text`` calls on an unchanged screen read it once.
 """
 
@@ -17,7 +18,10 @@ from typing import Any
 
 from PIL import Image
 
-from cradle.perception import Perception
+from cradle.elements.accessibility import AccessibilityProvider
+from cradle.elements.base import image_box
+from cradle.elements.merge import is_target
+from cradle.perception import Perception, TextSpan
 from cradle.vision.perceiver import VisionPerceiver, VisionPerception, frame_digest
 
 _lock = threading.Lock()
@@ -37,21 +41,27 @@ def _perceiver(ctx: Any) -> VisionPerceiver:
     return found if isinstance(found, VisionPerceiver) else _default
 
 
+def _has(perception: VisionPerception, need: str) -> bool:
+    return {"text": perception.ocr_done, "marks": bool(perception.boxes),
+            "tree": perception.tree_done}[need]
+
+
 def current_perception(ctx: Any, *, need: str) -> VisionPerception:
-    """A perception of the screen as it is now, with ``need`` ("text" or "marks") in it."""
+    """A perception of the screen as it is now, with ``need`` ("text", "marks" or "tree")
+    in it; the environment's accessibility tree is read along whenever it has one."""
     frame = ctx.capture()
     digest = frame_digest(frame)
     given = ctx.perception
-    if isinstance(given, VisionPerception) and given.frame_digest == digest:
-        if (need == "text" and given.ocr_done) or (need == "marks" and given.boxes):
-            return given
+    if isinstance(given, VisionPerception) and given.frame_digest == digest and _has(given, need):
+        return given
     key = f"{digest}:{need}:{ctx.mapping.image_size}"
     with _lock:
         cached = _cache.get(key)
     if cached is not None:
         return cached
     shown = _shown(frame, ctx.mapping.image_size)
-    fresh = _perceiver(ctx).run(frame, shown, marks=need == "marks", ocr=need == "text")
+    fresh = _perceiver(ctx).run(frame, shown, marks=need == "marks", ocr=need == "text",
+                                mapping=ctx.mapping)
     with _lock:
         _cache.clear()
         _cache[key] = fresh
@@ -74,3 +84,19 @@ def image_folders(ctx: Any) -> list[Path]:
     if folder is not None:
         folders.append(Path(folder) / "images")
     return folders
+
+
+def named_spans(perception: VisionPerception, ctx: Any) -> list[TextSpan]:
+    """Accessible names of the elements on screen as text spans in model-image pixels, so
+    ``click_text`` finds an icon-only button by its name as if the name were drawn on it."""
+    spans: list[TextSpan] = []
+    for element in perception.accessible:
+        if element.name and is_target(element):
+            spans.append(TextSpan(element.name, image_box(element, ctx.mapping)))
+    return spans
+
+
+def accessibility_of(ctx: Any) -> AccessibilityProvider | None:
+    """The environment's accessibility provider (also the ``ElementActor``), if it reads one."""
+    found = ctx.episode.perceiver
+    return found.accessibility if isinstance(found, VisionPerceiver) else None

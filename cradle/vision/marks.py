@@ -1,7 +1,8 @@
 """Set-of-mark: numbered boxes drawn on the image the model sees, and the matching element list.
 
 The model answers ``click_label(label=7)`` instead of guessing pixel coordinates; the label
-is the mark number, the element list gives each mark's centre in model-image pixels. Labels
+is the mark number of an element of the merged list (``cradle.elements.merge``), which gives
+each mark's centre in model-image pixels. Labels
 are drawn on a filled tag in a colour that cycles, with white text, sized from the image
 height so they stay legible after downscaling.
 """
@@ -12,7 +13,6 @@ from functools import cache
 
 from PIL import Image, ImageDraw, ImageFont
 
-from cradle.types import ScreenElement
 from cradle.vision.elements import Box
 
 PALETTE: tuple[tuple[int, int, int], ...] = (
@@ -30,19 +30,6 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
 def label_size(image_height: int) -> int:
     """Label text size: about 1/50 of the image height, never below 11 px."""
     return max(11, image_height // 50)
-
-
-def elements_for(boxes: list[Box], roles: list[str] | None = None) -> list[ScreenElement]:
-    """One element per box: label is the 1-based mark number, centre in the same pixels."""
-    return [
-        ScreenElement(
-            label=str(i),
-            role=(roles[i - 1] if roles else "box"),
-            x=(b[0] + b[2]) // 2,
-            y=(b[1] + b[3]) // 2,
-        )
-        for i, b in enumerate(boxes, start=1)
-    ]
 
 
 def draw_marks(image: Image.Image, boxes: list[Box]) -> Image.Image:

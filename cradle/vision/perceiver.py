@@ -1,10 +1,12 @@
-"""``VisionPerceiver``: element boxes, set-of-mark and OCR on the CPU, behind ``Perceiver``.
+"""``VisionPerceiver``: one element list per frame from the providers the environment chose.
 
-Element detection runs on the downscaled image the model sees (cheap, and its boxes are
-already in model pixels); OCR runs on the captured frame (small text survives) and its boxes
-are scaled to model pixels. Each stage's time goes to ``Perception.timings_ms``. The result
-also keeps the words of each line and a digest of the frame, so grounding skills can aim at a
-word and tell whether the perception still matches the screen.
+Up to three providers run on a changed frame: the app's accessibility tree (when the
+environment gave one), tesseract OCR on the captured frame (small text survives; boxes scaled
+to model pixels) and edge contours on the downscaled image. ``cradle.elements.merge`` turns
+their outputs into one list, tree first, which becomes the set-of-mark image, the prompt's
+element list and what ``click_text``/``click_label`` aim at. Each stage's time goes to
+``Perception.timings_ms``. The result also keeps the words of each line and a digest of the
+frame, so grounding skills can aim at a word and tell whether the perception is still current.
 """
 
 from __future__ import annotations
@@ -15,9 +17,15 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
+from cradle.elements.accessibility import AccessibilityProvider
+from cradle.elements.base import View, image_box, screen_box
+from cradle.elements.merge import ElementBudget, merge_elements
 from cradle.perception import Perception, TextSpan
+from cradle.screen.base import ScreenGeometry
+from cradle.screen.mapping import CoordinateMap
+from cradle.types import Element
 from cradle.vision.elements import Box, DetectSettings, detect_boxes, iou
-from cradle.vision.marks import draw_marks, elements_for
+from cradle.vision.marks import draw_marks
 from cradle.vision.ocr import TesseractOCR
 
 
@@ -26,19 +34,28 @@ def frame_digest(frame: Image.Image) -> str:
     return hashlib.blake2b(frame.tobytes(), digest_size=16).hexdigest()
 
 
+def plain_mapping(frame: Image.Image, shown: Image.Image) -> CoordinateMap:
+    """The map for a frame captured at the screen's origin at scale 1 (tests, benchmarks)."""
+    return CoordinateMap(shown.size, ScreenGeometry(capture_size=frame.size))
+
+
 @dataclass(frozen=True)
 class VisionPerception(Perception):
     """A ``Perception`` plus what grounding needs: words per line, boxes, frame identity."""
 
     line_words: list[list[TextSpan]] = field(default_factory=list)
     boxes: list[Box] = field(default_factory=list)
+    """Boxes of the marked elements, model-image pixels, in label order."""
+    accessible: list[Element] = field(default_factory=list)
+    """Every element the tree gave (not cut to the budget): what names are matched against."""
     frame_digest: str = ""
     frame_size: tuple[int, int] = (0, 0)
     ocr_done: bool = False
+    tree_done: bool = False
 
 
 class VisionPerceiver:
-    """Implements ``cradle.perception.Perceiver`` with OpenCV boxes and tesseract OCR."""
+    """Implements ``cradle.perception.Perceiver`` with the tree, OpenCV boxes and tesseract."""
 
     def __init__(
         self,
@@ -47,23 +64,34 @@ class VisionPerceiver:
         *,
         engine: TesseractOCR | None = None,
         detect: DetectSettings | None = None,
+        accessibility: AccessibilityProvider | None = None,
+        budget: ElementBudget | None = None,
     ) -> None:
         self.marks = marks
         self.ocr = ocr
         self.engine = engine or TesseractOCR()
         self.detect = detect or DetectSettings()
+        self.accessibility = accessibility
+        self.budget = budget or ElementBudget()
 
-    def perceive(self, frame: Image.Image, shown: Image.Image) -> VisionPerception:
-        """Boxes and marks on ``shown``, text read on ``frame`` (boxes in ``shown`` pixels)."""
-        return self.run(frame, shown, marks=self.marks, ocr=self.ocr)
+    def perceive(self, frame: Image.Image, shown: Image.Image,
+                 mapping: CoordinateMap | None = None) -> VisionPerception:
+        """Elements and marks on ``shown``, text read on ``frame`` (boxes in ``shown`` pixels)."""
+        return self.run(frame, shown, marks=self.marks, ocr=self.ocr, mapping=mapping)
 
-    def run(self, frame: Image.Image, shown: Image.Image, *, marks: bool, ocr: bool
-            ) -> VisionPerception:
-        """One perception with the stages asked for (grounding asks for OCR only)."""
+    def run(self, frame: Image.Image, shown: Image.Image, *, marks: bool, ocr: bool,
+            mapping: CoordinateMap | None = None) -> VisionPerception:
+        """One perception with the stages asked for (``click_text`` asks for text only)."""
         timings: dict[str, float] = {}
         clock = time.perf_counter()
         digest = frame_digest(frame)
         timings["digest"] = _ms(clock)
+        view = View(frame, shown, mapping or plain_mapping(frame, shown), digest)
+        accessible: list[Element] = []
+        if self.accessibility is not None:
+            clock = time.perf_counter()
+            accessible = self.accessibility.elements(view)
+            timings["a11y"] = _ms(clock)
         lines: list[TextSpan] = []
         line_words: list[list[TextSpan]] = []
         if ocr:
@@ -72,25 +100,44 @@ class VisionPerceiver:
             result = self.engine.read(frame, scale)
             lines, line_words = result.lines, result.line_words
             timings["ocr"] = _ms(clock)
-        boxes: list[Box] = []
-        image = shown
-        elements = []
+        image, elements, boxes = shown, [], []
         if marks:
             clock = time.perf_counter()
-            boxes = detect_boxes(shown, self.detect)
+            contours = detect_boxes(shown, self.detect)
             timings["detect"] = _ms(clock)
             clock = time.perf_counter()
-            # A box that is mostly one line of text is "text"; a control around text stays "box".
-            roles = ["text" if any(iou(b, s.box) >= 0.4 for s in lines) else "box" for b in boxes]
-            elements = elements_for(boxes, roles)
+            elements = merge_elements(
+                [accessible, text_elements(lines, view), contour_elements(contours, lines, view)],
+                self.budget,
+            )
+            boxes = [image_box(e, view.mapping) for e in elements]
             image = draw_marks(shown, boxes)
             timings["marks"] = _ms(clock)
         timings["total"] = round(sum(timings.values()), 3)
         return VisionPerception(
             image=image, elements=elements, text=lines, timings_ms=timings,
-            line_words=line_words, boxes=boxes, frame_digest=digest,
-            frame_size=frame.size, ocr_done=ocr,
+            line_words=line_words, boxes=boxes, accessible=accessible, frame_digest=digest,
+            frame_size=frame.size, ocr_done=ocr, tree_done=self.accessibility is not None,
         )
+
+
+def text_elements(lines: list[TextSpan], view: View) -> list[Element]:
+    """OCR lines as elements (role ``text``, the line as name)."""
+    return [
+        Element(role="text", name=span.text, x=span.center[0], y=span.center[1],
+                box=screen_box(span.box, view.mapping), source="ocr")
+        for span in lines
+    ]
+
+
+def contour_elements(boxes: list[Box], lines: list[TextSpan], view: View) -> list[Element]:
+    """Contour boxes as elements; a box that is mostly one line of text has role ``text``."""
+    return [
+        Element(role="text" if any(iou(b, s.box) >= 0.4 for s in lines) else "box",
+                x=(b[0] + b[2]) // 2, y=(b[1] + b[3]) // 2,
+                box=screen_box(b, view.mapping), source="contours")
+        for b in boxes
+    ]
 
 
 def _ms(start: float) -> float:

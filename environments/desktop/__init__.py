@@ -17,6 +17,8 @@ option              variable                    meaning
 ``marks``           ``CRADLE_DESKTOP_MARKS``    set-of-mark boxes on the model image (true)
 ``ocr``             ``CRADLE_DESKTOP_OCR``      read screen text each changed step (true when
                                                 tesseract is installed)
+``accessibility``   ``CRADLE_DESKTOP_``         read the apps' accessibility tree (AT-SPI on
+                    ``ACCESSIBILITY``           Linux) for elements, names and actions (true)
 ``stop_hotkey``     ``CRADLE_DESKTOP_STOP_``    global chord that stops the run like Ctrl+C
                     ``HOTKEY``                  (default ``<ctrl>+<shift>+<f12>``; ``none``
                                                 turns it off); see cradle/screen/stop.py
@@ -34,6 +36,8 @@ import sys
 import time
 from typing import Any
 
+from cradle.elements.accessibility import AccessibilityProvider
+from cradle.elements.platform import APP_ACCESSIBILITY_ENV
 from cradle.environment import Environment
 from cradle.errors import ConfigError, EnvironmentFailure
 from cradle.perception import Perceiver
@@ -64,6 +68,8 @@ class DesktopEnvironment(Environment):
         self.keeper: FocusKeeper | None = None
         self.stopper: StopHotkey | None = None
         self._exit_reported = False
+        self.accessibility: AccessibilityProvider | None = None
+        self._tree_reported = False
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -103,7 +109,8 @@ class DesktopEnvironment(Environment):
                 argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL, start_new_session=True,
                 # A task's episode has a home of its own: the app's files go there.
-                env=dict(self.place.env) if self.place is not None else os.environ.copy(),
+                env={**(self.place.env if self.place is not None else os.environ),
+                     **APP_ACCESSIBILITY_ENV},
             )
         except OSError as exc:
             raise EnvironmentFailure(f"cannot launch {command!r}: {exc.strerror or exc}") from None
@@ -132,6 +139,11 @@ class DesktopEnvironment(Environment):
         if self.keeper is not None:
             self.keeper.ensure()
             notes.extend(self.keeper.drain())
+        tree = self.accessibility
+        if tree is not None and tree.unavailable and not self._tree_reported:
+            self._tree_reported = True
+            notes.append(f"accessibility tree unavailable ({tree.unavailable}); "
+                         "elements come from OCR and contours only")
         if self.process is not None and not self._exit_reported:
             code = self.process.poll()
             if code is not None:
@@ -140,16 +152,26 @@ class DesktopEnvironment(Environment):
         return notes
 
     def perceiver(self) -> Perceiver | None:
+        """Marks, OCR and the accessibility tree as the options say (None when all are off)."""
         from cradle.vision.perceiver import VisionPerceiver
 
-        if not (self.settings.marks or self.settings.ocr):
+        s = self.settings
+        if self.accessibility is None and s.accessibility:
+            from cradle.elements.platform import default_reader
+
+            reader = default_reader()
+            self.accessibility = AccessibilityProvider(reader) if reader is not None else None
+        if not (s.marks or s.ocr or self.accessibility):
             return None
-        return VisionPerceiver(marks=self.settings.marks, ocr=self.settings.ocr)
+        return VisionPerceiver(marks=s.marks, ocr=s.ocr, accessibility=self.accessibility)
 
     def close(self) -> None:
         if self.stopper is not None:
             self.stopper.stop()
             self.stopper = None
+        if self.accessibility is not None:
+            self.accessibility.close()
+            self.accessibility = None
         if self.screen is not None:
             self.screen.close()
         process = self.process

@@ -26,6 +26,7 @@ VARIABLES = {
     "pause": "CRADLE_DESKTOP_PAUSE",
     "marks": "CRADLE_DESKTOP_MARKS",
     "ocr": "CRADLE_DESKTOP_OCR",
+    "accessibility": "CRADLE_DESKTOP_ACCESSIBILITY",
     "stop_hotkey": "CRADLE_DESKTOP_STOP_HOTKEY",
 }
 
@@ -39,6 +40,8 @@ HELP = {
     "pause": "pyautogui.PAUSE after each input (default 0)",
     "marks": "set-of-mark boxes on the model image (default true)",
     "ocr": "read screen text each changed step (default: true when tesseract is installed)",
+    "accessibility": "read the apps' accessibility tree for elements, names and actions "
+                     "(AT-SPI on Linux; default true; false: pixels only)",
     "stop_hotkey": "global chord that stops the run like Ctrl+C; none turns it off",
 }
 """What each option means: the names ``--env-option`` accepts (the same as ``VARIABLES``)."""
@@ -54,6 +57,7 @@ class DesktopOptions:
     pause: float = 0.0
     marks: bool = True
     ocr: bool = True
+    accessibility: bool = True
     stop_hotkey: str | None = DEFAULT_STOP_HOTKEY
     """Global chord that stops the run (pynput syntax); None when turned off."""
 
@@ -104,6 +108,7 @@ def resolve_options(options: Mapping[str, Any], env: Mapping[str, str] | None = 
         pause=_number("pause", raw.get("pause", defaults.pause), float),
         marks=_bool("marks", raw.get("marks", defaults.marks)),
         ocr=_bool("ocr", raw["ocr"]),
+        accessibility=_bool("accessibility", raw.get("accessibility", defaults.accessibility)),
         stop_hotkey=_hotkey(raw.get("stop_hotkey", defaults.stop_hotkey)),
     )
 

@@ -14,7 +14,8 @@ from cradle.skills import SkillRegistry, execute, parse_action
 CORPUS = Path(__file__).parent / "corpus"
 
 COMMON = {"click", "double_click", "right_click", "move_to", "drag", "scroll", "type_text",
-          "press_key", "hotkey", "wait", "click_text", "click_label", "click_image"}
+          "press_key", "hotkey", "wait", "click_text", "click_label", "click_image",
+          "press_element", "set_field_text"}
 
 GOOD = '''
 from cradle.skills import skill

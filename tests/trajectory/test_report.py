@@ -94,3 +94,18 @@ def test_loaded_report_round_trip(tmp_path: Path) -> None:
     run = demo_run(tmp_path)
     write_report(run)
     assert load_run(run.folder).steps == run.steps  # writing a report leaves the run alone
+
+
+def test_elements_are_listed_with_their_source_and_escaped(tmp_path: Path) -> None:
+    from cradle.types import Element
+
+    run = demo_run(tmp_path)
+    run.steps[0].observation.elements = [
+        Element(label="1", role="push button", name=HOSTILE, x=5, y=6, source="a11y",
+                states=["focused"]),
+        Element(label="2", role="text", name="Untitled", x=50, y=60, source="ocr"),
+    ]
+    html = render_report(run, ReportOptions())
+    assert "elements seen (1 a11y, 1 ocr)" in html
+    assert "<td>push button</td>" in html and "<td>focused</td>" in html
+    assert '<script>alert("x")' not in html
