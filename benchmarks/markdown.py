@@ -45,7 +45,7 @@ def render(report: dict[str, Any], command: str) -> str:
               "| ratio | value |", "| --- | ---: |"]
     for name, value in report["ratios"].items():
         lines.append(f"| {name} | {'n/a' if value is None else value} |")
-    lines += _stages(report) + NOTES
+    lines += _stages(report) + _grounding(report) + NOTES
     return "\n".join(lines) + "\n"
 
 
@@ -66,6 +66,24 @@ def _stages(report: dict[str, Any]) -> list[str]:
             cells = " | ".join(f"{row[name]:g}" if name in row else "" for name in STAGES)
             lines.append(f"| {run} | {kind} | {cells} | {wall:g} |")
     return lines
+
+
+def _grounding(report: dict[str, Any]) -> list[str]:
+    """Per app, the share of its own widgets each element provider finds, and its cost."""
+    grounding = report["details"].get("grounding") or {}
+    if "apps" not in grounding:
+        return []
+    from benchmarks.grounding_bench import table
+
+    return ["", "## Grounding: which widgets each element provider finds", "",
+            f"Measured by `{grounding['command']}` (median of {grounding['repeat']} "
+            "observations). Targets: every widget the app itself reports (accessibility "
+            "nodes with an interactive role, showing, with a box; the Tk form, which has no "
+            "tree, reports its entry and buttons in its state file). *found*: an element's "
+            "box contains the widget's centre; *hit*: an element's centre (where clicking it "
+            "lands) is inside the widget. *merged* is what marks and prompts get: the tree "
+            "first, then OCR and contours, duplicates dropped, cut to the element budget; "
+            "its time is the whole perception.", "", *table(grounding)]
 
 
 STAGES = ("capture", "digest", "downscale", "perceive", "skills", "memory_recall", "decide",

@@ -175,6 +175,10 @@ def run(quick: bool = False, desktop: bool = True, log: Any = print) -> dict[str
         f"replay_run of the recorded demo ({replay['actions']} actions, {replay['steps']} "
         "steps) with default settle waits and screen checks, best of the repeats")
 
+    if desktop:
+        log("grounding: accessibility tree, OCR and contours on real apps under Xvfb ...")
+        figures.update(_grounding(details, quick, log))
+
     log("baseline (Cradle-style) ...")
     baseline = _baseline(details, quick)
     report = {
@@ -187,6 +191,23 @@ def run(quick: bool = False, desktop: bool = True, log: Any = print) -> dict[str
         "seconds": round(time.perf_counter() - started, 1),
     }
     return report
+
+
+def _grounding(details: dict[str, Any], quick: bool, log: Any) -> dict[str, Any]:
+    """Per app, the share of its widgets the merged elements find (benchmarks/grounding_bench);
+    a missing Xvfb, D-Bus or app is one line in the report, not the end of the run."""
+    from benchmarks import grounding_bench
+    from cradle.errors import CradleError
+
+    try:
+        report = grounding_bench.run(quick=quick, log=log)
+    except CradleError as exc:
+        log(f"grounding: not measured: {exc}")
+        details["grounding"] = {"error": str(exc)}
+        return {"grounding_found_pct": figure(None, "%", f"not measured: {exc}")}
+    report["command"] = "cradle bench" + (" --quick" if quick else "")
+    details["grounding"] = report
+    return grounding_bench.figures(report)
 
 
 def _baseline(details: dict[str, Any], quick: bool) -> dict[str, Any]:

@@ -73,6 +73,7 @@ def bench(
     else:
         report = suite.run(quick=quick, desktop=desktop, log=print)  # type: ignore[attr-defined]
     command = "cradle bench" + (" --quick" if quick else "")
+    report["command"] = command  # what BENCHMARKS.md names when a single benchmark updates it
     text = json.dumps(report, indent=2)
     if results is not None:
         results.write_text(text + "\n", encoding="utf-8")
