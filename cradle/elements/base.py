@@ -157,8 +157,10 @@ def node_to_element(node: AccessibleNode, mapping: CoordinateMap) -> Element | N
     states = set(node.states)
     if states and not states & {"enabled", "sensitive"}:
         states.add("disabled")
+    # A password field's text is never read back, whoever typed it.
+    value = "" if node.role == "password text" else node.value
     return Element(
-        role=node.role, name=node.name, value=node.value, states=sorted(states),
+        role=node.role, name=node.name, value=value, states=sorted(states),
         x=cx, y=cy, box=node.box, source="a11y", actions=list(node.actions), ref=node.ref,
     )
 

@@ -101,6 +101,9 @@ def test_tree_boxes_land_on_the_model_image_of_a_cropped_downscaled_window() -> 
     assert found is not None and (found.x, found.y) == (60, 60) and found.box == inside.box
     assert found.states == ["enabled"]
     assert node_to_element(outside, mapping) is None and node_to_element(hidden, mapping) is None
+    secret = node_to_element(AccessibleNode("password text", "Password", value="hunter2",
+                                            box=(1100, 600, 1140, 640)), mapping)
+    assert secret is not None and secret.value == ""
     greyed = node_to_element(AccessibleNode("push button", "Off", box=(1100, 600, 1140, 640),
                                             states=frozenset({"showing"})), mapping)
     assert greyed is not None and "disabled" in greyed.states
