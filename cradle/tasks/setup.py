@@ -96,9 +96,14 @@ class EpisodePlace:
 
     def launch(self, app: LaunchApp) -> str:
         """Start an app in the background (kept until :meth:`close`); await its window.
-        Returns a reason when it failed, '' when it is up."""
+        Returns a reason when it failed, '' when it is up. The app gets the variables under
+        which toolkits expose their accessibility tree (Chromium, Qt), as the desktop's own
+        ``launch`` option gives them."""
+        from cradle.elements.platform import APP_ACCESSIBILITY_ENV
+
         proc = subprocess.Popen(
-            ["sh", "-c", app.command], cwd=self.home, env=self.env, stdin=subprocess.DEVNULL,
+            ["sh", "-c", app.command], cwd=self.home, env={**self.env, **APP_ACCESSIBILITY_ENV},
+            stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         )
         self.processes.append(proc)

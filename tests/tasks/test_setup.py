@@ -139,6 +139,23 @@ def test_launch_without_a_window_is_kept_until_close(place: EpisodePlace) -> Non
     assert place.processes == []
 
 
+def test_launched_apps_get_the_accessibility_variables(place: EpisodePlace) -> None:
+    """Chromium and Qt expose their accessibility tree only when told to, by environment."""
+    assert place.launch(LaunchApp(command="env > launched.env")) == ""
+    deadline = time.monotonic() + 5
+    while "QT_ACCESSIBILITY=1" not in _read(place.home / "launched.env"):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    lines = _read(place.home / "launched.env").splitlines()
+    assert {"ACCESSIBILITY_ENABLED=1", "QT_LINUX_ACCESSIBILITY_ALWAYS_ON=1"} <= set(lines)
+    assert "ACCESSIBILITY_ENABLED" not in place.env, "setup commands and checks do not get it"
+    place.close()
+
+
+def _read(path: Path) -> str:
+    return path.read_text() if path.is_file() else ""
+
+
 def test_launch_reasons_without_a_display(tmp_path: Path) -> None:
     place = EpisodePlace.create(tmp_path / "ep", base_env={"PATH": os.environ["PATH"]})
     try:

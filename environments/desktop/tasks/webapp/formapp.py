@@ -258,6 +258,8 @@ def browser_command(url: str, home: Path) -> list[str]:
             "--disable-component-update", "--disable-sync", "--password-store=basic",
             "--disable-gpu", "--disable-features=Translate,MediaRouter,AutofillServerCommunication",
             "--test-type", "--force-device-scale-factor=1", "--window-position=0,0",
+            # With ACCESSIBILITY_ENABLED=1 (set for launched apps) the page joins the AT-SPI tree.
+            "--force-renderer-accessibility",
             f"--window-size={WINDOW_SIZE[0]},{WINDOW_SIZE[1]}", f"--app={url}"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         argv.insert(1, "--no-sandbox")  # Chromium refuses to run as root with its sandbox
