@@ -83,7 +83,10 @@ def _grounding(report: dict[str, Any]) -> list[str]:
             "box contains the widget's centre; *hit*: an element's centre (where clicking it "
             "lands) is inside the widget. *merged* is what marks and prompts get: the tree "
             "first, then OCR and contours, duplicates dropped, cut to the element budget; "
-            "its time is the whole perception.", "", *table(grounding)]
+            "its time is the whole perception. By this measure contour boxes alone cover "
+            "most widgets; what the tree adds is each widget's name, role and exact box (the "
+            "icon-only buttons are found by name through the tree only).", "",
+            *table(grounding)]
 
 
 STAGES = ("capture", "digest", "downscale", "perceive", "skills", "memory_recall", "decide",
