@@ -19,7 +19,7 @@ import re
 import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from cradle.elements.base import AccessibleNode, Box, TreeSnapshot, WalkLimits, clip_text
@@ -42,6 +42,8 @@ MAX_ACTIONS = 16
 IN_FLIGHT = 64
 """Calls awaiting a reply at once: enough to hide latency, and few enough that the socket
 never fills (dbus-fast drops the connection when a send would block)."""
+IN_FLIGHT_PER_APP = 32
+"""Of those, calls to one app: a hung app cannot hold every slot until its calls time out."""
 
 STATE_NAMES = {
     1: "active", 4: "checked", 5: "collapsed", 7: "editable", 8: "enabled", 9: "expandable",
@@ -120,6 +122,7 @@ class _Bus:
     def __init__(self, bus: Any) -> None:
         self.bus = bus
         self._gate = asyncio.Semaphore(IN_FLIGHT)
+        self._app_gates: dict[str, asyncio.Semaphore] = {}
         from dbus_fast import Message, MessageType
 
         self._message = Message
@@ -129,6 +132,9 @@ class _Bus:
     def connected(self) -> bool:
         return bool(self.bus.connected)
 
+    def disconnect(self) -> None:
+        self.bus.disconnect()
+
     async def call(self, dest: str, path: str, interface: str, member: str,
                    signature: str = "", body: tuple = (), timeout: float = CALL_SECONDS) -> list:
         """The reply's body; ``_CallError`` on an error reply or no reply within ``timeout``."""
@@ -137,7 +143,7 @@ class _Bus:
         message = self._message(destination=dest, path=path, interface=interface,
                                 member=member, signature=signature, body=list(body))
         try:
-            reply = await asyncio.wait_for(self._send(message), timeout)
+            reply = await asyncio.wait_for(self._send(dest, message), timeout)
         except TimeoutError:
             raise _CallError("timeout") from None
         except Exception as exc:  # noqa: BLE001 - a dropped connection, a malformed reply
@@ -147,8 +153,11 @@ class _Bus:
                              str(reply.body[0]) if reply.body else "")
         return list(reply.body)
 
-    async def _send(self, message: Any) -> Any:
-        async with self._gate:
+    async def _send(self, dest: str, message: Any) -> Any:
+        if len(self._app_gates) > 256:  # bus names of apps long gone
+            self._app_gates = {k: v for k, v in self._app_gates.items() if v.locked()}
+        app_gate = self._app_gates.setdefault(dest, asyncio.Semaphore(IN_FLIGHT_PER_APP))
+        async with app_gate, self._gate:
             return await self.bus.call(message)
 
 
@@ -161,19 +170,31 @@ class _Walk:
     limits: WalkLimits
     deadline: float
     truncated: str = ""
+    seen: int = 0
+    """Nodes visited so far, over all apps (the ``max_nodes`` budget)."""
+    visited: set[tuple[str, str]] = field(default_factory=set)
+    """Nodes already read: a buggy app listing a node twice (or in a cycle) costs nothing."""
+    hung: set[str] = field(default_factory=set)
+    """Apps (bus names) that let a call time out: asked nothing more in this walk."""
 
     def _stop(self, why: str) -> None:
-        self.truncated = self.truncated or why
+        """Record the limit that cut the walk: the first one, unless time ran out after it."""
+        if why == "time" or not self.truncated:
+            self.truncated = why
 
     def _left(self) -> float:
         return min(CALL_SECONDS, self.deadline - time.monotonic())
 
-    async def _try(self, *args: Any) -> list | None:
+    async def _try(self, dest: str, *args: Any) -> list | None:
+        if dest in self.hung:
+            return None
         try:
-            return await self.bus.call(*args, timeout=self._left())
+            return await self.bus.call(dest, *args, timeout=self._left())
         except _CallError as exc:
-            if exc.name == "timeout" and self._left() <= 0:
-                self._stop("time")
+            if exc.name == "timeout":
+                self.hung.add(dest)
+                if self._left() <= 0:
+                    self._stop("time")
             return None
 
     async def children(self, dest: str, path: str, count: int | None) -> list[tuple[str, str]]:
@@ -184,9 +205,9 @@ class _Walk:
             replies = await asyncio.gather(*(
                 self._try(dest, path, ACCESSIBLE, "GetChildAtIndex", "i", (i,))
                 for i in range(most)))
-            return [tuple(r[0]) for r in replies if r]
+            return [(str(r[0][0]), str(r[0][1])) for r in replies if r]
         reply = await self._try(dest, path, ACCESSIBLE, "GetChildren")
-        found = [tuple(c) for c in (reply[0] if reply else [])]
+        found = [(str(c[0]), str(c[1])) for c in (reply[0] if reply else [])]
         if len(found) > most:
             self._stop("children")
         return found[:most]
@@ -254,24 +275,30 @@ class _Walk:
             raise AccessibilityUnavailable(
                 "the AT-SPI registry does not answer; install at-spi2-core and run cradle "
                 "inside a D-Bus session (dbus-run-session)")
-        roots = await asyncio.gather(*(self.children(str(a[0]), str(a[1]), None)
+        found = await asyncio.gather(*(self._app(str(a[0]), str(a[1]))
                                        for a in apps[0][: self.limits.max_children]))
-        level = [(d, p) for windows in roots for d, p in windows]
-        nodes: list[AccessibleNode] = []
-        seen = 0
+        if time.monotonic() > self.deadline:
+            self._stop("time")
+        return [node for nodes in found for node in nodes]
 
+    async def _app(self, dest: str, path: str) -> list[AccessibleNode]:
+        """One app's windows, level by level; apps are walked side by side, so a hung app
+        holds up only its own nodes."""
+        level = await self.children(dest, path, None)
+        nodes: list[AccessibleNode] = []
         for depth in range(self.limits.max_depth + 1):
+            level = [kid for kid in dict.fromkeys(level) if kid not in self.visited]
             if not level or self.truncated == "time":
                 break
-            if seen + len(level) > self.limits.max_nodes:
+            room = self.limits.max_nodes - self.seen
+            if len(level) > room:
                 self._stop("nodes")
-                level = level[: self.limits.max_nodes - seen]
-            seen += len(level)
+                level = level[: max(0, room)]
+            self.seen += len(level)
+            self.visited.update(level)
             results = await asyncio.gather(*(self.visit(d, p, depth) for d, p in level))
             nodes.extend(node for node, _ in results if node is not None)
             level = [kid for _, kids in results for kid in kids]
-        if time.monotonic() > self.deadline:
-            self._stop("time")
         return nodes
 
 
@@ -359,7 +386,7 @@ class AtspiReader:
         if loop is None or thread is None:
             return
         if bus is not None:
-            loop.call_soon_threadsafe(bus.bus.disconnect)
+            loop.call_soon_threadsafe(bus.disconnect)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=2)
         if not thread.is_alive():

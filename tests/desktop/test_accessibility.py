@@ -14,8 +14,11 @@ import contextlib
 import importlib.util
 import json
 import os
+import secrets
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -29,6 +32,7 @@ from cradle.elements.base import AccessibleNode, TreeSnapshot, WalkLimits
 from cradle.elements.platform import APP_ACCESSIBILITY_ENV
 from cradle.environment import load_environment
 from cradle.errors import AccessibilityUnavailable, SkillExecutionError
+from cradle.eval.pool import EPISODE_MARK, kill_group, sweep
 from cradle.paths import shared_skills_dir
 from cradle.screen.dbus_session import private_session
 from cradle.screen.mapping import CoordinateMap
@@ -290,3 +294,46 @@ def test_no_bus_turns_the_tree_off_with_a_note_and_perception_goes_on(
             accessibility.press_element(ctx, name="Zoom in")
     finally:
         env.close()
+
+
+def marked(token: str) -> list[str]:
+    """Command names of the live processes whose environment carries the episode's mark."""
+    mark, found = f"{EPISODE_MARK}={token}".encode(), []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and mark in (entry / "environ").read_bytes().split(b"\0"):
+                if (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+                    found.append((entry / "comm").read_text().strip())
+        except OSError:
+            continue
+    return found
+
+
+def test_an_eval_episode_leaves_no_atspi_helpers_behind(display: dict[str, str]) -> None:
+    """As ``cradle eval`` runs an episode: dbus-run-session, a private runtime folder, the
+    episode's mark. When the session wrapper dies abruptly, the session bus and the AT-SPI
+    helpers live on; they carry the mark, so the pool's sweep after the episode ends them."""
+    token, runtime = secrets.token_hex(8), tempfile.mkdtemp(prefix="a11y-")
+    env = {**os.environ, **display, EPISODE_MARK: token, "XDG_RUNTIME_DIR": runtime}
+    env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+    worker = subprocess.Popen(
+        ["dbus-run-session", "--", "/usr/bin/python3", str(APPS / "gtk_icons.py"), "--state",
+         str(Path(runtime) / "state.json")], env=env, stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 20
+        while "at-spi2-registr" not in marked(token):
+            assert time.monotonic() < deadline, marked(token)
+            time.sleep(0.1)
+        worker.kill()
+        worker.wait(timeout=10)
+        time.sleep(0.3)
+        assert {"at-spi-bus-laun", "at-spi2-registr"} <= set(marked(token))
+    finally:
+        kill_group(worker, grace=0.5)  # what the pool does: the group, then the marked rest
+        sweep(token)
+        shutil.rmtree(runtime, ignore_errors=True)
+    deadline = time.monotonic() + 5
+    while marked(token):
+        assert time.monotonic() < deadline, f"left behind: {marked(token)}"
+        time.sleep(0.1)
