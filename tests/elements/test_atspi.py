@@ -9,6 +9,7 @@ costing only its own nodes, Chromium's unnamed actions named, passwords never re
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from typing import Any
 
@@ -282,3 +283,14 @@ def test_nothing_runs_before_the_first_read() -> None:
     reader = AtspiReader()
     assert reader._thread is None
     reader.close()
+
+
+def test_without_dbus_fast_the_error_says_what_to_install(monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    monkeypatch.setitem(sys.modules, "dbus_fast.aio", None)
+    reader = AtspiReader()
+    try:
+        with pytest.raises(AccessibilityUnavailable, match="pip install dbus-fast"):
+            reader.read(AREA, WalkLimits())
+    finally:
+        reader.close()
