@@ -12,6 +12,7 @@ from cradle.errors import SkillExecutionError
 from cradle.skills import skill
 from cradle.vision.grounding import (
     current_perception,
+    exactly_named,
     image_folders,
     named_spans,
     shown_perception,
@@ -31,8 +32,14 @@ def click_text(screen, text: str, nth: int = 0) -> str:
     """
     perception = current_perception(screen, need="text")
     named = named_spans(perception, screen)
-    match = find_text(text, named + perception.text,
-                      [[span] for span in named] + perception.line_words, nth=nth)
+    # An element named exactly so wins over the same words drawn beside it (the label
+    # "Email" next to the field named "Email"): the name is what the app says it is.
+    exact = exactly_named(perception, screen, text)
+    if exact:
+        match = find_text(text, exact, [[span] for span in exact], nth=nth)
+    else:
+        match = find_text(text, named + perception.text,
+                          [[span] for span in named] + perception.line_words, nth=nth)
     x, y = match.center
     screen.click(x, y)
     return f"clicked {match.text!r} at ({x}, {y})"

@@ -19,9 +19,10 @@ from typing import Any
 from PIL import Image
 
 from cradle.elements.accessibility import AccessibilityProvider
-from cradle.elements.base import image_box
+from cradle.elements.base import INTERACTIVE_ROLES, image_box
 from cradle.elements.merge import is_target
 from cradle.perception import Perception, TextSpan
+from cradle.vision.match import normalize
 from cradle.vision.perceiver import VisionPerceiver, VisionPerception, frame_digest
 
 _lock = threading.Lock()
@@ -94,6 +95,16 @@ def named_spans(perception: VisionPerception, ctx: Any) -> list[TextSpan]:
         if element.name and is_target(element):
             spans.append(TextSpan(element.name, image_box(element, ctx.mapping)))
     return spans
+
+
+def exactly_named(perception: VisionPerception, ctx: Any, text: str) -> list[TextSpan]:
+    """Spans of the elements whose accessible name is ``text`` (normalised), the ones a user
+    acts on first: a field named "Email" before the label "Email" that names it."""
+    want = normalize(text)
+    found = [e for e in perception.accessible
+             if e.name and is_target(e) and normalize(e.name) == want]
+    acted_on = [e for e in found if e.role in INTERACTIVE_ROLES or e.actions]
+    return [TextSpan(e.name, image_box(e, ctx.mapping)) for e in (acted_on or found)]
 
 
 def accessibility_of(ctx: Any) -> AccessibilityProvider | None:
