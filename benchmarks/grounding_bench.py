@@ -22,12 +22,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +33,7 @@ from PIL import Image
 
 from benchmarks.grounding_apps import APPS, App, Widget, app_named, running
 from benchmarks.perception_bench import timed
+from benchmarks.xvfb import exported
 from cradle.elements.accessibility import AccessibilityProvider, capture_area
 from cradle.elements.base import INTERACTIVE_ROLES, AccessibleNode, Box, TreeReader, View
 from cradle.errors import CradleError, EnvironmentFailure
@@ -195,21 +194,6 @@ def bench_app(app: App, repeat: int = 3,
         finally:
             screen.close()
             provider.close()
-
-
-@contextmanager
-def exported(env: dict[str, str]) -> Iterator[None]:
-    """``env`` in ``os.environ`` while the block runs (apps and readers read it there)."""
-    old = {key: os.environ.get(key) for key in env}
-    os.environ.update(env)
-    try:
-        yield
-    finally:
-        for key, value in old.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def run(quick: bool = False, apps: list[str] | None = None, log: Callable[[str], Any] = print,

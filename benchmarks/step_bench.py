@@ -20,7 +20,6 @@ Step 1 (cold caches) is left out.
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import tempfile
 import time
@@ -93,21 +92,12 @@ def run_loop(env: str, env_options: dict[str, Any], steps: int, folder: Path,
 
 def run_desktop(steps: int, folder: Path) -> dict[str, Any]:
     """The same loop on the real desktop under Xvfb (started here when DISPLAY is unset)."""
-    from benchmarks.xvfb import display
+    from benchmarks.xvfb import display, exported
 
-    with display((1920, 1080)) as env:
-        old = {key: os.environ.get(key) for key in env}
-        os.environ.update(env)
-        try:
-            options = {"launch": "xterm -geometry 160x50+0+0", "window_title": "xterm",
-                       "crop": False, "stop_hotkey": "none"}
-            return run_loop("desktop", options, steps, folder)
-        finally:
-            for key, value in old.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+    with display((1920, 1080)) as env, exported(env):
+        options = {"launch": "xterm -geometry 160x50+0+0", "window_title": "xterm",
+                   "crop": False, "stop_hotkey": "none"}
+        return run_loop("desktop", options, steps, folder)
 
 
 def run(quick: bool = False, desktop: bool = True) -> dict[str, Any]:
