@@ -87,6 +87,11 @@ class AgentSettings(BaseModel):
         description="Actions run from one plan; the rest are refused with the reason, which "
         "the model reads in the next prompt",
     )
+    vision: bool = Field(
+        default=True,
+        description="Send the screenshot to the model; false (--no-vision) for a model without "
+        "image input, which reads the screen text and the element list in its prompt instead",
+    )
     idle_skips: int = Field(
         default=3, ge=0,
         description="Consecutive steps that repeat a wait without asking the model, while the "
@@ -270,6 +275,7 @@ class Agent:
             observation=observation,
             memory=recall,
             skills=skills,
+            vision=self.settings.vision,
             previous=self._previous,
         )
         calls: list[ModelCall] = []

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from cradle.errors import ModelReplyError
+from cradle.errors import ModelError
 from cradle.llm.base import ModelProvider, ModelReply
 from cradle.modules import MODULAR_PIPELINE, FusedModule, Module, StepContext
 from cradle.progress import Progress
@@ -37,9 +37,11 @@ def _ask(
 ) -> ModelReply:
     try:
         reply = module.run(ctx, model, prompts)
-    except ModelReplyError as exc:
-        calls.extend(exc.calls)
-        for call in exc.calls:  # unusable replies cost tokens too: show them
+    except ModelError as exc:
+        # Unusable replies cost tokens too, and failed requests show what was sent: record both
+        failed = getattr(exc, "calls", ())
+        calls.extend(failed)
+        for call in failed:
             progress.model_called(call)
         raise
     for call in reply.calls:

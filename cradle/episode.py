@@ -191,6 +191,8 @@ class Episode:
         s = self.settings
         assert self.recorder is not None
         perceiver = self.environment.perceiver()
+        if perceiver is None and not s.agent.vision:
+            perceiver = text_perceiver()
         actions = self.build_actions(screen, perceiver)
         if prepare is not None:
             prepare(screen, actions, perceiver)
@@ -443,3 +445,11 @@ def run_task(
 
 def _since(started: float) -> float:
     return round(time.monotonic() - started, 3)
+
+
+def text_perceiver() -> Perceiver:
+    """OCR alone, for a model without vision on an environment that perceives nothing itself
+    (the mocks): the screen's text with its coordinates is all such a model can read."""
+    from cradle.vision.perceiver import VisionPerceiver
+
+    return VisionPerceiver(marks=False, ocr=True)

@@ -90,6 +90,11 @@ class ModelError(CradleError):
 class ModelUnavailableError(ModelError):
     """The model service could not be reached, refused the key, or kept failing."""
 
+    def __init__(self, message: str, *, calls: tuple = ()):
+        self.calls = calls
+        """Records of the failed requests (prompt, error, latency), kept for the trajectory."""
+        super().__init__(message)
+
 
 class ModelReplyError(ModelError):
     """The model replied with something that does not fit the expected output model."""

@@ -53,6 +53,12 @@ class ModelSettings(BaseModel):
     timeout: float = Field(default=60.0, gt=0)
     max_retries: int = Field(default=2, ge=0)
     image_format: Literal["jpeg", "png"] = "jpeg"
+    max_output_tokens: int | None = Field(
+        default=None, ge=1, description="max_tokens of every request; None: sized per reply"
+    )
+    response_mode: Literal["json_schema", "json_object_schema", "json_object", "prompt"] | None = (
+        Field(default=None, description="Force one structured-output mode; None: fall back")
+    )
     price_in: float | None = Field(default=None, ge=0, description="$ per 1M input tokens")
     price_out: float | None = Field(default=None, ge=0, description="$ per 1M output tokens")
     prices_file: Path | None = None
@@ -70,6 +76,8 @@ class ModelSettings(BaseModel):
             timeout=self.timeout,
             max_retries=self.max_retries,
             image_format=self.image_format,
+            max_output_tokens=self.max_output_tokens,
+            response_mode=self.response_mode,
         )
 
 

@@ -223,7 +223,9 @@ class ActionOutcome(Record):
 # --------------------------------------------------------------------------- model calls
 
 
-ResponseMode = Literal["json_schema", "json_object", "prompt", "scripted"]
+ResponseMode = Literal[
+    "json_schema", "json_object_schema", "json_object", "prompt", "scripted"
+]
 
 
 class ModelCall(Record):
@@ -240,6 +242,11 @@ class ModelCall(Record):
     latency_ms: float = 0.0
     cost_usd: float = 0.0
     error: str = ""
+    request_failed: bool = Field(
+        default=False,
+        description="The request itself failed (HTTP error, timeout, refused response "
+        "format): no reply came back; replay skips it",
+    )
 
 
 # --------------------------------------------------------------------------- step and run

@@ -140,6 +140,9 @@ def run(
     settle: opt.Settle = None,
     timeout: opt.ModelTimeout = 60.0,
     max_retries: opt.MaxRetries = 2,
+    no_vision: opt.NoVision = False,
+    max_output_tokens: opt.MaxOutputTokens = None,
+    response_mode: opt.ResponseMode = None,
     runs_dir: RunsDir = Path("runs"),
     generated_skills_dir: Annotated[
         Path,
@@ -240,11 +243,12 @@ def run(
             model=model, base_url=base_url, api_key_env=api_key_env,
             azure_endpoint=azure_endpoint, azure_api_version=azure_api_version,
             timeout=timeout, max_retries=max_retries, price_in=price_in, price_out=price_out,
-            prices=prices,
+            prices=prices, max_output_tokens=max_output_tokens, response_mode=response_mode,
         ),
         agent=opt.agent_settings(
             mode=mode, max_image_side=max_image_side, max_actions=max_actions, settle=settle,
             max_tokens=max_tokens, max_cost=max_cost, max_steps=max_steps, max_seconds=max_time,
+            no_vision=no_vision,
         ),
         memory=MemorySettings(
             enabled=not no_memory,

@@ -59,11 +59,13 @@ def run_batch(ctx: typer.Context) -> int:
         model=p["model"], base_url=p["base_url"], api_key_env=p["api_key_env"],
         azure_endpoint=p["azure_endpoint"], azure_api_version=p["azure_api_version"],
         timeout=p["timeout"], max_retries=p["max_retries"], price_in=p["price_in"],
-        price_out=p["price_out"], prices=p["prices"])
+        price_out=p["price_out"], prices=p["prices"], max_output_tokens=p["max_output_tokens"],
+        response_mode=p["response_mode"])
     _check_model(model)
     agent = opt.agent_settings(mode=p["mode"], max_image_side=p["max_image_side"],
                                max_actions=p["max_actions"], settle=p["settle"],
-                               max_tokens=p["max_tokens"], max_cost=p["max_cost"])
+                               max_tokens=p["max_tokens"], max_cost=p["max_cost"],
+                               no_vision=p["no_vision"])
     skills_dir = p["generated_skills_dir"] if _given(ctx, "generated_skills_dir") else None
     outcome = run_eval(EvalOptions(
         tasks=tasks, out=out, workers=p["workers"], resume=p["resume"] is not None,

@@ -40,6 +40,12 @@ class ConsoleProgress:
         if call.response_mode == "scripted":
             self.console.print(f"  [dim]model[/dim]  {call.module:<22} scripted reply")
             return
+        if call.request_failed:  # no reply: the error says why (a refused format, a timeout)
+            self.console.print(
+                f"  [dim]model[/dim]  {call.module:<22} [yellow]failed[/yellow] "
+                f"{call.latency_ms:,.0f} ms: {_shown(call.error)}"
+            )
+            return
         tokens = (
             f"{call.input_tokens:,} in / {call.output_tokens:,} out"
             if call.input_tokens or call.output_tokens

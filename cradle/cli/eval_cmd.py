@@ -87,6 +87,9 @@ def eval_(
     settle: opt.Settle = None,
     timeout: opt.ModelTimeout = 60.0,
     max_retries: opt.MaxRetries = 2,
+    no_vision: opt.NoVision = False,
+    max_output_tokens: opt.MaxOutputTokens = None,
+    response_mode: opt.ResponseMode = None,
     memory_url: Annotated[
         str | None, typer.Option("--memory-url", help="A Chroma server (`chroma run`) every "
                                  "worker shares for long-term memory and the skill index, "
@@ -113,7 +116,7 @@ def eval_(
         raise typer.BadParameter("give --reference or --noop, not both")
     agent = opt.agent_settings(mode=mode, max_image_side=max_image_side,
                                max_actions=max_actions, settle=settle, max_tokens=max_tokens,
-                               max_cost=max_cost)
+                               max_cost=max_cost, no_vision=no_vision)
     eval_mode = "reference" if reference else "noop" if noop else "model"
     shared = cl.check_cluster(ray, workers, shared_out)
     model_json: dict[str, object] = {}
@@ -122,7 +125,8 @@ def eval_(
             model=model, base_url=base_url, api_key_env=api_key_env,
             azure_endpoint=azure_endpoint, azure_api_version=azure_api_version,
             timeout=timeout, max_retries=max_retries, price_in=price_in,
-            price_out=price_out, prices=prices)
+            price_out=price_out, prices=prices, max_output_tokens=max_output_tokens,
+            response_mode=response_mode)
         _check_model(settings)
         model_json = settings.model_dump(mode="json")
     options = EvalOptions(

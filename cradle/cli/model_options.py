@@ -71,6 +71,30 @@ MaxActions = Annotated[
     typer.Option("--max-actions", min=1, max=50,
                  help="Actions run from one plan; the rest are refused (1-50)."),
 ]
+NoVision = Annotated[
+    bool,
+    typer.Option("--no-vision",
+                 help="The model has no image input: send no screenshot; the prompt carries "
+                 "the text read on screen (by OCR when the environment reads none itself) and "
+                 "the element list instead."),
+]
+MaxOutputTokens = Annotated[
+    int | None,
+    typer.Option("--max-output-tokens", min=16, metavar="N",
+                 help="Longest reply, sent as max_tokens with every request (default: sized "
+                 "to the reply: 2048 for a fused step or skill curation, 1024 for a plan or "
+                 "screen description, 512 for reflection and task inference)."),
+]
+RESPONSE_MODES = ("json_schema", "json_object_schema", "json_object", "prompt")
+ResponseMode = Annotated[
+    str | None,
+    typer.Option("--response-mode", metavar="MODE",
+                 help="Use one structured-output mode instead of falling back through them in "
+                 "this order: json_schema (structured outputs with the strict schema), "
+                 "json_object_schema (json_object carrying the schema: llama.cpp's grammar), "
+                 "json_object (any JSON object; the schema in the prompt), prompt (no "
+                 "response_format; the schema in the prompt, one repair)."),
+]
 Settle = Annotated[
     float | None,
     typer.Option("--settle", min=0, metavar="SECONDS",
@@ -89,27 +113,32 @@ def check_mode(mode: str) -> str:
 def model_settings(
     *, model: str, base_url: str | None, api_key_env: str, azure_endpoint: str | None,
     azure_api_version: str | None, timeout: float, max_retries: int, price_in: float | None,
-    price_out: float | None, prices: Path | None,
+    price_out: float | None, prices: Path | None, max_output_tokens: int | None,
+    response_mode: str | None,
 ) -> ModelSettings:
-    """Where the model is served and what it costs, from the shared flags."""
+    """Where the model is served, how it is asked and what it costs, from the shared flags."""
     from cradle.session import ModelSettings
 
+    if response_mode is not None and response_mode not in RESPONSE_MODES:
+        raise typer.BadParameter(f"use {', '.join(RESPONSE_MODES)}",
+                                 param_hint="--response-mode")
     return ModelSettings(
         model=model, base_url=base_url, api_key_env=api_key_env,
         azure_endpoint=azure_endpoint, azure_api_version=azure_api_version, timeout=timeout,
         max_retries=max_retries, price_in=price_in, price_out=price_out, prices_file=prices,
+        max_output_tokens=max_output_tokens, response_mode=response_mode,
     )
 
 
 def agent_settings(
     *, mode: str, max_image_side: int, max_actions: int, settle: float | None,
-    max_tokens: int | None, max_cost: float | None, **more: Any,
+    max_tokens: int | None, max_cost: float | None, no_vision: bool, **more: Any,
 ) -> AgentSettings:
     """How the loop runs, from the shared flags (``more``: the command's own, e.g. max_steps)."""
     from cradle.agent import AgentSettings
 
     return AgentSettings(
         mode=check_mode(mode), max_image_side=max_image_side, max_actions=max_actions,
-        max_tokens=max_tokens, max_cost=max_cost,
+        max_tokens=max_tokens, max_cost=max_cost, vision=not no_vision,
         **({} if settle is None else {"settle_seconds": settle}), **more,
     )

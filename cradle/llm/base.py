@@ -25,6 +25,9 @@ class ModelRequest:
     user: str
     output_model: type[BaseModel]
     images: tuple[Image.Image, ...] = field(default_factory=tuple)
+    max_output_tokens: int | None = None
+    """The longest reply this output needs (None: the provider's default); a provider sends
+    it so a model that runs on (a small one under a JSON grammar) is stopped by the server."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,10 @@ class ModelProvider(Protocol):
     def close(self) -> None:
         """Release connections; the provider is not used afterwards."""
         ...
+
+
+REPAIR_MARK = "\n[repair]\n"
+"""Separates a repair request's note from the prompt it repairs, in the recorded prompt."""
 
 
 def prompt_record(request: ModelRequest) -> str:

@@ -3,8 +3,10 @@
 The recorded model calls are grouped into requests (a request is its first call plus the repair
 calls that followed it, marked ``[repair]`` in the recorded prompt). Each new request must come
 from the same module as the next recorded one; its reply is validated against the request's
-output model exactly like a live reply. A request from another module, or one more request than
-were recorded, fails loudly: the loop changed, and the recording no longer describes it.
+output model exactly like a live reply. Requests that failed before any reply came back (a
+refused response format, an HTTP error) are recorded too, but have nothing to replay.
+A request from another module, or one more request than were recorded, fails loudly: the
+loop changed, and the recording no longer describes it.
 A recorded request whose every attempt was unusable is replayed as the same ``ModelReplyError``,
 so a run that once recovered from a bad reply recovers again.
 """
@@ -16,14 +18,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cradle.errors import ModelError, ModelReplyError, ScriptExhaustedError
-from cradle.llm.base import ModelReply, ModelRequest, prompt_record
+from cradle.llm.base import REPAIR_MARK, ModelReply, ModelRequest, prompt_record
 from cradle.types import ModelCall, StepRecord
 
 if TYPE_CHECKING:
     from cradle.trajectory.loader import LoadedRun
-
-REPAIR_MARK = "\n[repair]\n"
-
 
 class ReplayMismatchError(ModelError):
     """The loop asked a different module than the recording has at this point."""
@@ -53,6 +52,8 @@ def group_requests(steps: Iterable[StepRecord]) -> list[RecordedRequest]:
     for record in steps:
         current: list[ModelCall] = []
         for call in record.model_calls:
+            if call.request_failed:
+                continue  # no reply came back (refused format, HTTP error): nothing to replay
             is_repair = REPAIR_MARK in call.prompt and current and current[-1].module == call.module
             if current and not is_repair:
                 requests.append(RecordedRequest(record.step, tuple(current)))

@@ -59,6 +59,9 @@ class StepContext:
     memory: MemoryRecall
     skills: str
     """Signatures of every skill the planner may call, one per line."""
+    vision: bool = True
+    """False for a model without image input: no screenshot is sent; the prompt carries the
+    screen text and the element list instead."""
     previous: PreviousStep | None = None
     information_gathering: InformationGathering | None = None
     self_reflection: SelfReflection | None = None
@@ -81,6 +84,7 @@ class StepContext:
             "notes": self.observation.notes,
             "elements": self.observation.elements,
             "screen_text": self.observation.screen_text,
+            "vision": self.vision,
             "memory": self.memory,
             "skills": self.skills,
             "previous": self.previous,
@@ -99,6 +103,13 @@ class Module:
     template: ClassVar[str]
     output_model: ClassVar[type[BaseModel]]
     sends_image: ClassVar[bool] = True
+    max_output_tokens: ClassVar[int] = 1024
+    """The reply budget sent as ``max_tokens`` unless the user sets one (--max-output-tokens).
+    Sized to the output model with room to spare: a short verdict (self-reflection, task
+    inference) fits in 512, a plan or a screen description with a dozen elements in 1024, and
+    outputs that may carry skill code (skill curation, the fused step holding every module's
+    output) get 2048. A reply cut at the limit fails validation and says to raise it; the
+    limit exists so a small model under a JSON grammar cannot run on for minutes."""
 
     def should_run(self, ctx: StepContext) -> bool:
         """Whether the module has anything to do this step (self-reflection skips step 1)."""
@@ -111,7 +122,8 @@ class Module:
             system=prompts.render("system.j2", **variables),
             user=prompts.render(self.template, **variables),
             output_model=self.output_model,
-            images=(ctx.image,) if self.sends_image else (),
+            images=(ctx.image,) if self.sends_image and ctx.vision else (),
+            max_output_tokens=self.max_output_tokens,
         )
 
     def run(self, ctx: StepContext, model: ModelProvider, prompts: PromptLibrary) -> ModelReply:

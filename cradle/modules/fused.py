@@ -12,3 +12,4 @@ class FusedModule(Module):
     name = "fused"
     template = "fused.j2"
     output_model = FusedStep
+    max_output_tokens = 2048

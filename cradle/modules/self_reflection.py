@@ -8,6 +8,7 @@ class SelfReflectionModule(Module):
     name = "self_reflection"
     template = "self_reflection.j2"
     output_model = SelfReflection
+    max_output_tokens = 512
 
     def should_run(self, ctx: StepContext) -> bool:
         # On the first step nothing has been done yet, so there is nothing to judge.

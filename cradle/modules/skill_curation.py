@@ -9,3 +9,4 @@ class SkillCurationModule(Module):
     template = "skill_curation.j2"
     output_model = SkillCuration
     sends_image = False
+    max_output_tokens = 2048

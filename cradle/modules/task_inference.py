@@ -13,3 +13,4 @@ class TaskInferenceModule(Module):
     template = "task_inference.j2"
     output_model = TaskInference
     sends_image = False
+    max_output_tokens = 512

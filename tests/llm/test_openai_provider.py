@@ -11,6 +11,7 @@ from cradle.errors import ModelReplyError, ModelUnavailableError, UsageError
 from cradle.llm.base import ModelRequest
 from cradle.llm.openai_provider import OpenAIProvider
 from cradle.types import ActionPlan
+from tests.fakes.llama_cpp_server import format_kind
 from tests.fakes.openai_server import FakeOpenAIServer, FakeResponse
 
 PLAN = {"reasoning": "type it", "actions": ["type_text(text='hi')"], "done": True}
@@ -66,8 +67,10 @@ def test_falls_back_when_server_refuses_json_schema_and_remembers():
         first = provider.complete(_request())
         second = provider.complete(_request())
     assert first.output.done and second.output.done
-    modes = [(b.get("response_format") or {}).get("type") for b in server.requests]
-    assert modes == ["json_schema", "json_object", None, None]
+    modes = [format_kind(b) for b in server.requests]
+    assert modes == ["json_schema", "json_object_schema", "json_object", "prompt", "prompt"]
+    assert [c.response_mode for c in first.calls if c.request_failed] == [
+        "json_schema", "json_object_schema", "json_object"]
     system = server.requests[-1]["messages"][0]["content"]
     assert "JSON schema" in system and '"actions"' in system
     assert provider.response_mode == "prompt"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from PIL import Image
 
@@ -9,6 +11,7 @@ from cradle.decide import decide
 from cradle.llm.scripted import ScriptedModel
 from cradle.modules import (
     ActionPlanningModule,
+    FusedModule,
     InformationGatheringModule,
     Memory,
     PreviousStep,
@@ -26,6 +29,7 @@ from cradle.types import (
     MemoryItem,
     MemoryRecall,
     Observation,
+    ScreenElement,
     SelfReflection,
     SkillCuration,
     StepSummary,
@@ -118,6 +122,27 @@ def test_planner_sees_failure_reason_and_elements():
     assert 'menu "File" at (55, 64)' in request.user
     assert "Current subtask: Open the File menu" in request.user
     assert "Most relevant now: click" in request.user
+
+
+def test_without_vision_no_image_goes_and_the_prompt_carries_the_screen_text():
+    observation = _ctx().observation.model_copy(update={"screen_text": [
+        ScreenElement(label="Untitled - Notepad", role="text", x=60, y=10)]})
+    blind = replace(_ctx(), observation=observation, vision=False)
+    for module in (InformationGatheringModule(), ActionPlanningModule(), FusedModule()):
+        request = module.request(blind, PromptLibrary())
+        assert request.images == ()
+        assert "No screenshot is attached" in request.user
+        assert '"Untitled - Notepad" at (60, 10)' in request.user
+    seeing = InformationGatheringModule().request(_ctx(), PromptLibrary())
+    assert len(seeing.images) == 1 and "No screenshot" not in seeing.user
+
+
+def test_each_module_asks_for_a_reply_budget_sized_to_its_output():
+    budgets = {m.name: m.request(_ctx(previous=PREVIOUS), PromptLibrary()).max_output_tokens
+               for m in (InformationGatheringModule(), SelfReflectionModule(),
+                         TaskInferenceModule(), SkillCurationModule(), FusedModule())}
+    assert budgets == {"information_gathering": 1024, "self_reflection": 512,
+                       "task_inference": 512, "skill_curation": 2048, "fused": 2048}
 
 
 def test_unchanged_screen_is_told_to_the_model():

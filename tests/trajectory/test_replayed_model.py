@@ -54,6 +54,15 @@ def test_repairs_are_grouped_with_their_request() -> None:
     assert reply.output.done is False and len(reply.calls) == 2
 
 
+def test_requests_that_failed_before_any_reply_are_not_replayed() -> None:
+    refused = _call("action_planning", "", error="the server refused json_schema (500)")
+    refused = refused.model_copy(update={"request_failed": True})
+    steps = [_step(1, [refused, _call("action_planning", PLAN)])]
+    (request,) = group_requests(steps)
+    assert request.answer is not None and not request.answer.error
+    assert ReplayedModel(steps).complete(_request("action_planning", ActionPlan)).output.actions
+
+
 def test_same_module_in_two_steps_stays_two_requests() -> None:
     steps = [_step(1, [_call("fused", "junk", error="bad")]), _step(2, [_call("fused", PLAN)])]
     assert len(group_requests(steps)) == 2
