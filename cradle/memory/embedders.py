@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import numpy as np
 
 from cradle.errors import ConfigError, MemoryUnavailableError, UsageError
+from cradle.memory.optimised import open_session
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -133,31 +134,20 @@ def minilm_available() -> bool:
 
 _LOADED: dict[tuple[str, str, int, int], tuple[Any, Any]] = {}
 _LOAD_LOCK = threading.Lock()
-
-
 def _load_minilm(
     files: MiniLMFiles, threads: int, max_length: int
 ) -> tuple[onnxruntime.InferenceSession, tokenizers.Tokenizer]:
-    """Load (once per process) the ONNX session and tokenizer: ~0.5 s, so never twice."""
+    """Load (once per process) the ONNX session and tokenizer, so never twice."""
     key = (str(files.model), str(files.tokenizer), threads, max_length)
     with _LOAD_LOCK:
         if key not in _LOADED:
-            import onnxruntime as ort
             from tokenizers import Tokenizer
 
             tokenizer = Tokenizer.from_file(str(files.tokenizer))
             # The packaged tokenizer pads every text to 128: pad per batch instead.
             tokenizer.enable_truncation(max_length=max_length)
             tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
-            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-            options.log_severity_level = 3
-            session = ort.InferenceSession(
-                str(files.model), sess_options=options, providers=["CPUExecutionProvider"]
-            )
-            _LOADED[key] = (session, tokenizer)
+            _LOADED[key] = (open_session(files.model, threads), tokenizer)
         return _LOADED[key]
 
 
