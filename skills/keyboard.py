@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 from cradle.errors import SkillExecutionError
 from cradle.screen.keys import validate_key
 from cradle.skills import skill
 
 MAX_TEXT_CHARS = 2000
+MAX_HOLD_SECONDS = 10.0
 
 
 @skill
@@ -45,3 +48,29 @@ def hotkey(screen, *keys: str) -> None:
     if len(keys) > 6:
         raise SkillExecutionError("hotkey takes at most 6 keys")
     screen.hotkey(*(validate_key(k) for k in keys))
+
+
+@skill
+def hold_key(screen, keys: list[str], seconds: float) -> None:
+    """Hold keys down together for seconds (at most 10), then release them.
+
+    Args:
+        keys: Key names to hold, e.g. ["shift"] or ["ctrl", "alt"] (at most 6).
+        seconds: How long to hold them, from 0 to 10.
+    """
+    if not 1 <= len(keys) <= 6:
+        raise SkillExecutionError("hold_key takes 1 to 6 keys")
+    if seconds != seconds or not 0 <= seconds <= MAX_HOLD_SECONDS:  # NaN too
+        raise SkillExecutionError(f"seconds must be between 0 and {MAX_HOLD_SECONDS:g}")
+    names = [validate_key(k) for k in keys]
+    held: list[str] = []
+    try:
+        for name in names:
+            screen.key_down(name)
+            held.append(name)
+        end = time.monotonic() + float(seconds)
+        while (left := end - time.monotonic()) > 0:  # short slices: the time limit is checked
+            time.sleep(min(left, 0.05))
+    finally:
+        for name in reversed(held):
+            screen.key_up(name)

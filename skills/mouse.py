@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from cradle.errors import SkillExecutionError
 from cradle.skills import skill
+
+MAX_HSCROLL = 50
 
 
 @skill
@@ -72,3 +75,61 @@ def scroll(screen, amount: int, x: int | None = None, y: int | None = None) -> N
         y: Vertical pixel to scroll at; give both x and y or neither.
     """
     screen.scroll(amount, x, y)
+
+
+@skill
+def triple_click(screen, x: int, y: int) -> None:
+    """Triple-click the left mouse button at (x, y) on the screenshot (selects a line).
+
+    Args:
+        x: Horizontal pixel position on the screenshot.
+        y: Vertical pixel position on the screenshot.
+    """
+    screen.click(x, y, clicks=3)
+
+
+@skill
+def middle_click(screen, x: int, y: int) -> None:
+    """Click the middle mouse button at (x, y) on the screenshot.
+
+    Args:
+        x: Horizontal pixel position on the screenshot.
+        y: Vertical pixel position on the screenshot.
+    """
+    screen.click(x, y, button="middle")
+
+
+@skill
+def mouse_down(screen, x: int | None = None, y: int | None = None) -> None:
+    """Press the left mouse button and keep it down, at (x, y) if given (then mouse_up).
+
+    Args:
+        x: Horizontal pixel to press at; give both x and y or neither.
+        y: Vertical pixel to press at; give both x and y or neither.
+    """
+    screen.mouse_down(x, y)
+
+
+@skill
+def mouse_up(screen, x: int | None = None, y: int | None = None) -> None:
+    """Release the left mouse button, at (x, y) if given.
+
+    Args:
+        x: Horizontal pixel to release at; give both x and y or neither.
+        y: Vertical pixel to release at; give both x and y or neither.
+    """
+    screen.mouse_up(x, y)
+
+
+@skill
+def hscroll(screen, amount: int, x: int | None = None, y: int | None = None) -> None:
+    """Scroll sideways by amount notches (positive scrolls right), at (x, y) if given.
+
+    Args:
+        amount: Notches to scroll; positive is right, negative is left.
+        x: Horizontal pixel to scroll at; give both x and y or neither.
+        y: Vertical pixel to scroll at; give both x and y or neither.
+    """
+    if abs(amount) > MAX_HSCROLL:
+        raise SkillExecutionError(f"scroll at most {MAX_HSCROLL} notches at a time")
+    screen.hscroll(amount, x, y)

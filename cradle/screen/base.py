@@ -76,6 +76,36 @@ class Screen(ABC):
     def hotkey(self, *keys: str) -> None:
         """Press ``keys`` in order, then release them in reverse (ctrl+s is hotkey('ctrl', 's'))."""
 
+    # Primitives some models ask for (computer-use APIs): optional, so a screen that cannot
+    # do them says so when asked instead of every screen having to implement them.
+
+    def mouse_down(self, x: int | None = None, y: int | None = None, *,
+                   button: MouseButton = "left") -> None:
+        """Press ``button`` (at (x, y) when given) and keep it down."""
+        raise self._unsupported("hold a mouse button")
+
+    def mouse_up(self, x: int | None = None, y: int | None = None, *,
+                 button: MouseButton = "left") -> None:
+        """Release ``button`` (at (x, y) when given)."""
+        raise self._unsupported("release a mouse button")
+
+    def key_down(self, key: str) -> None:
+        """Press ``key`` and keep it down (``release_all`` lifts it if the run stops)."""
+        raise self._unsupported("hold a key")
+
+    def key_up(self, key: str) -> None:
+        """Release ``key``."""
+        raise self._unsupported("release a key")
+
+    def hscroll(self, amount: int, x: int | None = None, y: int | None = None) -> None:
+        """Scroll sideways by ``amount`` notches (positive is right), at (x, y) when given."""
+        raise self._unsupported("scroll sideways")
+
+    def _unsupported(self, what: str) -> Exception:
+        from cradle.errors import SkillExecutionError
+
+        return SkillExecutionError(f"this screen ({type(self).__name__}) cannot {what}")
+
     def release_all(self) -> None:
         """Release any key or button still held; called when a run stops for any reason."""
         return None

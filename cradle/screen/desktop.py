@@ -136,6 +136,8 @@ class DesktopScreen(Screen):
         self._on_input = on_input
         self._last_check = 0.0
         self._geometry: ScreenGeometry | None = None
+        self._held: set[str] = set()
+        """Keys pressed by ``key_down`` and not released: ``release_all`` lifts them too."""
 
     # ------------------------------------------------------------------ pixels
 
@@ -241,15 +243,40 @@ class DesktopScreen(Screen):
         with self._input() as gui:
             gui.hotkey(*keys, interval=0.0)
 
+    def mouse_down(self, x: int | None = None, y: int | None = None, *,
+                   button: MouseButton = "left") -> None:
+        with self._input() as gui:
+            gui.mouseDown(x=x, y=y, button=button)
+
+    def mouse_up(self, x: int | None = None, y: int | None = None, *,
+                 button: MouseButton = "left") -> None:
+        with self._input() as gui:
+            gui.mouseUp(x=x, y=y, button=button)
+
+    def key_down(self, key: str) -> None:
+        with self._input() as gui:
+            gui.keyDown(key)
+        self._held.add(key)
+
+    def key_up(self, key: str) -> None:
+        with self._input() as gui:
+            gui.keyUp(key)
+        self._held.discard(key)
+
+    def hscroll(self, amount: int, x: int | None = None, y: int | None = None) -> None:
+        with self._input() as gui:
+            gui.hscroll(amount, x=x, y=y)
+
     def release_all(self) -> None:
         """Lift every modifier and button; errors are ignored (the display may be gone)."""
         gui = self._gui
         saved = gui.FAILSAFE
         gui.FAILSAFE = False  # releasing must work with the mouse in a corner
         try:
-            for key in MODIFIERS:
+            for key in (*MODIFIERS, *sorted(self._held)):
                 with contextlib.suppress(Exception):
                     gui.keyUp(key)
+            self._held.clear()
             for button in BUTTONS:
                 with contextlib.suppress(Exception):
                     gui.mouseUp(button=button)

@@ -53,6 +53,23 @@ class DryRunScreen(Screen):
     def hotkey(self, *keys: str) -> None:
         self._log("hotkey", *keys)
 
+    def mouse_down(self, x: int | None = None, y: int | None = None, *,
+                   button: MouseButton = "left") -> None:
+        self._log("mouse_down", x, y, button)
+
+    def mouse_up(self, x: int | None = None, y: int | None = None, *,
+                 button: MouseButton = "left") -> None:
+        self._log("mouse_up", x, y, button)
+
+    def key_down(self, key: str) -> None:
+        self._log("key_down", key)
+
+    def key_up(self, key: str) -> None:
+        self._log("key_up", key)
+
+    def hscroll(self, amount: int, x: int | None = None, y: int | None = None) -> None:
+        self._log("hscroll", amount, x, y)
+
     def release_all(self) -> None:
         return None
 

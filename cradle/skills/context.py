@@ -23,6 +23,7 @@ from cradle.screen.base import MouseButton, Screen
 from cradle.screen.mapping import CoordinateMap
 
 if TYPE_CHECKING:
+    from cradle.computer_use.grounding import Grounder
     from cradle.environment import Environment
     from cradle.perception import Perceiver, Perception
 
@@ -38,6 +39,8 @@ class EpisodeView:
     home: Path | None = None
     """The episode's own home folder, ``~`` of its task (None: the user's home)."""
     run_id: str = ""
+    grounder: Grounder | None = None
+    """The grounding model that locates described widgets (``--grounding-*``), if any."""
 
 
 @dataclass
@@ -92,6 +95,29 @@ class SkillContext:
         else:
             px, py = self._point(x, y)
             self.screen.scroll(amount, px, py)
+
+    def hscroll(self, amount: int, x: float | None = None, y: float | None = None) -> None:
+        self.screen.hscroll(amount, *self._optional_point(x, y, "hscroll"))
+
+    def mouse_down(self, x: float | None = None, y: float | None = None, *,
+                   button: MouseButton = "left") -> None:
+        self.screen.mouse_down(*self._optional_point(x, y, "mouse_down"), button=button)
+
+    def mouse_up(self, x: float | None = None, y: float | None = None, *,
+                 button: MouseButton = "left") -> None:
+        self.screen.mouse_up(*self._optional_point(x, y, "mouse_up"), button=button)
+
+    def _optional_point(self, x: float | None, y: float | None,
+                        what: str) -> tuple[int | None, int | None]:
+        if (x is None) != (y is None):
+            raise SkillExecutionError(f"{what} needs both x and y, or neither")
+        return (None, None) if x is None or y is None else self._point(x, y)
+
+    def key_down(self, key: str) -> None:
+        self.screen.key_down(key)
+
+    def key_up(self, key: str) -> None:
+        self.screen.key_up(key)
 
     def type_text(self, text: str) -> None:
         self.screen.type_text(text)

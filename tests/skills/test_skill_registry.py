@@ -15,7 +15,9 @@ CORPUS = Path(__file__).parent / "corpus"
 
 COMMON = {"click", "double_click", "right_click", "move_to", "drag", "scroll", "type_text",
           "press_key", "hotkey", "wait", "click_text", "click_label", "click_image",
-          "press_element", "set_field_text"}
+          "press_element", "set_field_text", "triple_click", "middle_click", "mouse_down",
+          "mouse_up", "hold_key", "hscroll", "click_target", "double_click_target",
+          "right_click_target", "type_into"}
 
 GOOD = '''
 from cradle.skills import skill

@@ -119,6 +119,8 @@ class MockScreen(Screen):
         self.log: list[str] = []
         """Every input received, in order, as short strings (for tests and debugging)."""
         self._pressed: Widget | None = None
+        self.held: list[str] = []
+        """Keys held down by ``key_down`` and not released yet."""
 
     # Window management ----------------------------------------------------------------------
 
@@ -427,10 +429,47 @@ class MockScreen(Screen):
         index = chain.index(self.focus) + step if self.focus in chain else 0
         self.focus = chain[index % len(chain)]
 
+    # Screen: held buttons and keys, sideways scroll ------------------------------------------
+
+    def mouse_down(self, x: int | None = None, y: int | None = None, *,
+                   button: MouseButton = "left") -> None:
+        self._check_open()
+        x, y = (self.pointer if x is None or y is None else (x, y))
+        self.log.append(f"mouse_down {x},{y} {button}")
+        self._mouse_down(x, y, button, 1)
+
+    def mouse_up(self, x: int | None = None, y: int | None = None, *,
+                 button: MouseButton = "left") -> None:
+        self._check_open()
+        if x is not None and y is not None:
+            self._move_to(x, y)
+        self.log.append(f"mouse_up {self.pointer[0]},{self.pointer[1]} {button}")
+        self._mouse_up(*self.pointer)
+
+    def key_down(self, key: str) -> None:
+        """Logged and remembered; the mocked widgets react to presses, not to held keys."""
+        self._check_open()
+        self.log.append(f"key_down {key}")
+        self.held.append(key)
+
+    def key_up(self, key: str) -> None:
+        self._check_open()
+        self.log.append(f"key_up {key}")
+        if key in self.held:
+            self.held.remove(key)
+
+    def hscroll(self, amount: int, x: int | None = None, y: int | None = None) -> None:
+        """Logged only: no mocked widget scrolls sideways."""
+        self._check_open()
+        self.log.append(f"hscroll {amount}" + (f" at {x},{y}" if x is not None else ""))
+        if x is not None and y is not None:
+            self._move_to(x, y)
+
     # Lifecycle -------------------------------------------------------------------------------
 
     def release_all(self) -> None:
         self._pressed = None
+        self.held.clear()
 
     def close(self) -> None:
         self.closed = True
