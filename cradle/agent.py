@@ -37,6 +37,7 @@ from cradle.errors import (
 from cradle.llm.base import ModelProvider
 from cradle.llm.images import downscale
 from cradle.modules import Memory, PreviousStep, StepContext
+from cradle.observing import PendingPerception, observation_of
 from cradle.perception import Perceiver, Perception
 from cradle.progress import Progress, SilentProgress
 from cradle.prompts import PromptLibrary
@@ -52,7 +53,6 @@ from cradle.types import (
     Observation,
     RunResult,
     RunStatus,
-    ScreenElement,
     StepRecord,
     utc_now,
 )
@@ -189,52 +189,44 @@ class Agent:
 
     def _observe(
         self, step: int, clock: Stopwatch
-    ) -> tuple[Observation, Image.Image, CoordinateMap]:
+    ) -> Callable[[], tuple[Observation, Image.Image, CoordinateMap]]:
+        """Capture the frame and start perceiving it on a worker thread; the call returned
+        joins it and gives the observation, the image shown and its map (cradle.observing)."""
         frame, settled = self._capture()
         clock.lap("capture")
         digest = image_digest(frame)
         clock.lap("digest")
         changed = digest != self._last_digest or self._last_view is None
         self._last_digest = digest
+        pending, view = None, self._last_view
         if changed:
             # Unchanged screens reuse the last step's image, file and perception: no resize,
             # no PNG, no OCR.
+            self._last_view = None  # until this frame's view is complete
             shown = downscale(frame, self.settings.max_image_side)
             clock.lap("downscale")
-            path = self.recorder.save_screenshot(f"step-{step:04d}", frame)
-            clock.lap("screenshot")
-            marks_path = ""
             if self.perceiver is not None:
-                self._perception = self.perceiver.perceive(
-                    frame, shown, CoordinateMap(shown.size, self.screen.geometry))
+                pending = PendingPerception(self.perceiver, frame, shown,
+                                            CoordinateMap(shown.size, self.screen.geometry))
+            view = (shown, self.recorder.save_screenshot(f"step-{step:04d}", frame), "")
+            clock.lap("screenshot")
+
+        def finish() -> tuple[Observation, Image.Image, CoordinateMap]:
+            assert view is not None
+            shown, path, marks_path = view
+            if pending is not None:
+                self._perception = pending.result()
                 if self._perception.image is not shown:
                     shown = self._perception.image
                     marks_path = self.recorder.save_screenshot(f"step-{step:04d}-marks", shown)
                 clock.lap("perceive")
             self._last_view = (shown, path, marks_path)
-        assert self._last_view is not None
-        shown, path, marks_path = self._last_view
-        perception = self._perception
-        observation = Observation(
-            step=step,
-            screenshot=path,
-            screen_size=frame.size,
-            image_size=shown.size,
-            changed=changed,
-            settle_ms=round(settled.waited * 1000, 3) if settled else 0.0,
-            settled=settled.settled if settled else True,
-            marks_image=marks_path,
-            elements=[e.model_copy(update={"name": self._scrub(e.name),
-                                           "value": self._scrub(e.value)})
-                      for e in (perception.elements if perception else [])],
-            screen_text=[
-                ScreenElement(label=self._scrub(span.text), role="text", x=span.center[0],
-                              y=span.center[1])
-                for span in (perception.text if perception else [])
-            ],
-            notes=self._notes(),
-        )
-        return observation, shown, CoordinateMap(shown.size, self.screen.geometry)
+            seen = observation_of(step, frame, shown, changed=changed, settled=settled,
+                                  paths=(path, marks_path), perception=self._perception,
+                                  scrub=self._scrub, notes=self._notes())
+            return seen, shown, CoordinateMap(shown.size, self.screen.geometry)
+
+        return finish
 
     def _capture(self) -> tuple[Image.Image, Settled | None]:
         """The screen once it is at rest after the last actions, waiting at most
@@ -261,13 +253,14 @@ class Agent:
         started = utc_now()
         self.progress.step_started(step)
         clock = Stopwatch()
-        observation, shown, mapping = self._observe(step, clock)
+        observed = self._observe(step, clock)  # perceiving meanwhile, on a worker thread
         errors: list[str] = [f"skill file: {p}" for p in self.actions.refresh()]
         subtask = self._previous.subtask if self._previous else ""
         skills = self.actions.describe(query=f"{task} {subtask}")
         clock.lap("skills")
         recall = self.memory.recall(task, subtask)
         clock.lap("memory_recall")
+        observation, shown, mapping = observed()
         ctx = StepContext(
             task=task,
             step=step,

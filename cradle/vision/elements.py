@@ -98,24 +98,46 @@ def detect_boxes(
     image: Image.Image | np.ndarray, settings: DetectSettings | None = None
 ) -> list[Box]:
     """Boxes of likely UI elements in ``image``, in reading order, at most ``max_boxes``."""
+    s = settings or DetectSettings()
+    fused = fused_edges(to_gray(image), s)
+    return tidy_boxes(contour_boxes(fused, s, max_area(fused.shape, s)), s)
+
+
+def fused_edges(gray: np.ndarray, s: DetectSettings) -> np.ndarray:
+    """Canny edges dilated so the letters of a word and a control's border join up."""
     import cv2
 
-    s = settings or DetectSettings()
-    gray = to_gray(image)
-    height, width = gray.shape[:2]
     edges = cv2.Canny(gray, s.canny_low, s.canny_high)
-    kernel = np.ones(s.dilate, np.uint8)
-    fused = cv2.dilate(edges, kernel, iterations=1)
+    return cv2.dilate(edges, np.ones(s.dilate, np.uint8), iterations=1)
+
+
+def max_area(shape: tuple[int, ...], s: DetectSettings) -> float:
+    """The largest box kept on an image of ``shape`` (rows, cols): bigger ones are panes."""
+    return s.max_area_fraction * shape[0] * shape[1]
+
+
+def contour_boxes(fused: np.ndarray, s: DetectSettings, largest: float,
+                  offset: tuple[int, int] = (0, 0)) -> list[Box]:
+    """Bounding boxes of the contours of ``fused`` that are neither specks nor panes, shifted
+    by ``offset`` (x, y): ``fused`` may be a band of a larger image."""
+    import cv2
+
     contours, _ = cv2.findContours(fused, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
-    max_area = s.max_area_fraction * width * height
+    dx, dy = offset
     boxes: list[Box] = []
     for contour in contours:
         x, y, w, h = cv2.boundingRect(contour)
-        if w < s.min_side or h < s.min_side or w * h < s.min_area or w * h > max_area:
+        if w < s.min_side or h < s.min_side or w * h < s.min_area or w * h > largest:
             continue
-        boxes.append((x, y, x + w, y + h))
-    boxes = merge_boxes(boxes, merge_iou=s.merge_iou, nested_ratio=s.nested_ratio)
+        boxes.append((x + dx, y + dy, x + dx + w, y + dy + h))
+    return boxes
+
+
+def tidy_boxes(boxes: list[Box], s: DetectSettings) -> list[Box]:
+    """Merged, cut to ``max_boxes`` and in reading order; the input order does not matter
+    (boxes are sorted first), so boxes gathered band by band give the same result."""
+    boxes = merge_boxes(sorted(boxes), merge_iou=s.merge_iou, nested_ratio=s.nested_ratio)
     if len(boxes) > s.max_boxes:
         # Keep the larger ones: specks are rarely what the model wants to click.
-        boxes = sorted(boxes, key=area, reverse=True)[: s.max_boxes]
+        boxes = sorted(boxes, key=lambda b: (-area(b), b))[: s.max_boxes]
     return reading_order(boxes)

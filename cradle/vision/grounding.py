@@ -26,7 +26,7 @@ from cradle.vision.match import normalize
 from cradle.vision.perceiver import VisionPerceiver, VisionPerception, frame_digest
 
 _lock = threading.Lock()
-_cache: dict[str, VisionPerception] = {}
+_cache: dict[str, tuple[VisionPerceiver, VisionPerception]] = {}
 _default = VisionPerceiver()
 
 
@@ -43,7 +43,7 @@ def _perceiver(ctx: Any) -> VisionPerceiver:
 
 
 def _has(perception: VisionPerception, need: str) -> bool:
-    return {"text": perception.ocr_done, "marks": bool(perception.boxes),
+    return {"text": perception.ocr_done, "marks": perception.marks_done,
             "tree": perception.tree_done}[need]
 
 
@@ -56,16 +56,17 @@ def current_perception(ctx: Any, *, need: str) -> VisionPerception:
     if isinstance(given, VisionPerception) and given.frame_digest == digest and _has(given, need):
         return given
     key = f"{digest}:{need}:{ctx.mapping.image_size}"
+    perceiver = _perceiver(ctx)
     with _lock:
         cached = _cache.get(key)
-    if cached is not None:
-        return cached
+    if cached is not None and cached[0] is perceiver:  # another episode's may read no tree
+        return cached[1]
     shown = _shown(frame, ctx.mapping.image_size)
-    fresh = _perceiver(ctx).run(frame, shown, marks=need == "marks", ocr=need == "text",
-                                mapping=ctx.mapping)
+    fresh = perceiver.run(frame, shown, marks=need == "marks", ocr=need == "text",
+                          mapping=ctx.mapping)
     with _lock:
         _cache.clear()
-        _cache[key] = fresh
+        _cache[key] = (perceiver, fresh)
     return fresh
 
 

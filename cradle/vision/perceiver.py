@@ -7,6 +7,10 @@ their outputs into one list, tree first, which becomes the set-of-mark image, th
 element list and what ``click_text``/``click_label`` aim at. Each stage's time goes to
 ``Perception.timings_ms``. The result also keeps the words of each line and a digest of the
 frame, so grounding skills can aim at a word and tell whether the perception is still current.
+
+OCR and contours are incremental (``cradle.vision.pieces``): the frame is read in independent
+pieces, and only the pieces whose pixels changed since an earlier frame are read again, with
+exactly the result a read of the whole frame gives (``incremental=False`` reads every piece).
 """
 
 from __future__ import annotations
@@ -24,9 +28,11 @@ from cradle.perception import Perception, TextSpan
 from cradle.screen.base import ScreenGeometry
 from cradle.screen.mapping import CoordinateMap
 from cradle.types import Element
-from cradle.vision.elements import Box, DetectSettings, detect_boxes, iou
+from cradle.vision.bands import BandSettings
+from cradle.vision.elements import Box, DetectSettings, iou
 from cradle.vision.marks import draw_marks
 from cradle.vision.ocr import TesseractOCR
+from cradle.vision.pieces import PieceReader
 
 
 def frame_digest(frame: Image.Image) -> str:
@@ -52,6 +58,9 @@ class VisionPerception(Perception):
     frame_size: tuple[int, int] = (0, 0)
     ocr_done: bool = False
     tree_done: bool = False
+    marks_done: bool = False
+    work: dict[str, int] = field(default_factory=dict)
+    """Pieces of the frame (``cradle.vision.pieces``) and how many were read, not reused."""
 
 
 class VisionPerceiver:
@@ -66,6 +75,8 @@ class VisionPerceiver:
         detect: DetectSettings | None = None,
         accessibility: AccessibilityProvider | None = None,
         budget: ElementBudget | None = None,
+        incremental: bool = True,
+        bands: BandSettings | None = None,
     ) -> None:
         self.marks = marks
         self.ocr = ocr
@@ -73,6 +84,9 @@ class VisionPerceiver:
         self.detect = detect or DetectSettings()
         self.accessibility = accessibility
         self.budget = budget or ElementBudget()
+        self.incremental = incremental
+        """Reuse the pieces of earlier frames whose pixels did not change (same result)."""
+        self.pieces = PieceReader(self.engine, self.detect, bands)
 
     def perceive(self, frame: Image.Image, shown: Image.Image,
                  mapping: CoordinateMap | None = None) -> VisionPerception:
@@ -94,16 +108,19 @@ class VisionPerceiver:
             timings["a11y"] = _ms(clock)
         lines: list[TextSpan] = []
         line_words: list[list[TextSpan]] = []
+        work: dict[str, int] = {}
         if ocr:
             clock = time.perf_counter()
             scale = (shown.width / frame.width, shown.height / frame.height)
-            result = self.engine.read(frame, scale)
+            result, counts = self.pieces.text(frame, scale, reuse=self.incremental)
             lines, line_words = result.lines, result.line_words
+            work.update(counts)
             timings["ocr"] = _ms(clock)
         image, elements, boxes = shown, [], []
         if marks:
             clock = time.perf_counter()
-            contours = detect_boxes(shown, self.detect)
+            contours, counts = self.pieces.boxes(shown, reuse=self.incremental)
+            work.update(counts)
             timings["detect"] = _ms(clock)
             clock = time.perf_counter()
             elements = merge_elements(
@@ -118,6 +135,7 @@ class VisionPerceiver:
             image=image, elements=elements, text=lines, timings_ms=timings,
             line_words=line_words, boxes=boxes, accessible=accessible, frame_digest=digest,
             frame_size=frame.size, ocr_done=ocr, tree_done=self.accessibility is not None,
+            marks_done=marks, work=work,
         )
 
 
