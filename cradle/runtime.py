@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from cradle.agent import AgentSettings
 from cradle.budget import Price, load_prices, price_for
@@ -38,13 +38,22 @@ from cradle.secrets import SecretStore
 
 if TYPE_CHECKING:
     from cradle.environment import Environment
-    from cradle.llm.openai_provider import OpenAIProvider
     from cradle.skills.ranking import SkillIndexLike, SkillRanker
+
+ProviderName = Literal["openai", "openai-responses", "anthropic"]
+KEY_VARIABLES: dict[str, str] = {
+    "openai": "OPENAI_API_KEY", "openai-responses": "OPENAI_API_KEY",
+    "anthropic": "ANTHROPIC_API_KEY",
+}
+"""The variable each provider's key is read from unless --api-key-env names another."""
 
 
 class ModelSettings(BaseModel):
     """Where the model is served. Holds the *name* of the key variable, never the key."""
 
+    provider: ProviderName = Field(
+        default="openai", description="The API spoken: openai (chat completions, also every "
+        "OpenAI-compatible server), openai-responses, anthropic (Messages)")
     model: str = "gpt-4o"
     base_url: str | None = None
     api_key_env: str = "OPENAI_API_KEY"
@@ -63,22 +72,35 @@ class ModelSettings(BaseModel):
     price_out: float | None = Field(default=None, ge=0, description="$ per 1M output tokens")
     prices_file: Path | None = None
 
-    def provider(self) -> OpenAIProvider:
-        # openai takes ~1 s to import: scripted runs (demo, eval --reference/--noop) skip it
+    @model_validator(mode="before")
+    @classmethod
+    def _key_variable(cls, data: Any) -> Any:
+        """With no key variable named, the provider's usual one (ANTHROPIC_API_KEY ...)."""
+        if isinstance(data, dict) and not data.get("api_key_env"):
+            name = KEY_VARIABLES.get(str(data.get("provider") or "openai"), "OPENAI_API_KEY")
+            data = {**data, "api_key_env": name}
+        return data
+
+    def build_provider(self) -> ModelProvider:
+        """The provider for these settings (the SDKs take ~1 s to import: scripted runs, the
+        demo and eval --reference/--noop, never build one)."""
+        common: dict[str, Any] = dict(
+            model=self.model, base_url=self.base_url, api_key_env=self.api_key_env,
+            timeout=self.timeout, max_retries=self.max_retries, image_format=self.image_format,
+            max_output_tokens=self.max_output_tokens,
+        )
+        if self.provider == "anthropic":
+            from cradle.llm.anthropic_provider import AnthropicProvider
+
+            return AnthropicProvider(**common)
+        azure = dict(azure_endpoint=self.azure_endpoint, azure_api_version=self.azure_api_version)
+        if self.provider == "openai-responses":
+            from cradle.llm.responses_provider import ResponsesProvider
+
+            return ResponsesProvider(**common, **azure)
         from cradle.llm.openai_provider import OpenAIProvider
 
-        return OpenAIProvider(
-            model=self.model,
-            base_url=self.base_url,
-            api_key_env=self.api_key_env,
-            azure_endpoint=self.azure_endpoint,
-            azure_api_version=self.azure_api_version,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-            image_format=self.image_format,
-            max_output_tokens=self.max_output_tokens,
-            response_mode=self.response_mode,
-        )
+        return OpenAIProvider(**common, **azure, response_mode=self.response_mode)
 
 
 class MemorySettings(BaseModel):
@@ -180,7 +202,7 @@ class Runtime:
     ) -> None:
         self.settings = settings
         self.closed = False
-        self.model: ModelProvider = model or settings.model.provider()
+        self.model: ModelProvider = model or settings.model.build_provider()
         self.warnings: list[str] = []
         self.store: Any = None
         try:

@@ -224,7 +224,7 @@ class ActionOutcome(Record):
 
 
 ResponseMode = Literal[
-    "json_schema", "json_object_schema", "json_object", "prompt", "scripted"
+    "json_schema", "json_object_schema", "json_object", "prompt", "scripted", "tool_use"
 ]
 
 

@@ -56,7 +56,8 @@ def run_batch(ctx: typer.Context) -> int:
                               env_options=parse_env_options(p["env_option"] or []),
                               max_steps=p["max_steps"], timeout=p["max_time"])
     model = opt.model_settings(
-        model=p["model"], base_url=p["base_url"], api_key_env=p["api_key_env"],
+        provider=p["provider"], model=p["model"], base_url=p["base_url"],
+        api_key_env=p["api_key_env"],
         azure_endpoint=p["azure_endpoint"], azure_api_version=p["azure_api_version"],
         timeout=p["timeout"], max_retries=p["max_retries"], price_in=p["price_in"],
         price_out=p["price_out"], prices=p["prices"], max_output_tokens=p["max_output_tokens"],

@@ -71,9 +71,10 @@ def eval_(
         bool, typer.Option("--noop", help="No model: declare done at once (proves each checker "
                            "fails on the untouched start).")
     ] = False,
+    provider: opt.Provider = "openai",
     model: opt.Model = "gpt-4o",
     base_url: opt.BaseUrl = None,
-    api_key_env: opt.ApiKeyEnv = "OPENAI_API_KEY",
+    api_key_env: opt.ApiKeyEnv = None,
     azure_endpoint: opt.AzureEndpoint = None,
     azure_api_version: opt.AzureApiVersion = None,
     mode: opt.Mode = "fused",
@@ -122,7 +123,7 @@ def eval_(
     model_json: dict[str, object] = {}
     if eval_mode == "model":
         settings = opt.model_settings(
-            model=model, base_url=base_url, api_key_env=api_key_env,
+            provider=provider, model=model, base_url=base_url, api_key_env=api_key_env,
             azure_endpoint=azure_endpoint, azure_api_version=azure_api_version,
             timeout=timeout, max_retries=max_retries, price_in=price_in,
             price_out=price_out, prices=prices, max_output_tokens=max_output_tokens,
@@ -166,6 +167,6 @@ def _check_model(settings: ModelSettings) -> None:
     """A missing key or unreadable price table is one usage error before any task runs."""
     from cradle.budget import load_prices
 
-    settings.provider().close()
+    settings.build_provider().close()
     if settings.prices_file is not None:
         load_prices(settings.prices_file)

@@ -23,17 +23,30 @@ Mode = Annotated[
         help="modular: one model call per module (as Cradle does); fused: one call per step.",
     ),
 ]
+PROVIDERS = ("openai", "openai-responses", "anthropic")
+Provider = Annotated[
+    str,
+    typer.Option("--provider", metavar="API",
+                 help="The API the model speaks: openai (chat completions: OpenAI and every "
+                 "OpenAI-compatible server: vLLM, Ollama, LM Studio, llama.cpp), "
+                 "openai-responses (OpenAI's Responses API), anthropic (Claude's Messages "
+                 "API)."),
+]
 Model = Annotated[str, typer.Option("--model", help="Model name the server knows.")]
 BaseUrl = Annotated[
     str | None,
     typer.Option(
         "--base-url",
-        help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1 (vLLM, Ollama, LM "
-        "Studio, llama.cpp). Default: OPENAI_BASE_URL, else OpenAI.",
+        help="The server, e.g. http://127.0.0.1:8000/v1 for an OpenAI-compatible one (vLLM, "
+        "Ollama, LM Studio, llama.cpp). Default: OPENAI_BASE_URL (ANTHROPIC_BASE_URL with "
+        "--provider anthropic), else the provider's own service.",
     ),
 ]
 ApiKeyEnv = Annotated[
-    str, typer.Option("--api-key-env", help="Environment variable that holds the API key.")
+    str | None,
+    typer.Option("--api-key-env", metavar="NAME",
+                 help="Environment variable that holds the API key (default: OPENAI_API_KEY; "
+                 "ANTHROPIC_API_KEY with --provider anthropic)."),
 ]
 AzureEndpoint = Annotated[
     str | None, typer.Option("--azure-endpoint", help="Azure OpenAI endpoint URL.")
@@ -110,20 +123,34 @@ def check_mode(mode: str) -> str:
     return mode
 
 
+def check_provider(provider: str, *, azure: bool = False, response_mode: bool = False) -> None:
+    """A known --provider, and only the flags it has (the fallback chain and Azure are the
+    chat completions provider's; Azure also serves the Responses API)."""
+    if provider not in PROVIDERS:
+        raise typer.BadParameter(f"use {', '.join(PROVIDERS)}", param_hint="--provider")
+    if response_mode and provider != "openai":
+        raise typer.BadParameter("only with --provider openai (the others have one "
+                                 "structured-output mode each)", param_hint="--response-mode")
+    if azure and provider == "anthropic":
+        raise typer.BadParameter("not with --provider anthropic", param_hint="--azure-endpoint")
+
+
 def model_settings(
-    *, model: str, base_url: str | None, api_key_env: str, azure_endpoint: str | None,
+    *, model: str, base_url: str | None, api_key_env: str | None, azure_endpoint: str | None,
     azure_api_version: str | None, timeout: float, max_retries: int, price_in: float | None,
     price_out: float | None, prices: Path | None, max_output_tokens: int | None,
-    response_mode: str | None,
+    response_mode: str | None, provider: str = "openai",
 ) -> ModelSettings:
     """Where the model is served, how it is asked and what it costs, from the shared flags."""
     from cradle.session import ModelSettings
 
+    check_provider(provider, azure=azure_endpoint is not None,
+                   response_mode=response_mode is not None)
     if response_mode is not None and response_mode not in RESPONSE_MODES:
         raise typer.BadParameter(f"use {', '.join(RESPONSE_MODES)}",
                                  param_hint="--response-mode")
     return ModelSettings(
-        model=model, base_url=base_url, api_key_env=api_key_env,
+        provider=provider, model=model, base_url=base_url, api_key_env=api_key_env,
         azure_endpoint=azure_endpoint, azure_api_version=azure_api_version, timeout=timeout,
         max_retries=max_retries, price_in=price_in, price_out=price_out, prices_file=prices,
         max_output_tokens=max_output_tokens, response_mode=response_mode,

@@ -93,14 +93,11 @@ class FakeOpenAIServer:
                     body = json.loads(raw or b"{}")
                 except json.JSONDecodeError:
                     body = {"_raw": raw.decode("utf-8", "replace")}
+                headers = {k.lower(): v for k, v in self.headers.items()}
                 outer.requests.append(body)
                 outer.paths.append(self.path)
-                outer.headers.append({k.lower(): v for k, v in self.headers.items()})
-                result = outer._handler(body)
-                if isinstance(result, str):
-                    result = FakeResponse(200, completion(result))
-                elif isinstance(result, dict):
-                    result = FakeResponse(200, completion(json.dumps(result)))
+                outer.headers.append(headers)
+                result = outer.answer(self.path, headers, body)
                 if result.delay:
                     time.sleep(result.delay)
                 if result.drop:
@@ -129,6 +126,16 @@ class FakeOpenAIServer:
         assert self._server is not None
         self._server.shutdown()
         self._server.server_close()
+
+    def answer(self, path: str, headers: dict[str, str], body: dict) -> FakeResponse:
+        """The handler's result as a response: a string or dict becomes a chat completion.
+        Fakes of other APIs override this (their paths, headers and reply shapes)."""
+        result = self._handler(body)
+        if isinstance(result, str):
+            return FakeResponse(200, completion(result))
+        if isinstance(result, dict):
+            return FakeResponse(200, completion(json.dumps(result)))
+        return result
 
     # ----------------------------------------------------------------- inspection helpers
 
