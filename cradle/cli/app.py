@@ -332,11 +332,13 @@ def envs(
 def _register_subcommands() -> None:
     from cradle.cli import bench_cmd, eval_cmd, trajectory_cmd
     from cradle.cli.memory_cmd import memory_app
+    from cradle.cli.models_cmd import models_app
     from cradle.cli.skills_cmd import skills_app
 
     skills_app.command("from-run")(trajectory_cmd.skills_from_run)
     app.add_typer(skills_app, name="skills")
     app.add_typer(memory_app, name="memory")
+    app.add_typer(models_app, name="models")
     app.command(epilog=_EXIT_HELP)(trajectory_cmd.replay)
     app.command()(trajectory_cmd.report)
     app.command("export-video")(trajectory_cmd.export_video)
