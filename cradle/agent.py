@@ -20,6 +20,8 @@ from pydantic import BaseModel, Field
 from cradle.actions import ActionRunner
 from cradle.bounds import TEXT_LIMIT, bound_output, bound_step, shorten
 from cradle.budget import Budget
+from cradle.computer_use.base import ActionPlanner
+from cradle.computer_use.factory import PlannerSettings
 from cradle.decide import Tidy, decide
 from cradle.errors import (
     EXIT_BUDGET,
@@ -63,7 +65,9 @@ M = TypeVar("M", bound=BaseModel)
 class AgentSettings(BaseModel):
     """How the loop runs; every field has a default a user can override from the CLI."""
 
-    mode: Literal["modular", "fused"] = "fused"
+    mode: Literal["modular", "fused", "computer-use"] = Field(
+        default="fused", description="modular: one call per module; fused: one call for all; "
+        "computer-use: the planner alone decides each step (one call per step)")
     max_steps: int = Field(default=20, ge=1)
     max_image_side: int = Field(default=1280, ge=64)
     action_timeout: float = Field(default=30.0, gt=0)
@@ -91,6 +95,11 @@ class AgentSettings(BaseModel):
         default=True,
         description="Send the screenshot to the model; false (--no-vision) for a model without "
         "image input, which reads the screen text and the element list in its prompt instead",
+    )
+    planner: PlannerSettings = Field(
+        default_factory=PlannerSettings,
+        description="Who plans the actions: the general model, or a computer-use model "
+        "(cradle.computer_use.factory)",
     )
     idle_skips: int = Field(
         default=3, ge=0,
@@ -161,6 +170,7 @@ class Agent:
         perceiver: Perceiver | None = None,
         budget: Budget | None = None,
         redact: Callable[[str], str] | None = None,
+        planner: ActionPlanner | None = None,
     ) -> None:
         self.screen = screen
         self.model = model
@@ -176,6 +186,8 @@ class Agent:
             max_seconds=self.settings.max_seconds, max_tokens=self.settings.max_tokens
         )
         self._redact = redact
+        self.planner = planner
+        """Plans the actions instead of the general model (``cradle.computer_use``)."""
         self._perception: Perception | None = None
         self._last_view: tuple[Image.Image, str, str] | None = None
         self._last_digest: str | None = None
@@ -284,7 +296,7 @@ class Agent:
             try:
                 ctx = decide(
                     self.settings.mode, ctx, self.model, self.prompts, calls, self.progress,
-                    self._tidy(errors),
+                    self._tidy(errors), planner=self.planner,
                 )
             except ModelError as exc:
                 model_error = exc
@@ -304,6 +316,9 @@ class Agent:
                 max_actions=self.settings.max_actions,
             )
             clock.lap("actions")
+            for call in self.actions.take_model_calls():  # the grounder's, asked by skills
+                calls.append(call)
+                self.progress.model_called(call)
             if _all_invalid(outcomes):
                 errors.append("no usable action: every planned action was rejected as invalid")
         calls = [self._priced(call) for call in calls]
@@ -357,6 +372,7 @@ class Agent:
         """
         last = self._last_record
         if (self.settings.idle_skips <= self._idle_streak or last is None or errors
+                or self.planner is not None  # its call ids need answering every step
                 or observation.changed or last.errors or last.done or last.new_skills
                 or not last.actions or observation.notes != last.observation.notes):
             return None

@@ -6,8 +6,8 @@ of the loop (execution, recording, memory) does not know which mode ran.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Literal
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel
 
@@ -18,7 +18,10 @@ from cradle.progress import Progress
 from cradle.prompts import PromptLibrary
 from cradle.types import FusedStep, ModelCall
 
-Mode = Literal["modular", "fused"]
+if TYPE_CHECKING:
+    from cradle.computer_use.base import ActionPlanner
+
+Mode = Literal["modular", "fused", "computer-use"]
 Tidy = Callable[[str, BaseModel], BaseModel]
 """Applied to each module output before later modules read it (redaction, size bounds)."""
 
@@ -57,9 +60,10 @@ def decide_modular(
     calls: list[ModelCall],
     progress: Progress,
     tidy: Tidy = _keep,
+    pipeline: Sequence[type[Module]] = MODULAR_PIPELINE,
 ) -> StepContext:
     """Run the modules in Cradle's order, each seeing the outputs of those before it."""
-    for module_cls in MODULAR_PIPELINE:
+    for module_cls in pipeline:
         module = module_cls()
         if not module.should_run(ctx):
             continue
@@ -96,6 +100,15 @@ def decide(
     calls: list[ModelCall],
     progress: Progress,
     tidy: Tidy = _keep,
+    planner: ActionPlanner | None = None,
 ) -> StepContext:
+    """The step's decision; with a ``planner``, the planner plans the actions
+    (``cradle.computer_use.step``)."""
+    if planner is not None:
+        from cradle.computer_use.step import decide_with_planner
+
+        return decide_with_planner(planner, mode, ctx, model, prompts, calls, progress, tidy)
+    if mode == "computer-use":
+        raise ModelError("--mode computer-use needs a computer-use planner")
     runner = decide_fused if mode == "fused" else decide_modular
     return runner(ctx, model, prompts, calls, progress, tidy)

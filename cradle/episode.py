@@ -32,6 +32,8 @@ from pydantic import Field
 from cradle.actions import ActionRunner
 from cradle.agent import Agent, AgentSettings
 from cradle.budget import Budget
+from cradle.computer_use.base import ActionPlanner
+from cradle.computer_use.factory import build_planner
 from cradle.environment import Environment, load_environment
 from cradle.errors import ConfigError, CradleError, EnvironmentFailure, RunStorageError, SetupFailed
 from cradle.inputs import check_text
@@ -97,6 +99,7 @@ class Episode:
         model: ModelProvider | None = None,
         progress: Progress | None = None,
         owns_runtime: bool = False,
+        planner: ActionPlanner | None = None,
     ) -> None:
         check_text(settings.task, "the task")  # a run records it as UTF-8 JSON
         self.runtime = runtime
@@ -107,6 +110,8 @@ class Episode:
         self.environment = environment or load_environment(settings.env, **settings.env_options)
         self.model = model or runtime.model
         self.progress = progress or SilentProgress()
+        if runtime.on_warning is None:  # e.g. running without the memory it could not open
+            runtime.on_warning = self.progress.warn
         self.owns_runtime = owns_runtime
         """Close the runtime with the episode (``cradle run``: one runtime, one episode)."""
         agent = settings.agent
@@ -118,6 +123,9 @@ class Episode:
         """Why the task's setup failed ('' when it did not, or there was none)."""
         self.promotion: Promotion | None = None
         self._closed = False
+        self.planner = planner if planner is not None else build_planner(
+            settings, confirmer=runtime.confirmer, environment=settings.env)
+        """The episode's own planner (it holds the conversation), or None: the model plans."""
 
     @property
     def generated_dir(self) -> Path | None:
@@ -176,7 +184,7 @@ class Episode:
         actions = ActionRunner(
             registry=registry, screen=screen, generated_dir=own, run_id=run_id,
             episode=EpisodeView(environment=self.environment, perceiver=perceiver, home=home,
-                                run_id=run_id),
+                                run_id=run_id, grounder=self.runtime.grounder),
             stats=SkillStats(s.stats_path) if s.skill_stats else None,
             policy=self.policy(), secrets=self.runtime.secrets, dry_run=s.safety.dry_run,
         )
@@ -193,6 +201,9 @@ class Episode:
         perceiver = self.environment.perceiver()
         if perceiver is None and not s.agent.vision:
             perceiver = text_perceiver()
+        if self.planner is not None and getattr(perceiver, "marks", False):
+            perceiver.marks = False  # type: ignore[union-attr]  # numbered boxes only help a
+            # model that picks marks; a computer-use model clicks on the clean screenshot
         actions = self.build_actions(screen, perceiver)
         if prepare is not None:
             prepare(screen, actions, perceiver)
@@ -204,7 +215,7 @@ class Episode:
             prompts=self.runtime.prompts(self.environment), recorder=self.recorder,
             memory=memory, settings=s.agent, progress=self.progress,
             notes=self.environment.notes, perceiver=perceiver, budget=self.budget,
-            redact=self.runtime.secrets.redact,
+            redact=self.runtime.secrets.redact, planner=self.planner,
         )
         if history:
             agent.set_previous(PreviousStep.of(history[-1]))
@@ -335,6 +346,8 @@ class Episode:
             return
         self._closed = True
         _quietly(self.environment.close)
+        if self.planner is not None:
+            _quietly(self.planner.close)
         if promote:
             _quietly(self.promote)
         if self.owns_runtime:
@@ -366,7 +379,7 @@ def _versions() -> dict[str, str]:
 
 def open_episode(settings: EpisodeSettings, *, model: ModelProvider | None = None,
                  progress: Progress | None = None, long_term: Any = None,
-                 confirmer: Any = None) -> Episode:
+                 confirmer: Any = None, planner: ActionPlanner | None = None) -> Episode:
     """One runtime and one episode that owns it (``cradle run``). Checks that need no side
     effects come first (bad task text, unknown environment or option), before the model
     client or the memory store is opened."""
@@ -375,7 +388,7 @@ def open_episode(settings: EpisodeSettings, *, model: ModelProvider | None = Non
     runtime = Runtime(settings, model=model, long_term=long_term, confirmer=confirmer)
     try:
         return Episode(runtime, settings, environment=environment, progress=progress,
-                       owns_runtime=True)
+                       owns_runtime=True, planner=planner)
     except BaseException:
         runtime.close()
         raise

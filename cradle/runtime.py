@@ -21,13 +21,18 @@ from __future__ import annotations
 import copy
 import os
 import sys
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
 from cradle.agent import AgentSettings
+from cradle.background import Opening
 from cradle.budget import Price, load_prices, price_for
+from cradle.computer_use.factory import planner_key_env, planner_only
+from cradle.computer_use.grounding import Grounder, GroundingSettings
 from cradle.errors import CradleError
 from cradle.llm.base import ModelProvider
 from cradle.modules import LongTermMemory
@@ -139,20 +144,46 @@ class RuntimeSettings(BaseModel):
     skill_stats: bool = True
     """Count skill calls and successes across runs (off for the demo's canned run)."""
     skills_top_k: int = Field(default=8, ge=1)
+    grounding: GroundingSettings = Field(default_factory=GroundingSettings)
+    """A grounding model for the skills that act on described widgets (click_target ...)."""
 
 
-def open_long_term(settings: MemorySettings, environment: str = "") -> tuple[Any, str]:
-    """The vector store (or None) and a warning to show when running without it."""
+def open_long_term(settings: MemorySettings, environment: str = "", *, load: bool = False
+                   ) -> tuple[Any, str]:
+    """The vector store (or None) and a warning to show when running without it; ``load``
+    also loads its embedding model now (the runtime does both on a thread)."""
     if not settings.enabled:
         return None, ""
     from cradle.memory import open_memory
 
     try:
-        return open_memory(settings.memory_dir, settings.memory_url, environment=environment), ""
+        store = open_memory(settings.memory_dir, settings.memory_url, environment=environment)
+        if load:
+            _load_embedder(store)
+        return store, ""
     except CradleError as exc:
         if not settings.continue_without:
             raise
         return None, f"running without long-term memory: {exc}"
+
+
+def _load_embedder(store: Any) -> None:
+    try:
+        load = getattr(store.embedder, "load", None)
+        if load is not None:
+            load()
+    except BaseException:
+        store.close()
+        raise
+
+
+def _close_opened(opened: tuple[Any, str]) -> None:
+    if opened[0] is not None:
+        opened[0].close()
+
+
+OPEN_WAIT_ON_CLOSE_S = 30.0
+"""How long closing waits for a memory store still opening, to close it too."""
 
 
 class _SharedSkillIndex:
@@ -202,18 +233,28 @@ class Runtime:
     ) -> None:
         self.settings = settings
         self.closed = False
-        self.model: ModelProvider = model or settings.model.build_provider()
         self.warnings: list[str] = []
         self.store: Any = None
+        self.on_warning: Callable[[str], None] | None = None
+        """Told each warning that comes up after creation (the memory's, opened meanwhile)."""
+        self.grounder: Grounder | None = None
+        # Opened on a thread while the model client and the environment start; waited for
+        # where it is first used (Runtime._memory_ready).
+        self._opening: Opening[tuple[Any, str]] | None = None
+        if long_term is None and settings.memory.enabled:
+            self._opening = Opening(partial(open_long_term, settings.memory, load=True),
+                                    name="cradle-memory-open", close=_close_opened)
         try:
+            self.model: ModelProvider = (model or planner_only(settings)
+                                         or settings.model.build_provider())
+            self.grounder = settings.grounding.build()
             self.secrets = SecretStore.from_sources(file=settings.safety.secrets_file)
             self.secrets.also_redact("api_key", os.environ.get(settings.model.api_key_env))
+            planner_env = planner_key_env(settings)
+            if planner_env:
+                self.secrets.also_redact("planner_api_key", os.environ.get(planner_env))
             self.price: Price | None = self._price()
             self.confirmer = confirmer if confirmer is not None else default_confirmer()
-            if long_term is None:
-                self.store, warning = open_long_term(settings.memory)
-                if warning:
-                    self.warnings.append(warning)
         except BaseException:
             self.close()
             raise
@@ -222,6 +263,18 @@ class Runtime:
         self._index: _SharedSkillIndex | None = None
         self._index_built = False
         self._memories: dict[str, LongTermMemory | None] = {}
+
+    def _memory_ready(self) -> None:
+        """Wait for the store opening in the background; what failed there is raised here."""
+        opening, self._opening = self._opening, None
+        if opening is None:
+            return
+        self.store, warning = opening.result()
+        self.long_term = self.long_term or self.store
+        if warning:
+            self.warnings.append(warning)
+            if self.on_warning is not None:
+                self.on_warning(warning)
 
     def _price(self) -> Price | None:
         s = self.settings.model
@@ -249,6 +302,7 @@ class Runtime:
         The store is opened once; each environment gets a view of it that tags what it
         remembers with that environment (the store keeps the tag per object).
         """
+        self._memory_ready()
         if environment not in self._memories:
             memory = self.long_term
             if memory is not None and memory is self.store and hasattr(memory, "environment"):
@@ -270,6 +324,7 @@ class Runtime:
 
     def _skill_index(self) -> _SharedSkillIndex | None:
         if not self._index_built:
+            self._memory_ready()
             self._index_built = True
             index: Any = self.store.skills if self.store is not None else None
             if index is None:
@@ -291,7 +346,12 @@ class Runtime:
         if self.closed:
             return
         self.closed = True
-        for closer in (getattr(self.model, "close", None), getattr(self.store, "close", None)):
+        if self._opening is not None:
+            self._opening.discard(timeout=OPEN_WAIT_ON_CLOSE_S)
+            self._opening = None
+        for closer in (getattr(getattr(self, "model", None), "close", None),
+                       getattr(self.store, "close", None),
+                       getattr(self.grounder, "close", None)):
             if closer is None:
                 continue
             try:

@@ -224,8 +224,11 @@ class ActionOutcome(Record):
 
 
 ResponseMode = Literal[
-    "json_schema", "json_object_schema", "json_object", "prompt", "scripted", "tool_use"
+    "json_schema", "json_object_schema", "json_object", "prompt", "scripted", "tool_use",
+    "computer_tool",
 ]
+"""How a reply was asked for; ``computer_tool``: a computer-use API's native actions (the
+planner's calls, replayed by ``cradle.computer_use.replayed``, not by the modules)."""
 
 
 class ModelCall(Record):
@@ -247,6 +250,11 @@ class ModelCall(Record):
         description="The request itself failed (HTTP error, timeout, refused response "
         "format): no reply came back; replay skips it",
     )
+    coordinates: str = Field(
+        default="",
+        description="How the reply's points were read (convention and grid), for models that "
+        "answer with coordinates in their own convention; '' for the others",
+    )
 
 
 # --------------------------------------------------------------------------- step and run
@@ -257,7 +265,7 @@ class StepRecord(Record):
 
     run_id: str
     step: int
-    mode: Literal["modular", "fused"]
+    mode: Literal["modular", "fused", "computer-use"]
     started_at: datetime
     ended_at: datetime
     observation: Observation

@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 
 from cradle.cli import cluster_options as cl
+from cradle.cli import gui_options as gui
 from cradle.cli import model_options as opt
 from cradle.cli.model_options import Mode, check_mode
 from cradle.errors import EXIT_CODES, EXIT_INTERRUPTED, CradleError
@@ -144,6 +145,18 @@ def run(
     no_vision: opt.NoVision = False,
     max_output_tokens: opt.MaxOutputTokens = None,
     response_mode: opt.ResponseMode = None,
+    planner: opt.Planner = "model",
+    planner_model: opt.PlannerModel = None,
+    planner_provider: opt.PlannerProvider = None,
+    planner_base_url: opt.PlannerBaseUrl = None,
+    action_format: gui.ActionFormat = None,
+    coordinates: gui.CoordinatesOpt = None,
+    coordinates_grid: gui.CoordinatesGrid = None,
+    grounding_base_url: gui.GroundingBaseUrl = None,
+    grounding_model: gui.GroundingModel = None,
+    grounding_format: gui.GroundingFormat = "point",
+    grounding_coordinates: gui.GroundingCoordinates = None,
+    grounding_coordinates_grid: gui.GroundingCoordinatesGrid = None,
     runs_dir: RunsDir = Path("runs"),
     generated_skills_dir: Annotated[
         Path,
@@ -249,7 +262,9 @@ def run(
         agent=opt.agent_settings(
             mode=mode, max_image_side=max_image_side, max_actions=max_actions, settle=settle,
             max_tokens=max_tokens, max_cost=max_cost, max_steps=max_steps, max_seconds=max_time,
-            no_vision=no_vision,
+            no_vision=no_vision, planner=opt.planner_settings(
+                planner=planner, planner_model=planner_model,
+                planner_provider=planner_provider, planner_base_url=planner_base_url),
         ),
         memory=MemorySettings(
             enabled=not no_memory,
@@ -264,7 +279,13 @@ def run(
             deny_skills=deny_skill or [],
             secrets_file=secrets_file,
         ),
+        grounding=gui.grounding_settings(
+            base_url=grounding_base_url, model=grounding_model, fmt=grounding_format,
+            coordinates=grounding_coordinates, grid=grounding_coordinates_grid, timeout=timeout,
+        ),
     )
+    gui.set_action_format(settings.agent, gui.action_format_settings(
+        action_format, coordinates, coordinates_grid))
     if picked is not None:
         from cradle.cli.task_run import run_task_file
 

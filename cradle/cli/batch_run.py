@@ -17,6 +17,7 @@ from typing import Any
 import typer
 
 from cradle.cli import cluster_options as cl
+from cradle.cli import gui_options as gui
 from cradle.cli import model_options as opt
 from cradle.errors import UsageError
 
@@ -66,7 +67,15 @@ def run_batch(ctx: typer.Context) -> int:
     agent = opt.agent_settings(mode=p["mode"], max_image_side=p["max_image_side"],
                                max_actions=p["max_actions"], settle=p["settle"],
                                max_tokens=p["max_tokens"], max_cost=p["max_cost"],
-                               no_vision=p["no_vision"])
+                               no_vision=p["no_vision"], planner=opt.planner_settings(
+                                   planner=p["planner"], planner_model=p["planner_model"],
+                                   planner_provider=p["planner_provider"],
+                                   planner_base_url=p["planner_base_url"]))
+    gui.set_action_format(agent, gui.action_format_settings(
+        p["action_format"], p["coordinates"], p["coordinates_grid"]))
+    if p["grounding_base_url"] or p["grounding_model"]:
+        raise UsageError("--grounding-base-url: not with --tasks-file (its workers are given "
+                         "no grounding model); run the instructions one by one with --task")
     skills_dir = p["generated_skills_dir"] if _given(ctx, "generated_skills_dir") else None
     outcome = run_eval(EvalOptions(
         tasks=tasks, out=out, workers=p["workers"], resume=p["resume"] is not None,

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cradle.cli import cluster_options as cl
+from cradle.cli import gui_options as gui
 from cradle.cli import model_options as opt
 from cradle.errors import UsageError
 
@@ -89,6 +90,13 @@ def eval_(
     timeout: opt.ModelTimeout = 60.0,
     max_retries: opt.MaxRetries = 2,
     no_vision: opt.NoVision = False,
+    planner: opt.Planner = "model",
+    planner_model: opt.PlannerModel = None,
+    planner_provider: opt.PlannerProvider = None,
+    planner_base_url: opt.PlannerBaseUrl = None,
+    action_format: gui.ActionFormat = None,
+    coordinates: gui.CoordinatesOpt = None,
+    coordinates_grid: gui.CoordinatesGrid = None,
     max_output_tokens: opt.MaxOutputTokens = None,
     response_mode: opt.ResponseMode = None,
     memory_url: Annotated[
@@ -117,7 +125,13 @@ def eval_(
         raise typer.BadParameter("give --reference or --noop, not both")
     agent = opt.agent_settings(mode=mode, max_image_side=max_image_side,
                                max_actions=max_actions, settle=settle, max_tokens=max_tokens,
-                               max_cost=max_cost, no_vision=no_vision)
+                               max_cost=max_cost, no_vision=no_vision,
+                               planner=opt.planner_settings(
+                                   planner=planner, planner_model=planner_model,
+                                   planner_provider=planner_provider,
+                                   planner_base_url=planner_base_url))
+    gui.set_action_format(agent, gui.action_format_settings(action_format, coordinates,
+                                                            coordinates_grid))
     eval_mode = "reference" if reference else "noop" if noop else "model"
     shared = cl.check_cluster(ray, workers, shared_out)
     model_json: dict[str, object] = {}

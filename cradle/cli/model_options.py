@@ -20,7 +20,10 @@ Mode = Annotated[
     str,
     typer.Option(
         "--mode",
-        help="modular: one model call per module (as Cradle does); fused: one call per step.",
+        help="modular: one model call per module (as Cradle does); fused: one call per step; "
+        "computer-use: a computer-use model alone decides each step, one call per step "
+        "(--provider anthropic: Claude's computer tool; openai-responses: OpenAI's "
+        "computer-use model).",
     ),
 ]
 PROVIDERS = ("openai", "openai-responses", "anthropic")
@@ -117,10 +120,50 @@ Settle = Annotated[
 ]
 
 
+PLANNERS = ("model", "computer-use")
+Planner = Annotated[
+    str,
+    typer.Option("--planner", metavar="KIND",
+                 help="Who plans the actions in modular/fused mode: model (the general model "
+                 "writes skill calls) or computer-use (a computer-use model plans in its own "
+                 "actions; the other modules still run with the general model)."),
+]
+PlannerModel = Annotated[
+    str | None,
+    typer.Option("--planner-model", metavar="NAME",
+                 help="The computer-use planner's model (default: --model)."),
+]
+PlannerProvider = Annotated[
+    str | None,
+    typer.Option("--planner-provider", metavar="API",
+                 help="The planner's API when it is not --provider: anthropic or "
+                 "openai-responses (its key from ANTHROPIC_API_KEY or OPENAI_API_KEY)."),
+]
+PlannerBaseUrl = Annotated[
+    str | None,
+    typer.Option("--planner-base-url", metavar="URL",
+                 help="The planner's server (default: --base-url when the planner uses "
+                 "--provider, else the provider's own service)."),
+]
+
+
 def check_mode(mode: str) -> str:
-    if mode not in ("modular", "fused"):
-        raise typer.BadParameter("use modular or fused", param_hint="--mode")
+    if mode not in ("modular", "fused", "computer-use"):
+        raise typer.BadParameter("use modular, fused or computer-use", param_hint="--mode")
     return mode
+
+
+def planner_settings(*, planner: str = "model", planner_model: str | None = None,
+                     planner_provider: str | None = None,
+                     planner_base_url: str | None = None) -> dict[str, Any]:
+    """The planner flags as ``AgentSettings.planner`` fields (checked)."""
+    if planner not in PLANNERS:
+        raise typer.BadParameter(f"use {' or '.join(PLANNERS)}", param_hint="--planner")
+    if planner_provider not in (None, "anthropic", "openai-responses"):
+        raise typer.BadParameter("use anthropic or openai-responses",
+                                 param_hint="--planner-provider")
+    return {"kind": planner, "model": planner_model, "provider": planner_provider,
+            "base_url": planner_base_url}
 
 
 def check_provider(provider: str, *, azure: bool = False, response_mode: bool = False) -> None:
@@ -159,12 +202,15 @@ def model_settings(
 
 def agent_settings(
     *, mode: str, max_image_side: int, max_actions: int, settle: float | None,
-    max_tokens: int | None, max_cost: float | None, no_vision: bool, **more: Any,
+    max_tokens: int | None, max_cost: float | None, no_vision: bool,
+    planner: dict[str, Any] | None = None, **more: Any,
 ) -> AgentSettings:
-    """How the loop runs, from the shared flags (``more``: the command's own, e.g. max_steps)."""
+    """How the loop runs, from the shared flags (``more``: the command's own, e.g. max_steps;
+    ``planner``: from :func:`planner_settings`)."""
     from cradle.agent import AgentSettings
 
     return AgentSettings(
+        **({"planner": planner} if planner else {}),
         mode=check_mode(mode), max_image_side=max_image_side, max_actions=max_actions,
         max_tokens=max_tokens, max_cost=max_cost, vision=not no_vision,
         **({} if settle is None else {"settle_seconds": settle}), **more,

@@ -24,6 +24,12 @@ from cradle.types import ModelCall, StepRecord
 if TYPE_CHECKING:
     from cradle.trajectory.loader import LoadedRun
 
+PLANNER_MODULE = "computer_use"
+"""The module name of a planner's calls (``cradle.computer_use``), not replayed here."""
+GROUNDING_MODULE = "grounding"
+"""The module name of a grounding model's calls (``cradle.computer_use.grounding``)."""
+
+
 class ReplayMismatchError(ModelError):
     """The loop asked a different module than the recording has at this point."""
 
@@ -54,6 +60,10 @@ def group_requests(steps: Iterable[StepRecord]) -> list[RecordedRequest]:
         for call in record.model_calls:
             if call.request_failed:
                 continue  # no reply came back (refused format, HTTP error): nothing to replay
+            if call.module == PLANNER_MODULE:
+                continue  # a planner's reply: cradle.computer_use.replayed plays those back
+            if call.module == GROUNDING_MODULE:
+                continue  # a grounding model's reply: replayed by its grounder (skills ask it)
             is_repair = REPAIR_MARK in call.prompt and current and current[-1].module == call.module
             if current and not is_repair:
                 requests.append(RecordedRequest(record.step, tuple(current)))

@@ -164,6 +164,7 @@ def rerun_with_model_replies(
     folder), and not counted in the skill statistics. Returns the result and the episode
     (``episode.environment.state()`` for tests).
     """
+    from cradle.computer_use.factory import uses_planner
     from cradle.episode import open_episode
     from cradle.llm.replayed import ReplayedModel
 
@@ -182,7 +183,20 @@ def rerun_with_model_replies(
             stats_path=Path(scratch) / "skill-stats.json",
         )
         model = ReplayedModel.from_run(run)
+        planner = None
+        if uses_planner(settings):  # the planner's replies are played back too
+            from cradle.computer_use.replayed import ReplayedPlanner
+
+            planner = ReplayedPlanner.from_run(run)
         episode = open_episode(
-            settings, model=model, progress=progress, long_term=RecordedRecall(run)
+            settings, model=model, progress=progress, long_term=RecordedRecall(run),
+            planner=planner,
         )
+        if settings.grounding.base_url:  # the grounding model's replies are played back too
+            from cradle.computer_use.grounding import replayed_grounder
+
+            live, episode.runtime.grounder = episode.runtime.grounder, replayed_grounder(
+                run.steps, settings.grounding)
+            if live is not None:
+                live.close()
         return episode.run(), episode
