@@ -211,3 +211,23 @@ def test_a_missing_key_names_the_providers_variable(tmp_path: Path) -> None:
     with FakeOpenAIServer() as server:
         run = _cradle(tmp_path, "anthropic", server.base_url, "--response-mode", "prompt")
     assert run.code == 2 and "--response-mode" in run.stderr
+
+
+def test_eval_runs_the_task_through_the_anthropic_provider(tmp_path: Path) -> None:
+    """`cradle eval --provider anthropic`: the worker builds the provider from the settings
+    it is handed, reads the key from ANTHROPIC_API_KEY, and the checker passes the task."""
+    (tmp_path / "tasks.yaml").write_text(TASK_FILE)
+    env = cradle_env({"ANTHROPIC_API_KEY": KEY})
+    env.pop("ANTHROPIC_BASE_URL", None)
+    with ant.FakeAnthropicServer(Script("anthropic")) as server:
+        done = subprocess.run(
+            [sys.executable, "-m", "cradle", "eval", str(tmp_path / "tasks.yaml"),
+             "--provider", "anthropic", "--base-url", server.base_url, "--model", "fake-cua",
+             "--out", str(tmp_path / "out"), "--max-retries", "0"],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["passed"] == 1 and summary["tasks"] == 1
+    assert len(server.requests) == 3
+    assert all(KEY in h.get("x-api-key", "") + h.get("authorization", "") for h in server.headers)
+    assert not leaks(tmp_path / "out", KEY)
