@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from cradle.bounds import shorten
+from cradle.computer_use.grounding import GROUNDED_SKILLS
 from cradle.errors import ActionRejected, SkillExecutionError, SkillKilled
 from cradle.perception import Perception
 from cradle.policy import ActionPolicy
@@ -34,7 +35,7 @@ from cradle.skills.context import EpisodeView
 from cradle.skills.parser import plan_cap_reason
 from cradle.skills.ranking import SkillRanker
 from cradle.skills.stats import SkillStats
-from cradle.types import ActionOutcome, SelfReflection, SkillCall, utc_now
+from cradle.types import ActionOutcome, ModelCall, SelfReflection, SkillCall, utc_now
 
 MAX_ERROR_CHARS = 500
 """Longest reason recorded for one action (the model reads it in the next prompt)."""
@@ -73,6 +74,8 @@ class ActionRunner:
         self.run_id = run_id
         self.extras = extras or {}
         self._reported: set[str] = set()
+        self.unavailable = frozenset() if self.episode.grounder is not None else GROUNDED_SKILLS
+        """Skills not offered to the model: they need a grounder and none is configured."""
         self._saved: dict[str, Path] = {}
         """Files this run wrote to the generated-skills folder, by skill name."""
 
@@ -116,7 +119,8 @@ class ActionRunner:
         similar to it are shown besides the common ones, so a large library does not flood
         the prompt.
         """
-        allowed = self.policy.visible(self.registry)
+        allowed = [name for name in self.policy.visible(self.registry)
+                   if name not in self.unavailable]
         if self.ranker is not None:
             allowed = self.ranker.select(self.registry, allowed, query)
         return self.registry.describe(allowed)
@@ -237,6 +241,12 @@ class ActionRunner:
         shown = SkillCall.model_validate_json(self.secrets.redact(call.model_dump_json()))
         return self.policy.refusal(skill, shown, nested=True)
 
+    def take_model_calls(self) -> list[ModelCall]:
+        """Model requests the skills made since the last take (the grounder's), for the
+        step's records and the budget."""
+        grounder = self.episode.grounder
+        return grounder.take_calls() if grounder is not None else []
+
     # ------------------------------------------------------------------ curation
 
     def curate(self, sources: Sequence[str], *, task: str) -> list[dict[str, Any]]:
@@ -293,4 +303,7 @@ def _jsonable(value: Any) -> Any:
     scalars = str | int | float | bool
     if isinstance(value, list | tuple) and all(isinstance(v, scalars) for v in value):
         return list(value)
+    if (isinstance(value, dict) and len(value) <= 20
+            and all(isinstance(k, str) and _jsonable(v) == v for k, v in value.items())):
+        return {k: shorten(v, 500) if isinstance(v, str) else v for k, v in value.items()}
     return shorten(repr(value), 200)

@@ -92,6 +92,20 @@ def _skill_view(verdict: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _grounded(result: Any) -> dict[str, Any] | None:
+    """Where a grounding model put a described target (``click_target`` and its kin return
+    ``{"target": ..., "point": [x, y], "reply": ..., "latency_ms": ...}``), as drawn."""
+    if not isinstance(result, dict) or not isinstance(result.get("target"), str):
+        return None
+    point = result.get("point")
+    if (not isinstance(point, list) or len(point) != 2
+            or not all(isinstance(v, int | float) for v in point)):
+        return None
+    return {"x": point[0], "y": point[1], "label": result["target"][:80],
+            "reply": str(result.get("reply", ""))[:300],
+            "latency_ms": result.get("latency_ms", 0)}
+
+
 def _duration(start: datetime | None, end: datetime | None) -> str:
     if start is None or end is None:
         return "–"
@@ -141,6 +155,8 @@ def _step_view(run: LoadedRun, record: StepRecord, options: ReportOptions) -> di
         for x, y in outcome.clicks:
             number += 1
             view["clicks"].append({"x": x, "y": y, "n": number})
+    view["targets"] = [target for outcome in record.actions
+                       if (target := _grounded(outcome.result)) is not None]
     width, height = record.observation.image_size
     view["marker"] = max(4, round(max(width, height) / 90))
     view["skills"] = [_skill_view(verdict) for verdict in record.new_skills]
