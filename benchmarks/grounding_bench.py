@@ -256,26 +256,10 @@ def figures(report: dict[str, Any]) -> dict[str, Any]:
 def write_results(report: dict[str, Any], results: Path, markdown: Path | None) -> None:
     """Put this run's figures and details into an existing ``cradle bench`` report (and
     re-render BENCHMARKS.md from it), leaving every other figure as it was measured."""
-    from benchmarks.markdown import keep_measured_elsewhere, render
+    from benchmarks.markdown import update_results
 
-    try:
-        suite = json.loads(results.read_text(encoding="utf-8"))
-        suite["figures"] = {k: v for k, v in suite["figures"].items()
-                            if not k.startswith("grounding_")}
-    except (OSError, ValueError, KeyError, AttributeError) as exc:
-        raise EnvironmentFailure(f"{results} is not a cradle bench report ({exc}); run "
-                                 "cradle bench --results FILE first") from None
-    suite["figures"].update(figures(report))
-    suite["details"]["grounding"] = report
-    results.write_text(json.dumps(suite, indent=2) + "\n", encoding="utf-8")
-    if markdown is not None:
-        kept = keep_measured_elsewhere(markdown)
-        command = suite.get("command", SUITE_COMMAND)
-        markdown.write_text(render(suite, command) + kept, encoding="utf-8")
-
-
-SUITE_COMMAND = "cradle bench --results benchmarks/results.json --markdown BENCHMARKS.md"
-"""The command a report without its own ``command`` came from (the one BENCHMARKS.md names)."""
+    update_results(results, markdown, figures(report), "grounding", report,
+                   drop_prefix="grounding_")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -144,3 +144,33 @@ def keep_measured_elsewhere(path: Path) -> str:
         return ""
     start = text.find(ELSEWHERE)
     return "" if start < 0 else "\n" + text[start:]
+
+
+SUITE_COMMAND = "cradle bench --results benchmarks/results.json --markdown BENCHMARKS.md"
+"""The command a report without its own ``command`` came from (the one BENCHMARKS.md names)."""
+
+
+def update_results(results: Path, markdown: Path | None, figures: dict[str, Any],
+                   detail_key: str, detail: dict[str, Any], drop_prefix: str = "") -> None:
+    """Put one benchmark's figures and details into an existing ``cradle bench`` report (and
+    re-render BENCHMARKS.md from it), leaving every other figure as it was measured. Figures
+    named with ``drop_prefix`` are removed first (a benchmark whose set of figures varies)."""
+    import json
+
+    from cradle.errors import EnvironmentFailure
+
+    try:
+        suite = json.loads(results.read_text(encoding="utf-8"))
+        if drop_prefix:
+            suite["figures"] = {k: v for k, v in suite["figures"].items()
+                                if not k.startswith(drop_prefix)}
+        suite["figures"].update(figures)
+        suite["details"][detail_key] = detail
+    except (OSError, ValueError, KeyError, AttributeError, TypeError) as exc:
+        raise EnvironmentFailure(f"{results} is not a cradle bench report ({exc}); run "
+                                 "cradle bench --results FILE first") from None
+    results.write_text(json.dumps(suite, indent=2) + "\n", encoding="utf-8")
+    if markdown is not None:
+        kept = keep_measured_elsewhere(markdown)
+        markdown.write_text(render(suite, suite.get("command", SUITE_COMMAND)) + kept,
+                            encoding="utf-8")

@@ -178,6 +178,10 @@ class MiniLMEmbedder:
         self._tokenizer: tokenizers.Tokenizer | None = None
         self._input_names: tuple[str, ...] = ()
 
+    def load(self) -> None:
+        """Load the model now (the runtime does it on a thread while the run starts)."""
+        self._ensure_loaded()
+
     def _ensure_loaded(self) -> None:
         if self._session is not None:
             return

@@ -1,0 +1,164 @@
+"""A light start: heavy libraries load where first used, and the long-term memory opens on a
+thread while the run starts, its errors surfacing where it is first used, unchanged."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cradle import runtime as runtime_module
+from cradle.background import Opening
+from cradle.errors import MemoryUnavailableError
+from cradle.llm.scripted import ScriptedModel
+from cradle.runtime import MemorySettings, Runtime, RuntimeSettings
+from tests.fakes.openai_server import FakeOpenAIServer
+
+PROJECT = Path(__file__).resolve().parents[1]
+HEAVY = ("openai", "anthropic", "chromadb", "onnxruntime", "tokenizers", "cv2", "pynput",
+         "pyautogui")
+
+
+def test_importing_the_entry_points_loads_no_heavy_library() -> None:
+    code = ("import sys, cradle.session, cradle.runtime, cradle.episode, cradle.cli.app\n"
+            f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, cwd=PROJECT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == ""
+
+
+class FakeStore:
+    def __init__(self) -> None:
+        self.environment = ""
+        self.closed = 0
+
+    def recall(self, query: str, *, k: int) -> list[Any]:
+        return []
+
+    def close(self) -> None:
+        self.closed += 1
+
+
+def settings(tmp_path: Path, **memory: Any) -> RuntimeSettings:
+    return RuntimeSettings(memory=MemorySettings(memory_dir=tmp_path / "memory", **memory),
+                           skill_stats=False, generated_skills_dir=tmp_path / "skills")
+
+
+def test_the_store_opens_on_a_thread_and_is_waited_for_at_first_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, started, release = FakeStore(), threading.Event(), threading.Event()
+    where: list[str] = []
+
+    def slow_open(memory: MemorySettings, environment: str = "", *, load: bool = False
+                  ) -> tuple[Any, str]:
+        where.append(threading.current_thread().name)
+        started.set()
+        release.wait(30)
+        return store, ""
+
+    monkeypatch.setattr(runtime_module, "open_long_term", slow_open)
+    runtime = Runtime(settings(tmp_path), model=ScriptedModel([]))
+    assert started.wait(30) and not release.is_set()  # created while the store still opens
+    assert where == ["cradle-memory-open"]
+    release.set()
+    view = runtime.long_term_for("mock-notepad")
+    assert view is not None and view is not store and view.environment == "mock-notepad"
+    assert runtime.store is store and runtime.long_term is store
+    runtime.close()
+    assert store.closed == 1
+
+
+@pytest.mark.parametrize("error", [
+    MemoryUnavailableError("cannot reach the memory server at http://127.0.0.1:9: "
+                           "is `chroma run` running?"),
+    RuntimeError("a bug while opening"),
+])
+def test_what_failed_while_opening_is_raised_at_first_use_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> None:
+    def failing_open(*args: Any, **kwargs: Any) -> tuple[Any, str]:
+        raise error
+
+    monkeypatch.setattr(runtime_module, "open_long_term", failing_open)
+    with Runtime(settings(tmp_path), model=ScriptedModel([])) as runtime:
+        with pytest.raises(type(error)) as caught:
+            runtime.long_term_for("mock-notepad")
+        assert caught.value is error
+
+
+def test_closing_before_first_use_closes_the_store_opened_meanwhile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = FakeStore()
+    monkeypatch.setattr(runtime_module, "open_long_term", lambda *a, **k: (store, ""))
+    Runtime(settings(tmp_path), model=ScriptedModel([])).close()
+    assert store.closed == 1
+
+
+def test_running_without_the_memory_is_told_when_it_is_known(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cradle.memory
+
+    def unreachable(*args: Any, **kwargs: Any) -> Any:
+        raise MemoryUnavailableError("cannot reach the memory server at http://h:1")
+
+    monkeypatch.setattr(cradle.memory, "open_memory", unreachable)
+    told: list[str] = []
+    with Runtime(settings(tmp_path, continue_without=True), model=ScriptedModel([])) as runtime:
+        runtime.on_warning = told.append
+        assert runtime.long_term_for("mock-notepad") is None
+    assert told == runtime.warnings == [
+        "running without long-term memory: cannot reach the memory server at http://h:1"]
+
+
+def test_the_opened_store_loads_its_embedding_model_on_the_thread(tmp_path: Path) -> None:
+    with Runtime(settings(tmp_path), model=ScriptedModel([])) as runtime:
+        memory = runtime.long_term_for("mock-notepad")
+        embedder = getattr(memory, "embedder", None)
+        assert embedder is not None and getattr(embedder, "_session", None) is not None
+
+
+def test_an_opening_hands_its_result_once() -> None:
+    opening = Opening(lambda: 42, name="t")
+    assert opening.result() == 42
+    with pytest.raises(RuntimeError, match="already taken"):
+        opening.result()
+    closed: list[int] = []
+    Opening(lambda: 7, name="t", close=closed.append).discard(timeout=30)
+    assert closed == [7]
+
+
+def test_cradle_run_with_an_unreachable_memory_server_is_one_line(tmp_path: Path) -> None:
+    """The error of the store opened in the background ends the run as before: one line, the
+    memory error's exit code, recorded in run.json, and no model request made."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    with FakeOpenAIServer() as server:
+        env = dict(os.environ, OPENAI_API_KEY="sk-test", CRADLE_DATA_DIR=str(tmp_path / "d"))
+        done = subprocess.run(
+            [sys.executable, "-m", "cradle", "run", "--env", "mock-notepad", "--task", "t",
+             "--base-url", server.base_url, "--memory-url", url, "--runs-dir",
+             str(tmp_path / "runs"), "--generated-skills-dir", str(tmp_path / "gen"),
+             "--max-steps", "1", "--confirm", "never"],
+            capture_output=True, text=True, timeout=180, env=env, cwd=PROJECT,
+            stdin=subprocess.DEVNULL)
+        assert server.requests == []
+    message = f"cannot reach the memory server at {url}: is `chroma run` running?"
+    assert done.stderr.strip().splitlines()[-1] == f"cradle: error: {message}", done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.returncode == MemoryUnavailableError.exit_code
+    (run_json,) = (tmp_path / "runs").glob("*/run.json")
+    info = json.loads(run_json.read_text())
+    assert (info["status"], info["reason"]) == ("failed", message)
