@@ -179,8 +179,13 @@ def run(quick: bool = False, desktop: bool = True, log: Any = print) -> dict[str
         log("grounding: accessibility tree, OCR and contours on real apps under Xvfb ...")
         figures.update(_grounding(details, quick, log))
 
+    log("start-up and memory footprint (cradle run as a new process) ...")
+    figures.update(_startup(details, quick, log))
+
     log("baseline (Cradle-style) ...")
     baseline = _baseline(details, quick)
+    ratios = _ratios(figures, baseline)
+    figures.update(_against_baseline(ratios))
     report = {
         "quick": quick,
         "machine": machine(),
@@ -208,6 +213,35 @@ def _grounding(details: dict[str, Any], quick: bool, log: Any) -> dict[str, Any]
     report["command"] = "cradle bench" + (" --quick" if quick else "")
     details["grounding"] = report
     return grounding_bench.figures(report)
+
+
+def _startup(details: dict[str, Any], quick: bool, log: Any) -> dict[str, Any]:
+    """Launch to the first model request with and without memory, and the peak RSS of a
+    20-step run (benchmarks/startup_bench.py); a run that fails is one line in the report."""
+    from benchmarks import startup_bench
+
+    try:
+        report = startup_bench.run(quick=quick)
+    except Exception as exc:  # noqa: BLE001 - reported, not the end of the whole run
+        log(f"start-up: not measured: {exc}")
+        details["startup"] = {"error": str(exc)}
+        return {name: figure(None, unit, f"not measured: {exc}") for name, unit in
+                (("startup_s_memory", "s"), ("startup_s_no_memory", "s"),
+                 ("peak_rss_mb_20_steps", "MB"))}
+    details["startup"] = report
+    return startup_bench.figures(report)
+
+
+BASELINE_STEP_GOAL = 0.4
+"""A mock 1080p step costs at most this share of the Cradle-style baseline's."""
+
+
+def _against_baseline(ratios: dict[str, float | None]) -> dict[str, Any]:
+    value = ratios.get("step_overhead_ms_1080p / baseline")
+    return {"step_overhead_1080p_vs_baseline": figure(
+        value, "x", "step_overhead_ms_1080p divided by the Cradle-style baseline's "
+        "(modular, PNG, full resolution) measured in the same run (see ratios)",
+        f"<= {BASELINE_STEP_GOAL:g}", None if value is None else value <= BASELINE_STEP_GOAL)}
 
 
 def _baseline(details: dict[str, Any], quick: bool) -> dict[str, Any]:

@@ -162,3 +162,30 @@ def test_cradle_run_with_an_unreachable_memory_server_is_one_line(tmp_path: Path
     (run_json,) = (tmp_path / "runs").glob("*/run.json")
     info = json.loads(run_json.read_text())
     assert (info["status"], info["reason"]) == ("failed", message)
+
+
+def test_the_startup_figures_and_their_goals(tmp_path: Path) -> None:
+    import shutil
+
+    from benchmarks import startup_bench, suite
+    from benchmarks.markdown import update_results
+
+    report = {"startup": {"memory": {"median_s": 2.4}, "no_memory": {"median_s": 2.0},
+                          "ratio_median": 1.2, "runs": 3},
+              "footprint": {"steps": 20, "memory": {"peak_rss_mb": 262.5},
+                            "no_memory": {"peak_rss_mb": 150.0}}}
+    found = startup_bench.figures(report)
+    assert (found["startup_s_memory"]["value"], found["startup_s_memory"]["met"]) == (2.4, True)
+    assert "1.2x startup_s_no_memory" in found["startup_s_memory"]["method"]
+    assert found["peak_rss_mb_20_steps"]["met"] is False and "150 MB" in (
+        found["peak_rss_mb_20_steps"]["method"])
+    slow = {**report, "startup": {**report["startup"], "ratio_median": 1.6}}
+    assert startup_bench.figures(slow)["startup_s_memory"]["met"] is False
+    check = suite._against_baseline({"step_overhead_ms_1080p / baseline": 0.35})
+    assert check["step_overhead_1080p_vs_baseline"]["met"] is True
+    results = tmp_path / "results.json"
+    shutil.copy(PROJECT / "benchmarks" / "results.json", results)
+    before = json.loads(results.read_text())["figures"]
+    update_results(results, None, found, "startup", report)
+    after = json.loads(results.read_text())
+    assert after["figures"] == {**before, **found} and after["details"]["startup"] == report
