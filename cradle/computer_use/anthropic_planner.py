@@ -46,6 +46,7 @@ OMITTED = "[an earlier screenshot, omitted to bound the conversation]"
 _CLICKS = {"left_click": "click", "right_click": "right_click", "middle_click": "middle_click",
            "double_click": "double_click", "triple_click": "triple_click"}
 _SCROLL = {"down": (0, 1), "up": (0, -1), "right": (1, 0), "left": (-1, 0)}
+MAX_CHORDS = 8
 
 
 def _action(value: dict[str, Any], size: tuple[int, int]) -> NativeAction:
@@ -86,6 +87,17 @@ def _action(value: dict[str, Any], size: tuple[int, int]) -> NativeAction:
     raise ModelReplyError(f"unknown computer action {kind!r}: {raw}")
 
 
+def _actions(value: dict[str, Any], size: tuple[int, int]) -> tuple[NativeAction, ...]:
+    """A tool input as actions: xdotool's ``key`` takes several chords ("ctrl+a ctrl+c")."""
+    text = value.get("text")
+    if value.get("action") == "key" and isinstance(text, str) and len(text.split()) > 1:
+        chords = text.split()
+        if len(chords) > MAX_CHORDS:
+            raise ModelReplyError(f"at most {MAX_CHORDS} key chords in one action: {text[:200]!r}")
+        return tuple(_action({**value, "text": chord}, size) for chord in chords)
+    return (_action(value, size),)
+
+
 def _scroll(value: dict[str, Any], x: int | None, y: int | None, raw: str) -> NativeAction:
     direction = value.get("scroll_direction")
     if direction not in _SCROLL:
@@ -117,7 +129,7 @@ def parse_message(reply: dict[str, Any], image_size: tuple[int, int]) -> Parsed:
         value = block.get("input")
         if not isinstance(value, dict):
             raise ModelReplyError(f"tool_use {call_id} has no input object")
-        calls.append(NativeCall(call_id, (_action(value, image_size),)))
+        calls.append(NativeCall(call_id, _actions(value, image_size)))
     if not calls and stop == "max_tokens":
         raise ModelReplyError("the reply was cut off before any action (raise "
                               "--max-output-tokens)")
@@ -239,7 +251,8 @@ class AnthropicComputerPlanner(NativePlanner):
 
     def call_ids(self, reply: dict[str, Any]) -> list[str]:
         return [str(b["id"]) for b in reply.get("content") or []
-                if isinstance(b, dict) and b.get("type") == "tool_use" and b.get("id")]
+                if isinstance(b, dict) and b.get("type") == "tool_use" and b.get("id")
+                and b.get("name") == TOOL_NAME]
 
     def _commit(self, exchange: Exchange, reply: dict[str, Any]) -> None:
         content = [_request_block(b) for b in reply.get("content") or [] if isinstance(b, dict)]
@@ -256,11 +269,11 @@ def _beta() -> str:
 
 
 def _request_block(block: dict[str, Any]) -> dict[str, Any] | None:
-    """A reply block as the next request sends it back (text and tool_use only; a tool_use
-    without an id cannot be answered, so it is not kept)."""
+    """A reply block as the next request sends it back: text, and the computer tool's calls
+    (a call without an id cannot be answered, one of a tool not offered is not sent back)."""
     if block.get("type") == "text" and block.get("text"):
         return {"type": "text", "text": str(block["text"])}
-    if block.get("type") == "tool_use" and block.get("id"):
+    if block.get("type") == "tool_use" and block.get("id") and block.get("name") == TOOL_NAME:
         value = block.get("input")
         return {"type": "tool_use", "id": block["id"], "name": str(block.get("name", "")),
                 "input": value if isinstance(value, dict) else {}}

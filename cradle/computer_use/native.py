@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import ModuleType
 from typing import Any
 
@@ -184,6 +184,7 @@ class NativePlanner:
         self.api_key_env = api_key_env
         self.safety_gate = safety_gate
         self._pending: list[Pending] = []
+        self._notice = ""
         self._key = ""
         self._client: Any = None
         self._sdk: ModuleType
@@ -208,6 +209,9 @@ class NativePlanner:
     # ------------------------------------------------------------------ one step
 
     def plan(self, given: PlanInput) -> PlanOutput:
+        if self._notice:  # an unusable reply with no call to answer: said in words instead
+            given = replace(given, notes=(self._notice, *given.notes))
+            self._notice = ""
         exchange = self._exchange(given, results(self._pending, given.previous))
         reply, call = self._send(exchange)
         self._commit(exchange, reply)  # the model's turn is part of the conversation now
@@ -217,6 +221,8 @@ class NativePlanner:
             self._check_safety(parsed, pending)
         except (ModelReplyError, SafetyCheckDeclined) as exc:
             self._pending = [Pending(i, error=f"not run: {exc}") for i in self.call_ids(reply)]
+            if not self._pending:
+                self._notice = f"Your last reply could not be used: {str(exc)[:MAX_RESULT_TEXT]}"
             failed = call.model_copy(update={"error": str(exc)})
             kind = type(exc)
             if kind is ModelReplyError:

@@ -52,6 +52,7 @@ def _plan(reply: dict[str, Any], parse=parse_message) -> list[str]:
     ({"action": "type", "text": "hi"}, ["type_text(text='hi')"]),
     ({"action": "key", "text": "Return"}, ["press_key(key='enter')"]),
     ({"action": "key", "text": "ctrl+shift+t"}, ["hotkey('ctrl', 'shift', 't')"]),
+    ({"action": "key", "text": "ctrl+a ctrl+c"}, ["hotkey('ctrl', 'a')", "hotkey('ctrl', 'c')"]),
     ({"action": "hold_key", "text": "shift", "duration": 2}, ["hold_key(keys=['shift'], "
                                                               "seconds=2.0)"]),
     ({"action": "wait", "duration": 1.5}, ["wait(seconds=1.5)"]),
@@ -242,3 +243,18 @@ def test_transport_failure_is_recorded_and_the_conversation_kept() -> None:
             planner.plan(_given(1))
     assert err.value.calls[0].request_failed and err.value.calls[0].prompt.startswith("[system]")
     assert planner.messages == []
+
+
+def test_a_call_of_an_unknown_tool_is_not_sent_back_and_the_model_is_told() -> None:
+    replies = [claude.message([claude.tool_use("bash", {"command": "ls"})],
+                              stop_reason="tool_use"),
+               claude.message([{"type": "text", "text": "Done."}])]
+    with FakeAnthropicServer(replies=replies) as server:
+        planner = AnthropicComputerPlanner(model="m", base_url=server.base_url)
+        with pytest.raises(ModelReplyError, match="unknown tool 'bash'") as err:
+            planner.plan(_given(1))
+        assert err.value.calls[0].error and err.value.calls[0].reply
+        assert planner.plan(_given(2)).plan.done
+    second = server.requests[1]["messages"]
+    assert "bash" not in str(second[1]) and "tool_result" not in str(second[2])
+    assert "could not be used" in str(second[2]) and "unknown tool 'bash'" in str(second[2])
