@@ -28,20 +28,21 @@ IMAGE = (640, 480)
 TYPED = "Hello computer"
 
 
-def targets(image: tuple[int, int] = IMAGE) -> dict[str, tuple[int, int]]:
+def targets(image: tuple[int, int] = IMAGE, screen: tuple[int, int] = SCREEN
+            ) -> dict[str, tuple[int, int]]:
     """Centres of the Help menu and its About item, in pixels of the model's image."""
-    app = NotepadApp(SCREEN)
+    app = NotepadApp(screen)
     help_title = app.screen.find("Help").center
     app.screen.click(*help_title)
     about = app.screen.find("About").center
-    sx, sy = image[0] / SCREEN[0], image[1] / SCREEN[1]
+    sx, sy = image[0] / screen[0], image[1] / screen[1]
     return {name: (round(x * sx), round(y * sy))
             for name, (x, y) in (("help", help_title), ("about", about))}
 
 
-def expected_final() -> Image.Image:
+def expected_final(screen: tuple[int, int] = SCREEN) -> Image.Image:
     """The screen once the text is typed and Help > About is open."""
-    app = NotepadApp(SCREEN)
+    app = NotepadApp(screen)
     app.screen.type_text(TYPED)
     app.screen.click(*app.screen.find("Help").center)
     app.screen.click(*app.screen.find("About").center)
@@ -55,15 +56,16 @@ def _size_of(data: str) -> tuple[int, int]:
 class ClaudeScript:
     """Claude with the computer tool: one tool_use per reply, then a closing text."""
 
-    def __init__(self, image: tuple[int, int] = IMAGE) -> None:
+    def __init__(self, image: tuple[int, int] = IMAGE, screen: tuple[int, int] = SCREEN) -> None:
         self.image = image
+        self.screen = screen
         self.steps = 0
         self.problems: list[str] = []
         self.last_id = ""
         self.subtasks: list[str] = []
 
     def actions(self) -> list[dict[str, Any]]:
-        spot = targets(self.image)
+        spot = targets(self.image, self.screen)
         return [{"action": "type", "text": TYPED},
                 {"action": "left_click", "coordinate": list(spot["help"])},
                 {"action": "left_click", "coordinate": list(spot["about"])}]
@@ -103,8 +105,10 @@ class OperatorScript:
     """OpenAI's computer-use model: one computer_call per reply, then a message. With
     ``safety`` the first call carries a pending safety check."""
 
-    def __init__(self, image: tuple[int, int] = IMAGE, *, safety: bool = False) -> None:
+    def __init__(self, image: tuple[int, int] = IMAGE, screen: tuple[int, int] = SCREEN, *,
+                 safety: bool = False) -> None:
         self.image = image
+        self.screen = screen
         self.safety = safety
         self.steps = 0
         self.problems: list[str] = []
@@ -113,7 +117,7 @@ class OperatorScript:
         self.acknowledged: list[Any] = []
 
     def actions(self) -> list[dict[str, Any]]:
-        spot = targets(self.image)
+        spot = targets(self.image, self.screen)
         return [{"type": "type", "text": TYPED},
                 {"type": "click", "button": "left", "x": spot["help"][0], "y": spot["help"][1]},
                 {"type": "click", "button": "left", "x": spot["about"][0],

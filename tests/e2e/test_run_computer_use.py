@@ -57,10 +57,10 @@ def _steps(run_dir: Path) -> list[dict]:
     return [json.loads(line) for line in (run_dir / "trajectory.jsonl").read_text().splitlines()]
 
 
-def _final_is_expected(run_dir: Path) -> None:
+def _final_is_expected(run_dir: Path, screen: tuple[int, int] = (1024, 768)) -> None:
     last = _steps(run_dir)[-1]
     final = Image.open(run_dir / last["observation"]["screenshot"]).convert("RGB")
-    assert ImageChops.difference(final, expected_final()).getbbox() is None
+    assert ImageChops.difference(final, expected_final(screen)).getbbox() is None
 
 
 def _common(runs: Path) -> list[str]:
@@ -252,3 +252,24 @@ def test_eval_runs_a_task_with_the_planner_and_its_checker_passes(tmp_path: Path
     (line,) = (tmp_path / "out" / "results.jsonl").read_text().splitlines()
     verdict = json.loads(line)
     assert verdict["success"] is True and verdict["model_calls"] == 4
+
+
+@pytest.mark.parametrize("kind", ["anthropic", "openai-responses"])
+def test_a_1280x720_screenshot_of_a_1920x1080_screen(tmp_path: Path, kind: str) -> None:
+    """The model sees 1280x720, declared as its display; its clicks land on the full screen."""
+    screen, image = (1920, 1080), (1280, 720)
+    script = ClaudeScript(image, screen) if kind == "anthropic" else OperatorScript(image, screen)
+    fake = FakeAnthropicServer if kind == "anthropic" else FakeResponsesServer
+    runs = tmp_path / "runs"
+    with fake(script) as server:
+        result = _cradle("run", "--env", "mock-notepad", "--env-option", "size=1920x1080",
+                         "--task", TASK, "--max-image-side", "1280", "--runs-dir", str(runs),
+                         "--settle", "0", "--mode", "computer-use", "--provider", kind,
+                         "--base-url", server.base_url, cwd=tmp_path,
+                         env={"ANTHROPIC_API_KEY": "sk-ant-x"})
+    assert result.returncode == 0, result.stderr
+    assert script.problems == []
+    run_dir = _run_dir(runs)
+    _final_is_expected(run_dir, screen)
+    clicks = [o["clicks"] for s in _steps(run_dir) for o in s["actions"] if o["clicks"]]
+    assert len(clicks) == 2 and all(x < 1280 and y < 720 for (x, y), in clicks)
