@@ -77,7 +77,7 @@ def check(
     missing = [r for r in results if not r.passed]
     if missing:
         hint = " (or run with --no-vision)" if any(
-            r.name == "image input" for r in missing) else ""
+            r.name == "image input" and r.status != "skipped" for r in missing) else ""
         console.print(f"not ready for --mode {mode}: "
                       f"{', '.join(f'{r.name} {r.status}' for r in missing)}{hint}", markup=False)
         raise typer.Exit(1)

@@ -120,6 +120,7 @@ def test_an_unusable_endpoint_fails_fast_and_asks_nothing_more(tmp_path: Path) -
     assert [rows[n][1] for n in ("image input", "structured output", "computer tool")] == [
         "skipped"] * 3
     assert len(fake.requests) == 1 and time.monotonic() - started < 60
+    assert "--no-vision" not in done.stdout  # the image was not refused, only not asked
 
 
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
