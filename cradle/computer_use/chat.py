@@ -10,6 +10,7 @@ run folder shows what was sent and what it cost.
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -114,8 +115,17 @@ class ChatEndpoint:
 
 
 def _text(response: Any) -> str:
+    """The reply's text. A server that parses tool calls itself (vLLM with a tool-call
+    parser) returns them apart from the text: they are written back in Qwen's
+    ``<tool_call>`` form, so the grammar's parser reads the reply either way."""
     try:
         message = response.choices[0].message
     except (AttributeError, IndexError, TypeError):
         return ""
-    return str(getattr(message, "content", None) or "")
+    text = str(getattr(message, "content", None) or "")
+    for call in getattr(message, "tool_calls", None) or []:
+        function = getattr(call, "function", None)
+        name, arguments = getattr(function, "name", ""), getattr(function, "arguments", "{}")
+        text += f'\n<tool_call>\n{{"name": {json.dumps(name)}, "arguments": {arguments}}}' \
+                "\n</tool_call>"
+    return text

@@ -211,3 +211,18 @@ def test_click_target_clicks_where_the_grounder_says_and_records_it() -> None:
     assert "relative-1000 of the 512x384 image" in result["coordinates"]
     [call] = runner.take_model_calls()
     assert call.module == "grounding" and runner.take_model_calls() == []
+
+
+def test_tool_calls_parsed_by_the_server_are_read_like_text_ones() -> None:
+    from tests.fakes.openai_server import FakeResponse, completion
+
+    body = completion("")
+    body["choices"][0]["message"] = {"role": "assistant", "content": None, "tool_calls": [{
+        "id": "call_1", "type": "function", "function": {
+            "name": "computer_use",
+            "arguments": '{"action": "left_click", "coordinate": [500, 500]}'}}]}
+    body["choices"][0]["finish_reason"] = "tool_calls"
+    with FakeOpenAIServer(lambda request: FakeResponse(200, body)) as server:
+        output = QwenPlanner(_endpoint(server), Coordinates("relative-1000")).plan(_given())
+    assert output.plan.actions == ["click(x=512, y=384)"]
+    assert "<tool_call>" in output.calls[0].reply

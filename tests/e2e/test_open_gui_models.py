@@ -137,6 +137,7 @@ def test_planner_names_the_widget_and_the_grounder_places_the_click(
     assert report.returncode == 0, report.stderr
     assert 'class="target"' in html and ">the File menu</text>" in html
     assert f"grounded <q>the File menu</q> at ({x}, {y})" in html
+    assert f"coordinates: {call['coordinates']}" in html
 
 
 def test_grounder_tokens_count_against_the_budget(tmp_path: Path) -> None:
