@@ -18,7 +18,7 @@ from cradle.computer_use.actions import MAX_KEYS, NativeAction
 from cradle.computer_use.base import PlanInput
 from cradle.computer_use.calls import MAX_CALLS
 from cradle.computer_use.coordinates import Coordinates
-from cradle.computer_use.text_planner import ParsedReply, TextActionPlanner
+from cradle.computer_use.text_planner import ParsedReply, TextActionPlanner, chord
 from cradle.errors import ModelReplyError
 
 DEFAULT_COORDINATES = Coordinates("absolute", "smart-resize", "default of qwen")
@@ -148,8 +148,9 @@ def _actions(action: str, args: dict[str, Any], raw: str, coordinates: Coordinat
         if (not isinstance(keys, list) or not 1 <= len(keys) <= MAX_KEYS
                 or not all(isinstance(k, str) and k for k in keys)):
             raise ModelReplyError(f"key needs keys: a list of 1 to {MAX_KEYS} key names")
-        return [NativeAction("key", keys=tuple(k.lower() if len(k) > 1 else k for k in keys),
-                             raw=raw)]
+        names = chord(part for key in keys for part in (key.split("+") if len(key) > 1
+                                                          else [key]))
+        return [NativeAction("key", keys=names, raw=raw)]
     if action == "type":
         if not isinstance(args.get("text"), str):
             raise ModelReplyError("type needs text")

@@ -12,6 +12,7 @@ A reply that cannot be used is sent back once with the reason; a second failure 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,7 @@ from cradle.computer_use.actions import NativeAction, to_skill_calls
 from cradle.computer_use.base import PlanInput, PlanOutput
 from cradle.computer_use.chat import ChatEndpoint, image_part
 from cradle.computer_use.coordinates import Coordinates
+from cradle.computer_use.keys import native_key
 from cradle.errors import ModelError, ModelReplyError
 from cradle.types import ActionPlan, ModelCall
 
@@ -30,6 +32,15 @@ MODULE = "computer_use"
 MAX_TEXT_TURNS = 12
 """Past replies kept as text (the last ``history_images`` of them also with their image)."""
 MAX_FEEDBACK = 1_000
+
+
+def chord(names: Iterable[str]) -> tuple[str, ...]:
+    """Key names as the model wrote them, in cradle's spelling; letters in a chord lower-case
+    (``ctrl C`` means ctrl+c, not ctrl+shift+c)."""
+    keys = tuple(native_key(name) for name in names if name)
+    if len(keys) > 1:
+        keys = tuple(k.lower() if len(k) == 1 and k.isalpha() else k for k in keys)
+    return keys
 
 
 class UserNeeded(ModelError):

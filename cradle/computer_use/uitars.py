@@ -18,7 +18,7 @@ from cradle.computer_use.actions import MAX_KEYS, NativeAction
 from cradle.computer_use.base import PlanInput
 from cradle.computer_use.calls import TextCall, read_calls
 from cradle.computer_use.coordinates import Coordinates
-from cradle.computer_use.text_planner import ParsedReply, TextActionPlanner
+from cradle.computer_use.text_planner import ParsedReply, TextActionPlanner, chord
 from cradle.errors import ModelReplyError
 
 DEFAULT_COORDINATES = Coordinates("absolute", "smart-resize", "default of uitars")
@@ -60,8 +60,6 @@ sentence in `Thought` part.
 
 _CLICKS = {"click": "click", "left_single": "click", "left_double": "double_click",
            "right_single": "right_click", "left_triple": "triple_click", "hover": "move"}
-_KEY_NAMES = {"arrowleft": "left", "arrowright": "right", "arrowup": "up",
-              "arrowdown": "down", "page_up": "pageup", "page_down": "pagedown"}
 KNOWN = (*_CLICKS, "drag", "select", "hotkey", "press", "type", "scroll", "wait", "finished",
          "call_user")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
@@ -82,7 +80,10 @@ def read_point(box: str, coordinates: Coordinates, image_size: tuple[int, int]
 def split_reply(text: str) -> tuple[str, str]:
     """(thought, action text) of a reply; ``ModelReplyError`` when there is no action."""
     text = text.replace("[EOS]", "").strip()
-    index = text.rfind("Action:")
+    # The first "Action:" that starts a line (typed text may say "Action:" too), else the
+    # last one anywhere (a reply on one line).
+    found = re.search(r"(?m)^[ \t]*Action:", text)
+    index = found.end() - len("Action:") if found else text.rfind("Action:")
     if index < 0:
         raise ModelReplyError("no 'Action:' in the reply: answer as 'Thought: ... Action: ...'")
     head, actions = text[:index], text[index + len("Action:"):]
@@ -127,8 +128,7 @@ def _action(call: TextCall, coordinates: Coordinates, size: tuple[int, int]) -> 
         end = _box(call, coordinates, size, "end_box", "end_point")
         return NativeAction("drag", path=(start, end), raw=raw)
     if name in ("hotkey", "press"):
-        keys = tuple(_KEY_NAMES.get(k, k) for k in re.split(r"[\s+]+", kw.get("key", "").lower())
-                     if k)
+        keys = chord(re.split(r"\s+|(?<=.)\+(?=.)", kw.get("key", "")))
         if not 1 <= len(keys) <= MAX_KEYS:
             raise ModelReplyError(f"{name} needs key='ctrl c' (1 to {MAX_KEYS} keys): {raw!r}")
         return NativeAction("key", keys=keys, raw=raw)

@@ -180,3 +180,18 @@ def test_qwen_prompt_declares_the_resolution_of_its_convention() -> None:
     assert "The screen's resolution is 1000x1000." in system_prompt(
         Coordinates("relative-1000"), IMAGE)
     assert '"name": "computer_use"' in system_prompt(QWEN_DEFAULT, IMAGE)
+
+
+def test_key_names_as_models_write_them() -> None:
+    parsed = parse_uitars("Action: hotkey(key='ctrl C')\n\nhotkey(key='ArrowLeft')\n\n"
+                          "hotkey(key='ctrl+shift+s')", PIXELS, IMAGE)
+    assert [a.keys for a in parsed.actions] == [("ctrl", "c"), ("left",), ("ctrl", "shift", "s")]
+    qwen = parse_qwen(_tool({"action": "key", "keys": ["Return"]})
+                      + _tool({"action": "key", "keys": ["ctrl+a"]}), QWEN_DEFAULT, IMAGE)
+    assert [a.keys for a in qwen.actions] == [("enter",), ("ctrl", "a")]
+
+
+def test_action_inside_typed_text_does_not_split_the_reply() -> None:
+    parsed = parse_uitars("Thought: write it\nAction: type(content='Next Action: call Bob')",
+                          PIXELS, IMAGE)
+    assert parsed.thought == "write it" and parsed.actions[0].text == "Next Action: call Bob"
