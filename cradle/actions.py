@@ -183,6 +183,13 @@ class ActionRunner:
                         f"{{secret:...}} values can be given to trusted skills only, not to "
                         f"the generated skill {call.skill!r}; call type_text directly"
                     )
+                if call.skill in GROUNDED_SKILLS and self.secrets.mentioned(
+                        call.kwargs.get("description"), call.args[:1]):
+                    # The description is sent to the grounding model: a secret stays local.
+                    raise ActionRejected(
+                        "{secret:...} values cannot be part of a description sent to the "
+                        "grounding model; describe the field and give the secret as text"
+                    )
                 live = call.model_copy(update={
                     "args": self.secrets.fill(call.args),
                     "kwargs": self.secrets.fill(call.kwargs),

@@ -226,3 +226,19 @@ def test_tool_calls_parsed_by_the_server_are_read_like_text_ones() -> None:
         output = QwenPlanner(_endpoint(server), Coordinates("relative-1000")).plan(_given())
     assert output.plan.actions == ["click(x=512, y=384)"]
     assert "<tool_call>" in output.calls[0].reply
+
+
+def test_a_secret_is_never_sent_to_the_grounder_as_a_description() -> None:
+    from cradle.secrets import SecretStore
+
+    fake = FakeGrounder({"the password field": file_menu(SCREEN)})
+    with FakeOpenAIServer(fake) as server:
+        grounder = GroundingSettings(base_url=server.base_url, model="g").build()
+        app, runner, mapping = _runner(grounder)
+        runner.secrets = SecretStore({"PW": "hunter2-secret"})
+        outcomes = runner.run(["click_target(description='{secret:PW}')",
+                               "type_into('{secret:PW}', text='x')"],
+                              mapping=mapping, timeout=10)
+    assert [o.status for o in outcomes] == ["rejected", "rejected"]
+    assert "cannot be part of a description" in outcomes[0].error
+    assert server.requests == []
