@@ -2,7 +2,7 @@
 
 Each app runs alone in a private D-Bus session (``cradle.screen.dbus_session``) on the
 benchmark's display, with its home in a scratch folder and the variables under which apps
-expose their accessibility tree (``APP_ACCESSIBILITY_ENV``). An app that is not installed, or
+expose their accessibility tree (``app_accessibility_env``). An app that is not installed, or
 whose window does not appear, is an ``EnvironmentFailure`` of one line saying what to install.
 """
 
@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from cradle.elements.base import Box
-from cradle.elements.platform import APP_ACCESSIBILITY_ENV
+from cradle.elements.platform import app_accessibility_env
 from cradle.errors import EnvironmentFailure
 from cradle.paths import project_dir
 from cradle.screen import x11
@@ -72,7 +72,7 @@ class App:
 
 def _spawn(argv: list[str], home: Path) -> subprocess.Popen[bytes]:
     """``argv`` in a process group of its own, home in ``home``, tree exposed."""
-    env = {**os.environ, **APP_ACCESSIBILITY_ENV, "HOME": str(home)}
+    env = {**os.environ, **app_accessibility_env(os.environ), "HOME": str(home)}
     return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, env=env, start_new_session=True,
                             cwd=home)

@@ -99,10 +99,11 @@ class EpisodePlace:
         Returns a reason when it failed, '' when it is up. The app gets the variables under
         which toolkits expose their accessibility tree (Chromium, Qt), as the desktop's own
         ``launch`` option gives them."""
-        from cradle.elements.platform import APP_ACCESSIBILITY_ENV
+        from cradle.elements.platform import app_accessibility_env
 
         proc = subprocess.Popen(
-            ["sh", "-c", app.command], cwd=self.home, env={**self.env, **APP_ACCESSIBILITY_ENV},
+            ["sh", "-c", app.command], cwd=self.home,
+            env={**self.env, **app_accessibility_env(self.env)},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         )

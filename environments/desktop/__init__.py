@@ -37,7 +37,7 @@ import time
 from typing import Any
 
 from cradle.elements.accessibility import AccessibilityProvider
-from cradle.elements.platform import APP_ACCESSIBILITY_ENV
+from cradle.elements.platform import app_accessibility_env
 from cradle.environment import Environment
 from cradle.errors import ConfigError, EnvironmentFailure
 from cradle.perception import Perceiver
@@ -104,13 +104,13 @@ class DesktopEnvironment(Environment):
         argv = shlex.split(command)
         if not argv:
             raise ConfigError("launch is empty; give a command such as 'xterm -title T'")
+        base = dict(self.place.env if self.place is not None else os.environ)
         try:
             return subprocess.Popen(
                 argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL, start_new_session=True,
                 # A task's episode has a home of its own: the app's files go there.
-                env={**(self.place.env if self.place is not None else os.environ),
-                     **APP_ACCESSIBILITY_ENV},
+                env={**base, **app_accessibility_env(base)},
             )
         except OSError as exc:
             raise EnvironmentFailure(f"cannot launch {command!r}: {exc.strerror or exc}") from None

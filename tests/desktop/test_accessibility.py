@@ -29,7 +29,7 @@ import pytest
 from cradle.elements.accessibility import AccessibilityProvider
 from cradle.elements.atspi import AtspiReader
 from cradle.elements.base import AccessibleNode, TreeSnapshot, WalkLimits
-from cradle.elements.platform import APP_ACCESSIBILITY_ENV
+from cradle.elements.platform import app_accessibility_env
 from cradle.environment import load_environment
 from cradle.errors import AccessibilityUnavailable, SkillExecutionError
 from cradle.eval.pool import EPISODE_MARK, kill_group, sweep
@@ -78,8 +78,15 @@ def reader() -> Iterator[AtspiReader]:
 
 @contextlib.contextmanager
 def started(argv: list[str], title: str, env: dict[str, str]) -> Iterator[subprocess.Popen]:
-    """An app with the accessibility variables, its window awaited, its group ended after."""
-    proc = subprocess.Popen(argv, env={**os.environ, **env, **APP_ACCESSIBILITY_ENV},
+    """An app with the accessibility variables, its window awaited, its group ended after.
+
+    It gets a home of its own: an app ended by SIGTERM may greet the next start with a
+    dialog ("restore the session?") read from a shared home."""
+    home = Path(tempfile.mkdtemp(prefix="cradle-a11y-home-"))
+    own = {key: value for key, value in os.environ.items() if not key.startswith("XDG_")}
+    own["XDG_RUNTIME_DIR"] = env.get("XDG_RUNTIME_DIR", os.environ.get("XDG_RUNTIME_DIR", ""))
+    full = {**own, **env}
+    proc = subprocess.Popen(argv, env={**full, **app_accessibility_env(full), "HOME": str(home)},
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     try:
@@ -96,6 +103,7 @@ def started(argv: list[str], title: str, env: dict[str, str]) -> Iterator[subpro
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=5)
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def find(tree: AtspiReader, match: Callable[[AccessibleNode], bool], timeout: float = 20.0,
@@ -166,6 +174,25 @@ def test_walk_limits_cut_the_walk_in_time(bus: dict[str, str], reader: AtspiRead
         assert time.monotonic() - started_at < 5
         nowhere = reader.read((3000, 3000, 3100, 3100), WalkLimits())
         assert nowhere.nodes == [], "no window meets that area"
+
+
+def test_a_dead_bus_left_on_the_display_does_not_hide_a_new_apps_tree(
+    bus: dict[str, str], reader: AtspiReader, tmp_path: Path
+) -> None:
+    """An AT-SPI bus killed earlier leaves its address on the X root window; a GTK app reads
+    that first. Launched apps get the live bus's address, so their tree still shows."""
+    stale = "unix:path=/nonexistent/at-spi-bus"
+    subprocess.run(["xprop", "-root", "-f", "AT_SPI_BUS", "8s", "-set", "AT_SPI_BUS", stale],
+                   env={**os.environ, **bus}, check=True, timeout=10)
+    try:
+        argv = ["/usr/bin/python3", str(APPS / "gtk_icons.py"), "--state",
+                str(tmp_path / "s.json"), "--title", "Cradle Stale Bus"]
+        with started(argv, "Cradle Stale Bus", bus):
+            node, _ = find(reader, named("push button", "Zoom in"))
+            assert node.box is not None
+    finally:
+        subprocess.run(["xprop", "-root", "-remove", "AT_SPI_BUS"],
+                       env={**os.environ, **bus}, timeout=10)
 
 
 def gtk_icons(state: Path, title: str) -> str:
