@@ -8,19 +8,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cradle.errors import UsageError
-from cradle.memory.embedders import EMBEDDER_KINDS, select_embedder
-from cradle.memory.store import (
-    VectorMemory,
-    default_memory_dir,
-    open_memory,
-)
+from cradle.memory.kinds import EMBEDDER_KINDS
 
-__all__ = ["memory_app", "open_memory"]
+if TYPE_CHECKING:
+    from cradle.memory.store import VectorMemory
+
+__all__ = ["memory_app"]
 
 memory_app = typer.Typer(
     name="memory",
@@ -52,11 +50,15 @@ def _where(memory_dir: Path | None, memory_url: str | None) -> tuple[Path | None
         raise UsageError("give --memory-dir or --memory-url, not both")
     if memory_url:
         return None, memory_url
+    from cradle.memory.store import default_memory_dir
+
     return memory_dir or default_memory_dir(), None
 
 
 def _open_for_bookkeeping(memory_dir: Path | None, memory_url: str | None) -> VectorMemory:
     """Stats and forget need no vectors, so any embedder's store can be opened for them."""
+    from cradle.memory.store import VectorMemory
+
     folder, url = _where(memory_dir, memory_url)
     return VectorMemory.open(folder, url, embedder=None, create=False)
 
@@ -80,6 +82,9 @@ def search(
     as_json: AsJson = False,
 ) -> None:
     """Show the memories closest in meaning to QUERY, best first."""
+    from cradle.memory.embedders import select_embedder
+    from cradle.memory.store import open_memory
+
     choice = select_embedder(embedder)
     if choice.degraded:
         typer.echo(f"warning: {choice.warning}", err=True)

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import numpy as np
 
 from cradle.errors import ConfigError, MemoryUnavailableError, UsageError
+from cradle.memory.kinds import EMBEDDER_KINDS
 from cradle.memory.optimised import open_session
 
 if TYPE_CHECKING:
@@ -354,7 +355,6 @@ class EmbedderChoice:
     warning: str = ""
 
 
-EMBEDDER_KINDS = ("auto", "minilm", "openai", "hashing")
 
 
 def select_embedder(kind: str = "auto", **openai_options: Any) -> EmbedderChoice:
