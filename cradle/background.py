@@ -29,15 +29,22 @@ class Opening(Generic[T]):
         self._value: object = _UNSET
         self._error: BaseException | None = None
         self._taken = False
+        self._abandoned = False
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         try:
-            self._value = self._work()
+            value = self._work()
         except BaseException as exc:  # noqa: BLE001 - handed to the one who waits
             self._error = exc
+            return
+        with self._lock:
+            self._value = value
+            abandoned = self._abandoned
+        if abandoned:
+            self._close_quietly(value)
 
     def done(self) -> bool:
         return not self._thread.is_alive()
@@ -55,17 +62,24 @@ class Opening(Generic[T]):
         return self._value  # type: ignore[return-value]
 
     def discard(self, timeout: float) -> None:
-        """Nobody will use the result: wait up to ``timeout`` seconds and close it (problems
-        are printed, not raised: this runs while tearing down). A thread still running then
-        is left behind; it is a daemon and holds nothing the caller still needs."""
+        """Nobody will use the result: close it, waiting up to ``timeout`` seconds for it; a
+        work still running then closes what it opens when it ends (tearing down must not
+        wait for a hung server). Problems are printed, not raised."""
         self._thread.join(timeout)
         with self._lock:
-            if self._taken or self._thread.is_alive():
+            if self._taken:
                 return
             self._taken = True
-        if self._value is _UNSET or self._close is None:
+            if self._value is _UNSET:
+                self._abandoned = True  # still running, or it failed: nothing to close here
+                return
+            value = self._value
+        self._close_quietly(value)  # type: ignore[arg-type]
+
+    def _close_quietly(self, value: T) -> None:
+        if self._close is None:
             return
         try:
-            self._close(self._value)  # type: ignore[arg-type]
-        except Exception as exc:  # noqa: BLE001 - see the docstring
+            self._close(value)
+        except Exception as exc:  # noqa: BLE001 - see discard
             print(f"cradle: while closing: {exc}", file=sys.stderr)

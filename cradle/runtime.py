@@ -182,7 +182,7 @@ def _close_opened(opened: tuple[Any, str]) -> None:
         opened[0].close()
 
 
-OPEN_WAIT_ON_CLOSE_S = 30.0
+OPEN_WAIT_ON_CLOSE_S = 10.0
 """How long closing waits for a memory store still opening, to close it too."""
 
 

@@ -114,6 +114,28 @@ def test_closing_before_first_use_closes_the_store_opened_meanwhile(
     assert store.closed == 1
 
 
+def test_closing_does_not_wait_for_a_store_that_hangs_and_it_is_closed_when_it_opens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release, closed = threading.Event(), threading.Event()
+
+    class ClosingStore(FakeStore):
+        def close(self) -> None:
+            super().close()
+            closed.set()
+
+    def hung_open(*args: Any, **kwargs: Any) -> tuple[Any, str]:
+        release.wait(30)
+        return ClosingStore(), ""
+
+    monkeypatch.setattr(runtime_module, "open_long_term", hung_open)
+    monkeypatch.setattr(runtime_module, "OPEN_WAIT_ON_CLOSE_S", 0.01)
+    Runtime(settings(tmp_path), model=ScriptedModel([])).close()
+    assert not closed.is_set()  # close returned while the store was still opening
+    release.set()
+    assert closed.wait(30)  # the thread closed what it opened once it was done
+
+
 def test_running_without_the_memory_is_told_when_it_is_known(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
