@@ -105,9 +105,17 @@ NOTES = [
     "then reuses). Steps reach the store five at a time in one upsert, so one step in five "
     "also pays the write; the PNG of each screenshot is encoded on a writer thread and "
     "waited for one step later. A writer thread for the memory was measured (A/B in one "
-    "process) and was slower on 2 busy cores, so it was not kept. Under Xvfb the desktop "
-    "environment's default perception runs tesseract on every changed frame (~200 ms): "
-    "that, not the loop, is the cost there; `--env-option ocr=false` removes it.",
+    "process) and was slower on 2 busy cores, so it was not kept.",
+    "- **Perception on the desktop.** The default perception (marks and tesseract OCR) is "
+    "incremental: a frame is read as line bands, each remembered by its pixels, so a typed "
+    "word re-reads its own line (~20-40 ms) and a new window pays for the whole screen once; "
+    "tesseract runs in-process through its library (a `tesseract` process loads its model on "
+    "every start, 0.1-0.3 s). The result equals a full pass exactly "
+    "(`perception_incremental_vs_full`; tests/vision/test_incremental_perception.py and "
+    "tests/desktop/test_incremental_desktop.py). It runs on a worker thread while the step "
+    "describes skills and recalls memories; `perceive` in the stages is what is left to "
+    "wait for. Under Xvfb most of a step is the settle wait in `capture` (two equal frames "
+    "a settle interval apart), with or without perception.",
     "- **Fewer calls when nothing changed.** When the last step's plan was only `wait(...)` "
     "calls that all ran ok, nothing was proposed or failed, the screen is pixel-identical and "
     "the environment's notes are unchanged, the model would read the same inputs again (only "

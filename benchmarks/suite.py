@@ -66,17 +66,7 @@ def _steps(report: dict[str, Any]) -> dict[str, Any]:
             bare["median_ms_changed"], "ms",
             "mock-notepad 1080p, changed frames, with --no-memory (no long-term memory "
             "write or recall): the rest of the framework's own cost")
-    xvfb = report.get("xvfb_1080p", {})
-    if "error" in xvfb:
-        figures["step_overhead_ms_1080p_xvfb"] = figure(None, "ms", xvfb["error"])
-    elif xvfb:
-        figures["step_overhead_ms_1080p_xvfb"] = figure(
-            xvfb["median_ms_changed"], "ms",
-            "desktop environment under Xvfb 1920x1080 (xterm), changed frames, default "
-            "perception (marks + tesseract OCR on each changed frame)")
-        figures["step_overhead_ms_1080p_xvfb_unchanged"] = figure(
-            xvfb["median_ms_unchanged"], "ms", "desktop under Xvfb, unchanged frames "
-            "(perception reused)")
+    figures.update(step_bench.desktop_figures(report))
     return figures
 
 
@@ -98,6 +88,12 @@ def run(quick: bool = False, desktop: bool = True, log: Any = print) -> dict[str
     log("step overhead (real loop, zero-latency model) ...")
     details["steps"] = step_bench.run(quick=quick, desktop=desktop)
     figures.update(_steps(details["steps"]))
+
+    log("perception: incremental vs full on recorded frame sequences ...")
+    from benchmarks import frame_sequences
+
+    details["perception_incremental"] = frame_sequences.run_safely(desktop)
+    figures.update(frame_sequences.figures(details["perception_incremental"]))
 
     log("model calls and input tokens (fake OpenAI server) ...")
     tokens = details["tokens"] = token_bench.run(quick=quick)

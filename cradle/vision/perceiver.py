@@ -19,6 +19,7 @@ import hashlib
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
 from PIL import Image
 
 from cradle.elements.accessibility import AccessibilityProvider
@@ -32,12 +33,13 @@ from cradle.vision.bands import BandSettings
 from cradle.vision.elements import Box, DetectSettings, iou
 from cradle.vision.marks import draw_marks
 from cradle.vision.ocr import TesseractOCR
-from cradle.vision.pieces import PieceReader
+from cradle.vision.pieces import PieceReader, grayscale
 
 
-def frame_digest(frame: Image.Image) -> str:
-    """Same fingerprint as the agent's change detection, to tell if a perception is stale."""
-    return hashlib.blake2b(frame.tobytes(), digest_size=16).hexdigest()
+def frame_digest(frame: Image.Image | np.ndarray) -> str:
+    """A fingerprint of the pixels, to tell if a perception is stale (SHA-256: the fastest
+    strong hash here, ~6 ms at 1080p where BLAKE2b takes ~9); an image and its array agree."""
+    return hashlib.sha256(np.ascontiguousarray(np.asarray(frame))).hexdigest()[:32]
 
 
 def plain_mapping(frame: Image.Image, shown: Image.Image) -> CoordinateMap:
@@ -98,7 +100,8 @@ class VisionPerceiver:
         """One perception with the stages asked for (``click_text`` asks for text only)."""
         timings: dict[str, float] = {}
         clock = time.perf_counter()
-        digest = frame_digest(frame)
+        pixels = np.asarray(frame)  # one copy out of the image, for the digest and OCR
+        digest = frame_digest(pixels)
         timings["digest"] = _ms(clock)
         view = View(frame, shown, mapping or plain_mapping(frame, shown), digest)
         accessible: list[Element] = []
@@ -112,7 +115,8 @@ class VisionPerceiver:
         if ocr:
             clock = time.perf_counter()
             scale = (shown.width / frame.width, shown.height / frame.height)
-            result, counts = self.pieces.text(frame, scale, reuse=self.incremental)
+            result, counts = self.pieces.text(grayscale(frame, pixels), scale,
+                                              reuse=self.incremental)
             lines, line_words = result.lines, result.line_words
             work.update(counts)
             timings["ocr"] = _ms(clock)

@@ -35,7 +35,7 @@ from cradle.vision.pieces import PieceCache, PieceReader
 
 @pytest.fixture(scope="module")
 def recorded() -> dict:
-    return compare(mock_sequence((1920, 1080)))
+    return compare(mock_sequence((1920, 1080)), repeats=1)
 
 
 def test_incremental_equals_full_at_every_frame(recorded: dict) -> None:
@@ -103,6 +103,22 @@ def test_the_library_and_the_command_read_the_same_words() -> None:
     command = TesseractOCR(in_process=False).pages(crops)
     assert library == command
     assert any(w.text == "Hello" for words in library for w in words)
+
+
+def test_bands_worked_out_around_the_change_equal_bands_worked_out_whole() -> None:
+    reader = PieceReader(TesseractOCR(), DetectSettings())
+    frames = [np.asarray(f.convert("L")) for _, f in mock_sequence((1280, 720))]
+    rng = np.random.default_rng(5)
+    edited = frames[-1].copy()
+    for i in range(8):  # strokes, every other one with a pane edge (a long run) beside it
+        edited = edited.copy()
+        top, left = int(rng.integers(0, 690)), int(rng.integers(0, 1200))
+        edited[top:top + int(rng.integers(1, 30)), left:left + 60] = rng.integers(0, 255)
+        if i % 2:
+            edited[max(0, top - 50):top + 50, left + 10] = 0
+        frames.append(edited)
+    for gray in frames:
+        assert reader._bands(gray, reuse=True) == line_bands(gray)
 
 
 def _rows_of_buttons(shift: int = 0) -> Image.Image:
@@ -192,3 +208,34 @@ def test_a_perception_failure_on_the_worker_ends_the_run_with_its_message(
     result = _session(tmp_path, _Recording(fail=True), monkeypatch)
     assert result.status == "environment_failure"
     assert "no model for 'eng'" in result.reason
+
+
+def test_the_figure_is_not_met_when_a_frame_differs() -> None:
+    from benchmarks.frame_sequences import figures
+
+    row = {"frames": 3, "repeats": 1, "full_ms": 300.0, "incremental_ms": 90.0, "ratio": 0.3,
+           "identical": False, "differ": ["menu open"]}
+    figure = figures({"mock_1080p": row})["perception_incremental_vs_full"]
+    assert figure["value"] == 0.3 and figure["met"] is False
+    assert "NOT IDENTICAL at menu open" in figure["method"]
+    figure = figures({"mock_1080p": {**row, "identical": True, "differ": []},
+                      "xvfb_1080p_error": "EnvironmentFailure: Xvfb is not installed"})
+    assert figure["perception_incremental_vs_full"]["met"] is True
+    assert "Xvfb is not installed" in figure["perception_incremental_vs_full"]["method"]
+
+
+def test_the_typed_step_goal_is_twice_the_step_without_perception() -> None:
+    from benchmarks.step_bench import desktop_figures
+
+    def row(ms: float) -> dict:
+        return {"median_ms_changed": ms, "median_ms_unchanged": 100.0,
+                "stages_ms": {"changed": {"perceive": 12.0}}}
+
+    met = desktop_figures({"xvfb_1080p": row(250.0), "xvfb_1080p_no_perception": row(130.0)})
+    assert met["step_overhead_ms_1080p_xvfb_typed"]["met"] is True
+    assert "12 ms waiting for the perception" in met["step_overhead_ms_1080p_xvfb_typed"]["method"]
+    missed = desktop_figures({"xvfb_1080p": row(270.0), "xvfb_1080p_no_perception": row(130.0)})
+    assert missed["step_overhead_ms_1080p_xvfb_typed"]["met"] is False
+    failed = desktop_figures({"xvfb_1080p": {"error": "no Xvfb"},
+                              "xvfb_1080p_no_perception": {"error": "no Xvfb"}})
+    assert failed["step_overhead_ms_1080p_xvfb_typed"]["value"] is None
