@@ -36,20 +36,32 @@ _engines: dict[tuple[str, int], InProcessTesseract | None] = {}
 
 
 def _library() -> ctypes.CDLL | None:
-    os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # read by OpenMP when it first loads
     names = list(LIBRARY_NAMES)
     found = ctypes.util.find_library("tesseract")
     if found:
         names.append(found)
     for name in names:
         try:
-            lib = ctypes.CDLL(name)
+            lib = _load(name)
         except OSError:
             continue
         _declare(lib)
         _quiet_leptonica()
         return lib
     return None
+
+
+def _load(name: str) -> ctypes.CDLL:
+    """Load with ``OMP_THREAD_LIMIT=1`` (unless set): OpenMP reads it once, when it loads
+    with the library, and tesseract's parallel loops ask for their own thread counts, which
+    only this limit caps. The variable is put back, so apps started later do not inherit it."""
+    if "OMP_THREAD_LIMIT" in os.environ:
+        return ctypes.CDLL(name)
+    os.environ["OMP_THREAD_LIMIT"] = "1"
+    try:
+        return ctypes.CDLL(name)
+    finally:
+        os.environ.pop("OMP_THREAD_LIMIT", None)
 
 
 def _quiet_leptonica() -> None:

@@ -9,6 +9,9 @@ background perception are checked on their own.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -239,3 +242,18 @@ def test_the_typed_step_goal_is_twice_the_step_without_perception() -> None:
     failed = desktop_figures({"xvfb_1080p": {"error": "no Xvfb"},
                               "xvfb_1080p_no_perception": {"error": "no Xvfb"}})
     assert failed["step_overhead_ms_1080p_xvfb_typed"]["value"] is None
+
+
+def test_tesseract_in_process_uses_one_thread_and_leaves_the_environment_alone() -> None:
+    script = (
+        "import os, numpy as np\n"
+        "from cradle.vision import tesslib\n"
+        "before = len(os.listdir('/proc/self/task'))\n"
+        "tesslib.engine('eng', 11).tsv(np.full((200, 600), 255, np.uint8))\n"
+        "print(len(os.listdir('/proc/self/task')) - before, 'OMP_THREAD_LIMIT' in os.environ)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "OMP_THREAD_LIMIT"}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=env, timeout=120, cwd=Path(__file__).parents[2])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["0", "False"]
