@@ -257,3 +257,26 @@ def test_tesseract_in_process_uses_one_thread_and_leaves_the_environment_alone()
                           env=env, timeout=120, cwd=Path(__file__).parents[2])
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["0", "False"]
+
+
+def test_a_skill_gets_its_own_perceivers_reading_not_another_episodes() -> None:
+    from cradle.environment import load_environment
+    from cradle.screen.mapping import CoordinateMap
+    from cradle.skills import SkillContext
+    from cradle.skills.context import EpisodeView
+    from cradle.vision.grounding import current_perception
+
+    env = load_environment("mock-notepad")
+    screen = env.start()
+
+    def ctx(perceiver: VisionPerceiver) -> SkillContext:
+        return SkillContext(screen=screen, mapping=CoordinateMap(screen.capture().size,
+                                                                 screen.geometry),
+                            episode=EpisodeView(environment=env, perceiver=perceiver))
+
+    first, second = ctx(VisionPerceiver()), ctx(VisionPerceiver())
+    read = current_perception(first, need="text")
+    assert current_perception(first, need="text") is read  # same frame: not read again
+    other = current_perception(second, need="text")
+    assert other is not read and other.text == read.text
+    assert current_perception(second, need="text") is other
