@@ -168,10 +168,13 @@ def open_long_term(settings: MemorySettings, environment: str = "", *, load: boo
 
 
 def _load_embedder(store: Any) -> None:
+    """Load the store's embedding model and make one search, so that the first step's
+    recall finds the model's buffers and the store's index ready."""
     try:
         load = getattr(store.embedder, "load", None)
         if load is not None:
             load()
+            store.search("recent steps", 1)
     except BaseException:
         store.close()
         raise
