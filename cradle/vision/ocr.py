@@ -13,7 +13,8 @@ binding, works offline and is fast enough when fed well. Measured on 2 cores at 
 
 Perception reads a frame differently (``pages``): as line bands, each its own page
 (``cradle.vision.bands``, ``cradle.vision.pieces``), in this process through the library when
-it loads (``cradle.vision.tesslib``), so a changed line costs one band, not the screen.
+it loads (``cradle.vision.tesslib``, through tesserocr), so a changed line costs one band, not
+the screen.
 
 Words are grouped into lines by tesseract's (block, paragraph, line) numbers and split where
 the horizontal gap is wider than about two character heights, so a menu item and its shortcut

@@ -1,120 +1,73 @@
-"""Tesseract in this process, through the C API of the library the ``tesseract`` command uses.
+"""Tesseract in this process, through ``tesserocr`` (the maintained binding of its C++ API).
 
 Why: a ``tesseract`` process loads its model on every start (~0.1 s quiet, ~0.3 s on a busy
-2-core machine), which is most of the cost of reading one changed line. The C API of
-``libtesseract`` (installed with the command, Debian ``libtesseract5``) keeps the model loaded:
-one line band then costs ~20 ms. It is called through ``ctypes`` (no binding to build, the
-GIL is released while it works), with the same settings as the command (page segmentation
-mode, no inversion, 96 dpi, one OpenMP thread) and gives the same TSV, word for word (checked
-by the tests). One engine per language and mode, loaded at first use, guarded by a lock;
-when the library cannot be loaded, ``TesseractOCR`` runs the command instead.
+2-core machine), which is most of the cost of reading one changed line. A loaded
+``tesserocr`` engine keeps the model: one line band then costs ~20 ms, with the GIL released
+while it reads. It is set up as the command is (page segmentation mode, no inversion, 96 dpi)
+and reads the traineddata files the ``tesseract`` command uses (found by asking it, or
+``TESSDATA_PREFIX``). One engine per language and mode, loaded at first use, guarded by a
+lock; when ``tesserocr`` is not installed, ``TesseractOCR`` runs the command instead.
 """
 
 from __future__ import annotations
 
 import atexit
-import ctypes
-import ctypes.util
 import os
+import re
+import shutil
+import subprocess
 import threading
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from cradle.errors import EnvironmentFailure
 
-LIBRARY_NAMES = ("libtesseract.so.5", "libtesseract.5.dylib", "libtesseract-5.dll")
 TSV_HEADER = ("level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\t"
               "height\tconf\ttext\n")
 """The command's first line, which the library leaves out."""
-LEPTONICA_SILENT = 6
-"""``L_SEVERITY_NONE``: leptonica prints nothing."""
 RESOLUTION = 96
 """What a BMP written by Pillow declares, and what the command is given: no guessing."""
+KNOWN_TESSDATA = ("/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-ocr/4.00/tessdata",
+                  "/usr/share/tessdata", "/usr/local/share/tessdata",
+                  "/opt/homebrew/share/tessdata")
 
 _lock = threading.Lock()
 _engines: dict[tuple[str, int], InProcessTesseract | None] = {}
 
 
-def _library() -> ctypes.CDLL | None:
-    names = list(LIBRARY_NAMES)
-    found = ctypes.util.find_library("tesseract")
-    if found:
-        names.append(found)
-    for name in names:
+def tessdata_dir() -> str | None:
+    """Where the installed models are: ``TESSDATA_PREFIX``, what ``tesseract --list-langs``
+    names, or a usual place; None when none is found."""
+    given = os.environ.get("TESSDATA_PREFIX")
+    if given:
+        return given
+    binary = shutil.which("tesseract")
+    if binary:
         try:
-            lib = _load(name)
-        except OSError:
-            continue
-        _declare(lib)
-        _quiet_leptonica()
-        return lib
-    return None
-
-
-def _load(name: str) -> ctypes.CDLL:
-    """Load with ``OMP_THREAD_LIMIT=1`` (unless set): OpenMP reads it once, when it loads
-    with the library, and tesseract's parallel loops ask for their own thread counts, which
-    only this limit caps. The variable is put back, so apps started later do not inherit it."""
-    if "OMP_THREAD_LIMIT" in os.environ:
-        return ctypes.CDLL(name)
-    os.environ["OMP_THREAD_LIMIT"] = "1"
-    try:
-        return ctypes.CDLL(name)
-    finally:
-        os.environ.pop("OMP_THREAD_LIMIT", None)
-
-
-def _quiet_leptonica() -> None:
-    """Leptonica (under tesseract) prints warnings such as "Error in boxClipToRectangle" on
-    stderr for harmless cases; the command's stderr was discarded, ours is the user's."""
-    for name in ("liblept.so.5", "libleptonica.so.6", ctypes.util.find_library("lept")):
-        if not name:
-            continue
-        try:
-            ctypes.CDLL(name).setMsgSeverity(LEPTONICA_SILENT)
-            return
-        except (OSError, AttributeError):
-            continue
-
-
-def _declare(lib: ctypes.CDLL) -> None:
-    handle, text, integer = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int
-    lib.TessBaseAPICreate.restype = handle
-    lib.TessBaseAPIInit3.argtypes = [handle, text, text]
-    lib.TessBaseAPISetPageSegMode.argtypes = [handle, integer]
-    lib.TessBaseAPISetVariable.argtypes = [handle, text, text]
-    lib.TessBaseAPISetImage.argtypes = [handle, text, integer, integer, integer, integer]
-    lib.TessBaseAPISetSourceResolution.argtypes = [handle, integer]
-    lib.TessBaseAPIGetTsvText.argtypes = [handle, integer]
-    lib.TessBaseAPIGetTsvText.restype = ctypes.c_void_p
-    lib.TessDeleteText.argtypes = [ctypes.c_void_p]
-    lib.TessBaseAPIEnd.argtypes = [handle]
-    lib.TessBaseAPIDelete.argtypes = [handle]
-
-
-def _one_thread() -> None:
-    """OpenMP threads make tesseract ~5x slower on small machines (as OMP_THREAD_LIMIT=1)."""
-    try:
-        ctypes.CDLL("libgomp.so.1").omp_set_num_threads(1)
-    except (OSError, AttributeError):
-        pass
+            listed = subprocess.run([binary, "--list-langs"], capture_output=True, text=True,
+                                    timeout=20).stdout
+        except (OSError, subprocess.TimeoutExpired):
+            listed = ""
+        found = re.search(r'"([^"]+)"', listed)
+        if found and Path(found.group(1)).is_dir():
+            return found.group(1)
+    return next((p for p in KNOWN_TESSDATA if Path(p).is_dir()), None)
 
 
 class InProcessTesseract:
     """One loaded model; ``tsv`` reads one grayscale image at a time (thread-safe)."""
 
-    def __init__(self, lib: ctypes.CDLL, lang: str, psm: int) -> None:
-        self.lib = lib
+    def __init__(self, api_class: Any, path: str, lang: str, psm: int) -> None:
         self.lock = threading.Lock()
-        self.api = lib.TessBaseAPICreate()
-        if lib.TessBaseAPIInit3(self.api, None, lang.encode()) != 0:
-            lib.TessBaseAPIDelete(self.api)
-            self.api = None
+        try:
+            self.api = api_class(path=path.rstrip("/") + "/", lang=lang, psm=psm)
+        except RuntimeError:
             raise EnvironmentFailure(
-                f"tesseract has no model for language {lang!r}: install it (Debian: "
-                f"apt-get install tesseract-ocr-{lang})")
-        lib.TessBaseAPISetPageSegMode(self.api, psm)
-        lib.TessBaseAPISetVariable(self.api, b"tessedit_do_invert", b"0")
+                f"tesseract has no model for language {lang!r} in {path}: install it "
+                f"(Debian: apt-get install tesseract-ocr-{lang})") from None
+        self.api.SetVariable("tessedit_do_invert", "0")
         atexit.register(self.close)
 
     def tsv(self, gray: np.ndarray) -> str:
@@ -124,31 +77,43 @@ class InProcessTesseract:
         with self.lock:
             if self.api is None:
                 raise EnvironmentFailure("tesseract was closed")
-            _one_thread()
-            self.lib.TessBaseAPISetImage(self.api, pixels.tobytes(), width, height, 1, width)
-            self.lib.TessBaseAPISetSourceResolution(self.api, RESOLUTION)
-            found = self.lib.TessBaseAPIGetTsvText(self.api, 0)
-            if not found:
-                raise EnvironmentFailure("tesseract could not read the screen")
-            try:
-                return TSV_HEADER + ctypes.string_at(found).decode("utf-8", "replace")
-            finally:
-                self.lib.TessDeleteText(found)
+            self.api.SetImageBytes(pixels.tobytes(), width, height, 1, width)
+            self.api.SetSourceResolution(RESOLUTION)
+            found = self.api.GetTSVText(0)
+            return TSV_HEADER + (found or "")
 
     def close(self) -> None:
         with self.lock:
             if self.api is not None:
-                self.lib.TessBaseAPIEnd(self.api)
-                self.lib.TessBaseAPIDelete(self.api)
+                self.api.End()
                 self.api = None
 
 
 def engine(lang: str, psm: int) -> InProcessTesseract | None:
-    """The loaded engine for ``lang`` and ``psm`` (loaded now if needed), or None when the
-    library is not installed; ``EnvironmentFailure`` when the language has no model."""
+    """The loaded engine for ``lang`` and ``psm`` (loaded now if needed), or None when
+    ``tesserocr`` or the models are not installed; ``EnvironmentFailure`` when the language
+    has no model."""
     key = (lang, psm)
     with _lock:
         if key not in _engines:
-            lib = _library()
-            _engines[key] = InProcessTesseract(lib, lang, psm) if lib is not None else None
+            _engines[key] = _load(lang, psm)
         return _engines[key]
+
+
+def _load(lang: str, psm: int) -> InProcessTesseract | None:
+    # tesseract's OpenMP loops make it ~5x slower on small machines; the limit is read once,
+    # when the library loads, and put back so apps started later do not inherit it.
+    limited = "OMP_THREAD_LIMIT" not in os.environ
+    if limited:
+        os.environ["OMP_THREAD_LIMIT"] = "1"
+    try:
+        import tesserocr
+    except ImportError:
+        return None
+    finally:
+        if limited:
+            os.environ.pop("OMP_THREAD_LIMIT", None)
+    path = tessdata_dir()
+    if path is None:
+        return None
+    return InProcessTesseract(tesserocr.PyTessBaseAPI, path, lang, psm)

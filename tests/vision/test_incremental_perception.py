@@ -104,7 +104,12 @@ def test_the_library_and_the_command_read_the_same_words() -> None:
     crops = [gray[b.top:b.bottom, b.left:b.right] for b in line_bands(gray)]
     library = TesseractOCR(in_process=True).pages(crops)
     command = TesseractOCR(in_process=False).pages(crops)
-    assert library == command
+
+    # tesserocr's wheel carries its own tesseract build: confidences differ in the decimals.
+    def read(pages: list) -> list:
+        return [[(w.text, w.box, w.line_key) for w in words] for words in pages]
+
+    assert read(library) == read(command)
     assert any(w.text == "Hello" for words in library for w in words)
 
 
