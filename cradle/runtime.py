@@ -244,6 +244,7 @@ class Runtime:
         # Opened on a thread while the model client and the environment start; waited for
         # where it is first used (Runtime._memory_ready).
         self._opening: Opening[tuple[Any, str]] | None = None
+        self._memory_error: CradleError | None = None
         if long_term is None and settings.memory.enabled:
             self._opening = Opening(partial(open_long_term, settings.memory, load=True),
                                     name="cradle-memory-open", close=_close_opened)
@@ -268,11 +269,18 @@ class Runtime:
         self._memories: dict[str, LongTermMemory | None] = {}
 
     def _memory_ready(self) -> None:
-        """Wait for the store opening in the background; what failed there is raised here."""
+        """Wait for the store opening in the background; what failed there is raised here,
+        and again to every later episode of this runtime (none runs without its memory)."""
+        if self._memory_error is not None:
+            raise self._memory_error
         opening, self._opening = self._opening, None
         if opening is None:
             return
-        self.store, warning = opening.result()
+        try:
+            self.store, warning = opening.result()
+        except CradleError as exc:
+            self._memory_error = exc
+            raise
         self.long_term = self.long_term or self.store
         if warning:
             self.warnings.append(warning)
