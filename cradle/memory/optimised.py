@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import sys
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,15 +28,18 @@ CACHE_FORMAT = 1
 
 
 def cache_dir() -> Path:
-    """``$CRADLE_CACHE_DIR``, else ``cradle`` in the platform's per-user cache folder."""
+    """``$CRADLE_CACHE_DIR``, else ``cradle`` in the platform's per-user cache folder
+    (``$XDG_CACHE_HOME`` or ~/.cache, ~/Library/Caches on macOS, LOCALAPPDATA on Windows)."""
     explicit = os.environ.get(CACHE_ENV)
     if explicit:
         return Path(explicit).expanduser()
     xdg = os.environ.get("XDG_CACHE_HOME")
     if xdg:
         return Path(xdg) / "cradle"
-    if os.name == "nt" and os.environ.get("LOCALAPPDATA"):
+    if sys.platform == "win32" and os.environ.get("LOCALAPPDATA"):
         return Path(os.environ["LOCALAPPDATA"]) / "cradle" / "cache"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "cradle"
     return Path.home() / ".cache" / "cradle"
 
 
