@@ -4,9 +4,10 @@ A run is an :class:`~cradle.episode.Episode` from a :class:`~cradle.runtime.Runt
 ``cradle run`` builds one of each (:func:`~cradle.episode.open_episode`). ``Session`` is that
 pair behind the interface tests and benchmarks already use: ``Session(settings).run()``,
 ``session.environment``, ``session.recorder``. New code should use the runtime and episode.
-Checks that need no side effects (bad task text, unknown environment, missing key,
-unreachable memory server) happen before the run folder is created; from then on, every way
-the run ends is written to run.json.
+Checks that need no side effects (bad task text, unknown environment, missing key) happen
+before the run folder is created; from then on, every way the run ends is written to
+run.json. The memory store opens in the background meanwhile: one that cannot be opened (an
+unreachable server) ends the run before its first step, recorded in run.json.
 """
 
 from __future__ import annotations
