@@ -187,7 +187,7 @@ def run(quick: bool = False, desktop: bool = True, log: Any = print) -> dict[str
         "machine": machine(),
         "figures": figures,
         "baseline": baseline,
-        "ratios": _ratios(figures, baseline),
+        "ratios": ratios,
         "details": details,
         "seconds": round(time.perf_counter() - started, 1),
     }
