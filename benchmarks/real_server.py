@@ -368,7 +368,8 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--install", action="store_true",
                         help="build them into --venv when missing (~30 min)")
     parser.add_argument("--steps", type=int, default=3, help="cradle run's --max-steps")
-    parser.add_argument("--max-output-tokens", type=int, default=256)
+    parser.add_argument("--max-output-tokens", type=int, default=1024,
+                        help="cradle run's --max-output-tokens (SmolLM2's fused reply: ~400)")
     parser.add_argument("--reply-timeout", type=float, default=600.0)
     parser.add_argument("--out", type=Path, default=None, help="folder for the results")
     return parser.parse_args(argv)
