@@ -1,7 +1,8 @@
 """`cradle run` against a fake that answers like llama-cpp-python serving a text-only model.
 
-The real server was not run here (it takes ~30 min to build on this machine); the fake refuses
-exactly what it was measured to refuse (see tests/fakes/llama_cpp_server.py).
+The fake refuses exactly what the real server was measured to refuse (see
+tests/fakes/llama_cpp_server.py); tests/e2e/test_real_server.py (``pytest -m realserver``)
+runs the real one.
 """
 
 from __future__ import annotations
