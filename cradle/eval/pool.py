@@ -88,6 +88,7 @@ class Slot:
         self.scratch = scratch
         self.display: dict[str, str] | None = None
         self.process: subprocess.Popen[bytes] | None = None
+        self._token = ""
         self._warm: Worker | None = None
         self._stack = ExitStack()
         self._dbus = shutil.which("dbus-run-session")
@@ -117,7 +118,7 @@ class Slot:
         started = time.monotonic()
         try:
             worker = worker or self._start(needs_display)
-            self.process = worker.proc
+            self.process, self._token = worker.proc, worker.token
             if more:
                 self._warm = self._start(needs_display)
             return self._drive(worker, job, timeout, started)
@@ -183,11 +184,14 @@ class Slot:
         shutil.rmtree(worker.root, ignore_errors=True)
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
-        """Signal the running worker's process group (from another thread: Ctrl+C)."""
-        proc = self.process
+        """Signal the running worker's process group (from another thread: Ctrl+C), and kill
+        what its episode started in sessions of their own (setup commands, apps): they are
+        not in the group, and the process running this may not live to sweep them later."""
+        proc, token = self.process, self._token
         if proc is not None and proc.poll() is None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(proc.pid, sig)
+            sweep(token, spare_group=proc.pid)
 
     def close(self) -> None:
         """Stop the waiting worker, if any, and this slot's display."""
@@ -279,8 +283,9 @@ def kill_group(proc: subprocess.Popen[bytes], grace: float = KILL_GRACE) -> None
             continue
 
 
-def sweep(token: str) -> int:
-    """Kill every process whose environment carries this episode's mark; how many (Linux)."""
+def sweep(token: str, spare_group: int | None = None) -> int:
+    """Kill every process whose environment carries this episode's mark; how many (Linux).
+    ``spare_group``: leave that process group alone (the worker, signalled on its own)."""
     mark = f"{EPISODE_MARK}={token}".encode()
     killed = 0
     proc_root = Path("/proc")
@@ -295,7 +300,10 @@ def sweep(token: str) -> int:
             continue
         if mark in variables:
             with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(int(entry.name), signal.SIGKILL)
+                pid = int(entry.name)
+                if spare_group is not None and os.getpgid(pid) == spare_group:
+                    continue
+                os.kill(pid, signal.SIGKILL)
                 killed += 1
     return killed
 
