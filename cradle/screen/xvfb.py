@@ -63,6 +63,17 @@ def virtual_display(
             stop_process(proc, timeout=5)
 
 
+def _owns(number: int, pid: int) -> bool:
+    """Whether the X server holding display ``number`` is process ``pid``: its lock file
+    names the owner. An Xvfb that lost the race for the number still runs for a moment while
+    the winner answers on the display, so an answer alone does not say whose it is."""
+    try:
+        text = Path(f"/tmp/.X{number}-lock").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return True  # no lock file to read (not Linux/X.Org): trust the answer
+    return text.strip() == str(pid)
+
+
 def _start_xvfb(binary: str, size: tuple[int, int], numbers: range, env: dict[str, str],
                 log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
     """A running Xvfb and its display name. Several processes may pick the same free number
@@ -89,8 +100,12 @@ def _start_xvfb(binary: str, size: tuple[int, int], numbers: range, env: dict[st
         except BaseException:
             stop_process(proc, timeout=5)
             raise
-        if proc.poll() is None:
+        if proc.poll() is None and _owns(number, proc.pid):
             return proc, name
+        if proc.poll() is None:  # another server took the number first and answered for it
+            stop_process(proc, timeout=5)
+            start = number + 1
+            continue
         tail = log_path.read_text(errors="replace")[-500:]
         if "already active" not in tail:
             raise EnvironmentFailure(f"Xvfb {name} exited: {tail}")
