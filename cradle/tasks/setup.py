@@ -90,6 +90,9 @@ class EpisodePlace:
             except subprocess.TimeoutExpired:
                 _kill_group(proc)
                 return -9, f"timed out after {timeout:g} s"
+            except BaseException:  # stopped (SIGTERM, Ctrl+C) while it ran: it goes too
+                _kill_group(proc)
+                raise
             out.seek(max(0, out.seek(0, os.SEEK_END) - 4 * MAX_OUTPUT_CHARS))
             text = out.read().decode("utf-8", "replace").strip()
         return code, text[-MAX_OUTPUT_CHARS:]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -201,3 +203,31 @@ def _windows(title: str, place: EpisodePlace) -> str:
     found = subprocess.run(["xdotool", "search", "--name", f"^{title}$"], env=place.env,
                            capture_output=True, text=True, timeout=10)
     return found.stdout.strip()
+
+
+def test_a_command_running_when_the_episode_is_stopped_is_ended_with_it(tmp_path: Path) -> None:
+    """SIGTERM reaches the episode while a setup command runs (a stopped eval): the command,
+    in a session of its own, must not outlive it."""
+    script = (
+        "import signal, sys\n"
+        "from pathlib import Path\n"
+        "from cradle.tasks import EpisodePlace\n"
+        "def stop(*_):\n"
+        "    raise KeyboardInterrupt\n"
+        "signal.signal(signal.SIGTERM, stop)\n"
+        f"place = EpisodePlace.create(Path({str(tmp_path / 'ep')!r}), base_env={{'PATH': "
+        f"{os.environ['PATH']!r}}})\n"
+        "try:\n"
+        "    place.shell('echo $$ > pid; exec sleep 40')\n"
+        "except KeyboardInterrupt:\n"
+        "    sys.exit(143)\n"
+    )
+    worker = subprocess.Popen([sys.executable, "-c", script], cwd=Path(__file__).parents[2])
+    pid_file = tmp_path / "ep" / "home" / "pid"
+    deadline = time.monotonic() + 30
+    while not (pid_file.is_file() and pid_file.read_text().strip()):
+        assert time.monotonic() < deadline and worker.poll() is None, "the command never ran"
+        time.sleep(0.05)
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(timeout=30) == 143
+    assert not _alive(int(pid_file.read_text()), within=5), "the setup command outlived it"
