@@ -57,6 +57,7 @@ def run_on_node(job_json: str, spec: dict[str, Any]) -> dict[str, Any]:
     import ray
     from ray.util import get_node_ip_address
 
+    _interruptible()
     job = EvalJob.model_validate_json(job_json)
     task_id = job.task.id
     sweep_stale_scratch()
@@ -87,6 +88,15 @@ def run_on_node(job_json: str, spec: dict[str, Any]) -> dict[str, Any]:
         return payload
     finally:
         _remove(scratch)
+
+
+def _interruptible() -> None:
+    """Let ``ray.cancel`` reach this task. Ray cancels a running task with SIGINT, which it
+    turns into KeyboardInterrupt; a node started from a script (``ray start ... &``, a CI
+    job) hands its workers SIGINT *ignored*, and the cancel then did nothing: the episode ran
+    on and its setup commands outlived the eval. Only the main thread may set a handler."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _remove(folder: Path) -> None:
