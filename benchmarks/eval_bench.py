@@ -40,8 +40,12 @@ def _worker_start() -> float:
     times = []
     for _ in range(3):
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "cradle.eval.worker"], input=b"",
-                       capture_output=True, check=False)
+        subprocess.run(
+            [sys.executable, "-m", "cradle.eval.worker"],
+            input=b"",
+            capture_output=True,
+            check=False,
+        )
         times.append(time.perf_counter() - started)
     return statistics.median(times)
 

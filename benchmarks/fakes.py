@@ -29,21 +29,34 @@ def module_replies(step: int, waiting: bool = False) -> dict[str, dict[str, Any]
             "visible_text": ["Untitled - Notepad", "File", "Edit"],
             "elements": [{"label": "File", "role": "menu", "x": 40, "y": 40}],
         },
-        "SelfReflection": {"last_actions_succeeded": True, "analysis": "The text appeared.",
-                           "failure_reason": ""},
-        "TaskInference": {"subtask": "Type the words", "reasoning": "They are not all there.",
-                          "task_done": False},
+        "SelfReflection": {
+            "last_actions_succeeded": True,
+            "analysis": "The text appeared.",
+            "failure_reason": "",
+        },
+        "TaskInference": {
+            "subtask": "Type the words",
+            "reasoning": "They are not all there.",
+            "task_done": False,
+        },
         "SkillCuration": {"relevant_skills": ["type_text"], "new_skills": []},
-        "ActionPlan": {"reasoning": "Type the next word." if typing else "Let it settle.",
-                       "actions": actions, "done": False},
+        "ActionPlan": {
+            "reasoning": "Type the next word." if typing else "Let it settle.",
+            "actions": actions,
+            "done": False,
+        },
     }
 
 
 def fused_reply(step: int, waiting: bool = False) -> dict[str, Any]:
     r = module_replies(step, waiting)
-    return {"information_gathering": r["InformationGathering"],
-            "self_reflection": r["SelfReflection"], "task_inference": r["TaskInference"],
-            "skill_curation": r["SkillCuration"], "action_planning": r["ActionPlan"]}
+    return {
+        "information_gathering": r["InformationGathering"],
+        "self_reflection": r["SelfReflection"],
+        "task_inference": r["TaskInference"],
+        "skill_curation": r["SkillCuration"],
+        "action_planning": r["ActionPlan"],
+    }
 
 
 class ScriptedAnswers:
@@ -77,8 +90,10 @@ class InstantClient:
         text = json.dumps(self.answers(body))
         self.own_ms.append((time.perf_counter() - started) * 1000)
         message = SimpleNamespace(content=text, refusal=None)
-        return SimpleNamespace(choices=[SimpleNamespace(message=message)],
-                               usage=SimpleNamespace(prompt_tokens=0, completion_tokens=0))
+        return SimpleNamespace(
+            choices=[SimpleNamespace(message=message)],
+            usage=SimpleNamespace(prompt_tokens=0, completion_tokens=0),
+        )
 
     def close(self) -> None:
         return None

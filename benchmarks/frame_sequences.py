@@ -78,8 +78,13 @@ def _settled(grab: Callable[[], Image.Image], timeout: float = 5.0) -> Image.Ima
 def _app(command: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
     from cradle.processes import stop_process
 
-    proc = subprocess.Popen(command, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        command,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         yield proc
     finally:
@@ -87,8 +92,14 @@ def _app(command: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[b
 
 
 def _xdotool(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(["xdotool", *args], env={**os.environ, **env}, capture_output=True,
-                          text=True, timeout=10, check=False)
+    done = subprocess.run(
+        ["xdotool", *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=False,
+    )
     return done.stdout.strip()
 
 
@@ -111,9 +122,14 @@ def desktop_sequence(env: dict[str, str], folder: Path) -> Frames:
     from cradle.screen.desktop import open_mss
 
     home = folder / "home"  # no session to restore, no settings from earlier runs
-    apps = {**env, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
-            "XDG_CACHE_HOME": str(home / ".cache"), "XDG_DATA_HOME": str(home / ".local/share"),
-            "GSETTINGS_BACKEND": "memory"}
+    apps = {
+        **env,
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "XDG_DATA_HOME": str(home / ".local/share"),
+        "GSETTINGS_BACKEND": "memory",
+    }
     document = folder / "notes.txt"
     document.write_text("Meeting notes\nThe budget is approved.\nNext steps: hire two people\n")
     frames: Frames = []
@@ -155,20 +171,24 @@ def _exported(env: dict[str, str]) -> Iterator[None]:
         yield
 
 
-def _timed(perceiver: VisionPerceiver, frame: Image.Image, shown: Image.Image
-           ) -> tuple[VisionPerception, float, float]:
+def _timed(
+    perceiver: VisionPerceiver, frame: Image.Image, shown: Image.Image
+) -> tuple[VisionPerception, float, float]:
     """The perception, its wall time and the process's CPU time (ms) while it ran."""
     started, cpu = time.perf_counter(), time.process_time()
     result = perceiver.perceive(frame, shown)
-    return (result, (time.perf_counter() - started) * 1000,
-            (time.process_time() - cpu) * 1000)
+    return (result, (time.perf_counter() - started) * 1000, (time.process_time() - cpu) * 1000)
 
 
 def same(a: VisionPerception, b: VisionPerception) -> bool:
     """Identical text lines, words, contour and mark boxes, element list and marked image."""
-    return (a.text == b.text and a.line_words == b.line_words and a.boxes == b.boxes
-            and a.elements == b.elements
-            and np.array_equal(np.asarray(a.image), np.asarray(b.image)))
+    return (
+        a.text == b.text
+        and a.line_words == b.line_words
+        and a.boxes == b.boxes
+        and a.elements == b.elements
+        and np.array_equal(np.asarray(a.image), np.asarray(b.image))
+    )
 
 
 def compare(frames: Frames, repeats: int = 3) -> dict[str, Any]:
@@ -196,8 +216,14 @@ def compare(frames: Frames, repeats: int = 3) -> dict[str, Any]:
             full, incremental = got["full"][0], got["incremental"][0]
             if not same(full, incremental):
                 differ[name] = None
-            rows.append({"frame": name, "full_ms": round(got["full"][1], 1),
-                         "incremental_ms": round(got["incremental"][1], 1), **incremental.work})
+            rows.append(
+                {
+                    "frame": name,
+                    "full_ms": round(got["full"][1], 1),
+                    "incremental_ms": round(got["incremental"][1], 1),
+                    **incremental.work,
+                }
+            )
     full_ms, inc_ms = totals["full"], totals["incremental"]
     return {
         "frames": len(frames),
@@ -223,8 +249,10 @@ def run(desktop: bool = False, mock: bool = True) -> dict[str, Any]:
 
         from benchmarks.xvfb import display
 
-        with tempfile.TemporaryDirectory(prefix="cradle-frames-") as tmp, \
-                display((1920, 1080)) as env:
+        with (
+            tempfile.TemporaryDirectory(prefix="cradle-frames-") as tmp,
+            display((1920, 1080)) as env,
+        ):
             report["xvfb_1080p"] = compare(desktop_sequence(env, Path(tmp)))
     return report
 
@@ -242,23 +270,37 @@ def figures(report: dict[str, Any]) -> dict[str, Any]:
     parts = "; ".join(
         f"{name}: {r['frames']} frames x {r['repeats']}, {r['incremental_ms']:g} / "
         f"{r['full_ms']:g} ms = "
-        f"{r['ratio']:g}, " + ("identical at every frame" if r["identical"] else
-                               f"NOT IDENTICAL at {', '.join(r['differ'])}")
-        for name, r in rows.items())
+        f"{r['ratio']:g}, "
+        + (
+            "identical at every frame"
+            if r["identical"]
+            else f"NOT IDENTICAL at {', '.join(r['differ'])}"
+        )
+        for name, r in rows.items()
+    )
     errors = "; ".join(f"{k}: {v}" for k, v in report.items() if k.endswith("_error"))
-    method = (f"{parts}{'; ' + errors if errors else ''}. Each sequence goes through a fresh "
-              "incremental VisionPerceiver and one reading every frame whole (marks + OCR, the "
-              "OCR model loaded beforehand), interleaved frame by frame, three times over; the "
-              "value is the ratio of their total wall times, "
-              "identical = same text lines, words, contour boxes, elements and marked image "
-              "(benchmarks/frame_sequences.py)")
-    return {"perception_incremental_vs_full": figure(
-        ratio, "ratio", method, "<= 0.5, identical results",
-        ratio is not None and ratio <= 0.5 and identical)}
+    method = (
+        f"{parts}{'; ' + errors if errors else ''}. Each sequence goes through a fresh "
+        "incremental VisionPerceiver and one reading every frame whole (marks + OCR, the "
+        "OCR model loaded beforehand), interleaved frame by frame, three times over; the "
+        "value is the ratio of their total wall times, "
+        "identical = same text lines, words, contour boxes, elements and marked image "
+        "(benchmarks/frame_sequences.py)"
+    )
+    return {
+        "perception_incremental_vs_full": figure(
+            ratio,
+            "ratio",
+            method,
+            "<= 0.5, identical results",
+            ratio is not None and ratio <= 0.5 and identical,
+        )
+    }
 
 
-def measure(quick: bool = False, log: Callable[[str], Any] = print) -> tuple[dict[str, Any],
-                                                                          dict[str, Any]]:
+def measure(
+    quick: bool = False, log: Callable[[str], Any] = print
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """This module's figure and the typed-word step under Xvfb with and without perception
     (``step_bench``): the figures and their details."""
     import tempfile
@@ -270,8 +312,10 @@ def measure(quick: bool = False, log: Callable[[str], Any] = print) -> tuple[dic
     log("perception: a typed word under Xvfb, with and without perception ...")
     with tempfile.TemporaryDirectory(prefix="cradle-typed-") as tmp:
         steps = step_bench.run_desktop_pair(13 if quick else 41, Path(tmp))
-    return ({**figures(sequences), **step_bench.desktop_figures(steps)},
-            {"sequences": sequences, "steps": steps})
+    return (
+        {**figures(sequences), **step_bench.desktop_figures(steps)},
+        {"sequences": sequences, "steps": steps},
+    )
 
 
 def run_safely(desktop: bool) -> dict[str, Any]:
@@ -290,11 +334,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--desktop", action="store_true", help="also record under Xvfb")
     parser.add_argument("--quick", action="store_true", help="fewer steps in the step runs")
-    parser.add_argument("--results", metavar="FILE", type=Path,
-                        help="measure this module's figures and the typed-word step figures "
-                        "and put them into this cradle bench report (results.json)")
-    parser.add_argument("--markdown", metavar="FILE", type=Path,
-                        help="with --results: re-render BENCHMARKS.md from it")
+    parser.add_argument(
+        "--results",
+        metavar="FILE",
+        type=Path,
+        help="measure this module's figures and the typed-word step figures "
+        "and put them into this cradle bench report (results.json)",
+    )
+    parser.add_argument(
+        "--markdown",
+        metavar="FILE",
+        type=Path,
+        help="with --results: re-render BENCHMARKS.md from it",
+    )
     args = parser.parse_args(argv)
     if not args.results:
         print(json.dumps(run_safely(args.desktop), indent=2))
@@ -304,8 +356,14 @@ def main(argv: list[str] | None = None) -> int:
 
     found, details = measure(args.quick, log=lambda line: print(line, file=sys.stderr))
     try:  # the old single xvfb figure gives way to the typed pair
-        update_results(args.results, None, found, "perception_incremental",
-                       details["sequences"], drop_prefix="step_overhead_ms_1080p_xvfb")
+        update_results(
+            args.results,
+            None,
+            found,
+            "perception_incremental",
+            details["sequences"],
+            drop_prefix="step_overhead_ms_1080p_xvfb",
+        )
         steps = json.loads(args.results.read_text(encoding="utf-8"))["details"].get("steps", {})
         update_results(args.results, args.markdown, {}, "steps", {**steps, **details["steps"]})
     except CradleError as exc:

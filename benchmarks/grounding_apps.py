@@ -66,16 +66,24 @@ class App:
         """One-line ``EnvironmentFailure`` naming the first missing executable's package."""
         for executable, package in self.needs:
             if not (shutil.which(executable) or Path(executable).is_file()):
-                raise EnvironmentFailure(f"the grounding benchmark's {self.name} app needs "
-                                         f"{executable}: apt-get install {package}")
+                raise EnvironmentFailure(
+                    f"the grounding benchmark's {self.name} app needs "
+                    f"{executable}: apt-get install {package}"
+                )
 
 
 def _spawn(argv: list[str], home: Path) -> subprocess.Popen[bytes]:
     """``argv`` in a process group of its own, home in ``home``, tree exposed."""
     env = {**os.environ, **app_accessibility_env(os.environ), "HOME": str(home)}
-    return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, env=env, start_new_session=True,
-                            cwd=home)
+    return subprocess.Popen(
+        argv,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        start_new_session=True,
+        cwd=home,
+    )
 
 
 def _apps_dir() -> Path:
@@ -91,14 +99,34 @@ def _start_galculator(home: Path) -> list[subprocess.Popen[bytes]]:
 
 
 def _start_gtk(home: Path) -> list[subprocess.Popen[bytes]]:
-    argv = [SYSTEM_PYTHON, str(_apps_dir() / "gtk_icons.py"), "--state",
-            str(home / "gtk-state.json"), "--title", "Grounding icons", "--x", "0", "--y", "0"]
+    argv = [
+        SYSTEM_PYTHON,
+        str(_apps_dir() / "gtk_icons.py"),
+        "--state",
+        str(home / "gtk-state.json"),
+        "--title",
+        "Grounding icons",
+        "--x",
+        "0",
+        "--y",
+        "0",
+    ]
     return [_spawn(argv, home)]
 
 
 def _start_tk(home: Path) -> list[subprocess.Popen[bytes]]:
-    argv = [sys.executable, str(_apps_dir() / "tk_form.py"), "--state",
-            str(home / "tk-state.json"), "--title", "Grounding Tk form", "--x", "0", "--y", "0"]
+    argv = [
+        sys.executable,
+        str(_apps_dir() / "tk_form.py"),
+        "--state",
+        str(home / "tk-state.json"),
+        "--title",
+        "Grounding Tk form",
+        "--x",
+        "0",
+        "--y",
+        "0",
+    ]
     return [_spawn(argv, home)]
 
 
@@ -134,20 +162,32 @@ def _start_chromium(home: Path) -> list[subprocess.Popen[bytes]]:
 def _tk_widgets(home: Path) -> list[Widget]:
     """The Tk form's own report of its widgets (its state file): a Tk window has no tree."""
     state = json.loads((home / "tk-state.json").read_text(encoding="utf-8"))
-    roles = {"entry": ("entry", ""), "apply_button": ("push button", "Apply"),
-             "count_button": ("push button", "Count")}
-    return [Widget(role, name, tuple(state["widgets"][key]))  # type: ignore[arg-type]
-            for key, (role, name) in roles.items()]
+    roles = {
+        "entry": ("entry", ""),
+        "apply_button": ("push button", "Apply"),
+        "count_button": ("push button", "Count"),
+    }
+    return [
+        Widget(role, name, tuple(state["widgets"][key]))  # type: ignore[arg-type]
+        for key, (role, name) in roles.items()
+    ]
 
 
 APPS: tuple[App, ...] = (
     App("mousepad", "Mousepad", (("mousepad", "mousepad"),), _start_mousepad),
     App("galculator", "galculator", (("galculator", "galculator"),), _start_galculator),
-    App("gtk_icons", "Grounding icons", ((SYSTEM_PYTHON, "python3-gi gir1.2-gtk-3.0"),),
-        _start_gtk),
+    App(
+        "gtk_icons", "Grounding icons", ((SYSTEM_PYTHON, "python3-gi gir1.2-gtk-3.0"),), _start_gtk
+    ),
     App("chromium_form", "Contact us", (("chromium", "chromium"),), _start_chromium),
-    App("tk_form", "Grounding Tk form", ((sys.executable, "python3-tk"),), _start_tk,
-        tree=False, widgets=_tk_widgets),
+    App(
+        "tk_form",
+        "Grounding Tk form",
+        ((sys.executable, "python3-tk"),),
+        _start_tk,
+        tree=False,
+        widgets=_tk_widgets,
+    ),
 )
 
 
@@ -155,8 +195,9 @@ def app_named(name: str) -> App:
     for app in APPS:
         if app.name == name:
             return app
-    raise EnvironmentFailure(f"no app {name!r} in the grounding benchmark; apps: "
-                             + ", ".join(a.name for a in APPS))
+    raise EnvironmentFailure(
+        f"no app {name!r} in the grounding benchmark; apps: " + ", ".join(a.name for a in APPS)
+    )
 
 
 def stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
@@ -191,8 +232,11 @@ def _wait_window(app: App, processes: list[subprocess.Popen[bytes]]) -> int:
             return found[-1]
         exited = [p for p in processes if p.poll() is not None]
         if exited:
-            raise EnvironmentFailure(f"{app.name} exited (code {exited[0].returncode}) before "
-                                     f"its window {app.title!r} appeared")
+            raise EnvironmentFailure(
+                f"{app.name} exited (code {exited[0].returncode}) before "
+                f"its window {app.title!r} appeared"
+            )
         time.sleep(0.1)
-    raise EnvironmentFailure(f"no {app.name} window titled {app.title!r} within "
-                             f"{WINDOW_SECONDS:g} s")
+    raise EnvironmentFailure(
+        f"no {app.name} window titled {app.title!r} within {WINDOW_SECONDS:g} s"
+    )

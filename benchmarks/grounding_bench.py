@@ -62,8 +62,14 @@ def tree_targets(nodes: list[AccessibleNode], area: Box) -> list[Widget]:
     out: list[Widget] = []
     for node in nodes:
         box = node.box
-        if (node.role not in INTERACTIVE_ROLES or "showing" not in node.states or box is None
-                or box[2] - box[0] < 2 or box[3] - box[1] < 2 or box in seen):
+        if (
+            node.role not in INTERACTIVE_ROLES
+            or "showing" not in node.states
+            or box is None
+            or box[2] - box[0] < 2
+            or box[3] - box[1] < 2
+            or box in seen
+        ):
             continue
         target = Widget(node.role, node.name, box)
         cx, cy = target.centre
@@ -84,13 +90,16 @@ def found(target: Widget, elements: list[Element]) -> bool:
 
 def hit(target: Widget, elements: list[Element]) -> bool:
     """Some element's centre lies inside the target's box (a click on it lands there)."""
-    return any(e.box is not None and _inside(((e.box[0] + e.box[2]) / 2,
-                                              (e.box[1] + e.box[3]) / 2), target.box)
-               for e in elements)
+    return any(
+        e.box is not None
+        and _inside(((e.box[0] + e.box[2]) / 2, (e.box[1] + e.box[3]) / 2), target.box)
+        for e in elements
+    )
 
 
-def observe(frame: Image.Image, view: View, provider: AccessibilityProvider, repeat: int
-            ) -> dict[str, tuple[float, list[Element]]]:
+def observe(
+    frame: Image.Image, view: View, provider: AccessibilityProvider, repeat: int
+) -> dict[str, tuple[float, list[Element]]]:
     """Each provider's elements on one frame and its median milliseconds over ``repeat``."""
     from cradle.vision.elements import detect_boxes
     from cradle.vision.perceiver import VisionPerceiver, contour_elements, text_elements
@@ -115,8 +124,9 @@ def observe(frame: Image.Image, view: View, provider: AccessibilityProvider, rep
     return out
 
 
-def score(targets: list[Widget], observed: dict[str, tuple[float, list[Element]]]
-          ) -> dict[str, Any]:
+def score(
+    targets: list[Widget], observed: dict[str, tuple[float, list[Element]]]
+) -> dict[str, Any]:
     """Shares found and hit per provider, and which targets each provider missed."""
     total = len(targets)
     providers: dict[str, Any] = {}
@@ -124,13 +134,22 @@ def score(targets: list[Widget], observed: dict[str, tuple[float, list[Element]]
         got = [found(t, elements) for t in targets]
         hits = [hit(t, elements) for t in targets]
         providers[name] = {
-            "found": sum(got), "found_pct": _pct(sum(got), total),
-            "hit": sum(hits), "hit_pct": _pct(sum(hits), total),
-            "elements": len(elements), "ms": ms,
+            "found": sum(got),
+            "found_pct": _pct(sum(got), total),
+            "hit": sum(hits),
+            "hit_pct": _pct(sum(hits), total),
+            "elements": len(elements),
+            "ms": ms,
         }
-    rows = [{"role": t.role, "name": t.name[:60], "box": list(t.box),
-             "found_by": [n for n, (_, els) in observed.items() if found(t, els)]}
-            for t in targets[:MAX_LISTED]]
+    rows = [
+        {
+            "role": t.role,
+            "name": t.name[:60],
+            "box": list(t.box),
+            "found_by": [n for n, (_, els) in observed.items() if found(t, els)],
+        }
+        for t in targets[:MAX_LISTED]
+    ]
     return {"targets": total, "providers": providers, "target_list": rows}
 
 
@@ -144,8 +163,9 @@ def _view(screen: Any) -> tuple[Image.Image, View]:
 
     frame = screen.capture()
     shown = downscale(frame, SHOWN_SIDE)
-    return frame, View(frame, shown, CoordinateMap(shown.size, screen.geometry),
-                       frame_digest(frame))
+    return frame, View(
+        frame, shown, CoordinateMap(shown.size, screen.geometry), frame_digest(frame)
+    )
 
 
 def _ready_targets(app: App, home: Path, screen: Any, reader: TreeReader) -> list[Widget]:
@@ -162,24 +182,33 @@ def _ready_targets(app: App, home: Path, screen: Any, reader: TreeReader) -> lis
             except (OSError, ValueError, KeyError):
                 now = []
         else:
-            now = tree_targets(reader.read(capture_area(view.mapping), WalkLimits()).nodes,
-                               capture_area(view.mapping))
+            now = tree_targets(
+                reader.read(capture_area(view.mapping), WalkLimits()).nodes,
+                capture_area(view.mapping),
+            )
         if now and last == now:
             return now
         last = now
         time.sleep(0.5)
-    raise EnvironmentFailure(f"{app.name} reported no stable set of widgets within "
-                             f"{READY_SECONDS:g} s (is its accessibility tree exposed?)")
+    raise EnvironmentFailure(
+        f"{app.name} reported no stable set of widgets within "
+        f"{READY_SECONDS:g} s (is its accessibility tree exposed?)"
+    )
 
 
-def bench_app(app: App, repeat: int = 3,
-              reader_factory: Callable[[], TreeReader] = _default_reader) -> dict[str, Any]:
+def bench_app(
+    app: App, repeat: int = 3, reader_factory: Callable[[], TreeReader] = _default_reader
+) -> dict[str, Any]:
     """Start ``app`` in its own D-Bus session (display already exported) and score it."""
     from cradle.screen.dbus_session import private_session
     from cradle.screen.desktop import DesktopScreen
 
-    with tempfile.TemporaryDirectory(prefix=f"cradle-grounding-{app.name}-") as tmp, \
-            private_session() as bus, exported(bus), running(app, Path(tmp)) as window:
+    with (
+        tempfile.TemporaryDirectory(prefix=f"cradle-grounding-{app.name}-") as tmp,
+        private_session() as bus,
+        exported(bus),
+        running(app, Path(tmp)) as window,
+    ):
         provider = AccessibilityProvider(reader_factory())
         screen = DesktopScreen(window=window)
         try:
@@ -196,8 +225,12 @@ def bench_app(app: App, repeat: int = 3,
             provider.close()
 
 
-def run(quick: bool = False, apps: list[str] | None = None, log: Callable[[str], Any] = print,
-        reader_factory: Callable[[], TreeReader] = _default_reader) -> dict[str, Any]:
+def run(
+    quick: bool = False,
+    apps: list[str] | None = None,
+    log: Callable[[str], Any] = print,
+    reader_factory: Callable[[], TreeReader] = _default_reader,
+) -> dict[str, Any]:
     """Score every app (or those named) on one private display; ``EnvironmentFailure`` of one
     line when Xvfb, dbus-daemon, tesseract or an app is missing."""
     from benchmarks.xvfb import display
@@ -208,9 +241,11 @@ def run(quick: bool = False, apps: list[str] | None = None, log: Callable[[str],
         app.check()
     tesseract_binary()
     repeat = 1 if quick else 3
-    report: dict[str, Any] = {"repeat": repeat, "apps": {},
-                              "command": "python -m benchmarks.grounding_bench"
-                              + (" --quick" if quick else "")}
+    report: dict[str, Any] = {
+        "repeat": repeat,
+        "apps": {},
+        "command": "python -m benchmarks.grounding_bench" + (" --quick" if quick else ""),
+    }
     with display((1920, 1080)) as env, exported(env):
         for app in chosen:
             log(f"  grounding: {app.name} ...")
@@ -220,16 +255,24 @@ def run(quick: bool = False, apps: list[str] | None = None, log: Callable[[str],
 
 def table(report: dict[str, Any]) -> list[str]:
     """Markdown rows: per app, targets, % found (hit) per provider, ms per provider."""
-    head = ("| app | targets | " + " | ".join(f"{p} found (hit)" for p in PROVIDERS) + " | "
-            + " | ".join(f"{p} ms" for p in PROVIDERS) + " | merged > OCR |")
+    head = (
+        "| app | targets | "
+        + " | ".join(f"{p} found (hit)" for p in PROVIDERS)
+        + " | "
+        + " | ".join(f"{p} ms" for p in PROVIDERS)
+        + " | merged > OCR |"
+    )
     lines = [head, "| --- | ---: |" + " ---: |" * (2 * len(PROVIDERS)) + " --- |"]
     for name, row in report["apps"].items():
         p = row["providers"]
         cells = [f"{p[k]['found_pct']:g}% ({p[k]['hit_pct']:g}%)" for k in PROVIDERS]
         cells += [f"{p[k]['ms']:g}" for k in PROVIDERS]
         better = p["merged"]["found"] > p["ocr"]["found"]
-        lines.append(f"| {name} | {row['targets']} | " + " | ".join(cells)
-                     + f" | {'yes' if better else '**no**'} |")
+        lines.append(
+            f"| {name} | {row['targets']} | "
+            + " | ".join(cells)
+            + f" | {'yes' if better else '**no**'} |"
+        )
     return lines
 
 
@@ -242,14 +285,21 @@ def figures(report: dict[str, Any]) -> dict[str, Any]:
         p, total = row["providers"], row["targets"]
         shares = ", ".join(f"{k} {p[k]['found_pct']:g}%" for k in PROVIDERS)
         costs = ", ".join(f"{k} {p[k]['ms']:g}" for k in PROVIDERS)
-        source = ("targets are the form's entry and buttons from its state file (Tk exposes no "
-                  f"tree: a11y gave {p['a11y']['elements']} elements)" if name == "tk_form"
-                  else "targets are the interactive widgets its accessibility tree reports")
+        source = (
+            "targets are the form's entry and buttons from its state file (Tk exposes no "
+            f"tree: a11y gave {p['a11y']['elements']} elements)"
+            if name == "tk_form"
+            else "targets are the interactive widgets its accessibility tree reports"
+        )
         out[f"grounding_found_pct_{name}"] = figure(
-            p["merged"]["found_pct"], f"% of {total}", f"{name}: {source}; found by {shares} "
+            p["merged"]["found_pct"],
+            f"% of {total}",
+            f"{name}: {source}; found by {shares} "
             f"(an element's box contains the widget's centre); ms per observation {costs} "
-            "(benchmarks/grounding_bench.py)", "> OCR alone",
-            p["merged"]["found"] > p["ocr"]["found"])
+            "(benchmarks/grounding_bench.py)",
+            "> OCR alone",
+            p["merged"]["found"] > p["ocr"]["found"],
+        )
     return out
 
 
@@ -258,8 +308,9 @@ def write_results(report: dict[str, Any], results: Path, markdown: Path | None) 
     re-render BENCHMARKS.md from it), leaving every other figure as it was measured."""
     from benchmarks.markdown import update_results
 
-    update_results(results, markdown, figures(report), "grounding", report,
-                   drop_prefix="grounding_")
+    update_results(
+        results, markdown, figures(report), "grounding", report, drop_prefix="grounding_"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -267,10 +318,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="one observation per provider")
     parser.add_argument("--apps", default="", help="comma-separated app names (default all)")
     parser.add_argument("--json", metavar="FILE", type=Path, help="also write the report here")
-    parser.add_argument("--results", metavar="FILE", type=Path,
-                        help="put the figures into this cradle bench report (results.json)")
-    parser.add_argument("--markdown", metavar="FILE", type=Path,
-                        help="with --results: re-render BENCHMARKS.md from it")
+    parser.add_argument(
+        "--results",
+        metavar="FILE",
+        type=Path,
+        help="put the figures into this cradle bench report (results.json)",
+    )
+    parser.add_argument(
+        "--markdown",
+        metavar="FILE",
+        type=Path,
+        help="with --results: re-render BENCHMARKS.md from it",
+    )
     args = parser.parse_args(argv)
     try:
         report = run(args.quick, [a for a in args.apps.split(",") if a] or None)

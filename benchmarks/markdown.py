@@ -35,14 +35,25 @@ def render(report: dict[str, Any], command: str) -> str:
     ]
     for name, fig in report["figures"].items():
         method = str(fig["method"]).replace("|", "/")
-        lines.append(f"| `{name}` | {_value(fig)} | {fig['unit']} | {fig['goal']} | "
-                     f"{_met(fig)} | {method} |")
-    lines += ["", "## Baseline (Cradle-style, same run)", "",
-              "| figure | value | unit | configuration |", "| --- | ---: | --- | --- |"]
+        lines.append(
+            f"| `{name}` | {_value(fig)} | {fig['unit']} | {fig['goal']} | {_met(fig)} | {method} |"
+        )
+    lines += [
+        "",
+        "## Baseline (Cradle-style, same run)",
+        "",
+        "| figure | value | unit | configuration |",
+        "| --- | ---: | --- | --- |",
+    ]
     for name, fig in report["baseline"].items():
         lines.append(f"| `{name}` | {_value(fig)} | {fig['unit']} | {fig['method']} |")
-    lines += ["", "## Ratios to the baseline (lower is better)", "",
-              "| ratio | value |", "| --- | ---: |"]
+    lines += [
+        "",
+        "## Ratios to the baseline (lower is better)",
+        "",
+        "| ratio | value |",
+        "| --- | ---: |",
+    ]
     for name, value in report["ratios"].items():
         lines.append(f"| {name} | {'n/a' if value is None else value} |")
     lines += _stages(report) + _grounding(report) + NOTES
@@ -53,12 +64,17 @@ def _stages(report: dict[str, Any]) -> list[str]:
     """Where a step's time goes: medians of ``StepRecord.timings_ms`` per run."""
     steps = report["details"]["steps"]
     runs = [k for k in steps if "stages_ms" in steps[k]]
-    lines = ["", "## Where a step's time goes (median ms, `StepRecord.timings_ms`)", "",
-             "Stages inside the step record; the wall time above also includes writing the "
-             "step (trajectory line with fsync, run.json) and remembering it in long-term "
-             "memory (embedding the step text with MiniLM and an upsert, ~10-15 ms).", "",
-             "| run | frame | " + " | ".join(STAGES) + " | wall |",
-             "| --- | --- |" + " ---: |" * (len(STAGES) + 1)]
+    lines = [
+        "",
+        "## Where a step's time goes (median ms, `StepRecord.timings_ms`)",
+        "",
+        "Stages inside the step record; the wall time above also includes writing the "
+        "step (trajectory line with fsync, run.json) and remembering it in long-term "
+        "memory (embedding the step text with MiniLM and an upsert, ~10-15 ms).",
+        "",
+        "| run | frame | " + " | ".join(STAGES) + " | wall |",
+        "| --- | --- |" + " ---: |" * (len(STAGES) + 1),
+    ]
     for run in runs:
         for kind in ("changed", "unchanged"):
             row = steps[run]["stages_ms"].get(kind, {})
@@ -75,22 +91,36 @@ def _grounding(report: dict[str, Any]) -> list[str]:
         return []
     from benchmarks.grounding_bench import table
 
-    return ["", "## Grounding: which widgets each element provider finds", "",
-            f"Measured by `{grounding['command']}` (median of {grounding['repeat']} "
-            "observations). Targets: every widget the app itself reports (accessibility "
-            "nodes with an interactive role, showing, with a box; the Tk form, which has no "
-            "tree, reports its entry and buttons in its state file). *found*: an element's "
-            "box contains the widget's centre; *hit*: an element's centre (where clicking it "
-            "lands) is inside the widget. *merged* is what marks and prompts get: the tree "
-            "first, then OCR and contours, duplicates dropped, cut to the element budget; "
-            "its time is the whole perception. By this measure contour boxes alone cover "
-            "most widgets; what the tree adds is each widget's name, role and exact box (the "
-            "icon-only buttons are found by name through the tree only).", "",
-            *table(grounding)]
+    return [
+        "",
+        "## Grounding: which widgets each element provider finds",
+        "",
+        f"Measured by `{grounding['command']}` (median of {grounding['repeat']} "
+        "observations). Targets: every widget the app itself reports (accessibility "
+        "nodes with an interactive role, showing, with a box; the Tk form, which has no "
+        "tree, reports its entry and buttons in its state file). *found*: an element's "
+        "box contains the widget's centre; *hit*: an element's centre (where clicking it "
+        "lands) is inside the widget. *merged* is what marks and prompts get: the tree "
+        "first, then OCR and contours, duplicates dropped, cut to the element budget; "
+        "its time is the whole perception. By this measure contour boxes alone cover "
+        "most widgets; what the tree adds is each widget's name, role and exact box (the "
+        "icon-only buttons are found by name through the tree only).",
+        "",
+        *table(grounding),
+    ]
 
 
-STAGES = ("capture", "digest", "downscale", "perceive", "skills", "memory_recall", "decide",
-          "actions", "total")
+STAGES = (
+    "capture",
+    "digest",
+    "downscale",
+    "perceive",
+    "skills",
+    "memory_recall",
+    "decide",
+    "actions",
+    "total",
+)
 
 NOTES = [
     "",
@@ -170,8 +200,14 @@ SUITE_COMMAND = "cradle bench --results benchmarks/results.json --markdown BENCH
 """The command a report without its own ``command`` came from (the one BENCHMARKS.md names)."""
 
 
-def update_results(results: Path, markdown: Path | None, figures: dict[str, Any],
-                   detail_key: str, detail: dict[str, Any], drop_prefix: str = "") -> None:
+def update_results(
+    results: Path,
+    markdown: Path | None,
+    figures: dict[str, Any],
+    detail_key: str,
+    detail: dict[str, Any],
+    drop_prefix: str = "",
+) -> None:
     """Put one benchmark's figures and details into an existing ``cradle bench`` report (and
     re-render BENCHMARKS.md from it), leaving every other figure as it was measured. Figures
     named with ``drop_prefix`` are removed first (a benchmark whose set of figures varies)."""
@@ -182,15 +218,18 @@ def update_results(results: Path, markdown: Path | None, figures: dict[str, Any]
     try:
         suite = json.loads(results.read_text(encoding="utf-8"))
         if drop_prefix:
-            suite["figures"] = {k: v for k, v in suite["figures"].items()
-                                if not k.startswith(drop_prefix)}
+            suite["figures"] = {
+                k: v for k, v in suite["figures"].items() if not k.startswith(drop_prefix)
+            }
         suite["figures"].update(figures)
         suite["details"][detail_key] = detail
     except (OSError, ValueError, KeyError, AttributeError, TypeError) as exc:
-        raise EnvironmentFailure(f"{results} is not a cradle bench report ({exc}); run "
-                                 "cradle bench --results FILE first") from None
+        raise EnvironmentFailure(
+            f"{results} is not a cradle bench report ({exc}); run cradle bench --results FILE first"
+        ) from None
     results.write_text(json.dumps(suite, indent=2) + "\n", encoding="utf-8")
     if markdown is not None:
         kept = keep_measured_elsewhere(markdown)
-        markdown.write_text(render(suite, suite.get("command", SUITE_COMMAND)) + kept,
-                            encoding="utf-8")
+        markdown.write_text(
+            render(suite, suite.get("command", SUITE_COMMAND)) + kept, encoding="utf-8"
+        )

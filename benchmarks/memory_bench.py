@@ -113,8 +113,7 @@ def ann_recall(memory: VectorMemory, stored: np.ndarray, queries: np.ndarray) ->
     hits = 0
     for vector in queries:
         exact = set(np.argsort(-(stored @ vector))[:5].tolist())
-        found = {int(item.metadata["id"].split(":")[1])
-                 for item in memory.search_vector(vector, 5)}
+        found = {int(item.metadata["id"].split(":")[1]) for item in memory.search_vector(vector, 5)}
         hits += len(exact & found)
     return round(hits / (5 * len(queries)), 3)
 
@@ -130,12 +129,15 @@ def measure_embedding(embedder: MiniLMEmbedder) -> dict[str, float]:
         start = time.perf_counter()
         embedder.embed([query])
         samples.append((time.perf_counter() - start) * 1000)
-    return {"ms_per_text_batched": round(batch_ms, 3),
-            "ms_per_query": percentiles(samples)["p50_ms"]}
+    return {
+        "ms_per_text_batched": round(batch_ms, 3),
+        "ms_per_query": percentiles(samples)["p50_ms"],
+    }
 
 
-def measure_scale(folder: Path, sizes: list[int], query_count: int,
-                  rng: np.random.Generator) -> tuple[list[dict[str, Any]], np.ndarray]:
+def measure_scale(
+    folder: Path, sizes: list[int], query_count: int, rng: np.random.Generator
+) -> tuple[list[dict[str, Any]], np.ndarray]:
     topics = rng.normal(size=(200, DIMENSION)).astype(np.float32) * (0.9 / np.sqrt(DIMENSION))
     vectors = synthetic_vectors(max(sizes), rng, topics)
     results = []
@@ -145,8 +147,12 @@ def measure_scale(folder: Path, sizes: list[int], query_count: int,
         for size in sizes:
             count = size - have
             start = time.perf_counter()
-            memory.add(step_texts(have, count), metadatas(have, count),
-                       [f"m:{i}" for i in range(have, size)], embeddings=vectors[have:size])
+            memory.add(
+                step_texts(have, count),
+                metadatas(have, count),
+                [f"m:{i}" for i in range(have, size)],
+                embeddings=vectors[have:size],
+            )
             seconds = time.perf_counter() - start
             have = size
             picks = rng.integers(0, size, size=query_count)
@@ -157,36 +163,50 @@ def measure_scale(folder: Path, sizes: list[int], query_count: int,
                 "memories": size,
                 "add_per_s": round(count / seconds),
                 "query_top5": time_queries(memory, queries),
-                "query_top5_env_filter": time_queries(memory, queries[: max(20, query_count // 5)],
-                                                      environment="notepad"),
+                "query_top5_env_filter": time_queries(
+                    memory, queries[: max(20, query_count // 5)], environment="notepad"
+                ),
                 "ann_recall_at_5": ann_recall(memory, vectors[:size], queries[:50]),
             }
             results.append(row)
-            print(f"  {size:>7,} memories: add {row['add_per_s']:>6,}/s, top-5 query "
-                  f"p50 {row['query_top5']['p50_ms']:.2f} ms p95 "
-                  f"{row['query_top5']['p95_ms']:.2f} ms, with env filter p50 "
-                  f"{row['query_top5_env_filter']['p50_ms']:.2f} ms, ANN recall@5 "
-                  f"{row['ann_recall_at_5']:.3f}", flush=True)
+            print(
+                f"  {size:>7,} memories: add {row['add_per_s']:>6,}/s, top-5 query "
+                f"p50 {row['query_top5']['p50_ms']:.2f} ms p95 "
+                f"{row['query_top5']['p95_ms']:.2f} ms, with env filter p50 "
+                f"{row['query_top5_env_filter']['p50_ms']:.2f} ms, ANN recall@5 "
+                f"{row['ann_recall_at_5']:.3f}",
+                flush=True,
+            )
     finally:
         memory.close()
     return results, vectors
 
 
-def measure_server(folder: Path, vectors: np.ndarray, size: int, query_count: int,
-                   rng: np.random.Generator) -> dict[str, Any]:
+def measure_server(
+    folder: Path, vectors: np.ndarray, size: int, query_count: int, rng: np.random.Generator
+) -> dict[str, Any]:
     with local_chroma_server(folder) as url:
         with VectorMemory.open(None, url, embedder=SyntheticEmbedder()) as memory:
             start = time.perf_counter()
-            memory.add(step_texts(0, size), metadatas(0, size),
-                       [f"m:{i}" for i in range(size)], embeddings=vectors[:size])
+            memory.add(
+                step_texts(0, size),
+                metadatas(0, size),
+                [f"m:{i}" for i in range(size)],
+                embeddings=vectors[:size],
+            )
             add_per_s = round(size / (time.perf_counter() - start))
             picks = rng.integers(0, size, size=query_count)
             queries = vectors[picks]
-            row = {"memories": size, "add_per_s": add_per_s,
-                   "query_top5": time_queries(memory, queries)}
-        print(f"  server {size:,} memories: add {add_per_s:,}/s, top-5 query p50 "
-              f"{row['query_top5']['p50_ms']:.2f} ms p95 {row['query_top5']['p95_ms']:.2f} ms",
-              flush=True)
+            row = {
+                "memories": size,
+                "add_per_s": add_per_s,
+                "query_top5": time_queries(memory, queries),
+            }
+        print(
+            f"  server {size:,} memories: add {add_per_s:,}/s, top-5 query p50 "
+            f"{row['query_top5']['p50_ms']:.2f} ms p95 {row['query_top5']['p95_ms']:.2f} ms",
+            flush=True,
+        )
         return row
 
 
@@ -199,26 +219,31 @@ def run(quick: bool = False) -> dict[str, Any]:
     embedder = MiniLMEmbedder()
     print("embedding (MiniLM int8, onnxruntime):", flush=True)
     report["embedding"] = measure_embedding(embedder)
-    print(f"  {report['embedding']['ms_per_text_batched']:.2f} ms a text in batches, "
-          f"{report['embedding']['ms_per_query']:.2f} ms a query", flush=True)
+    print(
+        f"  {report['embedding']['ms_per_text_batched']:.2f} ms a text in batches, "
+        f"{report['embedding']['ms_per_query']:.2f} ms a query",
+        flush=True,
+    )
     top1, top3 = paraphrase_recall(embedder)
-    report["paraphrase_recall"] = {"top1": round(top1, 3), "top3": round(top3, 3),
-                                   "queries": len(SKILL_PARAPHRASES)}
+    report["paraphrase_recall"] = {
+        "top1": round(top1, 3),
+        "top3": round(top3, 3),
+        "queries": len(SKILL_PARAPHRASES),
+    }
     print(f"  paraphrase retrieval: top-1 {top1:.2f}, top-3 {top3:.2f}", flush=True)
     with tempfile.TemporaryDirectory(prefix="cradle-memory-bench-") as tmp:
         print("embedded store (PersistentClient):", flush=True)
-        report["embedded"], vectors = measure_scale(Path(tmp) / "embedded", sizes, query_count,
-                                                    rng)
+        report["embedded"], vectors = measure_scale(Path(tmp) / "embedded", sizes, query_count, rng)
         print("server (chroma run + HttpClient, loopback):", flush=True)
-        report["server"] = measure_server(Path(tmp) / "server", vectors,
-                                          2_000 if quick else 10_000, 200, rng)
+        report["server"] = measure_server(
+            Path(tmp) / "server", vectors, 2_000 if quick else 10_000, 200, rng
+        )
     largest = report["embedded"][-1]
     report["goal"] = {
         "target": "top-5 query p50 < 5 ms at 100k (embedded)",
         "memories": largest["memories"],
         "p50_ms": largest["query_top5"]["p50_ms"],
-        "met": largest["query_top5"]["p50_ms"] < 5.0 if largest["memories"] >= 100_000
-        else None,
+        "met": largest["query_top5"]["p50_ms"] < 5.0 if largest["memories"] >= 100_000 else None,
     }
     return report
 

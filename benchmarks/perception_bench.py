@@ -48,20 +48,32 @@ def desktop_frame(size: tuple[int, int]) -> Image.Image:
     image = Image.new("RGB", size, (40, 60, 90))
     draw = ImageDraw.Draw(image)
     font = ImageFont.load_default(size=max(12, int(18 * k)))
-    draw.rectangle((int(80 * k), int(60 * k), w - int(80 * k), h - int(80 * k)),
-                   fill=(245, 245, 245), outline=(0, 0, 0))
+    draw.rectangle(
+        (int(80 * k), int(60 * k), w - int(80 * k), h - int(80 * k)),
+        fill=(245, 245, 245),
+        outline=(0, 0, 0),
+    )
     for i, name in enumerate(["File", "Edit", "View", "Tools", "Help"]):
         draw.text((int((100 + 80 * i) * k), int(75 * k)), name, fill=(0, 0, 0), font=font)
     for row in range(12):
         y = int((160 + 40 * row) * k)
-        draw.text((int(120 * k), y), f"Line {row + 1}: the quick brown fox jumps over it",
-                  fill=(20, 20, 20), font=font)
+        draw.text(
+            (int(120 * k), y),
+            f"Line {row + 1}: the quick brown fox jumps over it",
+            fill=(20, 20, 20),
+            font=font,
+        )
     for i, label in enumerate(["OK", "Cancel", "Apply"]):
         x0, y0 = int((1200 + 150 * i) * k), int(900 * k)
-        draw.rectangle((x0, y0, x0 + int(120 * k), y0 + int(44 * k)), fill=(225, 225, 225),
-                       outline=(90, 90, 90), width=2)
-        draw.text((x0 + int(60 * k), y0 + int(22 * k)), label, fill=(0, 0, 0), font=font,
-                  anchor="mm")
+        draw.rectangle(
+            (x0, y0, x0 + int(120 * k), y0 + int(44 * k)),
+            fill=(225, 225, 225),
+            outline=(90, 90, 90),
+            width=2,
+        )
+        draw.text(
+            (x0 + int(60 * k), y0 + int(22 * k)), label, fill=(0, 0, 0), font=font, anchor="mm"
+        )
     image.paste(icon().resize((int(64 * k), int(64 * k))), (int(1500 * k), int(150 * k)))
     return image
 
@@ -95,8 +107,9 @@ def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
     return round(statistics.median(samples), 2), result
 
 
-def bench_size(size: tuple[int, int], repeat: int, grab: Callable[[], Image.Image] | None
-               ) -> dict[str, float]:
+def bench_size(
+    size: tuple[int, int], repeat: int, grab: Callable[[], Image.Image] | None
+) -> dict[str, float]:
     frame = desktop_frame(size)  # same content either way; --screen only times the grab
     ocr = TesseractOCR()
     row: dict[str, float] = {}
@@ -119,10 +132,12 @@ def bench_size(size: tuple[int, int], repeat: int, grab: Callable[[], Image.Imag
     # Achievable: reuse the shown image and screenshot file when the digest is unchanged,
     # and downscale with OpenCV INTER_AREA (or Image.reduce for whole factors) when changed.
     row["overhead_unchanged_fast"] = round(base, 2)
-    row["overhead_ocr_off_fast"] = round(base + row["downscale_fast"] + row["detect"]
-                                         + row["marks"], 2)
-    row["click_text_latency"] = round(row["capture"] + row["digest"] + row["ocr"]
-                                      + row["match_text"], 2)
+    row["overhead_ocr_off_fast"] = round(
+        base + row["downscale_fast"] + row["detect"] + row["marks"], 2
+    )
+    row["click_text_latency"] = round(
+        row["capture"] + row["digest"] + row["ocr"] + row["match_text"], 2
+    )
     row["boxes"] = len(boxes)
     row["text_lines"] = len(text.lines)
     return row
@@ -170,8 +185,9 @@ def print_table(results: dict[str, Any]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=9)
-    parser.add_argument("--screen", action="store_true",
-                        help="grab frames from the display (DISPLAY) with mss")
+    parser.add_argument(
+        "--screen", action="store_true", help="grab frames from the display (DISPLAY) with mss"
+    )
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = parser.parse_args()
     results = run(args.repeat, args.screen)

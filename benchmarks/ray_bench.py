@@ -52,11 +52,21 @@ def _peak_rss(pid: int) -> int:
     return 0
 
 
-def _eval(folders: list[Path], out: Path, extra: list[str],
-          cluster: LocalCluster | None = None) -> dict[str, Any]:
+def _eval(
+    folders: list[Path], out: Path, extra: list[str], cluster: LocalCluster | None = None
+) -> dict[str, Any]:
     """One ``cradle eval --reference`` run, watched from outside."""
-    argv = [sys.executable, "-m", "cradle", "eval", *map(str, folders), "--reference",
-            "--out", str(out), *extra]
+    argv = [
+        sys.executable,
+        "-m",
+        "cradle",
+        "eval",
+        *map(str, folders),
+        "--reference",
+        "--out",
+        str(out),
+        *extra,
+    ]
     nodes = [0] * len(cluster.nodes) if cluster else []
     started = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -84,8 +94,7 @@ def _eval(folders: list[Path], out: Path, extra: list[str],
     if proc.returncode not in (0, 1):
         raise RuntimeError(f"cradle eval failed ({proc.returncode}): {stderr[-2000:]}")
     lines = [json.loads(line) for line in results.read_text().splitlines()]
-    return {"wall": wall, "first": first or wall, "driver": driver, "nodes": nodes,
-            "lines": lines}
+    return {"wall": wall, "first": first or wall, "driver": driver, "nodes": nodes, "lines": lines}
 
 
 def run(everything: bool = False) -> dict[str, Any]:
@@ -98,8 +107,7 @@ def run(everything: bool = False) -> dict[str, Any]:
             idle = [node.rss_bytes() for node in cluster.nodes]
             local = _eval(folders, Path(tmp) / "local", ["--workers", "2"])
             ray = _eval(folders, Path(tmp) / "ray", ["--ray", cluster.address], cluster)
-        runs = [folder_bytes(Path(line["run_dir"])) for line in ray["lines"]
-                if line["run_dir"]]
+        runs = [folder_bytes(Path(line["run_dir"])) for line in ray["lines"] if line["run_dir"]]
     tasks = len(ray["lines"])
 
     def per_task(run: dict[str, Any]) -> float:
@@ -108,8 +116,10 @@ def run(everything: bool = False) -> dict[str, Any]:
     return {
         "suite": "all shipped tasks" if everything else "shipped mocked tasks",
         "tasks": tasks,
-        "passed": {"local": sum(line["success"] for line in local["lines"]),
-                   "ray": sum(line["success"] for line in ray["lines"])},
+        "passed": {
+            "local": sum(line["success"] for line in local["lines"]),
+            "ray": sum(line["success"] for line in ray["lines"]),
+        },
         "nodes_used": len({line["node"] for line in ray["lines"]}),
         "cluster_start_s": round(cluster_start, 2),
         "wall_s_local_workers_2": round(local["wall"], 2),

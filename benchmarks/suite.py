@@ -35,12 +35,18 @@ def machine() -> dict[str, Any]:
                 ram = round(int(line.split()[1]) / 1024 / 1024, 1)
     except OSError:
         pass
-    return {"nproc": os.cpu_count(), "cpu": model or platform.machine(), "ram_gib": ram,
-            "python": platform.python_version(), "os": platform.platform()}
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": model or platform.machine(),
+        "ram_gib": ram,
+        "python": platform.python_version(),
+        "os": platform.platform(),
+    }
 
 
-def figure(value: Any, unit: str, method: str, goal: str = "", met: bool | None = None
-           ) -> dict[str, Any]:
+def figure(
+    value: Any, unit: str, method: str, goal: str = "", met: bool | None = None
+) -> dict[str, Any]:
     return {"value": value, "unit": unit, "goal": goal, "met": met, "method": method}
 
 
@@ -52,20 +58,29 @@ def _steps(report: dict[str, Any]) -> dict[str, Any]:
     for key, name in (("mock_1080p", "1080p"), ("mock_720p", "720p")):
         row = report[key]
         figures[f"step_overhead_ms_{name}"] = figure(
-            row["median_ms_changed"], "ms", f"mock-notepad {name}, changed frames. {method}",
-            "< 30 ms" if name == "1080p" else "", row["median_ms_changed"] < 30
-            if name == "1080p" else None)
+            row["median_ms_changed"],
+            "ms",
+            f"mock-notepad {name}, changed frames. {method}",
+            "< 30 ms" if name == "1080p" else "",
+            row["median_ms_changed"] < 30 if name == "1080p" else None,
+        )
         figures[f"step_overhead_ms_{name}_unchanged"] = figure(
-            row["median_ms_unchanged"], "ms", f"mock-notepad {name}, unchanged frames")
+            row["median_ms_unchanged"], "ms", f"mock-notepad {name}, unchanged frames"
+        )
         figures[f"step_overhead_ms_{name}_mean"] = figure(
-            row["mean_ms_all"], "ms", f"mock-notepad {name}, mean over all steps, changed and "
-            "unchanged, including the steps that write the long-term memory batch")
+            row["mean_ms_all"],
+            "ms",
+            f"mock-notepad {name}, mean over all steps, changed and "
+            "unchanged, including the steps that write the long-term memory batch",
+        )
     bare = report.get("mock_1080p_no_memory")
     if bare:
         figures["step_overhead_ms_1080p_no_memory"] = figure(
-            bare["median_ms_changed"], "ms",
+            bare["median_ms_changed"],
+            "ms",
             "mock-notepad 1080p, changed frames, with --no-memory (no long-term memory "
-            "write or recall): the rest of the framework's own cost")
+            "write or recall): the rest of the framework's own cost",
+        )
     figures.update(step_bench.desktop_figures(report))
     return figures
 
@@ -100,76 +115,103 @@ def run(quick: bool = False, desktop: bool = True, log: Any = print) -> dict[str
     count_method = tokens["fused"]["text_count_method"]
     for mode in ("fused", "modular"):
         row = tokens[mode]
-        how = (f"{row['steps']} steps of a real session ({mode}, default settings) on "
-               "mock-notepad 1920x1080 against tests/fakes/openai_server.py; counted from the "
-               "request bodies")
+        how = (
+            f"{row['steps']} steps of a real session ({mode}, default settings) on "
+            "mock-notepad 1920x1080 against tests/fakes/openai_server.py; counted from the "
+            "request bodies"
+        )
         figures[f"llm_calls_per_step_{mode}"] = figure(
-            row["calls_per_step"], "calls", how, "1" if mode == "fused" else "",
-            row["calls_per_step"] <= 1 if mode == "fused" else None)
+            row["calls_per_step"],
+            "calls",
+            how,
+            "1" if mode == "fused" else "",
+            row["calls_per_step"] <= 1 if mode == "fused" else None,
+        )
         figures[f"input_tokens_per_step_{mode}"] = figure(
-            row["input_tokens_per_step"], "tokens",
+            row["input_tokens_per_step"],
+            "tokens",
             f"{how}: text ({count_method}) + response_format schema + images by OpenAI's tile "
             f"formula at the size sent {row['image_sizes_sent']}; per step: text "
             f"{row['text_tokens_per_step']}, schema {row['schema_tokens_per_step']}, images "
             f"{row['image_tokens_per_step']}",
             "< 3000" if mode == "fused" else "",
-            row["input_tokens_per_step"] < 3000 if mode == "fused" else None)
+            row["input_tokens_per_step"] < 3000 if mode == "fused" else None,
+        )
 
     waiting = tokens["fused_waiting"]
     figures["llm_calls_per_step_fused_when_waiting"] = figure(
-        waiting["calls_per_step"], "calls",
+        waiting["calls_per_step"],
+        "calls",
         f"as llm_calls_per_step_fused, but every other step the model plans "
         f"wait(seconds=0.1) and the screen stays identical: idle steps repeat the wait "
         f"without a call ({waiting['calls']} calls over {waiting['steps']} steps)",
-        "< 1", waiting["calls_per_step"] < 1)
+        "< 1",
+        waiting["calls_per_step"] < 1,
+    )
 
     log("long-term memory (embedded chromadb) ...")
     rng = np.random.default_rng(7)
     sizes = [1_000, 10_000] if quick else [1_000, 10_000, 100_000]
     with tempfile.TemporaryDirectory(prefix="cradle-bench-memory-") as tmp:
-        scale, _ = memory_bench.measure_scale(Path(tmp) / "m", sizes, 200 if quick else 500,
-                                              rng)
+        scale, _ = memory_bench.measure_scale(Path(tmp) / "m", sizes, 200 if quick else 500, rng)
     details["memory"] = scale
     largest = scale[-1]
     note = " (QUICK: 10k memories, not 100k)" if quick else ""
     figures["memory_query_ms_p50"] = figure(
-        largest["query_top5"]["p50_ms"], "ms",
+        largest["query_top5"]["p50_ms"],
+        "ms",
         f"top-5 query through VectorMemory.search_vector at {largest['memories']:,} memories"
         f"{note}; synthetic clustered 384-d vectors (benchmarks/memory_bench.py)",
-        "< 5 ms at 100k", largest["query_top5"]["p50_ms"] < 5 if not quick else None)
+        "< 5 ms at 100k",
+        largest["query_top5"]["p50_ms"] < 5 if not quick else None,
+    )
     figures["memory_add_per_s"] = figure(
-        largest["add_per_s"], "memories/s",
-        f"upsert of precomputed vectors growing the store to {largest['memories']:,}{note}")
+        largest["add_per_s"],
+        "memories/s",
+        f"upsert of precomputed vectors growing the store to {largest['memories']:,}{note}",
+    )
 
     log("skill registry ...")
     skills = details["skills"] = skills_bench.run(repeat=1 if quick else 3)
     for kind in ("trusted", "untrusted"):
         figures[f"skill_registry_load_ms_1000_{kind}"] = figure(
-            skills[f"{kind}_ms"], "ms",
+            skills[f"{kind}_ms"],
+            "ms",
             f"SkillRegistry.load of 1,000 generated skill files ({kind}"
             f"{', checked, declarations only' if kind == 'untrusted' else ''}), median of "
-            f"{skills['repeat']} cold loads", "< 1000 ms", skills[f"{kind}_ms"] < 1000)
+            f"{skills['repeat']} cold loads",
+            "< 1000 ms",
+            skills[f"{kind}_ms"] < 1000,
+        )
     isolated = skills["call_ms"]["isolated"]
     figures["isolated_skill_call_ms"] = figure(
-        isolated, "ms",
+        isolated,
+        "ms",
         f"a model-written skill that clicks and types, run in its own limited process "
         f"(median of {skills['calls']} calls; the same file run trusted in-process: "
         f"{skills['call_ms']['trusted']} ms; benchmarks/skills_bench.py)",
-        "< 100 ms (a model call takes seconds)", isolated < 100)
+        "< 100 ms (a model call takes seconds)",
+        isolated < 100,
+    )
 
     log("OCR-grounded click and replay ...")
     hd = perception_bench.bench_size((1920, 1080), 3 if quick else 9, None)
     details["perception_1080p"] = hd
     figures["ocr_click_latency_ms_1080p"] = figure(
-        hd["click_text_latency"], "ms",
+        hd["click_text_latency"],
+        "ms",
         "digest + tesseract OCR of a generated 1920x1080 desktop frame + text match "
-        "(benchmarks/perception_bench.py; capture not included)", "< 500 ms",
-        hd["click_text_latency"] < 500)
+        "(benchmarks/perception_bench.py; capture not included)",
+        "< 500 ms",
+        hd["click_text_latency"] < 500,
+    )
     replay = details["replay"] = replay_bench.run(repeat=1 if quick else 3)
     figures["replay_actions_per_s"] = figure(
-        replay["actions_per_s"], "actions/s",
+        replay["actions_per_s"],
+        "actions/s",
         f"replay_run of the recorded demo ({replay['actions']} actions, {replay['steps']} "
-        "steps) with default settle waits and screen checks, best of the repeats")
+        "steps) with default settle waits and screen checks, best of the repeats",
+    )
 
     if desktop:
         log("grounding: accessibility tree, OCR and contours on real apps under Xvfb ...")
@@ -221,9 +263,14 @@ def _startup(details: dict[str, Any], quick: bool, log: Any) -> dict[str, Any]:
     except Exception as exc:  # noqa: BLE001 - reported, not the end of the whole run
         log(f"start-up: not measured: {exc}")
         details["startup"] = {"error": str(exc)}
-        return {name: figure(None, unit, f"not measured: {exc}") for name, unit in
-                (("startup_s_memory", "s"), ("startup_s_no_memory", "s"),
-                 ("peak_rss_mb_20_steps", "MB"))}
+        return {
+            name: figure(None, unit, f"not measured: {exc}")
+            for name, unit in (
+                ("startup_s_memory", "s"),
+                ("startup_s_no_memory", "s"),
+                ("peak_rss_mb_20_steps", "MB"),
+            )
+        }
     details["startup"] = report
     return startup_bench.figures(report)
 
@@ -234,10 +281,16 @@ BASELINE_STEP_GOAL = 0.4
 
 def _against_baseline(ratios: dict[str, float | None]) -> dict[str, Any]:
     value = ratios.get("step_overhead_ms_1080p / baseline")
-    return {"step_overhead_1080p_vs_baseline": figure(
-        value, "x", "step_overhead_ms_1080p divided by the Cradle-style baseline's "
-        "(modular, PNG, full resolution) measured in the same run (see ratios)",
-        f"<= {BASELINE_STEP_GOAL:g}", None if value is None else value <= BASELINE_STEP_GOAL)}
+    return {
+        "step_overhead_1080p_vs_baseline": figure(
+            value,
+            "x",
+            "step_overhead_ms_1080p divided by the Cradle-style baseline's "
+            "(modular, PNG, full resolution) measured in the same run (see ratios)",
+            f"<= {BASELINE_STEP_GOAL:g}",
+            None if value is None else value <= BASELINE_STEP_GOAL,
+        )
+    }
 
 
 def _baseline(details: dict[str, Any], quick: bool) -> dict[str, Any]:
@@ -246,9 +299,15 @@ def _baseline(details: dict[str, Any], quick: bool) -> dict[str, Any]:
 
     tokens = details["tokens"]["baseline"]
     with tempfile.TemporaryDirectory(prefix="cradle-bench-baseline-") as tmp:
-        steps = step_bench.run_loop("mock-notepad", {"size": "1920x1080"},
-                                    13 if quick else 25, Path(tmp),
-                                    max_image_side=1920, mode="modular", image_format="png")
+        steps = step_bench.run_loop(
+            "mock-notepad",
+            {"size": "1920x1080"},
+            13 if quick else 25,
+            Path(tmp),
+            max_image_side=1920,
+            mode="modular",
+            image_format="png",
+        )
     details["steps"]["baseline_mock_1080p"] = steps
     how = "modular, --max-image-side 1920, image_format png"
     return {

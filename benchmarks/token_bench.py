@@ -48,19 +48,29 @@ def run_config(name: str, steps: int, folder: Path) -> dict[str, Any]:
     count, method = text_counter()
     with FakeOpenAIServer(ScriptedAnswers(config.get("waiting", False))) as server:
         settings = SessionSettings(
-            env="mock-notepad", task="Type the words into the editor and save the file",
-            runs_dir=folder / "runs", generated_skills_dir=None,
-            env_options={"size": "1920x1080"}, agent=agent,
-            model=ModelSettings(model="gpt-4o", base_url=server.base_url, api_key_env="NONE",
-                                image_format=config.get("image_format", "jpeg")),
+            env="mock-notepad",
+            task="Type the words into the editor and save the file",
+            runs_dir=folder / "runs",
+            generated_skills_dir=None,
+            env_options={"size": "1920x1080"},
+            agent=agent,
+            model=ModelSettings(
+                model="gpt-4o",
+                base_url=server.base_url,
+                api_key_env="NONE",
+                image_format=config.get("image_format", "jpeg"),
+            ),
             memory=MemorySettings(memory_dir=folder / "memory"),
-            stats_path=folder / "stats.json", safety=SafetySettings(confirm="never"),
+            stats_path=folder / "stats.json",
+            safety=SafetySettings(confirm="never"),
         )
         result = Session(settings).run()
         bodies = list(server.requests)
     counted = [request_tokens(body, count) for body in bodies]
-    per_step = {key: sum(c[key] for c in counted) / result.steps
-                for key in ("text", "schema", "images", "total")}
+    per_step = {
+        key: sum(c[key] for c in counted) / result.steps
+        for key in ("text", "schema", "images", "total")
+    }
     sizes = sorted({tuple(s) for c in counted for s in c["image_sizes"]})
     return {
         "steps": result.steps,
@@ -71,7 +81,8 @@ def run_config(name: str, steps: int, folder: Path) -> dict[str, Any]:
         "schema_tokens_per_step": round(per_step["schema"]),
         "image_tokens_per_step": round(per_step["images"]),
         "request_bytes_per_step": round(
-            sum(len(json.dumps(body)) for body in bodies) / result.steps),
+            sum(len(json.dumps(body)) for body in bodies) / result.steps
+        ),
         "images_per_step": round(sum(len(c["image_sizes"]) for c in counted) / result.steps, 2),
         "image_sizes_sent": [list(s) for s in sizes],
         "median_request_tokens": statistics.median(c["total"] for c in counted),

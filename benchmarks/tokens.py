@@ -73,5 +73,10 @@ def request_tokens(body: dict[str, Any], count: Counter) -> dict[str, Any]:
     fmt = body.get("response_format") or {}
     if fmt.get("type") == "json_schema":
         schema = count(json.dumps(fmt["json_schema"]["schema"], separators=(",", ":")))
-    return {"text": text, "schema": schema, "images": images, "image_sizes": sizes,
-            "total": text + schema + images}
+    return {
+        "text": text,
+        "schema": schema,
+        "images": images,
+        "image_sizes": sizes,
+        "total": text + schema + images,
+    }

@@ -119,8 +119,9 @@ class ActionRunner:
         similar to it are shown besides the common ones, so a large library does not flood
         the prompt.
         """
-        allowed = [name for name in self.policy.visible(self.registry)
-                   if name not in self.unavailable]
+        allowed = [
+            name for name in self.policy.visible(self.registry) if name not in self.unavailable
+        ]
         if self.ranker is not None:
             allowed = self.ranker.select(self.registry, allowed, query)
         return self.registry.describe(allowed)
@@ -150,26 +151,44 @@ class ActionRunner:
         refused = actions[max_actions:] if max_actions is not None else ()
         for source in actions[: len(actions) - len(refused)]:
             started = utc_now()
-            skip = ("an earlier action in this step failed" if failed else
-                    "the run's time budget is spent" if time.monotonic() >= deadline else "")
+            skip = (
+                "an earlier action in this step failed"
+                if failed
+                else "the run's time budget is spent"
+                if time.monotonic() >= deadline
+                else ""
+            )
             if skip:
-                outcomes.append(ActionOutcome(
-                    source=source, status="skipped", started_at=started, error=f"not run: {skip}",
-                ))
+                outcomes.append(
+                    ActionOutcome(
+                        source=source,
+                        status="skipped",
+                        started_at=started,
+                        error=f"not run: {skip}",
+                    )
+                )
                 continue
             clock = time.perf_counter()
             try:
                 call = parse_action(source, self.registry)
             except ActionRejected as exc:
-                outcomes.append(ActionOutcome(
-                    source=source, status="rejected", error=self._error_text(exc),
-                    started_at=started,
-                ))
+                outcomes.append(
+                    ActionOutcome(
+                        source=source,
+                        status="rejected",
+                        error=self._error_text(exc),
+                        started_at=started,
+                    )
+                )
                 continue
             ctx = SkillContext(
-                screen=self.screen, mapping=mapping, episode=self.episode,
-                perception=perception, extras={**self.extras, **(extras or {})},
-                guard=self._nested_refusal, deadline=deadline,
+                screen=self.screen,
+                mapping=mapping,
+                episode=self.episode,
+                perception=perception,
+                extras={**self.extras, **(extras or {})},
+                guard=self._nested_refusal,
+                deadline=deadline,
             )
             try:
                 target = self.registry.require(call.skill)
@@ -184,45 +203,66 @@ class ActionRunner:
                         f"the generated skill {call.skill!r}; call type_text directly"
                     )
                 if call.skill in GROUNDED_SKILLS and self.secrets.mentioned(
-                        call.kwargs.get("description"), call.args[:1]):
+                    call.kwargs.get("description"), call.args[:1]
+                ):
                     # The description is sent to the grounding model: a secret stays local.
                     raise ActionRejected(
                         "{secret:...} values cannot be part of a description sent to the "
                         "grounding model; describe the field and give the secret as text"
                     )
-                live = call.model_copy(update={
-                    "args": self.secrets.fill(call.args),
-                    "kwargs": self.secrets.fill(call.kwargs),
-                })
+                live = call.model_copy(
+                    update={
+                        "args": self.secrets.fill(call.args),
+                        "kwargs": self.secrets.fill(call.kwargs),
+                    }
+                )
                 result = execute(live, self.registry, ctx, timeout=timeout)
             except SkillKilled as exc:
                 self._retire(call.skill)
                 failed = True
-                outcomes.append(ActionOutcome(
-                    source=source, call=call, status="failed",
-                    error=self._error_text(exc) + " (the skill was removed)", started_at=started,
-                    duration_ms=round((time.perf_counter() - clock) * 1000, 3),
-                ))
+                outcomes.append(
+                    ActionOutcome(
+                        source=source,
+                        call=call,
+                        status="failed",
+                        error=self._error_text(exc) + " (the skill was removed)",
+                        started_at=started,
+                        duration_ms=round((time.perf_counter() - clock) * 1000, 3),
+                    )
+                )
                 continue
             except (ActionRejected, SkillExecutionError) as exc:
                 failed = isinstance(exc, SkillExecutionError)
-                outcomes.append(ActionOutcome(
-                    source=source, call=call, status="failed" if failed else "rejected",
-                    error=self._error_text(exc), started_at=started,
-                    duration_ms=round((time.perf_counter() - clock) * 1000, 3),
-                ))
+                outcomes.append(
+                    ActionOutcome(
+                        source=source,
+                        call=call,
+                        status="failed" if failed else "rejected",
+                        error=self._error_text(exc),
+                        started_at=started,
+                        duration_ms=round((time.perf_counter() - clock) * 1000, 3),
+                    )
+                )
                 continue
-            outcomes.append(ActionOutcome(
-                source=source, call=call, status="planned" if self.dry_run else "ok",
-                started_at=started,
-                result=_jsonable(result), clicks=list(ctx.clicks),
-                duration_ms=round((time.perf_counter() - clock) * 1000, 3),
-            ))
+            outcomes.append(
+                ActionOutcome(
+                    source=source,
+                    call=call,
+                    status="planned" if self.dry_run else "ok",
+                    started_at=started,
+                    result=_jsonable(result),
+                    clicks=list(ctx.clicks),
+                    duration_ms=round((time.perf_counter() - clock) * 1000, 3),
+                )
+            )
         if refused:
-            outcomes.append(ActionOutcome(
-                source=refused[0], status="rejected",
-                error=plan_cap_reason(len(actions), len(actions) - len(refused)),
-            ))
+            outcomes.append(
+                ActionOutcome(
+                    source=refused[0],
+                    status="rejected",
+                    error=plan_cap_reason(len(actions), len(actions) - len(refused)),
+                )
+            )
         if self.stats is not None:
             self.stats.record_executed(outcomes)
         return outcomes
@@ -261,11 +301,14 @@ class ActionRunner:
         verdicts: list[dict[str, Any]] = []
         for index, source in enumerate(sources):
             if index >= MAX_NEW_SKILLS:
-                verdicts.append({
-                    "accepted": False, "source": source,
-                    "reason": f"at most {MAX_NEW_SKILLS} new skills are checked per step; "
-                              f"{len(sources) - MAX_NEW_SKILLS} were not read; propose them later",
-                })
+                verdicts.append(
+                    {
+                        "accepted": False,
+                        "source": source,
+                        "reason": f"at most {MAX_NEW_SKILLS} new skills are checked per step; "
+                        f"{len(sources) - MAX_NEW_SKILLS} were not read; propose them later",
+                    }
+                )
                 break
             origin = {"run_id": self.run_id, "task": task}
             try:
@@ -274,12 +317,17 @@ class ActionRunner:
                 verdicts.append({"accepted": False, "reason": str(exc), "source": source})
                 continue
             verdict: dict[str, Any] = {
-                "accepted": True, "names": [s.name for s in skills], "source": source,
+                "accepted": True,
+                "names": [s.name for s in skills],
+                "source": source,
             }
             if self.generated_dir is not None:
                 try:
                     path = save_generated(
-                        source, self.generated_dir, run_id=self.run_id, task=task,
+                        source,
+                        self.generated_dir,
+                        run_id=self.run_id,
+                        task=task,
                         when=utc_now(),
                     )
                 except OSError as exc:
@@ -310,7 +358,10 @@ def _jsonable(value: Any) -> Any:
     scalars = str | int | float | bool
     if isinstance(value, list | tuple) and all(isinstance(v, scalars) for v in value):
         return list(value)
-    if (isinstance(value, dict) and len(value) <= 20
-            and all(isinstance(k, str) and _jsonable(v) == v for k, v in value.items())):
+    if (
+        isinstance(value, dict)
+        and len(value) <= 20
+        and all(isinstance(k, str) and _jsonable(v) == v for k, v in value.items())
+    ):
         return {k: shorten(v, 500) if isinstance(v, str) else v for k, v in value.items()}
     return shorten(repr(value), 200)

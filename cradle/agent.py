@@ -66,19 +66,23 @@ class AgentSettings(BaseModel):
     """How the loop runs; every field has a default a user can override from the CLI."""
 
     mode: Literal["modular", "fused", "computer-use"] = Field(
-        default="fused", description="modular: one call per module; fused: one call for all; "
-        "computer-use: the planner alone decides each step (one call per step)")
+        default="fused",
+        description="modular: one call per module; fused: one call for all; "
+        "computer-use: the planner alone decides each step (one call per step)",
+    )
     max_steps: int = Field(default=20, ge=1)
     max_image_side: int = Field(default=1280, ge=64)
     action_timeout: float = Field(default=30.0, gt=0)
     settle_seconds: float = Field(
-        default=1.0, ge=0,
+        default=1.0,
+        ge=0,
         description="Longest wait, before each capture, for the screen to come to rest after "
         "the last actions (so a repaint is not mistaken for an unchanged screen); 0 captures "
         "at once",
     )
     max_failed_steps: int = Field(
-        default=3, ge=1,
+        default=3,
+        ge=1,
         description="Consecutive failed steps before the run stops with exit 4. A step fails "
         "when the model's reply stays unusable after the repair retry, or when every action "
         "it planned was rejected as invalid (not a skill call, unknown skill, bad arguments).",
@@ -87,7 +91,9 @@ class AgentSettings(BaseModel):
     max_tokens: int | None = Field(default=None, ge=1, description="Token budget (in + out)")
     max_cost: float | None = Field(default=None, gt=0, description="Cost budget in US dollars")
     max_actions: int = Field(
-        default=DEFAULT_MAX_ACTIONS, ge=1, le=MAX_PLAN_ACTIONS,
+        default=DEFAULT_MAX_ACTIONS,
+        ge=1,
+        le=MAX_PLAN_ACTIONS,
         description="Actions run from one plan; the rest are refused with the reason, which "
         "the model reads in the next prompt",
     )
@@ -102,7 +108,8 @@ class AgentSettings(BaseModel):
         "(cradle.computer_use.factory)",
     )
     idle_skips: int = Field(
-        default=3, ge=0,
+        default=3,
+        ge=0,
         description="Consecutive steps that repeat a wait without asking the model, while the "
         "screen stays identical after a successful wait (0: always ask)",
     )
@@ -218,8 +225,9 @@ class Agent:
             shown = downscale(frame, self.settings.max_image_side)
             clock.lap("downscale")
             if self.perceiver is not None:
-                pending = PendingPerception(self.perceiver, frame, shown,
-                                            CoordinateMap(shown.size, self.screen.geometry))
+                pending = PendingPerception(
+                    self.perceiver, frame, shown, CoordinateMap(shown.size, self.screen.geometry)
+                )
             view = (shown, self.recorder.save_screenshot(f"step-{step:04d}", frame), "")
             clock.lap("screenshot")
 
@@ -233,9 +241,17 @@ class Agent:
                     marks_path = self.recorder.save_screenshot(f"step-{step:04d}-marks", shown)
                 clock.lap("perceive")
             self._last_view = (shown, path, marks_path)
-            seen = observation_of(step, frame, shown, changed=changed, settled=settled,
-                                  paths=(path, marks_path), perception=self._perception,
-                                  scrub=self._scrub, notes=self._notes())
+            seen = observation_of(
+                step,
+                frame,
+                shown,
+                changed=changed,
+                settled=settled,
+                paths=(path, marks_path),
+                perception=self._perception,
+                scrub=self._scrub,
+                notes=self._notes(),
+            )
             return seen, shown, CoordinateMap(shown.size, self.screen.geometry)
 
         return finish
@@ -249,9 +265,13 @@ class Agent:
             return self.screen.capture(), None
         interval = self.screen.settle_interval
         settled = wait_until_settled(
-            self.screen.capture, frames=2, tolerance=0.0, interval=interval,
+            self.screen.capture,
+            frames=2,
+            tolerance=0.0,
+            interval=interval,
             timeout=self.settings.settle_seconds,
-            unchanged=self._last_frame, unchanged_frames=4 if interval > 0 else 0,
+            unchanged=self._last_frame,
+            unchanged_frames=4 if interval > 0 else 0,
         )
         self._last_frame = settled.frame
         return settled.frame, settled
@@ -295,8 +315,14 @@ class Agent:
             self._idle_streak = 0
             try:
                 ctx = decide(
-                    self.settings.mode, ctx, self.model, self.prompts, calls, self.progress,
-                    self._tidy(errors), planner=self.planner,
+                    self.settings.mode,
+                    ctx,
+                    self.model,
+                    self.prompts,
+                    calls,
+                    self.progress,
+                    self._tidy(errors),
+                    planner=self.planner,
                 )
             except ModelError as exc:
                 model_error = exc
@@ -322,8 +348,11 @@ class Agent:
             if _all_invalid(outcomes):
                 errors.append("no usable action: every planned action was rejected as invalid")
         calls = [self._priced(call) for call in calls]
-        timings = {**clock.laps, "total": clock.total(),
-                   "model": round(sum(call.latency_ms for call in calls), 3)}
+        timings = {
+            **clock.laps,
+            "total": clock.total(),
+            "model": round(sum(call.latency_ms for call in calls), 3),
+        }
         record = StepRecord(
             run_id=self.recorder.run_id,
             step=step,
@@ -371,16 +400,25 @@ class Agent:
         any change, the model is asked as usual.
         """
         last = self._last_record
-        if (self.settings.idle_skips <= self._idle_streak or last is None or errors
-                or self.planner is not None  # its call ids need answering every step
-                or observation.changed or last.errors or last.done or last.new_skills
-                or not last.actions or observation.notes != last.observation.notes):
+        if (
+            self.settings.idle_skips <= self._idle_streak
+            or last is None
+            or errors
+            or self.planner is not None  # its call ids need answering every step
+            or observation.changed
+            or last.errors
+            or last.done
+            or last.new_skills
+            or not last.actions
+            or observation.notes != last.observation.notes
+        ):
             return None
         plan = last.action_planning
         if plan is None or plan.done or not last.model_calls and not last.model_skipped:
             return None
-        if any(o.status != "ok" or o.call is None or o.call.skill != "wait"
-               for o in last.actions) or len(last.actions) != len(plan.actions):
+        if any(
+            o.status != "ok" or o.call is None or o.call.skill != "wait" for o in last.actions
+        ) or len(last.actions) != len(plan.actions):
             return None
         return _IdlePlan(last)
 
@@ -473,13 +511,20 @@ class Agent:
         try:
             self.recorder.finish(status, code, reason)
         except RunStorageError as exc:  # run.json could not be written: say so, stop anyway
-            return RunResult("failed", exc.exit_code, str(exc), self.recorder.info.totals.steps,
-                             str(self.recorder.folder))
+            return RunResult(
+                "failed",
+                exc.exit_code,
+                str(exc),
+                self.recorder.info.totals.steps,
+                str(self.recorder.folder),
+            )
         info = self.recorder.info  # a storage fault during the run overrides the status
         status, code, reason = info.status, info.exit_code or code, info.reason
         try:
             self.memory.finish_run(
-                self.recorder.info.task, self.recorder.run_id, status == "done",
+                self.recorder.info.task,
+                self.recorder.run_id,
+                status == "done",
                 f"{status} after {self.recorder.info.totals.steps} step(s): {reason}",
             )
         except CradleError as exc:  # the run's record is complete; memory is best effort now

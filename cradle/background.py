@@ -22,8 +22,9 @@ _UNSET = object()
 class Opening(Generic[T]):
     """``work()`` running on a daemon thread from construction; ``result()`` waits for it."""
 
-    def __init__(self, work: Callable[[], T], *, name: str,
-                 close: Callable[[T], object] | None = None) -> None:
+    def __init__(
+        self, work: Callable[[], T], *, name: str, close: Callable[[T], object] | None = None
+    ) -> None:
         self._work = work
         self._close = close
         self._value: object = _UNSET

@@ -40,7 +40,7 @@ def shorten(text: str, limit: int, *, keep_tail: int = 0) -> str:
     found = _MARK.search(text)
     original = int(found.group(1)) if found and found.group(2) == "chars" else len(text)
     marker = _marker(original, "chars")
-    tail = text[len(text) - keep_tail:] if 0 < keep_tail < limit // 2 else ""
+    tail = text[len(text) - keep_tail :] if 0 < keep_tail < limit // 2 else ""
     head = max(0, limit - len(marker) - len(tail))
     return text[:head] + marker + tail
 
@@ -83,9 +83,15 @@ class Limits:
         def cut(value: int | None, floor: int = 200) -> int | None:
             return None if value is None else max(floor, value // factor)
 
-        return replace(self, text=cut(self.text), action=cut(self.action),
-                       skill_source=cut(self.skill_source), prompt=cut(self.prompt),
-                       reply=cut(self.reply), items=cut(self.items, 10))
+        return replace(
+            self,
+            text=cut(self.text),
+            action=cut(self.action),
+            skill_source=cut(self.skill_source),
+            prompt=cut(self.prompt),
+            reply=cut(self.reply),
+            items=cut(self.items, 10),
+        )
 
 
 RECORD_LIMITS = Limits()
@@ -140,8 +146,7 @@ class _Walk:
             return items
         if all(isinstance(item, str) for item in items):
             return shorten_items(items, limit)
-        self.notes.append(f"trimmed: {'.'.join(path)} kept the first {limit} of "
-                          f"{len(items)} items")
+        self.notes.append(f"trimmed: {'.'.join(path)} kept the first {limit} of {len(items)} items")
         return items[:limit]
 
 

@@ -81,8 +81,10 @@ _STEPS: list[dict[str, Any]] = [
     {
         "screen": "A 'Save As' dialog with a File name field, Save and Cancel buttons.",
         "text": ["Save As", "File name", "Save", "Cancel"],
-        "elements": [_element("File name", "text field", 562, 362),
-                     _element("Save", "button", 564, 443)],
+        "elements": [
+            _element("File name", "text field", 562, 362),
+            _element("Save", "button", 564, 443),
+        ],
         "reflection": "The Save As dialog is open and its file name field has focus.",
         "subtask": "Enter the file name and save",
         "relevant": ["type_text", "click"],
@@ -157,7 +159,6 @@ def run_demo(
         # Canned replies must not become memories or skill statistics of real runs.
         memory=MemorySettings(enabled=False),
         skill_stats=False,
-        agent=AgentSettings(mode="fused" if mode == "fused" else "modular",
-                            max_steps=len(_STEPS)),
+        agent=AgentSettings(mode="fused" if mode == "fused" else "modular", max_steps=len(_STEPS)),
     )
     return open_episode(settings, model=demo_model(mode), progress=progress).run()

@@ -72,16 +72,23 @@ class EpisodeSettings(RuntimeSettings):
     env_options: dict[str, Any] = Field(default_factory=dict)
 
     @classmethod
-    def for_task(cls, base: RuntimeSettings, task: Task, runs_dir: Path,
-                 agent: AgentSettings | None = None) -> EpisodeSettings:
+    def for_task(
+        cls, base: RuntimeSettings, task: Task, runs_dir: Path, agent: AgentSettings | None = None
+    ) -> EpisodeSettings:
         """``base`` with the task's own: environment, options, instruction, ``max_steps`` and
         ``timeout`` (the wall-time budget; a smaller one already in ``base`` still holds)."""
         loop = (agent or base.agent).model_copy()
         loop.max_steps = task.max_steps
         loop.max_seconds = min(task.timeout, loop.max_seconds or task.timeout)
         fields = base.model_dump(exclude={"agent"})
-        fields.update(env=task.environment, task=task.instruction, task_id=task.id,
-                      runs_dir=runs_dir, env_options=dict(task.env_options), agent=loop)
+        fields.update(
+            env=task.environment,
+            task=task.instruction,
+            task_id=task.id,
+            runs_dir=runs_dir,
+            env_options=dict(task.env_options),
+            agent=loop,
+        )
         return cls.model_validate(fields)
 
 
@@ -115,16 +122,23 @@ class Episode:
         self.owns_runtime = owns_runtime
         """Close the runtime with the episode (``cradle run``: one runtime, one episode)."""
         agent = settings.agent
-        self.budget = Budget(max_seconds=agent.max_seconds, max_tokens=agent.max_tokens,
-                             max_cost=agent.max_cost, price=runtime.price)
+        self.budget = Budget(
+            max_seconds=agent.max_seconds,
+            max_tokens=agent.max_tokens,
+            max_cost=agent.max_cost,
+            price=runtime.price,
+        )
         self.recorder: RunRecorder | None = None
         self.screen: Screen | None = None
         self.setup_error = ""
         """Why the task's setup failed ('' when it did not, or there was none)."""
         self.promotion: Promotion | None = None
         self._closed = False
-        self.planner = planner if planner is not None else build_planner(
-            settings, confirmer=runtime.confirmer, environment=settings.env)
+        self.planner = (
+            planner
+            if planner is not None
+            else build_planner(settings, confirmer=runtime.confirmer, environment=settings.env)
+        )
         """The episode's own planner (it holds the conversation), or None: the model plans."""
 
     @property
@@ -182,20 +196,32 @@ class Episode:
         run_id = self.recorder.run_id
         home = self.place.home if self.place is not None else None
         actions = ActionRunner(
-            registry=registry, screen=screen, generated_dir=own, run_id=run_id,
-            episode=EpisodeView(environment=self.environment, perceiver=perceiver, home=home,
-                                run_id=run_id, grounder=self.runtime.grounder),
+            registry=registry,
+            screen=screen,
+            generated_dir=own,
+            run_id=run_id,
+            episode=EpisodeView(
+                environment=self.environment,
+                perceiver=perceiver,
+                home=home,
+                run_id=run_id,
+                grounder=self.runtime.grounder,
+            ),
             stats=SkillStats(s.stats_path) if s.skill_stats else None,
-            policy=self.policy(), secrets=self.runtime.secrets, dry_run=s.safety.dry_run,
+            policy=self.policy(),
+            secrets=self.runtime.secrets,
+            dry_run=s.safety.dry_run,
         )
         common = shared_skills_dir().resolve()
-        always_on = [skill.name for skill in registry
-                     if Path(skill.source_file).resolve().parent == common]
+        always_on = [
+            skill.name for skill in registry if Path(skill.source_file).resolve().parent == common
+        ]
         actions.ranker = self.runtime.skill_ranker(always_on)
         return actions
 
-    def _agent(self, screen: Screen, history: Sequence[StepRecord], prepare: Prepare | None
-               ) -> Agent:
+    def _agent(
+        self, screen: Screen, history: Sequence[StepRecord], prepare: Prepare | None
+    ) -> Agent:
         s = self.settings
         assert self.recorder is not None
         perceiver = self.environment.perceiver()
@@ -207,15 +233,26 @@ class Episode:
         actions = self.build_actions(screen, perceiver)
         if prepare is not None:
             prepare(screen, actions, perceiver)
-        memory = Memory(window=s.memory.window, long_term=self.runtime.long_term_for(s.env),
-                        recall_k=s.memory.recall_k)
+        memory = Memory(
+            window=s.memory.window,
+            long_term=self.runtime.long_term_for(s.env),
+            recall_k=s.memory.recall_k,
+        )
         memory.preload(list(history))
         agent = Agent(
-            screen=screen, model=self.model, actions=actions,
-            prompts=self.runtime.prompts(self.environment), recorder=self.recorder,
-            memory=memory, settings=s.agent, progress=self.progress,
-            notes=self.environment.notes, perceiver=perceiver, budget=self.budget,
-            redact=self.runtime.secrets.redact, planner=self.planner,
+            screen=screen,
+            model=self.model,
+            actions=actions,
+            prompts=self.runtime.prompts(self.environment),
+            recorder=self.recorder,
+            memory=memory,
+            settings=s.agent,
+            progress=self.progress,
+            notes=self.environment.notes,
+            perceiver=perceiver,
+            budget=self.budget,
+            redact=self.runtime.secrets.redact,
+            planner=self.planner,
         )
         if history:
             agent.set_previous(PreviousStep.of(history[-1]))
@@ -301,8 +338,13 @@ class Episode:
                 screen = self._start()
             except EnvironmentFailure as exc:
                 recorder.finish("environment_failure", exc.exit_code, str(exc))
-                return RunResult("environment_failure", exc.exit_code, str(exc),
-                                 recorder.info.totals.steps, str(recorder.folder))
+                return RunResult(
+                    "environment_failure",
+                    exc.exit_code,
+                    str(exc),
+                    recorder.info.totals.steps,
+                    str(recorder.folder),
+                )
             agent = self._agent(screen, history, prepare)
             return agent.run(self.settings.task, first_step=first_step)
         except Exception as exc:
@@ -310,8 +352,11 @@ class Episode:
             # bad setting, an unwritable run folder) one line; either way the run folder must
             # not look resumable-and-running.
             if recorder.info.status == "running":
-                code, reason = ((exc.exit_code, str(exc)) if isinstance(exc, CradleError)
-                                else (1, f"internal error: {type(exc).__name__}: {exc}"))
+                code, reason = (
+                    (exc.exit_code, str(exc))
+                    if isinstance(exc, CradleError)
+                    else (1, f"internal error: {type(exc).__name__}: {exc}")
+                )
                 with contextlib.suppress(RunStorageError):  # the first error is the news
                     recorder.finish("failed", code, reason)
             raise
@@ -325,8 +370,9 @@ class Episode:
             self.recorder.finish("interrupted", stop.exit_code, stop.reason)
         info = self.recorder.info
         code = stop.exit_code if info.exit_code is None else info.exit_code
-        return RunResult(info.status, code, info.reason, info.totals.steps,
-                         str(self.recorder.folder))
+        return RunResult(
+            info.status, code, info.reason, info.totals.steps, str(self.recorder.folder)
+        )
 
     def final_screen(self) -> Image.Image | None:
         """The screen as the episode left it (None when it cannot be captured)."""
@@ -377,9 +423,15 @@ def _versions() -> dict[str, str]:
     return versions()
 
 
-def open_episode(settings: EpisodeSettings, *, model: ModelProvider | None = None,
-                 progress: Progress | None = None, long_term: Any = None,
-                 confirmer: Any = None, planner: ActionPlanner | None = None) -> Episode:
+def open_episode(
+    settings: EpisodeSettings,
+    *,
+    model: ModelProvider | None = None,
+    progress: Progress | None = None,
+    long_term: Any = None,
+    confirmer: Any = None,
+    planner: ActionPlanner | None = None,
+) -> Episode:
     """One runtime and one episode that owns it (``cradle run``). Checks that need no side
     effects come first (bad task text, unknown environment or option), before the model
     client or the memory store is opened."""
@@ -387,8 +439,14 @@ def open_episode(settings: EpisodeSettings, *, model: ModelProvider | None = Non
     environment = load_environment(settings.env, **settings.env_options)
     runtime = Runtime(settings, model=model, long_term=long_term, confirmer=confirmer)
     try:
-        return Episode(runtime, settings, environment=environment, progress=progress,
-                       owns_runtime=True, planner=planner)
+        return Episode(
+            runtime,
+            settings,
+            environment=environment,
+            progress=progress,
+            owns_runtime=True,
+            planner=planner,
+        )
     except BaseException:
         runtime.close()
         raise
@@ -424,16 +482,17 @@ def run_task(
     base = TaskResult(id=task.id, environment=task.environment, success=False)
     try:
         settings = EpisodeSettings.for_task(runtime.settings, task, runs_dir, agent)
-        episode = Episode(runtime, settings, task=task, place=place, model=model,
-                          progress=progress)
+        episode = Episode(runtime, settings, task=task, place=place, model=model, progress=progress)
         recorder = episode.create_recorder()
     except Exception as exc:  # noqa: BLE001 - an unknown environment or bad option fails the task
         error = str(exc) if isinstance(exc, CradleError) else f"{type(exc).__name__}: {exc}"
-        return base.model_copy(update={"stage": "setup", "error": error,
-                                       "seconds": _since(started)})
+        return base.model_copy(
+            update={"stage": "setup", "error": error, "seconds": _since(started)}
+        )
     if episode.place is None:
-        episode.place = EpisodePlace.create(recorder.folder / PLACE_DIR,
-                                            display=os.environ.get("DISPLAY"))
+        episode.place = EpisodePlace.create(
+            recorder.folder / PLACE_DIR, display=os.environ.get("DISPLAY")
+        )
     result: TaskResult | None = None
     try:
         display = display_problem(episode.environment, episode.place)
@@ -443,10 +502,14 @@ def run_task(
         ran = None if display else episode.loop(recorder)
         result = judged(episode, task, ran, base)
     except Exception as exc:  # noqa: BLE001 - a crashed episode is a failed task
-        result = base.model_copy(update={
-            "stage": "episode", "error": f"{type(exc).__name__}: {exc}",
-            **totals(recorder), "status": recorder.info.status,
-        })
+        result = base.model_copy(
+            update={
+                "stage": "episode",
+                "error": f"{type(exc).__name__}: {exc}",
+                **totals(recorder),
+                "status": recorder.info.status,
+            }
+        )
     finally:
         with deferred():
             episode.close(promote=result is not None and result.success)

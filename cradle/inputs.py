@@ -29,8 +29,7 @@ def not_utf8(text: str) -> int | None:
 
 
 def check_text(
-    text: str, what: str, hint: str = "pass UTF-8 (check the terminal's locale, e.g. "
-    "LANG=C.UTF-8)"
+    text: str, what: str, hint: str = "pass UTF-8 (check the terminal's locale, e.g. LANG=C.UTF-8)"
 ) -> str:
     """``text`` unchanged, or ``ConfigError`` when it holds bytes that were not UTF-8."""
     at = not_utf8(text)

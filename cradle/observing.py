@@ -26,16 +26,22 @@ from cradle.types import Observation, ScreenElement
 class PendingPerception:
     """``perceiver.perceive(frame, shown, mapping)`` running on its own thread from now on."""
 
-    def __init__(self, perceiver: Perceiver, frame: Image.Image, shown: Image.Image,
-                 mapping: CoordinateMap) -> None:
+    def __init__(
+        self, perceiver: Perceiver, frame: Image.Image, shown: Image.Image, mapping: CoordinateMap
+    ) -> None:
         self._result: Perception | None = None
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(perceiver, frame, shown, mapping),
-                                        name="cradle-perceive", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run,
+            args=(perceiver, frame, shown, mapping),
+            name="cradle-perceive",
+            daemon=True,
+        )
         self._thread.start()
 
-    def _run(self, perceiver: Perceiver, frame: Image.Image, shown: Image.Image,
-             mapping: CoordinateMap) -> None:
+    def _run(
+        self, perceiver: Perceiver, frame: Image.Image, shown: Image.Image, mapping: CoordinateMap
+    ) -> None:
         try:
             self._result = perceiver.perceive(frame, shown, mapping)
         except BaseException as exc:  # noqa: BLE001 - re-raised on the loop's thread
@@ -50,10 +56,18 @@ class PendingPerception:
         return self._result
 
 
-def observation_of(step: int, frame: Image.Image, shown: Image.Image, *, changed: bool,
-                settled: Settled | None, paths: tuple[str, str],
-                perception: Perception | None, scrub: Callable[[str], str],
-                notes: list[str]) -> Observation:
+def observation_of(
+    step: int,
+    frame: Image.Image,
+    shown: Image.Image,
+    *,
+    changed: bool,
+    settled: Settled | None,
+    paths: tuple[str, str],
+    perception: Perception | None,
+    scrub: Callable[[str], str],
+    notes: list[str],
+) -> Observation:
     """The step's ``Observation``: the frame's files and the perception's elements and text,
     names and values passed through ``scrub`` (secrets redacted before the model reads them)."""
     screenshot, marks_image = paths
@@ -66,11 +80,12 @@ def observation_of(step: int, frame: Image.Image, shown: Image.Image, *, changed
         settle_ms=round(settled.waited * 1000, 3) if settled else 0.0,
         settled=settled.settled if settled else True,
         marks_image=marks_image,
-        elements=[e.model_copy(update={"name": scrub(e.name), "value": scrub(e.value)})
-                  for e in (perception.elements if perception else [])],
+        elements=[
+            e.model_copy(update={"name": scrub(e.name), "value": scrub(e.value)})
+            for e in (perception.elements if perception else [])
+        ],
         screen_text=[
-            ScreenElement(label=scrub(span.text), role="text", x=span.center[0],
-                          y=span.center[1])
+            ScreenElement(label=scrub(span.text), role="text", x=span.center[0], y=span.center[1])
             for span in (perception.text if perception else [])
         ],
         notes=notes,

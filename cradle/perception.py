@@ -45,8 +45,9 @@ class Perception:
 
 
 class Perceiver(Protocol):
-    def perceive(self, frame: Image.Image, shown: Image.Image,
-                 mapping: CoordinateMap | None = None) -> Perception:
+    def perceive(
+        self, frame: Image.Image, shown: Image.Image, mapping: CoordinateMap | None = None
+    ) -> Perception:
         """Perceive ``frame`` (capture resolution); ``shown`` is it downscaled for the model;
         ``mapping`` takes ``shown`` pixels to screen pixels (None: captured at the origin)."""
         ...

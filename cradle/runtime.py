@@ -47,7 +47,8 @@ if TYPE_CHECKING:
 
 ProviderName = Literal["openai", "openai-responses", "anthropic"]
 KEY_VARIABLES: dict[str, str] = {
-    "openai": "OPENAI_API_KEY", "openai-responses": "OPENAI_API_KEY",
+    "openai": "OPENAI_API_KEY",
+    "openai-responses": "OPENAI_API_KEY",
     "anthropic": "ANTHROPIC_API_KEY",
 }
 """The variable each provider's key is read from unless --api-key-env names another."""
@@ -57,8 +58,10 @@ class ModelSettings(BaseModel):
     """Where the model is served. Holds the *name* of the key variable, never the key."""
 
     provider: ProviderName = Field(
-        default="openai", description="The API spoken: openai (chat completions, also every "
-        "OpenAI-compatible server), openai-responses, anthropic (Messages)")
+        default="openai",
+        description="The API spoken: openai (chat completions, also every "
+        "OpenAI-compatible server), openai-responses, anthropic (Messages)",
+    )
     model: str = "gpt-4o"
     base_url: str | None = None
     api_key_env: str = "OPENAI_API_KEY"
@@ -90,8 +93,12 @@ class ModelSettings(BaseModel):
         """The provider for these settings (the SDKs take ~1 s to import: scripted runs, the
         demo and eval --reference/--noop, never build one)."""
         common: dict[str, Any] = dict(
-            model=self.model, base_url=self.base_url, api_key_env=self.api_key_env,
-            timeout=self.timeout, max_retries=self.max_retries, image_format=self.image_format,
+            model=self.model,
+            base_url=self.base_url,
+            api_key_env=self.api_key_env,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            image_format=self.image_format,
             max_output_tokens=self.max_output_tokens,
         )
         if self.provider == "anthropic":
@@ -148,8 +155,9 @@ class RuntimeSettings(BaseModel):
     """A grounding model for the skills that act on described widgets (click_target ...)."""
 
 
-def open_long_term(settings: MemorySettings, environment: str = "", *, load: bool = False
-                   ) -> tuple[Any, str]:
+def open_long_term(
+    settings: MemorySettings, environment: str = "", *, load: bool = False
+) -> tuple[Any, str]:
     """The vector store (or None) and a warning to show when running without it; ``load``
     also loads its embedding model now (the runtime does both on a thread)."""
     if not settings.enabled:
@@ -246,11 +254,15 @@ class Runtime:
         self._opening: Opening[tuple[Any, str]] | None = None
         self._memory_error: CradleError | None = None
         if long_term is None and settings.memory.enabled:
-            self._opening = Opening(partial(open_long_term, settings.memory, load=True),
-                                    name="cradle-memory-open", close=_close_opened)
+            self._opening = Opening(
+                partial(open_long_term, settings.memory, load=True),
+                name="cradle-memory-open",
+                close=_close_opened,
+            )
         try:
-            self.model: ModelProvider = (model or planner_only(settings)
-                                         or settings.model.build_provider())
+            self.model: ModelProvider = (
+                model or planner_only(settings) or settings.model.build_provider()
+            )
             self.grounder = settings.grounding.build()
             self.secrets = SecretStore.from_sources(file=settings.safety.secrets_file)
             self.secrets.also_redact("api_key", os.environ.get(settings.model.api_key_env))
@@ -290,8 +302,9 @@ class Runtime:
     def _price(self) -> Price | None:
         s = self.settings.model
         table = load_prices(s.prices_file) if s.prices_file else None
-        return price_for(self.model.model_name, table=table,
-                         price_in=s.price_in, price_out=s.price_out)
+        return price_for(
+            self.model.model_name, table=table, price_in=s.price_in, price_out=s.price_out
+        )
 
     # ------------------------------------------------------------------ per environment
 
@@ -330,8 +343,9 @@ class Runtime:
         shared = self._skill_index()
         if shared is None:
             return None
-        return SkillRanker(_EpisodeSkillIndex(shared), always_on=always_on,
-                           top_k=self.settings.skills_top_k)
+        return SkillRanker(
+            _EpisodeSkillIndex(shared), always_on=always_on, top_k=self.settings.skills_top_k
+        )
 
     def _skill_index(self) -> _SharedSkillIndex | None:
         if not self._index_built:
@@ -360,9 +374,11 @@ class Runtime:
         if self._opening is not None:
             self._opening.discard(timeout=OPEN_WAIT_ON_CLOSE_S)
             self._opening = None
-        for closer in (getattr(getattr(self, "model", None), "close", None),
-                       getattr(self.store, "close", None),
-                       getattr(self.grounder, "close", None)):
+        for closer in (
+            getattr(getattr(self, "model", None), "close", None),
+            getattr(self.store, "close", None),
+            getattr(self.grounder, "close", None),
+        ):
             if closer is None:
                 continue
             try:

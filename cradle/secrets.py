@@ -59,7 +59,7 @@ class SecretStore:
         cls, *, environ: Mapping[str, str] | None = None, file: Path | None = None
     ) -> SecretStore:
         env = os.environ if environ is None else environ
-        values = {k[len(ENV_PREFIX):]: v for k, v in env.items() if k.startswith(ENV_PREFIX) and v}
+        values = {k[len(ENV_PREFIX) :]: v for k, v in env.items() if k.startswith(ENV_PREFIX) and v}
         if file is not None:
             values.update(read_secrets_file(file))
         for name, value in values.items():  # JSON "\udcff" or a non-UTF-8 variable
@@ -84,6 +84,7 @@ class SecretStore:
     def fill(self, value: Any) -> Any:
         """``value`` with placeholders replaced by secret values (recursively in lists)."""
         if isinstance(value, str):
+
             def replace(match: re.Match[str]) -> str:
                 name = match.group(1)
                 if name not in self._values:
@@ -121,8 +122,9 @@ class SecretStore:
                 continue
             # Records are redacted as JSON text, where quotes, backslashes and control
             # characters of a value appear escaped: replace those spellings too.
-            for form in dict.fromkeys((value, json.dumps(value, ensure_ascii=False)[1:-1],
-                                       json.dumps(value)[1:-1])):
+            for form in dict.fromkeys(
+                (value, json.dumps(value, ensure_ascii=False)[1:-1], json.dumps(value)[1:-1])
+            ):
                 if form in text:
                     text = text.replace(form, f"[redacted:{name}]")
         return text

@@ -25,8 +25,14 @@ from cradle.types import RunResult, StepRecord
 SessionSettings = EpisodeSettings
 """A run's settings (the name run.json's readers and older code use)."""
 
-__all__ = ["MemorySettings", "ModelSettings", "SafetySettings", "Session", "SessionSettings",
-           "open_long_term"]
+__all__ = [
+    "MemorySettings",
+    "ModelSettings",
+    "SafetySettings",
+    "Session",
+    "SessionSettings",
+    "open_long_term",
+]
 
 
 class Session:
@@ -42,8 +48,9 @@ class Session:
         confirmer: Confirmer | None = None,
     ) -> None:
         self.settings = settings
-        self.episode: Episode = open_episode(settings, model=model, progress=progress,
-                                             long_term=long_term, confirmer=confirmer)
+        self.episode: Episode = open_episode(
+            settings, model=model, progress=progress, long_term=long_term, confirmer=confirmer
+        )
         self.runtime = self.episode.runtime
         self.environment = self.episode.environment
         self.model = self.runtime.model
@@ -60,12 +67,16 @@ class Session:
         """Start a new run folder and run the task in it."""
         return self.episode.run()
 
-    def drive(self, recorder: RunRecorder, *, first_step: int = 1,
-              history: tuple[StepRecord, ...] | list[StepRecord] = (),
-              prepare: Prepare | None = None) -> RunResult:
+    def drive(
+        self,
+        recorder: RunRecorder,
+        *,
+        first_step: int = 1,
+        history: tuple[StepRecord, ...] | list[StepRecord] = (),
+        prepare: Prepare | None = None,
+    ) -> RunResult:
         """Run the loop into an existing run folder (resume); see ``Episode.loop``."""
-        return self.episode.drive(recorder, first_step=first_step, history=history,
-                                  prepare=prepare)
+        return self.episode.drive(recorder, first_step=first_step, history=history, prepare=prepare)
 
     def close(self) -> None:
         self.episode.close()

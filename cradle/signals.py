@@ -102,8 +102,9 @@ def _handle(signum: int, frame: FrameType | None) -> None:
     request, _state.requested = _state.requested, None
     stop = request if request is not None and signum == signal.SIGINT else Stopped(signum)
     now = time.monotonic()
-    if _state.deferring or (_state.raised_at is not None
-                            and now - _state.raised_at < GRACE_SECONDS):
+    if _state.deferring or (
+        _state.raised_at is not None and now - _state.raised_at < GRACE_SECONDS
+    ):
         return
     _state.raised_at = now
     _state.last = stop

@@ -76,17 +76,18 @@ class Observation(Record):
     captured_at: datetime = Field(default_factory=utc_now)
     changed: bool = Field(default=True, description="False when identical to the last step")
     settle_ms: float = Field(
-        default=0.0, description="Time spent waiting for the screen to come to rest before "
-        "this capture (0 when settling is off)"
+        default=0.0,
+        description="Time spent waiting for the screen to come to rest before "
+        "this capture (0 when settling is off)",
     )
     settled: bool = Field(
-        default=True, description="False when the screen was still changing when the wait "
-        "ran out (--settle)"
+        default=True,
+        description="False when the screen was still changing when the wait ran out (--settle)",
     )
     marks_image: str = Field(default="", description="Set-of-mark image shown, if any")
     elements: list[Element] = Field(
-        default_factory=list, description="Elements of every provider, merged; label is the "
-        "mark number"
+        default_factory=list,
+        description="Elements of every provider, merged; label is the mark number",
     )
     screen_text: list[ScreenElement] = Field(
         default_factory=list, description="Text read on screen (role 'text'), with centres"
@@ -224,7 +225,12 @@ class ActionOutcome(Record):
 
 
 ResponseMode = Literal[
-    "json_schema", "json_object_schema", "json_object", "prompt", "scripted", "tool_use",
+    "json_schema",
+    "json_object_schema",
+    "json_object",
+    "prompt",
+    "scripted",
+    "tool_use",
     "computer_tool",
 ]
 """How a reply was asked for; ``computer_tool``: a computer-use API's native actions (the
@@ -300,8 +306,15 @@ class StepRecord(Record):
         return sum(call.output_tokens for call in self.model_calls)
 
 
-RunStatus = Literal["running", "done", "budget_exhausted", "model_failure", "environment_failure",
-                    "interrupted", "failed"]
+RunStatus = Literal[
+    "running",
+    "done",
+    "budget_exhausted",
+    "model_failure",
+    "environment_failure",
+    "interrupted",
+    "failed",
+]
 
 
 @dataclass(frozen=True)
@@ -367,8 +380,9 @@ class FileCheck(TaskRecord):
     contains: str | None = None
     regex: str | None = None
     equals: str | None = None
-    json_subset: Any = Field(default=None, alias="json",
-                             description="a JSON value the file's JSON must contain")
+    json_subset: Any = Field(
+        default=None, alias="json", description="a JSON value the file's JSON must contain"
+    )
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -402,7 +416,8 @@ class TaskNeeds(TaskRecord):
     these are the resources it is scheduled by (cradle.eval.cluster)."""
 
     display: bool | None = Field(
-        default=None, description="a virtual display; None: whatever its environment needs")
+        default=None, description="a virtual display; None: whatever its environment needs"
+    )
     cpus: float = Field(default=1.0, gt=0, le=256)
 
 
@@ -472,8 +487,7 @@ class TaskResult(Record):
 
     @property
     def verdict(self) -> Verdict:
-        return Verdict(success=self.success, checks=self.checks, stage=self.stage,
-                       error=self.error)
+        return Verdict(success=self.success, checks=self.checks, stage=self.stage, error=self.error)
 
 
 def _only_kind(record: BaseModel, kinds: tuple[str, ...]) -> str:

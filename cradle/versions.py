@@ -8,7 +8,13 @@ from importlib import metadata
 import cradle
 
 _PACKAGES = (
-    "openai", "pydantic", "pillow", "chromadb", "mss", "pyautogui", "opencv-python-headless"
+    "openai",
+    "pydantic",
+    "pillow",
+    "chromadb",
+    "mss",
+    "pyautogui",
+    "opencv-python-headless",
 )
 
 

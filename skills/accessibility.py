@@ -55,8 +55,10 @@ def press_element(screen, name: str, action: str = "", nth: int = 0) -> str:
     actor = accessibility_of(screen)
     assert actor is not None
     detail = actor.do_action(element, chosen)
-    return (f"{chosen} on {element.role} {element.name!r} through the accessibility tree "
-            f"(no input event){': ' + detail if detail else ''}")
+    return (
+        f"{chosen} on {element.role} {element.name!r} through the accessibility tree "
+        f"(no input event){': ' + detail if detail else ''}"
+    )
 
 
 @skill
@@ -73,5 +75,7 @@ def set_field_text(screen, name: str, text: str, nth: int = 0) -> str:
     actor = accessibility_of(screen)
     assert actor is not None
     detail = actor.set_text(element, text)
-    return (f"set the text of {element.role} {element.name!r} through the accessibility tree "
-            f"(no input event){': ' + detail if detail else ''}")
+    return (
+        f"set the text of {element.role} {element.name!r} through the accessibility tree "
+        f"(no input event){': ' + detail if detail else ''}"
+    )

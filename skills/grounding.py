@@ -38,8 +38,12 @@ def click_text(screen, text: str, nth: int = 0) -> str:
     if exact:
         match = find_text(text, exact, [[span] for span in exact], nth=nth)
     else:
-        match = find_text(text, named + perception.text,
-                          [[span] for span in named] + perception.line_words, nth=nth)
+        match = find_text(
+            text,
+            named + perception.text,
+            [[span] for span in named] + perception.line_words,
+            nth=nth,
+        )
     x, y = match.center
     screen.click(x, y)
     return f"clicked {match.text!r} at ({x}, {y})"
@@ -61,7 +65,8 @@ def click_label(screen, label: int) -> str:
             return f"clicked mark {label} at ({element.x}, {element.y})"
     count = len(perception.elements)
     raise SkillExecutionError(
-        f"no mark {label} on the screenshot; marks are 1..{count}" if count
+        f"no mark {label} on the screenshot; marks are 1..{count}"
+        if count
         else f"no mark {label}: no elements were marked on this screenshot"
     )
 

@@ -21,8 +21,9 @@ def _loopback_only(self: socket.socket, address: object) -> object:
 
 
 @pytest.fixture(autouse=True)
-def _no_network(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
-                ) -> Iterator[None]:
+def _no_network(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
     monkeypatch.setattr(socket.socket, "connect", _loopback_only)
     # Per-user state (skill statistics, memory) goes to a temporary folder, never ~/.local.
     monkeypatch.setenv("CRADLE_DATA_DIR", str(tmp_path_factory.mktemp("cradle-data")))

@@ -18,7 +18,9 @@ def ocr_text(image: Image.Image) -> str:
         image.save(handle.name)
         result = subprocess.run(
             [binary, handle.name, "-", "--psm", "3"],
-            capture_output=True, text=True, timeout=60,
+            capture_output=True,
+            text=True,
+            timeout=60,
             env={**os.environ, "OMP_THREAD_LIMIT": "1"},
         )
     assert result.returncode == 0, result.stderr

@@ -18,30 +18,42 @@ from cradle.tasks.setup import EpisodePlace
 from cradle.types import Task
 
 FILLER = {
-    "information_gathering": {"screen_description": "A notepad.", "visible_text": [],
-                              "elements": []},
+    "information_gathering": {
+        "screen_description": "A notepad.",
+        "visible_text": [],
+        "elements": [],
+    },
     "self_reflection": {"last_actions_succeeded": True, "analysis": "ok", "failure_reason": ""},
     "task_inference": {"subtask": "next", "reasoning": "script", "task_done": False},
 }
 
 
 def fused(actions: list[str], *, done: bool = False, new_skills: list[str] = ()) -> dict:
-    return {**FILLER, "skill_curation": {"relevant_skills": [], "new_skills": list(new_skills)},
-            "action_planning": {"reasoning": "scripted", "actions": actions, "done": done}}
+    return {
+        **FILLER,
+        "skill_curation": {"relevant_skills": [], "new_skills": list(new_skills)},
+        "action_planning": {"reasoning": "scripted", "actions": actions, "done": done},
+    }
 
 
 def runtime_settings(tmp_path: Path, **changes: Any) -> RuntimeSettings:
     return RuntimeSettings(
-        generated_skills_dir=tmp_path / "shared-skills", skill_stats=False,
+        generated_skills_dir=tmp_path / "shared-skills",
+        skill_stats=False,
         memory=MemorySettings(enabled=False),
-        agent=AgentSettings(mode="fused", settle_seconds=0), **changes,
+        agent=AgentSettings(mode="fused", settle_seconds=0),
+        **changes,
     )
 
 
 def hello_task(**changes: Any) -> Task:
     fields: dict[str, Any] = {
-        "id": "notepad-hello", "instruction": "Type hello", "environment": "mock-notepad",
-        "check": [{"state": {"text": "hello"}}], "max_steps": 3, "timeout": 60,
+        "id": "notepad-hello",
+        "instruction": "Type hello",
+        "environment": "mock-notepad",
+        "check": [{"state": {"text": "hello"}}],
+        "max_steps": 3,
+        "timeout": 60,
     }
     return Task.model_validate({**fields, **changes})
 
@@ -51,8 +63,11 @@ def test_run_task_passes_a_state_check_when_the_work_is_done(tmp_path: Path) -> 
     with Runtime(runtime_settings(tmp_path), model=model) as runtime:
         result = run_task(runtime, hello_task(), runs_dir=tmp_path / "runs")
     assert result.success, result
-    assert (result.id, result.environment, result.stage) == ("notepad-hello", "mock-notepad",
-                                                             "done")
+    assert (result.id, result.environment, result.stage) == (
+        "notepad-hello",
+        "mock-notepad",
+        "done",
+    )
     assert result.status == "done" and result.steps == 2 and result.model_calls == 2
     assert result.error is None and result.seconds > 0
     assert [c.kind for c in result.checks] == ["state"] and result.checks[0].passed
@@ -77,8 +92,9 @@ def test_run_task_fails_a_no_op_even_though_the_model_says_done(tmp_path: Path) 
 
 def test_a_failed_setup_fails_the_task_before_any_model_call(tmp_path: Path) -> None:
     model = ScriptedModel({"fused": []})
-    task = hello_task(setup=[{"file": {"path": "~/a.txt", "content": "x"}},
-                             {"run": "echo broken >&2; exit 3"}])
+    task = hello_task(
+        setup=[{"file": {"path": "~/a.txt", "content": "x"}}, {"run": "echo broken >&2; exit 3"}]
+    )
     with Runtime(runtime_settings(tmp_path), model=model) as runtime:
         result = run_task(runtime, task, runs_dir=tmp_path / "runs")
     assert not result.success and result.stage == "setup"
@@ -91,8 +107,9 @@ def test_a_failed_setup_fails_the_task_before_any_model_call(tmp_path: Path) -> 
 
 def test_an_unknown_environment_is_a_failed_task_not_an_exception(tmp_path: Path) -> None:
     with Runtime(runtime_settings(tmp_path), model=ScriptedModel([])) as runtime:
-        result = run_task(runtime, hello_task(environment="no-such-env"),
-                          runs_dir=tmp_path / "runs")
+        result = run_task(
+            runtime, hello_task(environment="no-such-env"), runs_dir=tmp_path / "runs"
+        )
     assert not result.success and result.stage == "setup"
     assert "unknown environment 'no-such-env'" in (result.error or "")
     assert not (tmp_path / "runs").exists()
@@ -117,8 +134,10 @@ def test_reset_closes_runs_the_setup_in_the_episode_home_then_starts(tmp_path: P
 
 def test_run_task_uses_the_place_it_is_given(tmp_path: Path) -> None:
     place = EpisodePlace.create(tmp_path / "episode", display=None)
-    task = hello_task(setup=[{"run": "echo ready > ~/marker.txt"}],
-                      check=[{"file": {"path": "~/marker.txt", "contains": "ready"}}])
+    task = hello_task(
+        setup=[{"run": "echo ready > ~/marker.txt"}],
+        check=[{"file": {"path": "~/marker.txt", "contains": "ready"}}],
+    )
     model = ScriptedModel({"fused": [fused([], done=True)]})
     with Runtime(runtime_settings(tmp_path), model=model) as runtime:
         result = run_task(runtime, task, runs_dir=tmp_path / "runs", place=place)
@@ -127,8 +146,9 @@ def test_run_task_uses_the_place_it_is_given(tmp_path: Path) -> None:
 
 
 def test_two_episodes_run_one_after_another_from_one_runtime(tmp_path: Path) -> None:
-    model = ScriptedModel({"fused": [fused(["type_text(text='hello')"]), fused([], done=True),
-                                     fused([], done=True)]})
+    model = ScriptedModel(
+        {"fused": [fused(["type_text(text='hello')"]), fused([], done=True), fused([], done=True)]}
+    )
     with Runtime(runtime_settings(tmp_path), model=model) as runtime:
         first = run_task(runtime, hello_task(), runs_dir=tmp_path / "runs")
         second = run_task(runtime, hello_task(), runs_dir=tmp_path / "runs")
@@ -139,8 +159,12 @@ def test_two_episodes_run_one_after_another_from_one_runtime(tmp_path: Path) -> 
 
 
 def test_an_episode_keeps_its_environment_until_closed(tmp_path: Path) -> None:
-    settings = EpisodeSettings(env="mock-notepad", task="t", runs_dir=tmp_path / "runs",
-                               **runtime_settings(tmp_path).model_dump())
+    settings = EpisodeSettings(
+        env="mock-notepad",
+        task="t",
+        runs_dir=tmp_path / "runs",
+        **runtime_settings(tmp_path).model_dump(),
+    )
     model = ScriptedModel({"fused": [fused(["type_text(text='kept')"], done=True)]})
     with Runtime(settings, model=model) as runtime:
         episode = Episode(runtime, settings)
@@ -155,12 +179,16 @@ def test_an_episode_keeps_its_environment_until_closed(tmp_path: Path) -> None:
 @pytest.mark.parametrize("limit", [2, 30])
 def test_the_task_bounds_steps_and_wall_time(tmp_path: Path, limit: int) -> None:
     base = runtime_settings(tmp_path).model_copy(
-        update={"agent": AgentSettings(max_steps=50, max_seconds=limit)})
+        update={"agent": AgentSettings(max_steps=50, max_seconds=limit)}
+    )
     settings = EpisodeSettings.for_task(base, hello_task(), tmp_path)
     assert settings.agent.max_steps == 3
     assert settings.agent.max_seconds == min(limit, 60)
-    assert (settings.env, settings.task, settings.task_id) == ("mock-notepad", "Type hello",
-                                                               "notepad-hello")
+    assert (settings.env, settings.task, settings.task_id) == (
+        "mock-notepad",
+        "Type hello",
+        "notepad-hello",
+    )
 
 
 NEW_SKILL = '''from cradle.skills import skill
@@ -178,8 +206,9 @@ def write_signature(screen, name: str) -> None:
 
 
 def _episode(runtime: Runtime, tmp_path: Path, replies: list[dict]) -> tuple[Episode, Any]:
-    settings = EpisodeSettings(env="mock-notepad", task="sign", runs_dir=tmp_path / "runs",
-                               **runtime.settings.model_dump())
+    settings = EpisodeSettings(
+        env="mock-notepad", task="sign", runs_dir=tmp_path / "runs", **runtime.settings.model_dump()
+    )
     model = ScriptedModel({"fused": replies})
     return Episode(runtime, settings, model=model), model
 
@@ -187,10 +216,14 @@ def _episode(runtime: Runtime, tmp_path: Path, replies: list[dict]) -> tuple[Epi
 def test_new_skills_stay_in_their_episode_until_promoted(tmp_path: Path) -> None:
     shared = tmp_path / "shared-skills"
     with Runtime(runtime_settings(tmp_path), model=ScriptedModel([])) as runtime:
-        writer, _ = _episode(runtime, tmp_path, [
-            fused([], new_skills=[NEW_SKILL]), fused(["write_signature(name='Ada')"], done=True)])
-        other, other_model = _episode(runtime, tmp_path, [
-            fused(["write_signature(name='Bob')"]), fused([], done=True)])
+        writer, _ = _episode(
+            runtime,
+            tmp_path,
+            [fused([], new_skills=[NEW_SKILL]), fused(["write_signature(name='Ada')"], done=True)],
+        )
+        other, other_model = _episode(
+            runtime, tmp_path, [fused(["write_signature(name='Bob')"]), fused([], done=True)]
+        )
         assert writer.loop(writer.create_recorder()).status == "done"
         assert writer.environment.state()["text"] == "Regards, Ada"
         own = writer.generated_dir
@@ -210,8 +243,9 @@ def test_new_skills_stay_in_their_episode_until_promoted(tmp_path: Path) -> None
         assert promoted.is_file() and writer.recorder.run_id in promoted.read_text()
         assert writer.promotion is not None and writer.promotion.promoted == [promoted]
 
-        later, later_model = _episode(runtime, tmp_path, [
-            fused(["write_signature(name='Cy')"], done=True)])
+        later, later_model = _episode(
+            runtime, tmp_path, [fused(["write_signature(name='Cy')"], done=True)]
+        )
         assert later.run().status == "done"
         assert "write_signature(name: str)" in later_model.requests[0].user
         assert later.environment.state()["text"] == "Regards, Cy"

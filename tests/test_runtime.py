@@ -50,8 +50,12 @@ class FakeStore:
 
 
 def settings(tmp_path: Path, **changes: Any) -> RuntimeSettings:
-    return RuntimeSettings(memory=MemorySettings(enabled=False), skill_stats=False,
-                           generated_skills_dir=tmp_path / "skills", **changes)
+    return RuntimeSettings(
+        memory=MemorySettings(enabled=False),
+        skill_stats=False,
+        generated_skills_dir=tmp_path / "skills",
+        **changes,
+    )
 
 
 def test_the_runtime_closes_its_model_once_and_says_so(tmp_path: Path) -> None:
@@ -122,9 +126,15 @@ def test_two_episodes_of_one_runtime_have_their_own_skills_and_screens(tmp_path:
     with Runtime(settings(tmp_path), model=ScriptedModel([])) as runtime:
         episodes = []
         for name in ("one", "two"):
-            episode = Episode(runtime, EpisodeSettings(env="mock-notepad", task=name,
-                                                       runs_dir=tmp_path / "runs",
-                                                       **runtime.settings.model_dump()))
+            episode = Episode(
+                runtime,
+                EpisodeSettings(
+                    env="mock-notepad",
+                    task=name,
+                    runs_dir=tmp_path / "runs",
+                    **runtime.settings.model_dump(),
+                ),
+            )
             episode.recorder = episode.create_recorder()
             screen = episode.environment.start()
             episodes.append((episode, screen, episode.build_actions(screen, None)))

@@ -21,26 +21,40 @@ from cradle.runtime import MemorySettings, Runtime, RuntimeSettings
 from tests.fakes.openai_server import FakeOpenAIServer
 
 PROJECT = Path(__file__).resolve().parents[1]
-HEAVY = ("openai", "anthropic", "chromadb", "onnxruntime", "tokenizers", "cv2", "pynput",
-         "pyautogui")
+HEAVY = (
+    "openai",
+    "anthropic",
+    "chromadb",
+    "onnxruntime",
+    "tokenizers",
+    "cv2",
+    "pynput",
+    "pyautogui",
+)
 
 
 def test_importing_the_entry_points_loads_no_heavy_library() -> None:
-    code = ("import sys, cradle.session, cradle.runtime, cradle.episode, cradle.cli.app\n"
-            f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120, cwd=PROJECT)
+    code = (
+        "import sys, cradle.session, cradle.runtime, cradle.episode, cradle.cli.app\n"
+        f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=PROJECT
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == ""
 
 
 def test_listing_the_commands_loads_neither_numpy_nor_the_memory_store() -> None:
     """``cradle --help`` imports the command modules only: ~0.3 s instead of ~0.7 s."""
-    code = ("import sys, cradle.cli.app, cradle.memory\n"
-            "print(','.join(m for m in ('numpy', 'cradle.memory.store', 'cradle.types')"
-            " if m in sys.modules))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120, cwd=PROJECT)
+    code = (
+        "import sys, cradle.cli.app, cradle.memory\n"
+        "print(','.join(m for m in ('numpy', 'cradle.memory.store', 'cradle.types')"
+        " if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=PROJECT
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == ""
 
@@ -58,8 +72,11 @@ class FakeStore:
 
 
 def settings(tmp_path: Path, **memory: Any) -> RuntimeSettings:
-    return RuntimeSettings(memory=MemorySettings(memory_dir=tmp_path / "memory", **memory),
-                           skill_stats=False, generated_skills_dir=tmp_path / "skills")
+    return RuntimeSettings(
+        memory=MemorySettings(memory_dir=tmp_path / "memory", **memory),
+        skill_stats=False,
+        generated_skills_dir=tmp_path / "skills",
+    )
 
 
 def test_the_store_opens_on_a_thread_and_is_waited_for_at_first_use(
@@ -68,8 +85,9 @@ def test_the_store_opens_on_a_thread_and_is_waited_for_at_first_use(
     store, started, release = FakeStore(), threading.Event(), threading.Event()
     where: list[str] = []
 
-    def slow_open(memory: MemorySettings, environment: str = "", *, load: bool = False
-                  ) -> tuple[Any, str]:
+    def slow_open(
+        memory: MemorySettings, environment: str = "", *, load: bool = False
+    ) -> tuple[Any, str]:
         where.append(threading.current_thread().name)
         started.set()
         release.wait(30)
@@ -87,11 +105,15 @@ def test_the_store_opens_on_a_thread_and_is_waited_for_at_first_use(
     assert store.closed == 1
 
 
-@pytest.mark.parametrize("error", [
-    MemoryUnavailableError("cannot reach the memory server at http://127.0.0.1:9: "
-                           "is `chroma run` running?"),
-    RuntimeError("a bug while opening"),
-])
+@pytest.mark.parametrize(
+    "error",
+    [
+        MemoryUnavailableError(
+            "cannot reach the memory server at http://127.0.0.1:9: is `chroma run` running?"
+        ),
+        RuntimeError("a bug while opening"),
+    ],
+)
 def test_what_failed_while_opening_is_raised_at_first_use_unchanged(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: Exception
 ) -> None:
@@ -152,8 +174,11 @@ def test_running_without_the_memory_is_told_when_it_is_known(
     with Runtime(settings(tmp_path, continue_without=True), model=ScriptedModel([])) as runtime:
         runtime.on_warning = told.append
         assert runtime.long_term_for("mock-notepad") is None
-    assert told == runtime.warnings == [
-        "running without long-term memory: cannot reach the memory server at http://h:1"]
+    assert (
+        told
+        == runtime.warnings
+        == ["running without long-term memory: cannot reach the memory server at http://h:1"]
+    )
 
 
 def test_the_opened_store_loads_its_embedding_model_on_the_thread(tmp_path: Path) -> None:
@@ -184,12 +209,35 @@ def test_cradle_run_with_an_unreachable_memory_server_is_one_line(tmp_path: Path
     with FakeOpenAIServer() as server:
         env = dict(os.environ, OPENAI_API_KEY="sk-test", CRADLE_DATA_DIR=str(tmp_path / "d"))
         done = subprocess.run(
-            [sys.executable, "-m", "cradle", "run", "--env", "mock-notepad", "--task", "t",
-             "--base-url", server.base_url, "--memory-url", url, "--runs-dir",
-             str(tmp_path / "runs"), "--generated-skills-dir", str(tmp_path / "gen"),
-             "--max-steps", "1", "--confirm", "never"],
-            capture_output=True, text=True, timeout=180, env=env, cwd=PROJECT,
-            stdin=subprocess.DEVNULL)
+            [
+                sys.executable,
+                "-m",
+                "cradle",
+                "run",
+                "--env",
+                "mock-notepad",
+                "--task",
+                "t",
+                "--base-url",
+                server.base_url,
+                "--memory-url",
+                url,
+                "--runs-dir",
+                str(tmp_path / "runs"),
+                "--generated-skills-dir",
+                str(tmp_path / "gen"),
+                "--max-steps",
+                "1",
+                "--confirm",
+                "never",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            env=env,
+            cwd=PROJECT,
+            stdin=subprocess.DEVNULL,
+        )
         assert server.requests == []
     message = f"cannot reach the memory server at {url}: is `chroma run` running?"
     assert done.stderr.strip().splitlines()[-1] == f"cradle: error: {message}", done.stderr
@@ -206,15 +254,26 @@ def test_the_startup_figures_and_their_goals(tmp_path: Path) -> None:
     from benchmarks import startup_bench, suite
     from benchmarks.markdown import update_results
 
-    report = {"startup": {"memory": {"median_s": 2.4}, "no_memory": {"median_s": 2.0},
-                          "ratio_median": 1.2, "runs": 3},
-              "footprint": {"steps": 20, "memory": {"peak_rss_mb": 262.5},
-                            "no_memory": {"peak_rss_mb": 150.0}}}
+    report = {
+        "startup": {
+            "memory": {"median_s": 2.4},
+            "no_memory": {"median_s": 2.0},
+            "ratio_median": 1.2,
+            "runs": 3,
+        },
+        "footprint": {
+            "steps": 20,
+            "memory": {"peak_rss_mb": 262.5},
+            "no_memory": {"peak_rss_mb": 150.0},
+        },
+    }
     found = startup_bench.figures(report)
     assert (found["startup_s_memory"]["value"], found["startup_s_memory"]["met"]) == (2.4, True)
     assert "1.2x startup_s_no_memory" in found["startup_s_memory"]["method"]
-    assert found["peak_rss_mb_20_steps"]["met"] is False and "150 MB" in (
-        found["peak_rss_mb_20_steps"]["method"])
+    assert (
+        found["peak_rss_mb_20_steps"]["met"] is False
+        and "150 MB" in (found["peak_rss_mb_20_steps"]["method"])
+    )
     slow = {**report, "startup": {**report["startup"], "ratio_median": 1.6}}
     assert startup_bench.figures(slow)["startup_s_memory"]["met"] is False
     check = suite._against_baseline({"step_overhead_ms_1080p / baseline": 0.35})

@@ -32,12 +32,29 @@ TASK_FILE = """
 
 def _cradle_run(tmp_path: Path, base_url: str, *args: str) -> Any:
     (tmp_path / "tasks.yaml").write_text(TASK_FILE)
-    command = [sys.executable, "-m", "cradle", "run", "--task-file", str(tmp_path / "tasks.yaml"),
-               "--base-url", base_url, "--model", "fake-vlm", "--no-memory",
-               "--runs-dir", "runs", "--generated-skills-dir",
-               str(tmp_path / "generated"), "--settle", "0", *args]
-    return subprocess.run(command, cwd=tmp_path, env=cradle_env(), capture_output=True,
-                          text=True, timeout=120)
+    command = [
+        sys.executable,
+        "-m",
+        "cradle",
+        "run",
+        "--task-file",
+        str(tmp_path / "tasks.yaml"),
+        "--base-url",
+        base_url,
+        "--model",
+        "fake-vlm",
+        "--no-memory",
+        "--runs-dir",
+        "runs",
+        "--generated-skills-dir",
+        str(tmp_path / "generated"),
+        "--settle",
+        "0",
+        *args,
+    ]
+    return subprocess.run(
+        command, cwd=tmp_path, env=cradle_env(), capture_output=True, text=True, timeout=120
+    )
 
 
 def test_cradle_run_task_file_exits_0_only_when_the_checks_pass(tmp_path: Path) -> None:

@@ -56,8 +56,12 @@ def _print_version(value: bool) -> None:
 def _options(
     version: Annotated[
         bool,
-        typer.Option("--version", callback=_print_version, is_eager=True,
-                     help="Print cradle's version and exit."),
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print cradle's version and exit.",
+        ),
     ] = False,
 ) -> None:
     """Options that come before any command (the help text is the app's own)."""
@@ -80,38 +84,55 @@ def run(
     ] = None,
     resume: Annotated[
         Path | None,
-        typer.Option("--resume", help="Continue the interrupted run in this folder instead "
-                     "(with --tasks-file: the batch in this folder)."),
+        typer.Option(
+            "--resume",
+            help="Continue the interrupted run in this folder instead "
+            "(with --tasks-file: the batch in this folder).",
+        ),
     ] = None,
     restore: Annotated[
         bool | None,
-        typer.Option("--restore/--no-restore",
-                     help="With --resume: re-apply the recorded actions first (default: only "
-                     "for mocked environments, whose app starts fresh)."),
+        typer.Option(
+            "--restore/--no-restore",
+            help="With --resume: re-apply the recorded actions first (default: only "
+            "for mocked environments, whose app starts fresh).",
+        ),
     ] = None,
     task_file: Annotated[
         Path | None,
-        typer.Option("--task-file", help="Run a task of this task file (YAML or JSON) instead "
-                     "of --env/--task: its setup, step limit and timeout apply, its checks "
-                     "decide (exit 0 only when they pass; the model's done is a claim)."),
+        typer.Option(
+            "--task-file",
+            help="Run a task of this task file (YAML or JSON) instead "
+            "of --env/--task: its setup, step limit and timeout apply, its checks "
+            "decide (exit 0 only when they pass; the model's done is a claim).",
+        ),
     ] = None,
     task_id: Annotated[
         str | None,
-        typer.Option("--task-id", help="With --task-file: the id of the task to run (needed "
-                     "when the file holds several)."),
+        typer.Option(
+            "--task-id",
+            help="With --task-file: the id of the task to run (needed "
+            "when the file holds several).",
+        ),
     ] = None,
     tasks_file: Annotated[
         Path | None,
-        typer.Option("--tasks-file", help="Run each line of this text file (an instruction; "
-                     "# starts a comment) as its own episode of --env, through cradle eval's "
-                     "pool: --workers at once here, or on a Ray cluster (--ray); results in "
-                     "--out. No checks: an episode passes when the model declares it done."),
+        typer.Option(
+            "--tasks-file",
+            help="Run each line of this text file (an instruction; "
+            "# starts a comment) as its own episode of --env, through cradle eval's "
+            "pool: --workers at once here, or on a Ray cluster (--ray); results in "
+            "--out. No checks: an episode passes when the model declares it done.",
+        ),
     ] = None,
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="With --tasks-file: folder for results.jsonl, summary.json, "
-                     "report.html, runs/ and logs/ (default batch-results).",
-                     show_default=False),
+        typer.Option(
+            "--out",
+            help="With --tasks-file: folder for results.jsonl, summary.json, "
+            "report.html, runs/ and logs/ (default batch-results).",
+            show_default=False,
+        ),
     ] = None,
     workers: cl.Workers = 1,
     ray: cl.Ray = None,
@@ -168,16 +189,19 @@ def run(
     ] = None,
     memory_url: Annotated[
         str | None,
-        typer.Option("--memory-url", help="Chroma server for shared memory, e.g. "
-                     "http://127.0.0.1:8000."),
+        typer.Option(
+            "--memory-url", help="Chroma server for shared memory, e.g. http://127.0.0.1:8000."
+        ),
     ] = None,
     no_memory: Annotated[
         bool, typer.Option("--no-memory", help="Run without long-term memory.")
     ] = False,
     memory_optional: Annotated[
         bool,
-        typer.Option("--memory-optional",
-                     help="If the memory store is unusable, run without it instead of stopping."),
+        typer.Option(
+            "--memory-optional",
+            help="If the memory store is unusable, run without it instead of stopping.",
+        ),
     ] = False,
     dry_run: Annotated[
         bool,
@@ -185,8 +209,11 @@ def run(
     ] = False,
     confirm: Annotated[
         str,
-        typer.Option("--confirm", help="Ask before actions: risky (default), all or never. "
-                     "With no terminal, actions that need a yes are refused."),
+        typer.Option(
+            "--confirm",
+            help="Ask before actions: risky (default), all or never. "
+            "With no terminal, actions that need a yes are refused.",
+        ),
     ] = "risky",
     allow_skill: Annotated[
         list[str] | None,
@@ -197,8 +224,11 @@ def run(
     ] = None,
     secrets_file: Annotated[
         Path | None,
-        typer.Option("--secrets-file", help="NAME=value lines or a JSON object; the model "
-                     "writes {secret:NAME}, the value is used only when typing."),
+        typer.Option(
+            "--secrets-file",
+            help="NAME=value lines or a JSON object; the model "
+            "writes {secret:NAME}, the value is used only when typing.",
+        ),
     ] = None,
 ) -> None:
     """Run the agent on TASK in environment ENV until the model says done (or one task of a
@@ -251,20 +281,41 @@ def run(
         task=task,
         runs_dir=runs_dir,
         generated_skills_dir=generated_skills_dir,
-        env_options={**(picked.env_options if picked else {}),
-                     **parse_env_options(env_option or [])},
+        env_options={
+            **(picked.env_options if picked else {}),
+            **parse_env_options(env_option or []),
+        },
         model=opt.model_settings(
-            provider=provider, model=model, base_url=base_url, api_key_env=api_key_env,
-            azure_endpoint=azure_endpoint, azure_api_version=azure_api_version,
-            timeout=timeout, max_retries=max_retries, price_in=price_in, price_out=price_out,
-            prices=prices, max_output_tokens=max_output_tokens, response_mode=response_mode,
+            provider=provider,
+            model=model,
+            base_url=base_url,
+            api_key_env=api_key_env,
+            azure_endpoint=azure_endpoint,
+            azure_api_version=azure_api_version,
+            timeout=timeout,
+            max_retries=max_retries,
+            price_in=price_in,
+            price_out=price_out,
+            prices=prices,
+            max_output_tokens=max_output_tokens,
+            response_mode=response_mode,
         ),
         agent=opt.agent_settings(
-            mode=mode, max_image_side=max_image_side, max_actions=max_actions, settle=settle,
-            max_tokens=max_tokens, max_cost=max_cost, max_steps=max_steps, max_seconds=max_time,
-            no_vision=no_vision, planner=opt.planner_settings(
-                planner=planner, planner_model=planner_model,
-                planner_provider=planner_provider, planner_base_url=planner_base_url),
+            mode=mode,
+            max_image_side=max_image_side,
+            max_actions=max_actions,
+            settle=settle,
+            max_tokens=max_tokens,
+            max_cost=max_cost,
+            max_steps=max_steps,
+            max_seconds=max_time,
+            no_vision=no_vision,
+            planner=opt.planner_settings(
+                planner=planner,
+                planner_model=planner_model,
+                planner_provider=planner_provider,
+                planner_base_url=planner_base_url,
+            ),
         ),
         memory=MemorySettings(
             enabled=not no_memory,
@@ -280,17 +331,25 @@ def run(
             secrets_file=secrets_file,
         ),
         grounding=gui.grounding_settings(
-            base_url=grounding_base_url, model=grounding_model, fmt=grounding_format,
-            coordinates=grounding_coordinates, grid=grounding_coordinates_grid, timeout=timeout,
+            base_url=grounding_base_url,
+            model=grounding_model,
+            fmt=grounding_format,
+            coordinates=grounding_coordinates,
+            grid=grounding_coordinates_grid,
+            timeout=timeout,
         ),
     )
-    gui.set_action_format(settings.agent, gui.action_format_settings(
-        action_format, coordinates, coordinates_grid))
+    gui.set_action_format(
+        settings.agent, gui.action_format_settings(action_format, coordinates, coordinates_grid)
+    )
     if picked is not None:
         from cradle.cli.task_run import run_task_file
 
-        raise typer.Exit(run_task_file(settings, picked.model_copy(
-            update={"env_options": settings.env_options}), progress))
+        raise typer.Exit(
+            run_task_file(
+                settings, picked.model_copy(update={"env_options": settings.env_options}), progress
+            )
+        )
     from cradle.episode import open_episode
 
     episode = open_episode(settings, progress=progress)  # one runtime, one episode
@@ -336,8 +395,9 @@ def envs(
     for name, info in sorted(found.items()):
         console.print(f"{name:<{width}}  {info.description}", markup=False)
         if info.cls.option_help:
-            console.print(f"{'':<{width}}  options: {', '.join(info.cls.option_help)}",
-                          markup=False)
+            console.print(
+                f"{'':<{width}}  options: {', '.join(info.cls.option_help)}", markup=False
+            )
         if not check:
             continue
         from cradle.environment_check import check_environment
@@ -386,8 +446,9 @@ def _check_arguments(argv: list[str]) -> None:
 
 
 def _exit_stopped(stop: Stopped) -> NoReturn:
-    Console(stderr=True, highlight=False, soft_wrap=True).print(f"cradle: {stop.reason}",
-                                                                markup=False)
+    Console(stderr=True, highlight=False, soft_wrap=True).print(
+        f"cradle: {stop.reason}", markup=False
+    )
     sys.exit(stop.exit_code)
 
 

@@ -11,27 +11,47 @@ import typer
 from cradle.errors import UsageError
 
 Workers = Annotated[
-    int, typer.Option("--workers", min=1, max=32,
-                      help="Episodes at once on this machine, each in its own process, virtual "
-                      "display, home, temp folder and D-Bus session (not with --ray).")
+    int,
+    typer.Option(
+        "--workers",
+        min=1,
+        max=32,
+        help="Episodes at once on this machine, each in its own process, virtual "
+        "display, home, temp folder and D-Bus session (not with --ray).",
+    ),
 ]
 Ray = Annotated[
-    str | None, typer.Option("--ray", metavar="ADDRESS",
-                             help="Run the episodes on a Ray cluster: HOST:PORT of its head "
-                             "node, or auto (Ray's own discovery). Needs pip install "
-                             "'cradle\\[ray]'; see docs/CLUSTER.md.", show_default=False)
+    str | None,
+    typer.Option(
+        "--ray",
+        metavar="ADDRESS",
+        help="Run the episodes on a Ray cluster: HOST:PORT of its head "
+        "node, or auto (Ray's own discovery). Needs pip install "
+        "'cradle\\[ray]'; see docs/CLUSTER.md.",
+        show_default=False,
+    ),
 ]
 Retries = Annotated[
-    int, typer.Option("--retries", min=0, max=10,
-                      help="Attempts more for a task whose episode crashed (its worker died "
-                      "without a result) or whose Ray node was lost; then it fails with the "
-                      "reason. A hung or failed task is not retried.")
+    int,
+    typer.Option(
+        "--retries",
+        min=0,
+        max=10,
+        help="Attempts more for a task whose episode crashed (its worker died "
+        "without a result) or whose Ray node was lost; then it fails with the "
+        "reason. A hung or failed task is not retried.",
+    ),
 ]
 SharedOut = Annotated[
-    Path | None, typer.Option("--shared-out", metavar="PATH",
-                              help="With --ray: a folder every node and this machine see at "
-                              "this path (NFS); nodes write run folders and logs there "
-                              "instead of sending them back to --out.", show_default=False)
+    Path | None,
+    typer.Option(
+        "--shared-out",
+        metavar="PATH",
+        help="With --ray: a folder every node and this machine see at "
+        "this path (NFS); nodes write run folders and logs there "
+        "instead of sending them back to --out.",
+        show_default=False,
+    ),
 ]
 
 
@@ -43,11 +63,15 @@ def check_cluster(ray: str | None, workers: int, shared_out: Path | None) -> Pat
             raise UsageError("--shared-out needs --ray (locally, run folders go to --out)")
         return None
     if workers != 1:
-        raise UsageError("--workers is for this machine; with --ray the cluster's CPUs (and "
-                         "each task's needs) decide how many episodes run at once")
+        raise UsageError(
+            "--workers is for this machine; with --ray the cluster's CPUs (and "
+            "each task's needs) decide how many episodes run at once"
+        )
     if shared_out is None:
         return None
     if not shared_out.is_dir():
-        raise UsageError(f"--shared-out {shared_out}: no such folder here; mount the shared "
-                         "folder at the same path on this machine and every node")
+        raise UsageError(
+            f"--shared-out {shared_out}: no such folder here; mount the shared "
+            "folder at the same path on this machine and every node"
+        )
     return shared_out.absolute()

@@ -13,8 +13,13 @@ SHOWN_CHARS = 300
 """Longest text printed for one item (an action, an error, a subtask): the step record keeps
 more, and the terminal is for following a run, not for reading a 10 MB reply."""
 
-_STATUS_STYLE = {"ok": "green", "rejected": "yellow", "failed": "red", "skipped": "dim",
-                 "planned": "cyan"}
+_STATUS_STYLE = {
+    "ok": "green",
+    "rejected": "yellow",
+    "failed": "red",
+    "skipped": "dim",
+    "planned": "cyan",
+}
 
 
 class ConsoleProgress:

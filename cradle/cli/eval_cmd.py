@@ -50,13 +50,18 @@ HELP = (
 def eval_(
     paths: Annotated[
         list[Path] | None,
-        typer.Argument(help="Task files (YAML or JSON) or folders of them; default: the "
-                       "shipped suite (environments/*/tasks/).", show_default=False),
+        typer.Argument(
+            help="Task files (YAML or JSON) or folders of them; default: the "
+            "shipped suite (environments/*/tasks/).",
+            show_default=False,
+        ),
     ] = None,
     workers: cl.Workers = 1,
     out: Annotated[
-        Path, typer.Option("--out", help="Folder for results.jsonl, summary.json, report.html, "
-                           "runs/ and logs/.")
+        Path,
+        typer.Option(
+            "--out", help="Folder for results.jsonl, summary.json, report.html, runs/ and logs/."
+        ),
     ] = Path("eval-results"),
     resume: Annotated[
         bool, typer.Option("--resume", help="Skip the tasks already in OUT/results.jsonl.")
@@ -65,12 +70,20 @@ def eval_(
     retries: cl.Retries = 1,
     shared_out: cl.SharedOut = None,
     reference: Annotated[
-        bool, typer.Option("--reference", help="No model: replay each task's reference steps, "
-                           "then declare done (proves the task solvable and its checker).")
+        bool,
+        typer.Option(
+            "--reference",
+            help="No model: replay each task's reference steps, "
+            "then declare done (proves the task solvable and its checker).",
+        ),
     ] = False,
     noop: Annotated[
-        bool, typer.Option("--noop", help="No model: declare done at once (proves each checker "
-                           "fails on the untouched start).")
+        bool,
+        typer.Option(
+            "--noop",
+            help="No model: declare done at once (proves each checker "
+            "fails on the untouched start).",
+        ),
     ] = False,
     provider: opt.Provider = "openai",
     model: opt.Model = "gpt-4o",
@@ -100,22 +113,37 @@ def eval_(
     max_output_tokens: opt.MaxOutputTokens = None,
     response_mode: opt.ResponseMode = None,
     memory_url: Annotated[
-        str | None, typer.Option("--memory-url", help="A Chroma server (`chroma run`) every "
-                                 "worker shares for long-term memory and the skill index, "
-                                 "e.g. http://127.0.0.1:8000.")
+        str | None,
+        typer.Option(
+            "--memory-url",
+            help="A Chroma server (`chroma run`) every "
+            "worker shares for long-term memory and the skill index, "
+            "e.g. http://127.0.0.1:8000.",
+        ),
     ] = None,
     memory_dir: Annotated[
-        Path | None, typer.Option("--memory-dir", help="Long-term memory in a folder "
-                                  "(embedded chromadb): with --workers 1 only.")
+        Path | None,
+        typer.Option(
+            "--memory-dir",
+            help="Long-term memory in a folder (embedded chromadb): with --workers 1 only.",
+        ),
     ] = None,
     no_memory: Annotated[
-        bool, typer.Option("--no-memory", help="No long-term memory (the default): each "
-                           "task's result depends on that task alone.")
+        bool,
+        typer.Option(
+            "--no-memory",
+            help="No long-term memory (the default): each "
+            "task's result depends on that task alone.",
+        ),
     ] = False,
     generated_skills_dir: Annotated[
-        Path | None, typer.Option("--generated-skills-dir", help="Folder the skills of passing "
-                                  "tasks are promoted into, and every episode loads; default: "
-                                  "OUT/generated_skills, which episodes do not load.")
+        Path | None,
+        typer.Option(
+            "--generated-skills-dir",
+            help="Folder the skills of passing "
+            "tasks are promoted into, and every episode loads; default: "
+            "OUT/generated_skills, which episodes do not load.",
+        ),
     ] = None,
 ) -> None:
     """Run every task in PATHS as its own episode; see HELP."""
@@ -123,33 +151,58 @@ def eval_(
 
     if reference and noop:
         raise typer.BadParameter("give --reference or --noop, not both")
-    agent = opt.agent_settings(mode=mode, max_image_side=max_image_side,
-                               max_actions=max_actions, settle=settle, max_tokens=max_tokens,
-                               max_cost=max_cost, no_vision=no_vision,
-                               planner=opt.planner_settings(
-                                   planner=planner, planner_model=planner_model,
-                                   planner_provider=planner_provider,
-                                   planner_base_url=planner_base_url))
-    gui.set_action_format(agent, gui.action_format_settings(action_format, coordinates,
-                                                            coordinates_grid))
+    agent = opt.agent_settings(
+        mode=mode,
+        max_image_side=max_image_side,
+        max_actions=max_actions,
+        settle=settle,
+        max_tokens=max_tokens,
+        max_cost=max_cost,
+        no_vision=no_vision,
+        planner=opt.planner_settings(
+            planner=planner,
+            planner_model=planner_model,
+            planner_provider=planner_provider,
+            planner_base_url=planner_base_url,
+        ),
+    )
+    gui.set_action_format(
+        agent, gui.action_format_settings(action_format, coordinates, coordinates_grid)
+    )
     eval_mode = "reference" if reference else "noop" if noop else "model"
     shared = cl.check_cluster(ray, workers, shared_out)
     model_json: dict[str, object] = {}
     if eval_mode == "model":
         settings = opt.model_settings(
-            provider=provider, model=model, base_url=base_url, api_key_env=api_key_env,
-            azure_endpoint=azure_endpoint, azure_api_version=azure_api_version,
-            timeout=timeout, max_retries=max_retries, price_in=price_in,
-            price_out=price_out, prices=prices, max_output_tokens=max_output_tokens,
-            response_mode=response_mode)
+            provider=provider,
+            model=model,
+            base_url=base_url,
+            api_key_env=api_key_env,
+            azure_endpoint=azure_endpoint,
+            azure_api_version=azure_api_version,
+            timeout=timeout,
+            max_retries=max_retries,
+            price_in=price_in,
+            price_out=price_out,
+            prices=prices,
+            max_output_tokens=max_output_tokens,
+            response_mode=response_mode,
+        )
         _check_model(settings)
         model_json = settings.model_dump(mode="json")
     options = EvalOptions(
-        paths=list(paths or []), out=out, workers=workers, resume=resume, mode=eval_mode,
-        model=model_json, agent=agent.model_dump(mode="json", exclude_unset=True),
+        paths=list(paths or []),
+        out=out,
+        workers=workers,
+        resume=resume,
+        mode=eval_mode,
+        model=model_json,
+        agent=agent.model_dump(mode="json", exclude_unset=True),
         memory=_memory(memory_url, memory_dir, no_memory),
         generated_skills_dir=generated_skills_dir.absolute() if generated_skills_dir else None,
-        ray=ray, retries=retries, shared_out=shared,
+        ray=ray,
+        retries=retries,
+        shared_out=shared,
     )
     outcome = run_eval(options)
     summary = outcome.summary
@@ -158,7 +211,9 @@ def eval_(
     Console(stderr=True, highlight=False, soft_wrap=True).print(
         f"{summary['passed']}/{summary['tasks']} passed ({summary['success_rate']:.1%}), "
         f"{len(summary['skipped'])} skipped; {outcome.out / 'summary.json'}, "
-        f"{outcome.out / 'report.html'}", markup=False)
+        f"{outcome.out / 'report.html'}",
+        markup=False,
+    )
     raise typer.Exit(outcome.exit_code)
 
 

@@ -76,8 +76,11 @@ def search(
     env: Annotated[str | None, typer.Option("--env", help="Only this environment.")] = None,
     embedder: Annotated[
         str,
-        typer.Option("--embedder", help=f"One of {', '.join(EMBEDDER_KINDS)}; must match "
-                     "the embedder that built the store."),
+        typer.Option(
+            "--embedder",
+            help=f"One of {', '.join(EMBEDDER_KINDS)}; must match "
+            "the embedder that built the store.",
+        ),
     ] = "auto",
     as_json: AsJson = False,
 ) -> None:
@@ -100,7 +103,8 @@ def search(
     for item in items:
         meta = item.metadata
         where = f"run {meta.get('run_id', '?')}" + (
-            f" step {meta['step']}" if isinstance(meta.get("step"), int) and meta["step"] >= 0
+            f" step {meta['step']}"
+            if isinstance(meta.get("step"), int) and meta["step"] >= 0
             else ""
         )
         typer.echo(f"{item.score:.3f}  {item.kind:<6}  {where}")
@@ -109,8 +113,9 @@ def search(
 
 
 @memory_app.command()
-def stats(memory_dir: MemoryDir = None, memory_url: MemoryUrl = None,
-          as_json: AsJson = False) -> None:
+def stats(
+    memory_dir: MemoryDir = None, memory_url: MemoryUrl = None, as_json: AsJson = False
+) -> None:
     """Count memories by kind and run, and say which embedder built the store."""
     with _open_for_bookkeeping(memory_dir, memory_url) as memory:
         info = memory.stats()
@@ -118,8 +123,10 @@ def stats(memory_dir: MemoryDir = None, memory_url: MemoryUrl = None,
         typer.echo(json.dumps(info, indent=2))
         return
     typer.echo(f"location:  {info['location']}")
-    typer.echo(f"embedder:  {info['embedder'] or '(none yet)'}"
-               + (f" ({info['dimension']}-d)" if info["dimension"] else ""))
+    typer.echo(
+        f"embedder:  {info['embedder'] or '(none yet)'}"
+        + (f" ({info['dimension']}-d)" if info["dimension"] else "")
+    )
     kinds = ", ".join(f"{name} {count}" for name, count in info["by_kind"].items())
     typer.echo(f"memories:  {info['memories']}" + (f" ({kinds})" if kinds else ""))
     typer.echo(f"runs:      {info['runs']}")
@@ -128,10 +135,10 @@ def stats(memory_dir: MemoryDir = None, memory_url: MemoryUrl = None,
 
 @memory_app.command()
 def forget(
-    run: Annotated[str | None, typer.Option("--run", help="Forget every memory of this run.")]
-    = None,
-    all_: Annotated[bool, typer.Option("--all", help="Forget everything (needs --yes).")]
-    = False,
+    run: Annotated[
+        str | None, typer.Option("--run", help="Forget every memory of this run.")
+    ] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Forget everything (needs --yes).")] = False,
     yes: Annotated[bool, typer.Option("--yes", help="Confirm --all.")] = False,
     memory_dir: MemoryDir = None,
     memory_url: MemoryUrl = None,

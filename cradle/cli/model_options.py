@@ -29,11 +29,14 @@ Mode = Annotated[
 PROVIDERS = ("openai", "openai-responses", "anthropic")
 Provider = Annotated[
     str,
-    typer.Option("--provider", metavar="API",
-                 help="The API the model speaks: openai (chat completions: OpenAI and every "
-                 "OpenAI-compatible server: vLLM, Ollama, LM Studio, llama.cpp), "
-                 "openai-responses (OpenAI's Responses API), anthropic (Claude's Messages "
-                 "API)."),
+    typer.Option(
+        "--provider",
+        metavar="API",
+        help="The API the model speaks: openai (chat completions: OpenAI and every "
+        "OpenAI-compatible server: vLLM, Ollama, LM Studio, llama.cpp), "
+        "openai-responses (OpenAI's Responses API), anthropic (Claude's Messages "
+        "API).",
+    ),
 ]
 Model = Annotated[str, typer.Option("--model", help="Model name the server knows.")]
 BaseUrl = Annotated[
@@ -47,9 +50,12 @@ BaseUrl = Annotated[
 ]
 ApiKeyEnv = Annotated[
     str | None,
-    typer.Option("--api-key-env", metavar="NAME",
-                 help="Environment variable that holds the API key (default: OPENAI_API_KEY; "
-                 "ANTHROPIC_API_KEY with --provider anthropic)."),
+    typer.Option(
+        "--api-key-env",
+        metavar="NAME",
+        help="Environment variable that holds the API key (default: OPENAI_API_KEY; "
+        "ANTHROPIC_API_KEY with --provider anthropic).",
+    ),
 ]
 AzureEndpoint = Annotated[
     str | None, typer.Option("--azure-endpoint", help="Azure OpenAI endpoint URL.")
@@ -63,9 +69,7 @@ ModelTimeout = Annotated[
 MaxRetries = Annotated[
     int, typer.Option("--max-retries", min=0, help="Retries on 429/5xx/connection errors.")
 ]
-PriceIn = Annotated[
-    float | None, typer.Option("--price-in", min=0, help="$ per 1M input tokens.")
-]
+PriceIn = Annotated[float | None, typer.Option("--price-in", min=0, help="$ per 1M input tokens.")]
 PriceOut = Annotated[
     float | None, typer.Option("--price-out", min=0, help="$ per 1M output tokens.")
 ]
@@ -84,66 +88,95 @@ MaxImageSide = Annotated[
 ]
 MaxActions = Annotated[
     int,
-    typer.Option("--max-actions", min=1, max=50,
-                 help="Actions run from one plan; the rest are refused (1-50)."),
+    typer.Option(
+        "--max-actions",
+        min=1,
+        max=50,
+        help="Actions run from one plan; the rest are refused (1-50).",
+    ),
 ]
 NoVision = Annotated[
     bool,
-    typer.Option("--no-vision",
-                 help="The model has no image input: send no screenshot; the prompt carries "
-                 "the text read on screen (by OCR when the environment reads none itself) and "
-                 "the element list instead."),
+    typer.Option(
+        "--no-vision",
+        help="The model has no image input: send no screenshot; the prompt carries "
+        "the text read on screen (by OCR when the environment reads none itself) and "
+        "the element list instead.",
+    ),
 ]
 MaxOutputTokens = Annotated[
     int | None,
-    typer.Option("--max-output-tokens", min=16, metavar="N",
-                 help="Longest reply, sent as max_tokens with every request (default: sized "
-                 "to the reply: 2048 for a fused step or skill curation, 1024 for a plan or "
-                 "screen description, 512 for reflection and task inference)."),
+    typer.Option(
+        "--max-output-tokens",
+        min=16,
+        metavar="N",
+        help="Longest reply, sent as max_tokens with every request (default: sized "
+        "to the reply: 2048 for a fused step or skill curation, 1024 for a plan or "
+        "screen description, 512 for reflection and task inference).",
+    ),
 ]
 RESPONSE_MODES = ("json_schema", "json_object_schema", "json_object", "prompt")
 ResponseMode = Annotated[
     str | None,
-    typer.Option("--response-mode", metavar="MODE",
-                 help="Use one structured-output mode instead of falling back through them in "
-                 "this order: json_schema (structured outputs with the strict schema), "
-                 "json_object_schema (json_object carrying the schema: llama.cpp's grammar), "
-                 "json_object (any JSON object; the schema in the prompt), prompt (no "
-                 "response_format; the schema in the prompt, one repair)."),
+    typer.Option(
+        "--response-mode",
+        metavar="MODE",
+        help="Use one structured-output mode instead of falling back through them in "
+        "this order: json_schema (structured outputs with the strict schema), "
+        "json_object_schema (json_object carrying the schema: llama.cpp's grammar), "
+        "json_object (any JSON object; the schema in the prompt), prompt (no "
+        "response_format; the schema in the prompt, one repair).",
+    ),
 ]
 Settle = Annotated[
     float | None,
-    typer.Option("--settle", min=0, metavar="SECONDS",
-                 help="Before each capture, wait up to SECONDS for the screen to come to "
-                 "rest after the last actions, so a repaint is not missed (default 1; "
-                 "0 captures at once)."),
+    typer.Option(
+        "--settle",
+        min=0,
+        metavar="SECONDS",
+        help="Before each capture, wait up to SECONDS for the screen to come to "
+        "rest after the last actions, so a repaint is not missed (default 1; "
+        "0 captures at once).",
+    ),
 ]
 
 
 PLANNERS = ("model", "computer-use")
 Planner = Annotated[
     str,
-    typer.Option("--planner", metavar="KIND",
-                 help="Who plans the actions in modular/fused mode: model (the general model "
-                 "writes skill calls) or computer-use (a computer-use model plans in its own "
-                 "actions; the other modules still run with the general model)."),
+    typer.Option(
+        "--planner",
+        metavar="KIND",
+        help="Who plans the actions in modular/fused mode: model (the general model "
+        "writes skill calls) or computer-use (a computer-use model plans in its own "
+        "actions; the other modules still run with the general model).",
+    ),
 ]
 PlannerModel = Annotated[
     str | None,
-    typer.Option("--planner-model", metavar="NAME",
-                 help="The computer-use planner's model (default: --model)."),
+    typer.Option(
+        "--planner-model",
+        metavar="NAME",
+        help="The computer-use planner's model (default: --model).",
+    ),
 ]
 PlannerProvider = Annotated[
     str | None,
-    typer.Option("--planner-provider", metavar="API",
-                 help="The planner's API when it is not --provider: anthropic or "
-                 "openai-responses (its key from ANTHROPIC_API_KEY or OPENAI_API_KEY)."),
+    typer.Option(
+        "--planner-provider",
+        metavar="API",
+        help="The planner's API when it is not --provider: anthropic or "
+        "openai-responses (its key from ANTHROPIC_API_KEY or OPENAI_API_KEY).",
+    ),
 ]
 PlannerBaseUrl = Annotated[
     str | None,
-    typer.Option("--planner-base-url", metavar="URL",
-                 help="The planner's server (default: --base-url when the planner uses "
-                 "--provider, else the provider's own service)."),
+    typer.Option(
+        "--planner-base-url",
+        metavar="URL",
+        help="The planner's server (default: --base-url when the planner uses "
+        "--provider, else the provider's own service).",
+    ),
 ]
 
 
@@ -153,17 +186,26 @@ def check_mode(mode: str) -> str:
     return mode
 
 
-def planner_settings(*, planner: str = "model", planner_model: str | None = None,
-                     planner_provider: str | None = None,
-                     planner_base_url: str | None = None) -> dict[str, Any]:
+def planner_settings(
+    *,
+    planner: str = "model",
+    planner_model: str | None = None,
+    planner_provider: str | None = None,
+    planner_base_url: str | None = None,
+) -> dict[str, Any]:
     """The planner flags as ``AgentSettings.planner`` fields (checked)."""
     if planner not in PLANNERS:
         raise typer.BadParameter(f"use {' or '.join(PLANNERS)}", param_hint="--planner")
     if planner_provider not in (None, "anthropic", "openai-responses"):
-        raise typer.BadParameter("use anthropic or openai-responses",
-                                 param_hint="--planner-provider")
-    return {"kind": planner, "model": planner_model, "provider": planner_provider,
-            "base_url": planner_base_url}
+        raise typer.BadParameter(
+            "use anthropic or openai-responses", param_hint="--planner-provider"
+        )
+    return {
+        "kind": planner,
+        "model": planner_model,
+        "provider": planner_provider,
+        "base_url": planner_base_url,
+    }
 
 
 def check_provider(provider: str, *, azure: bool = False, response_mode: bool = False) -> None:
@@ -172,38 +214,66 @@ def check_provider(provider: str, *, azure: bool = False, response_mode: bool = 
     if provider not in PROVIDERS:
         raise typer.BadParameter(f"use {', '.join(PROVIDERS)}", param_hint="--provider")
     if response_mode and provider != "openai":
-        raise typer.BadParameter("only with --provider openai (the others have one "
-                                 "structured-output mode each)", param_hint="--response-mode")
+        raise typer.BadParameter(
+            "only with --provider openai (the others have one structured-output mode each)",
+            param_hint="--response-mode",
+        )
     if azure and provider == "anthropic":
         raise typer.BadParameter("not with --provider anthropic", param_hint="--azure-endpoint")
 
 
 def model_settings(
-    *, model: str, base_url: str | None, api_key_env: str | None, azure_endpoint: str | None,
-    azure_api_version: str | None, timeout: float, max_retries: int, price_in: float | None,
-    price_out: float | None, prices: Path | None, max_output_tokens: int | None,
-    response_mode: str | None, provider: str = "openai",
+    *,
+    model: str,
+    base_url: str | None,
+    api_key_env: str | None,
+    azure_endpoint: str | None,
+    azure_api_version: str | None,
+    timeout: float,
+    max_retries: int,
+    price_in: float | None,
+    price_out: float | None,
+    prices: Path | None,
+    max_output_tokens: int | None,
+    response_mode: str | None,
+    provider: str = "openai",
 ) -> ModelSettings:
     """Where the model is served, how it is asked and what it costs, from the shared flags."""
     from cradle.session import ModelSettings
 
-    check_provider(provider, azure=azure_endpoint is not None,
-                   response_mode=response_mode is not None)
+    check_provider(
+        provider, azure=azure_endpoint is not None, response_mode=response_mode is not None
+    )
     if response_mode is not None and response_mode not in RESPONSE_MODES:
-        raise typer.BadParameter(f"use {', '.join(RESPONSE_MODES)}",
-                                 param_hint="--response-mode")
+        raise typer.BadParameter(f"use {', '.join(RESPONSE_MODES)}", param_hint="--response-mode")
     return ModelSettings(
-        provider=provider, model=model, base_url=base_url, api_key_env=api_key_env,
-        azure_endpoint=azure_endpoint, azure_api_version=azure_api_version, timeout=timeout,
-        max_retries=max_retries, price_in=price_in, price_out=price_out, prices_file=prices,
-        max_output_tokens=max_output_tokens, response_mode=response_mode,
+        provider=provider,
+        model=model,
+        base_url=base_url,
+        api_key_env=api_key_env,
+        azure_endpoint=azure_endpoint,
+        azure_api_version=azure_api_version,
+        timeout=timeout,
+        max_retries=max_retries,
+        price_in=price_in,
+        price_out=price_out,
+        prices_file=prices,
+        max_output_tokens=max_output_tokens,
+        response_mode=response_mode,
     )
 
 
 def agent_settings(
-    *, mode: str, max_image_side: int, max_actions: int, settle: float | None,
-    max_tokens: int | None, max_cost: float | None, no_vision: bool,
-    planner: dict[str, Any] | None = None, **more: Any,
+    *,
+    mode: str,
+    max_image_side: int,
+    max_actions: int,
+    settle: float | None,
+    max_tokens: int | None,
+    max_cost: float | None,
+    no_vision: bool,
+    planner: dict[str, Any] | None = None,
+    **more: Any,
 ) -> AgentSettings:
     """How the loop runs, from the shared flags (``more``: the command's own, e.g. max_steps;
     ``planner``: from :func:`planner_settings`)."""
@@ -211,7 +281,12 @@ def agent_settings(
 
     return AgentSettings(
         **({"planner": planner} if planner else {}),
-        mode=check_mode(mode), max_image_side=max_image_side, max_actions=max_actions,
-        max_tokens=max_tokens, max_cost=max_cost, vision=not no_vision,
-        **({} if settle is None else {"settle_seconds": settle}), **more,
+        mode=check_mode(mode),
+        max_image_side=max_image_side,
+        max_actions=max_actions,
+        max_tokens=max_tokens,
+        max_cost=max_cost,
+        vision=not no_vision,
+        **({} if settle is None else {"settle_seconds": settle}),
+        **more,
     )

@@ -14,17 +14,25 @@ import typer
 from cradle.cli import model_options as opt
 
 models_app = typer.Typer(
-    name="models", help="Check a model endpoint before a run.", no_args_is_help=True,
-    add_completion=False, pretty_exceptions_enable=False,
+    name="models",
+    help="Check a model endpoint before a run.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
 )
 
-EXIT_HELP = ("Exit codes: 0 everything the --mode needs works; 1 something it needs does "
-             "not; 2 bad usage (unknown flag value, no API key).")
+EXIT_HELP = (
+    "Exit codes: 0 everything the --mode needs works; 1 something it needs does "
+    "not; 2 bad usage (unknown flag value, no API key)."
+)
 CheckMode = Annotated[
     str,
-    typer.Option("--mode", help="The run to check for: modular or fused (text, structured "
-                 "output, images) or computer-use (the computer tool where the API has one, "
-                 "images)."),
+    typer.Option(
+        "--mode",
+        help="The run to check for: modular or fused (text, structured "
+        "output, images) or computer-use (the computer tool where the API has one, "
+        "images).",
+    ),
 ]
 
 
@@ -41,13 +49,20 @@ def check(
     response_mode: opt.ResponseMode = None,
     max_output_tokens: opt.MaxOutputTokens = None,
     timeout: Annotated[
-        float, typer.Option("--timeout", min=1, max=600,
-                            help="Seconds to wait for each reply (each check is one request, "
-                            "two with a repair or a structured-output fallback).")
+        float,
+        typer.Option(
+            "--timeout",
+            min=1,
+            max=600,
+            help="Seconds to wait for each reply (each check is one request, "
+            "two with a repair or a structured-output fallback).",
+        ),
     ] = 30.0,
     max_retries: Annotated[
-        int, typer.Option("--max-retries", min=0, max=5,
-                          help="Retries on 429/5xx/connection errors, per request.")
+        int,
+        typer.Option(
+            "--max-retries", min=0, max=5, help="Retries on 429/5xx/connection errors, per request."
+        ),
     ] = 0,
 ) -> None:
     """One small request per capability a run needs (text reply, image input, structured
@@ -59,16 +74,29 @@ def check(
     if mode not in CHECK_MODES:
         raise typer.BadParameter(f"use {', '.join(CHECK_MODES)}", param_hint="--mode")
     settings = opt.model_settings(
-        provider=provider, model=model, base_url=base_url, api_key_env=api_key_env,
-        azure_endpoint=azure_endpoint, azure_api_version=azure_api_version, timeout=timeout,
-        max_retries=max_retries, price_in=None, price_out=None, prices=None,
-        max_output_tokens=max_output_tokens, response_mode=response_mode)
+        provider=provider,
+        model=model,
+        base_url=base_url,
+        api_key_env=api_key_env,
+        azure_endpoint=azure_endpoint,
+        azure_api_version=azure_api_version,
+        timeout=timeout,
+        max_retries=max_retries,
+        price_in=None,
+        price_out=None,
+        prices=None,
+        max_output_tokens=max_output_tokens,
+        response_mode=response_mode,
+    )
     client = settings.build_provider()  # a missing key: one usage error, exit 2
     try:
         where = getattr(client, "base_url", None) or "the provider's default"
         console = Console(highlight=False, soft_wrap=True)
-        console.print(f"{provider} model {model!r} at {where}, for --mode {mode}"
-                      f"{' --no-vision' if no_vision else ''}", markup=False)
+        console.print(
+            f"{provider} model {model!r} at {where}, for --mode {mode}"
+            f"{' --no-vision' if no_vision else ''}",
+            markup=False,
+        )
         results = run_checks(client, mode=mode, vision=not no_vision)
     finally:
         client.close()
@@ -76,10 +104,16 @@ def check(
         console.print(line, markup=False)
     missing = [r for r in results if not r.passed]
     if missing:
-        hint = " (or run with --no-vision)" if any(
-            r.name == "image input" and r.status != "skipped" for r in missing) else ""
-        console.print(f"not ready for --mode {mode}: "
-                      f"{', '.join(f'{r.name} {r.status}' for r in missing)}{hint}", markup=False)
+        hint = (
+            " (or run with --no-vision)"
+            if any(r.name == "image input" and r.status != "skipped" for r in missing)
+            else ""
+        )
+        console.print(
+            f"not ready for --mode {mode}: "
+            f"{', '.join(f'{r.name} {r.status}' for r in missing)}{hint}",
+            markup=False,
+        )
         raise typer.Exit(1)
     console.print(f"ready for --mode {mode}", markup=False)
 
@@ -87,9 +121,20 @@ def check(
 def table(results: list) -> list[str]:
     """The results as plain text rows (no colours or box characters: readable in a log)."""
     rows = [("capability", "needed", "result", "ms", "detail")]
-    rows.extend((r.name, "yes" if r.needed else "no", r.status,
-                 "-" if r.latency_ms is None else f"{r.latency_ms:.0f}", r.detail)
-                for r in results)
+    rows.extend(
+        (
+            r.name,
+            "yes" if r.needed else "no",
+            r.status,
+            "-" if r.latency_ms is None else f"{r.latency_ms:.0f}",
+            r.detail,
+        )
+        for r in results
+    )
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    return ["  ".join([*(cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True)),
-                       row[4]]).rstrip() for row in rows]
+    return [
+        "  ".join(
+            [*(cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True)), row[4]]
+        ).rstrip()
+        for row in rows
+    ]

@@ -67,11 +67,20 @@ def list_skills(
         rate = stat.success_rate
         where = _where(item.source_file, item.line)
         if json_out:
-            print(json.dumps({
-                "name": item.name, "signature": item.signature().split("  # ", 1)[0],
-                "summary": item.summary, "source": where, "generated": item.generated,
-                "calls": stat.calls, "successes": stat.successes, "failures": stat.failures,
-            }))
+            print(
+                json.dumps(
+                    {
+                        "name": item.name,
+                        "signature": item.signature().split("  # ", 1)[0],
+                        "summary": item.summary,
+                        "source": where,
+                        "generated": item.generated,
+                        "calls": stat.calls,
+                        "successes": stat.successes,
+                        "failures": stat.failures,
+                    }
+                )
+            )
             continue
         tag = "  [generated]" if item.generated else ""
         console.print(f"{item.signature().split('  # ', 1)[0]}{tag}", markup=False)
@@ -119,7 +128,7 @@ def show_skill(
         source = inspect.getsource(found.func)
     except (OSError, TypeError):
         lines = Path(found.source_file).read_text(encoding="utf-8").splitlines()
-        source = "\n".join(lines[max(found.line - 1, 0):])
+        source = "\n".join(lines[max(found.line - 1, 0) :])
     console.print(source, markup=False)
 
 

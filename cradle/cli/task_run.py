@@ -33,11 +33,12 @@ def pick_task(task_file: Path, task_id: str | None) -> Task:
                 return task
         skipped = [reason for where, reason in found.skipped if task_id in where]
         why = f" (skipped: {skipped[0]})" if skipped else ""
-        raise UsageError(f"{task_file}: no task with id {task_id!r}{why}; ids: "
-                         f"{_ids(found.tasks)}")
+        raise UsageError(f"{task_file}: no task with id {task_id!r}{why}; ids: {_ids(found.tasks)}")
     if len(found.tasks) != 1:
-        raise UsageError(f"{task_file} holds {len(found.tasks)} tasks; choose one with "
-                         f"--task-id (ids: {_ids(found.tasks)})")
+        raise UsageError(
+            f"{task_file} holds {len(found.tasks)} tasks; choose one with "
+            f"--task-id (ids: {_ids(found.tasks)})"
+        )
     return found.tasks[0]
 
 
@@ -68,8 +69,9 @@ def run_task_file(settings: EpisodeSettings, task: Task, progress: ConsoleProgre
     with Runtime(settings) as runtime:
         for warning in runtime.warnings:
             progress.warn(warning)
-        result = run_task(runtime, task, runs_dir=settings.runs_dir, agent=settings.agent,
-                          progress=progress)
+        result = run_task(
+            runtime, task, runs_dir=settings.runs_dir, agent=settings.agent, progress=progress
+        )
     if not result.run_dir:
         raise UsageError(f"task {task.id}: {result.error}")
     try:
@@ -87,15 +89,18 @@ def show_verdict(progress: ConsoleProgress, result: TaskResult, code: int) -> No
 
     console = progress.console
     if result.status != "not_started":
-        console.print(f"episode: {result.status} after {result.steps} step(s): "
-                      f"{escape(result.reason)}")
+        console.print(
+            f"episode: {result.status} after {result.steps} step(s): {escape(result.reason)}"
+        )
     for check in result.checks:
         mark = "[green]pass[/green]" if check.passed else "[red]FAIL[/red]"
         console.print(f"  check  {mark} {check.kind}: {escape(check.detail)}")
     style, word = ("green", "PASSED") if result.success else ("red", "FAILED")
     where = f" at {result.stage}" if not result.success and result.stage != "done" else ""
-    console.print(f"[{style}]task {escape(result.id)}: {word}{where}[/{style}]"
-                  + (f": {escape(result.error)}" if result.error else "")
-                  + f" (exit {code}: {EXIT_CODES.get(code, '')})")
+    console.print(
+        f"[{style}]task {escape(result.id)}: {word}{where}[/{style}]"
+        + (f": {escape(result.error)}" if result.error else "")
+        + f" (exit {code}: {EXIT_CODES.get(code, '')})"
+    )
     if result.run_dir:
         console.print(f"run folder: {result.run_dir}")

@@ -12,9 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-RunDir = Annotated[
-    Path, typer.Argument(help="A run folder (holds run.json and trajectory.jsonl).")
-]
+RunDir = Annotated[Path, typer.Argument(help="A run folder (holds run.json and trajectory.jsonl).")]
 
 
 def _console() -> Any:
@@ -45,8 +43,12 @@ def replay(
     ] = 1.0,
     threshold: Annotated[
         float,
-        typer.Option("--threshold", min=0.0, max=1.0,
-                     help="Largest fraction of changed pixels accepted before a step."),
+        typer.Option(
+            "--threshold",
+            min=0.0,
+            max=1.0,
+            help="Largest fraction of changed pixels accepted before a step.",
+        ),
     ] = 0.005,
     timeout: Annotated[
         float, typer.Option("--timeout", min=0.0, help="Seconds to wait for the screen to settle.")
@@ -56,14 +58,18 @@ def replay(
     ] = 0.0,
     model_replies: Annotated[
         bool,
-        typer.Option("--model-replies",
-                     help="Rerun the agent loop answered by the recorded model replies (no "
-                          "network), into a NEW run folder."),
+        typer.Option(
+            "--model-replies",
+            help="Rerun the agent loop answered by the recorded model replies (no "
+            "network), into a NEW run folder.",
+        ),
     ] = False,
     runs_dir: Annotated[
         Path | None,
-        typer.Option("--runs-dir", help="With --model-replies: where the new run goes "
-                                        "(default: beside the recorded run)."),
+        typer.Option(
+            "--runs-dir",
+            help="With --model-replies: where the new run goes (default: beside the recorded run).",
+        ),
     ] = None,
 ) -> None:
     """Replay RUN_DIR without a model: re-execute its ok actions, checking the screen each step.
@@ -86,21 +92,23 @@ def replay(
     from cradle.trajectory.replay import ReplayOptions, replay_run
 
     run = _load(run_dir)
-    options = ReplayOptions(threshold=threshold, timeout=timeout, speed=speed,
-                            min_delay=min_delay)
-    report = replay_run(run, env=env, options=options,
-                        on_event=lambda line: console.print(f"  {escape(line)}"))
+    options = ReplayOptions(threshold=threshold, timeout=timeout, speed=speed, min_delay=min_delay)
+    report = replay_run(
+        run, env=env, options=options, on_event=lambda line: console.print(f"  {escape(line)}")
+    )
     style = "green" if report.ok else "red"
-    console.print(f"[{style}]{'replayed' if report.ok else 'stopped'}[/{style}]: "
-                  f"{escape(report.reason())}")
+    console.print(
+        f"[{style}]{'replayed' if report.ok else 'stopped'}[/{style}]: {escape(report.reason())}"
+    )
     console.print(f"replay folder: {report.output_dir}")
     raise typer.Exit(report.exit_code)
 
 
 def resume_run(
     run_dir: RunDir,
-    model: Annotated[str | None, typer.Option("--model", help="Model name (default: recorded).")]
-    = None,
+    model: Annotated[
+        str | None, typer.Option("--model", help="Model name (default: recorded).")
+    ] = None,
     base_url: Annotated[
         str | None, typer.Option("--base-url", help="OpenAI-compatible server (default: recorded).")
     ] = None,
@@ -118,9 +126,11 @@ def resume_run(
     ] = None,
     restore: Annotated[
         bool | None,
-        typer.Option("--restore/--no-restore",
-                     help="Re-apply the recorded actions first (default: only for mocked "
-                          "environments, whose app starts fresh)."),
+        typer.Option(
+            "--restore/--no-restore",
+            help="Re-apply the recorded actions first (default: only for mocked "
+            "environments, whose app starts fresh).",
+        ),
     ] = None,
 ) -> None:
     """Continue an interrupted or killed run in RUN_DIR from its last complete step."""
@@ -129,8 +139,11 @@ def resume_run(
     from cradle.trajectory.resume import resume_session, settings_from_run
 
     overrides = {
-        "model": model, "base_url": base_url, "api_key_env": api_key_env,
-        "azure_endpoint": azure_endpoint, "azure_api_version": azure_api_version,
+        "model": model,
+        "base_url": base_url,
+        "api_key_env": api_key_env,
+        "azure_endpoint": azure_endpoint,
+        "azure_api_version": azure_api_version,
         "timeout": timeout,
     }
     overrides = {k: v for k, v in overrides.items() if v is not None}
@@ -139,8 +152,13 @@ def resume_run(
         recorded = settings_from_run(load_run(run_dir)).model
         model_settings = recorded.model_copy(update=overrides)
     progress = ConsoleProgress()
-    result = resume_session(run_dir, model_settings=model_settings, max_steps=max_steps,
-                            restore=restore, progress=progress)
+    result = resume_session(
+        run_dir,
+        model_settings=model_settings,
+        max_steps=max_steps,
+        restore=restore,
+        progress=progress,
+    )
     progress.run_finished(result)
     raise typer.Exit(result.exit_code)
 
@@ -157,16 +175,17 @@ def report(
         float | None, typer.Option("--price-out", min=0, help="Price per 1M output tokens.")
     ] = None,
     max_image_width: Annotated[
-        int, typer.Option("--max-image-width", min=64, help="Inlined screenshots are at most "
-                                                             "this wide.")
+        int,
+        typer.Option(
+            "--max-image-width", min=64, help="Inlined screenshots are at most this wide."
+        ),
     ] = 960,
 ) -> None:
     """Write a self-contained HTML report of RUN_DIR (images inlined, nothing loaded online)."""
     from cradle.trajectory.report import ReportOptions, write_report
 
     run = _load(run_dir)
-    options = ReportOptions(max_image_width=max_image_width, price_in=price_in,
-                            price_out=price_out)
+    options = ReportOptions(max_image_width=max_image_width, price_in=price_in, price_out=price_out)
     path = write_report(run, out, options)
     typer.echo(str(path))
 
@@ -195,8 +214,11 @@ def export_video(
 def record(
     env: Annotated[str, typer.Option("--env", help="Environment to record (e.g. desktop).")],
     out: Annotated[
-        Path | None, typer.Option("--out", help="Run folder to create (new or empty); default "
-                                                "a new folder under --runs-dir.")
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Run folder to create (new or empty); default a new folder under --runs-dir.",
+        ),
     ] = None,
     runs_dir: Annotated[Path, typer.Option("--runs-dir", help="Where runs go.")] = Path("runs"),
     task: Annotated[str, typer.Option("--task", help="What the demonstration shows.")] = "",
@@ -221,8 +243,13 @@ def record(
     if len(chord) < 2:
         raise typer.BadParameter("give a chord such as ctrl+shift+q", param_hint="--stop-keys")
     result = record_demonstration(
-        env, out=out, runs_dir=runs_dir, task=task, max_image_side=max_image_side,
-        stop_chord=chord, on_action=lambda source: console.print(f"  act  {escape(source)}"),
+        env,
+        out=out,
+        runs_dir=runs_dir,
+        task=task,
+        max_image_side=max_image_side,
+        stop_chord=chord,
+        on_action=lambda source: console.print(f"  act  {escape(source)}"),
         on_ready=lambda: console.print(f"recording; stop with {'+'.join(chord)} or Ctrl+C here"),
     )
     console.print(f"[green]{result.status}[/green]: {escape(result.reason)}")

@@ -18,9 +18,23 @@ from cradle.errors import ModelReplyError
 from cradle.types import SkillCall
 
 ActionKind = Literal[
-    "click", "double_click", "triple_click", "right_click", "middle_click", "move", "drag",
-    "scroll", "type", "key", "hold_key", "mouse_down", "mouse_up", "wait", "screenshot",
-    "cursor_position", "done",
+    "click",
+    "double_click",
+    "triple_click",
+    "right_click",
+    "middle_click",
+    "move",
+    "drag",
+    "scroll",
+    "type",
+    "key",
+    "hold_key",
+    "mouse_down",
+    "mouse_up",
+    "wait",
+    "screenshot",
+    "cursor_position",
+    "done",
 ]
 """What computer-use models ask for. ``screenshot`` and ``cursor_position`` are answered by
 the next observation and run no skill; ``done`` ends the task."""
@@ -58,8 +72,13 @@ class NativeAction:
     """The action as the model wrote it, for the step record and error messages."""
 
 
-def to_image_point(x: float, y: float, convention: Convention, image_size: tuple[int, int],
-                   grid: tuple[int, int] | None = None) -> tuple[int, int]:
+def to_image_point(
+    x: float,
+    y: float,
+    convention: Convention,
+    image_size: tuple[int, int],
+    grid: tuple[int, int] | None = None,
+) -> tuple[int, int]:
     """A model's point in pixels of the image it was shown; off the image is an error."""
     width, height = image_size
     if convention == "relative-1000":
@@ -107,8 +126,9 @@ def to_skill_calls(action: NativeAction) -> list[str]:
         return _scroll(action)
     if kind == "type":
         if len(action.text) > MAX_TEXT:
-            raise ModelReplyError(f"text to type is {len(action.text)} characters "
-                                  f"(at most {MAX_TEXT})")
+            raise ModelReplyError(
+                f"text to type is {len(action.text)} characters (at most {MAX_TEXT})"
+            )
         return [_call("type_text", text=action.text)]
     if kind in ("key", "hold_key"):
         return _keys(action)
@@ -123,8 +143,9 @@ def _scroll(action: NativeAction) -> list[str]:
     amount = max(-MAX_SCROLL, min(MAX_SCROLL, action.scroll_y))
     where = _point(action) if action.x is not None else {}
     if action.scroll_x and not action.scroll_y:
-        return [_call("hscroll", amount=max(-MAX_SCROLL, min(MAX_SCROLL, action.scroll_x)),
-                      **where)]
+        return [
+            _call("hscroll", amount=max(-MAX_SCROLL, min(MAX_SCROLL, action.scroll_x)), **where)
+        ]
     # cradle's scroll: positive scrolls up (pyautogui); models say positive is down.
     return [_call("scroll", amount=-amount, **where)]
 

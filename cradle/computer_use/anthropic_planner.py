@@ -43,8 +43,13 @@ SYSTEM = (
     "tool until the task is done, then reply with a short summary and no tool call."
 )
 OMITTED = "[an earlier screenshot, omitted to bound the conversation]"
-_CLICKS = {"left_click": "click", "right_click": "right_click", "middle_click": "middle_click",
-           "double_click": "double_click", "triple_click": "triple_click"}
+_CLICKS = {
+    "left_click": "click",
+    "right_click": "right_click",
+    "middle_click": "middle_click",
+    "double_click": "double_click",
+    "triple_click": "triple_click",
+}
 _SCROLL = {"down": (0, 1), "up": (0, -1), "right": (1, 0), "left": (-1, 0)}
 MAX_CHORDS = 8
 
@@ -58,8 +63,10 @@ def _action(value: dict[str, Any], size: tuple[int, int]) -> NativeAction:
     x, y = at if at else (None, None)
     if kind in _CLICKS:
         if text:
-            raise ModelReplyError(f"{kind} with held keys ({text!r}) is not supported: press "
-                                  "them with hold_key or key instead")
+            raise ModelReplyError(
+                f"{kind} with held keys ({text!r}) is not supported: press "
+                "them with hold_key or key instead"
+            )
         return NativeAction(_CLICKS[kind], x, y, raw=raw)
     if kind == "mouse_move":
         return NativeAction("move", x, y, raw=raw)
@@ -80,8 +87,11 @@ def _action(value: dict[str, Any], size: tuple[int, int]) -> NativeAction:
         seconds = number(value.get("duration"), "duration", raw, 1.0)
         return NativeAction(kind, keys=native_chord(text), seconds=seconds, raw=raw)
     if kind == "wait":
-        return NativeAction("wait", seconds=min(MAX_WAIT, number(value.get("duration"),
-                                                                 "duration", raw, 1.0)), raw=raw)
+        return NativeAction(
+            "wait",
+            seconds=min(MAX_WAIT, number(value.get("duration"), "duration", raw, 1.0)),
+            raw=raw,
+        )
     if kind in ("screenshot", "cursor_position"):
         return NativeAction(kind, raw=raw)
     raise ModelReplyError(f"unknown computer action {kind!r}: {raw}")
@@ -121,8 +131,9 @@ def parse_message(reply: dict[str, Any], image_size: tuple[int, int]) -> Parsed:
         if block.get("type") != "tool_use":
             continue
         if block.get("name") != TOOL_NAME:
-            raise ModelReplyError(f"tool_use for unknown tool {block.get('name')!r} "
-                                  f"(only {TOOL_NAME!r} was offered)")
+            raise ModelReplyError(
+                f"tool_use for unknown tool {block.get('name')!r} (only {TOOL_NAME!r} was offered)"
+            )
         call_id = block.get("id")
         if not isinstance(call_id, str) or not call_id:
             raise ModelReplyError("a tool_use block has no id")
@@ -131,8 +142,7 @@ def parse_message(reply: dict[str, Any], image_size: tuple[int, int]) -> Parsed:
             raise ModelReplyError(f"tool_use {call_id} has no input object")
         calls.append(NativeCall(call_id, _actions(value, image_size)))
     if not calls and stop == "max_tokens":
-        raise ModelReplyError("the reply was cut off before any action (raise "
-                              "--max-output-tokens)")
+        raise ModelReplyError("the reply was cut off before any action (raise --max-output-tokens)")
     return Parsed(tuple(calls), text or ("done" if not calls else ""), done=not calls)
 
 
@@ -143,19 +153,33 @@ class AnthropicComputerPlanner(NativePlanner):
     _what = "a Messages API reply"
     _record_keys = ("id", "model", "content", "stop_reason", "usage")
 
-    def __init__(self, *, model: str, base_url: str | None = None,
-                 api_key_env: str = "ANTHROPIC_API_KEY", timeout: float = 120.0,
-                 max_retries: int = 2, max_output_tokens: int | None = None,
-                 keep_images: int = 3, max_turns: int = 20, image_format: ImageFormat = "png",
-                 safety_gate: SafetyGate | None = None, client: Any = None) -> None:
+    def __init__(
+        self,
+        *,
+        model: str,
+        base_url: str | None = None,
+        api_key_env: str = "ANTHROPIC_API_KEY",
+        timeout: float = 120.0,
+        max_retries: int = 2,
+        max_output_tokens: int | None = None,
+        keep_images: int = 3,
+        max_turns: int = 20,
+        image_format: ImageFormat = "png",
+        safety_gate: SafetyGate | None = None,
+        client: Any = None,
+    ) -> None:
         import anthropic
 
         from cradle.llm.anthropic_provider import DEFAULT_BASE_URL
         from cradle.llm.sdk_provider import resolve_key
 
         base_url = base_url or os.environ.get("ANTHROPIC_BASE_URL") or None
-        super().__init__(model=model, base_url=base_url or DEFAULT_BASE_URL,
-                         api_key_env=api_key_env, safety_gate=safety_gate)
+        super().__init__(
+            model=model,
+            base_url=base_url or DEFAULT_BASE_URL,
+            api_key_env=api_key_env,
+            safety_gate=safety_gate,
+        )
         self._sdk = anthropic
         self.max_output_tokens = max_output_tokens or DEFAULT_MAX_OUTPUT_TOKENS
         self.keep_images = max(1, keep_images)
@@ -165,11 +189,19 @@ class AnthropicComputerPlanner(NativePlanner):
         """The conversation so far (user turns with screenshots, assistant turns)."""
         if client is None:
             needed = not base_url or base_url.rstrip("/") == DEFAULT_BASE_URL
-            key = resolve_key(None, api_key_env, needed=needed,
-                              local_hint="or point --planner-base-url at a compatible server")
+            key = resolve_key(
+                None,
+                api_key_env,
+                needed=needed,
+                local_hint="or point --planner-base-url at a compatible server",
+            )
             self._key = key if len(key) >= 8 else ""
-            client = anthropic.Anthropic(base_url=base_url, api_key=key or "not-needed",
-                                         timeout=timeout, max_retries=max_retries)
+            client = anthropic.Anthropic(
+                base_url=base_url,
+                api_key=key or "not-needed",
+                timeout=timeout,
+                max_retries=max_retries,
+            )
         self._client = client
 
     # ------------------------------------------------------------------ the request
@@ -180,9 +212,10 @@ class AnthropicComputerPlanner(NativePlanner):
         from cradle.llm.images import encode
 
         data = base64.b64encode(encode(given.image, self.image_format)).decode("ascii")
-        return {"type": "image", "source": {"type": "base64",
-                                            "media_type": f"image/{self.image_format}",
-                                            "data": data}}
+        return {
+            "type": "image",
+            "source": {"type": "base64", "media_type": f"image/{self.image_format}", "data": data},
+        }
 
     def _exchange(self, given: PlanInput, done: list[Result]) -> Exchange:
         image = self._image(given)
@@ -191,17 +224,22 @@ class AnthropicComputerPlanner(NativePlanner):
         lines: list[str] = []
         for n, result in enumerate(done):
             last = n == len(done) - 1
-            parts: list[dict[str, Any]] = [] if result.text == "ok" else [
-                {"type": "text", "text": result.text}]
+            parts: list[dict[str, Any]] = (
+                [] if result.text == "ok" else [{"type": "text", "text": result.text}]
+            )
             if last:
                 parts.append(image)
-            block: dict[str, Any] = {"type": "tool_result", "tool_use_id": result.call_id,
-                                     "content": parts or [{"type": "text", "text": "ok"}]}
+            block: dict[str, Any] = {
+                "type": "tool_result",
+                "tool_use_id": result.call_id,
+                "content": parts or [{"type": "text", "text": "ok"}],
+            }
             if not result.ok:
                 block["is_error"] = True
             content.append(block)
-            lines.append(f"tool_result {result.call_id}: {result.text}"
-                         + (" + screenshot" if last else ""))
+            lines.append(
+                f"tool_result {result.call_id}: {result.text}" + (" + screenshot" if last else "")
+            )
         if not done:
             task = f"Task: {given.task}" + (f"\n{note}" if note else "")
             content = [image, {"type": "text", "text": task}]
@@ -211,12 +249,25 @@ class AnthropicComputerPlanner(NativePlanner):
             lines.append(note)
         messages = self._bounded([*self.messages, {"role": "user", "content": content}])
         width, height = given.image.size
-        tool = {"type": TOOL_TYPE, "name": TOOL_NAME, "display_width_px": width,
-                "display_height_px": height}
-        kwargs = {"model": self.model, "max_tokens": self.max_output_tokens, "system": SYSTEM,
-                  "messages": messages, "tools": [tool], "betas": [_beta()]}
-        prompt = (f"[system]\n{SYSTEM}\n[tool]\n{TOOL_TYPE} {width}x{height}\n[user]\n"
-                  + "\n".join(lines) + "\n[1 image(s) attached]")
+        tool = {
+            "type": TOOL_TYPE,
+            "name": TOOL_NAME,
+            "display_width_px": width,
+            "display_height_px": height,
+        }
+        kwargs = {
+            "model": self.model,
+            "max_tokens": self.max_output_tokens,
+            "system": SYSTEM,
+            "messages": messages,
+            "tools": [tool],
+            "betas": [_beta()],
+        }
+        prompt = (
+            f"[system]\n{SYSTEM}\n[tool]\n{TOOL_TYPE} {width}x{height}\n[user]\n"
+            + "\n".join(lines)
+            + "\n[1 image(s) attached]"
+        )
         return Exchange(kwargs=kwargs, prompt=prompt, state=messages)
 
     def _bounded(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -231,8 +282,10 @@ class AnthropicComputerPlanner(NativePlanner):
                 has = any(_has_image(b) for b in message["content"])
                 seen += has
                 if has and seen > self.keep_images:
-                    message = {**message, "content": [_without_image(b)
-                                                      for b in message["content"]]}
+                    message = {
+                        **message,
+                        "content": [_without_image(b) for b in message["content"]],
+                    }
             out.append(message)
         return out[::-1]
 
@@ -250,16 +303,22 @@ class AnthropicComputerPlanner(NativePlanner):
         return parse_message(reply, image_size)
 
     def call_ids(self, reply: dict[str, Any]) -> list[str]:
-        return [str(b["id"]) for b in reply.get("content") or []
-                if isinstance(b, dict) and b.get("type") == "tool_use" and b.get("id")
-                and b.get("name") == TOOL_NAME]
+        return [
+            str(b["id"])
+            for b in reply.get("content") or []
+            if isinstance(b, dict)
+            and b.get("type") == "tool_use"
+            and b.get("id")
+            and b.get("name") == TOOL_NAME
+        ]
 
     def _commit(self, exchange: Exchange, reply: dict[str, Any]) -> None:
         content = [_request_block(b) for b in reply.get("content") or [] if isinstance(b, dict)]
         content = [b for b in content if b is not None]
-        self.messages = [*exchange.state,
-                         {"role": "assistant",
-                          "content": content or [{"type": "text", "text": "(no reply)"}]}]
+        self.messages = [
+            *exchange.state,
+            {"role": "assistant", "content": content or [{"type": "text", "text": "(no reply)"}]},
+        ]
 
 
 def _beta() -> str:
@@ -275,8 +334,12 @@ def _request_block(block: dict[str, Any]) -> dict[str, Any] | None:
         return {"type": "text", "text": str(block["text"])}
     if block.get("type") == "tool_use" and block.get("id") and block.get("name") == TOOL_NAME:
         value = block.get("input")
-        return {"type": "tool_use", "id": block["id"], "name": str(block.get("name", "")),
-                "input": value if isinstance(value, dict) else {}}
+        return {
+            "type": "tool_use",
+            "id": block["id"],
+            "name": str(block.get("name", "")),
+            "input": value if isinstance(value, dict) else {},
+        }
     return None
 
 
@@ -292,6 +355,11 @@ def _without_image(block: dict[str, Any]) -> dict[str, Any]:
         return {"type": "text", "text": OMITTED}
     content = block.get("content")
     if isinstance(content, list):
-        return {**block, "content": [{"type": "text", "text": OMITTED}
-                                     if b.get("type") == "image" else b for b in content]}
+        return {
+            **block,
+            "content": [
+                {"type": "text", "text": OMITTED} if b.get("type") == "image" else b
+                for b in content
+            ],
+        }
     return block

@@ -51,8 +51,9 @@ def _skip(text: str, pos: int) -> int:
 def _read_call(text: str, start: int) -> tuple[TextCall, int]:
     match = _NAME.match(text, start)
     if not match or match.end() >= len(text) or text[match.end()] != "(":
-        raise ModelReplyError(f"expected an action such as click(...), got "
-                              f"{text[start:start + 80]!r}")
+        raise ModelReplyError(
+            f"expected an action such as click(...), got {text[start : start + 80]!r}"
+        )
     name, pos = match.group(), match.end() + 1
     kwargs: dict[str, str] = {}
     while True:
@@ -63,13 +64,14 @@ def _read_call(text: str, start: int) -> tuple[TextCall, int]:
             pos += 1
             break
         key = _NAME.match(text, pos)
-        if not key or text[key.end():key.end() + 1] != "=":
-            raise ModelReplyError(f"{name}(...): expected key='value', got "
-                                  f"{text[pos:pos + 60]!r}")
+        if not key or text[key.end() : key.end() + 1] != "=":
+            raise ModelReplyError(
+                f"{name}(...): expected key='value', got {text[pos : pos + 60]!r}"
+            )
         value, pos = _read_value(text, key.end() + 1, name)
         kwargs[key.group()] = value
         pos = _skip(text, pos)
-        if text[pos:pos + 1] == ",":
+        if text[pos : pos + 1] == ",":
             pos += 1
     return TextCall(name, kwargs, text[start:pos].strip()), pos
 

@@ -37,8 +37,9 @@ def prompt_text(messages: list[dict[str, Any]]) -> str:
         if isinstance(content, str):
             text = content
         else:
-            text = "\n".join(part["text"] if part["type"] == "text" else "[image]"
-                             for part in content)
+            text = "\n".join(
+                part["text"] if part["type"] == "text" else "[image]" for part in content
+            )
         lines.append(f"[{message['role']}]\n{text}")
     return "\n".join(lines)
 
@@ -50,31 +51,46 @@ class ChatEndpoint:
     ``--grounding-base-url``), so errors say which one to fix.
     """
 
-    def __init__(self, *, model: str, base_url: str | None, api_key_env: str = "OPENAI_API_KEY",
-                 timeout: float = 60.0, max_retries: int = 2, flag: str = "--base-url",
-                 image_format: ImageFormat = "jpeg", client: Any = None) -> None:
+    def __init__(
+        self,
+        *,
+        model: str,
+        base_url: str | None,
+        api_key_env: str = "OPENAI_API_KEY",
+        timeout: float = 60.0,
+        max_retries: int = 2,
+        flag: str = "--base-url",
+        image_format: ImageFormat = "jpeg",
+        client: Any = None,
+    ) -> None:
         self.model = model
         self.flag = flag
         self.image_format = image_format
         self.key_env = api_key_env
         self.base_url = base_url or "https://api.openai.com/v1"
         self._key = ""
-        self._client = client if client is not None else self._make_client(
-            base_url, api_key_env, timeout, max_retries)
+        self._client = (
+            client
+            if client is not None
+            else self._make_client(base_url, api_key_env, timeout, max_retries)
+        )
 
-    def _make_client(self, base_url: str | None, api_key_env: str, timeout: float,
-                     max_retries: int) -> Any:
+    def _make_client(
+        self, base_url: str | None, api_key_env: str, timeout: float, max_retries: int
+    ) -> Any:
         from cradle.llm.openai_provider import openai_client
 
         try:
-            client, self._key = openai_client(base_url, None, api_key_env, None, None, timeout,
-                                              max_retries)
+            client, self._key = openai_client(
+                base_url, None, api_key_env, None, None, timeout, max_retries
+            )
         except UsageError as exc:
             raise UsageError(str(exc).replace("--base-url", self.flag)) from None
         return client
 
-    def ask(self, messages: list[dict[str, Any]], *, module: str, max_tokens: int,
-            coordinates: str = "") -> tuple[str, ModelCall]:
+    def ask(
+        self, messages: list[dict[str, Any]], *, module: str, max_tokens: int, coordinates: str = ""
+    ) -> tuple[str, ModelCall]:
         """The reply text and its record; ``ModelUnavailableError`` (with the failed call's
         record) when no reply came back."""
         import openai
@@ -82,31 +98,50 @@ class ChatEndpoint:
         from cradle.llm.sdk_provider import transport_message
 
         prompt = prompt_text(messages)
-        images = sum(1 for m in messages if isinstance(m["content"], list)
-                     for part in m["content"] if part["type"] == "image_url")
-        record = ModelCall(module=module, model=self.model, response_mode="prompt",
-                           prompt=prompt, images=images, coordinates=coordinates)
+        images = sum(
+            1
+            for m in messages
+            if isinstance(m["content"], list)
+            for part in m["content"]
+            if part["type"] == "image_url"
+        )
+        record = ModelCall(
+            module=module,
+            model=self.model,
+            response_mode="prompt",
+            prompt=prompt,
+            images=images,
+            coordinates=coordinates,
+        )
         started = time.perf_counter()
         try:
             response = self._client.chat.completions.create(
-                model=self.model, messages=messages, max_tokens=max_tokens, temperature=0.0)
+                model=self.model, messages=messages, max_tokens=max_tokens, temperature=0.0
+            )
         except (openai.OpenAIError, ValueError) as exc:
             message = transport_message(exc, openai, self.base_url, self.model, self.key_env)
             message = message.replace("--base-url", self.flag)
             if self._key:
                 message = message.replace(self._key, "[redacted:api_key]")
-            failed = record.model_copy(update={
-                "error": message, "request_failed": True,
-                "latency_ms": round((time.perf_counter() - started) * 1000, 2)})
+            failed = record.model_copy(
+                update={
+                    "error": message,
+                    "request_failed": True,
+                    "latency_ms": round((time.perf_counter() - started) * 1000, 2),
+                }
+            )
             raise ModelUnavailableError(message, calls=(failed,)) from None
         latency = round((time.perf_counter() - started) * 1000, 2)
         usage = getattr(response, "usage", None)
         text = _text(response)[:MAX_REPLY_CHARS]
-        return text, record.model_copy(update={
-            "reply": text, "latency_ms": latency,
-            "input_tokens": int(getattr(usage, "prompt_tokens", 0) or 0),
-            "output_tokens": int(getattr(usage, "completion_tokens", 0) or 0),
-        })
+        return text, record.model_copy(
+            update={
+                "reply": text,
+                "latency_ms": latency,
+                "input_tokens": int(getattr(usage, "prompt_tokens", 0) or 0),
+                "output_tokens": int(getattr(usage, "completion_tokens", 0) or 0),
+            }
+        )
 
     def close(self) -> None:
         close = getattr(self._client, "close", None)
@@ -126,6 +161,7 @@ def _text(response: Any) -> str:
     for call in getattr(message, "tool_calls", None) or []:
         function = getattr(call, "function", None)
         name, arguments = getattr(function, "name", ""), getattr(function, "arguments", "{}")
-        text += f'\n<tool_call>\n{{"name": {json.dumps(name)}, "arguments": {arguments}}}' \
-                "\n</tool_call>"
+        text += (
+            f'\n<tool_call>\n{{"name": {json.dumps(name)}, "arguments": {arguments}}}\n</tool_call>'
+        )
     return text

@@ -29,9 +29,13 @@ SMART_MAX_PIXELS = 16384 * 28 * 28
 MAX_GRID_SIDE = 20_000
 
 
-def smart_resize(size: tuple[int, int], *, factor: int = SMART_FACTOR,
-                 min_pixels: int = SMART_MIN_PIXELS,
-                 max_pixels: int = SMART_MAX_PIXELS) -> tuple[int, int]:
+def smart_resize(
+    size: tuple[int, int],
+    *,
+    factor: int = SMART_FACTOR,
+    min_pixels: int = SMART_MIN_PIXELS,
+    max_pixels: int = SMART_MAX_PIXELS,
+) -> tuple[int, int]:
     """The (width, height) Qwen2.5-VL's processor resizes an image of ``size`` to.
 
     Each side is rounded to a multiple of ``factor``; if the area then leaves
@@ -98,8 +102,9 @@ class Coordinates:
         return f"{where} ({self.origin})" if self.origin else where
 
 
-def coordinates_from_flags(convention: str | None, grid: str | None, *, default: Coordinates,
-                           flag: str = "--coordinates") -> Coordinates:
+def coordinates_from_flags(
+    convention: str | None, grid: str | None, *, default: Coordinates, flag: str = "--coordinates"
+) -> Coordinates:
     """The convention the user gave (``flag`` and ``flag``-grid), else ``default``.
 
     A grid with a relative convention is refused, not ignored: it would mean the user expects
@@ -112,10 +117,18 @@ def coordinates_from_flags(convention: str | None, grid: str | None, *, default:
         raise ConfigError(f"{flag} must be one of {', '.join(CONVENTIONS)}, not {chosen!r}")
     if grid is not None and chosen != "absolute":
         raise ConfigError(f"{flag}-grid applies to absolute coordinates only, not {chosen}")
-    grid = check_grid(grid, f"{flag}-grid") if grid is not None else (
-        default.grid if chosen == "absolute" and default.convention == "absolute" else "image")
-    return Coordinates(chosen, grid, f"{flag} {chosen}" + (f", grid {grid}" if grid != "image"
-                                                          and chosen == "absolute" else ""))
+    grid = (
+        check_grid(grid, f"{flag}-grid")
+        if grid is not None
+        else (
+            default.grid if chosen == "absolute" and default.convention == "absolute" else "image"
+        )
+    )
+    return Coordinates(
+        chosen,
+        grid,
+        f"{flag} {chosen}" + (f", grid {grid}" if grid != "image" and chosen == "absolute" else ""),
+    )
 
 
 def check_grid(grid: str, flag: str) -> str:
@@ -124,6 +137,7 @@ def check_grid(grid: str, flag: str) -> str:
         return grid
     match = re.fullmatch(r"(\d{1,5})x(\d{1,5})", grid.strip().lower())
     if not match or not all(0 < int(side) <= MAX_GRID_SIDE for side in match.groups()):
-        raise ConfigError(f"{flag} must be image, smart-resize or WIDTHxHEIGHT "
-                          f"(e.g. 1288x728), not {grid!r}")
+        raise ConfigError(
+            f"{flag} must be image, smart-resize or WIDTHxHEIGHT (e.g. 1288x728), not {grid!r}"
+        )
     return f"{int(match[1])}x{int(match[2])}"

@@ -33,30 +33,43 @@ if TYPE_CHECKING:
 
 PlannerKind = Literal["model", "computer-use"]
 COMPUTER_USE_PROVIDERS = ("anthropic", "openai-responses")
-_KEYS = {"anthropic": "ANTHROPIC_API_KEY", "openai-responses": "OPENAI_API_KEY",
-         "openai": "OPENAI_API_KEY"}
+_KEYS = {
+    "anthropic": "ANTHROPIC_API_KEY",
+    "openai-responses": "OPENAI_API_KEY",
+    "openai": "OPENAI_API_KEY",
+}
 
 
 class PlannerSettings(BaseModel):
     """The action planner: the general model's JSON plans, or a computer-use model."""
 
     kind: PlannerKind = Field(
-        default="model", description="model: the general model plans (JSON skill calls); "
-        "computer-use: a computer-use model plans in its own actions")
+        default="model",
+        description="model: the general model plans (JSON skill calls); "
+        "computer-use: a computer-use model plans in its own actions",
+    )
     model: str | None = Field(default=None, description="The planner's model (default: --model)")
     provider: Literal["anthropic", "openai-responses"] | None = Field(
-        default=None, description="The planner's API (default: --provider)")
+        default=None, description="The planner's API (default: --provider)"
+    )
     base_url: str | None = Field(
-        default=None, description="The planner's server (default: --base-url when the planner "
-        "uses the run's provider, else the provider's own service)")
+        default=None,
+        description="The planner's server (default: --base-url when the planner "
+        "uses the run's provider, else the provider's own service)",
+    )
     environment: Literal["linux", "windows", "mac", "browser"] | None = Field(
-        default=None, description="What OpenAI's computer-use model is told it operates "
-        "(default: this machine's platform)")
-    keep_images: int = Field(default=3, ge=1, le=20,
-                             description="Screenshots kept in Claude's conversation")
+        default=None,
+        description="What OpenAI's computer-use model is told it operates "
+        "(default: this machine's platform)",
+    )
+    keep_images: int = Field(
+        default=3, ge=1, le=20, description="Screenshots kept in Claude's conversation"
+    )
     action_format: ActionFormatSettings = Field(
-        default_factory=ActionFormatSettings, description="An open GUI model's grammar and "
-        "coordinates (--action-format uitars|qwen over --provider openai)")
+        default_factory=ActionFormatSettings,
+        description="An open GUI model's grammar and "
+        "coordinates (--action-format uitars|qwen over --provider openai)",
+    )
 
 
 def uses_planner(settings: RuntimeSettings) -> bool:
@@ -90,8 +103,9 @@ def safety_gate(confirm: ConfirmMode, confirmer: Confirmer | None) -> SafetyGate
     return confirmer
 
 
-def build_planner(settings: RuntimeSettings, *, confirmer: Confirmer | None = None,
-                  environment: str = "") -> ActionPlanner | None:
+def build_planner(
+    settings: RuntimeSettings, *, confirmer: Confirmer | None = None, environment: str = ""
+) -> ActionPlanner | None:
     """A fresh planner for one episode, or None when the general model plans."""
     if not uses_planner(settings):
         return None
@@ -100,8 +114,11 @@ def build_planner(settings: RuntimeSettings, *, confirmer: Confirmer | None = No
     provider, base_url, key_env = _where(settings)
     model = settings.model
     common: dict[str, Any] = dict(
-        model=settings.agent.planner.model or model.model, base_url=base_url, api_key_env=key_env,
-        timeout=model.timeout, max_retries=model.max_retries,
+        model=settings.agent.planner.model or model.model,
+        base_url=base_url,
+        api_key_env=key_env,
+        timeout=model.timeout,
+        max_retries=model.max_retries,
         max_output_tokens=model.max_output_tokens,
         safety_gate=safety_gate(settings.safety.confirm, confirmer),
     )
@@ -118,7 +135,8 @@ def build_planner(settings: RuntimeSettings, *, confirmer: Confirmer | None = No
 
         return OpenAIComputerPlanner(
             environment=settings.agent.planner.environment or platform_environment(environment),
-            **common)
+            **common,
+        )
     raise UsageError(
         f"provider {provider!r} has no computer-use tool: use --provider (or "
         "--planner-provider) anthropic or openai-responses, or --action-format uitars|qwen "
@@ -126,8 +144,7 @@ def build_planner(settings: RuntimeSettings, *, confirmer: Confirmer | None = No
     )
 
 
-def platform_environment(environment: str = "") -> Literal["linux", "windows", "mac",
-                                                             "browser"]:
+def platform_environment(environment: str = "") -> Literal["linux", "windows", "mac", "browser"]:
     """What OpenAI's model is told it operates: a browser environment, else the platform."""
     if "browser" in environment.lower():
         return "browser"

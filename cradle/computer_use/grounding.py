@@ -39,11 +39,14 @@ if TYPE_CHECKING:
 
 GroundingFormat = Literal["uitars", "qwen", "point"]
 MODULE = "grounding"
-GROUNDED_SKILLS = frozenset({"click_target", "double_click_target", "right_click_target",
-                             "type_into"})
+GROUNDED_SKILLS = frozenset(
+    {"click_target", "double_click_target", "right_click_target", "type_into"}
+)
 """Skills that need a grounder: not offered to the model when none is configured."""
-NO_GROUNDER = ("{skill} needs a grounding model: run with --grounding-base-url URL and "
-               "--grounding-model NAME (and --grounding-format uitars|qwen|point)")
+NO_GROUNDER = (
+    "{skill} needs a grounding model: run with --grounding-base-url URL and "
+    "--grounding-model NAME (and --grounding-format uitars|qwen|point)"
+)
 MAX_DESCRIPTION = 300
 MAX_PENDING = 200
 """Unclaimed call records kept (the loop takes them every step)."""
@@ -62,19 +65,29 @@ class GroundingSettings(BaseModel):
     model: str = ""
     format: GroundingFormat = "point"
     coordinates: Literal["absolute", "relative-1000", "normalized"] | None = Field(
-        default=None, description="How its points are written; None: the format's default")
+        default=None, description="How its points are written; None: the format's default"
+    )
     coordinates_grid: str | None = Field(
-        default=None, description="image, smart-resize or WxH, for absolute points")
+        default=None, description="image, smart-resize or WxH, for absolute points"
+    )
     api_key_env: str = "OPENAI_API_KEY"
-    timeout: float = Field(default=20.0, gt=0, description="Seconds per request, one try: "
-                           "a grounded skill must end within its action time limit")
+    timeout: float = Field(
+        default=20.0,
+        gt=0,
+        description="Seconds per request, one try: "
+        "a grounded skill must end within its action time limit",
+    )
     max_output_tokens: int = Field(default=256, ge=16)
 
     def resolved(self) -> Coordinates:
-        grid = check_grid(self.coordinates_grid, "--grounding-coordinates-grid") \
-            if self.coordinates_grid is not None else None
-        return coordinates_from_flags(self.coordinates, grid, default=_DEFAULTS[self.format],
-                                      flag="--grounding-coordinates")
+        grid = (
+            check_grid(self.coordinates_grid, "--grounding-coordinates-grid")
+            if self.coordinates_grid is not None
+            else None
+        )
+        return coordinates_from_flags(
+            self.coordinates, grid, default=_DEFAULTS[self.format], flag="--grounding-coordinates"
+        )
 
     def build(self) -> Grounder | None:
         """The grounder, or None when no endpoint is configured."""
@@ -82,11 +95,17 @@ class GroundingSettings(BaseModel):
             return None
         if not self.base_url or not self.model:
             raise ConfigError("give both --grounding-base-url and --grounding-model")
-        endpoint = ChatEndpoint(model=self.model, base_url=self.base_url,
-                                api_key_env=self.api_key_env, timeout=self.timeout,
-                                max_retries=0, flag="--grounding-base-url")
-        return Grounder(endpoint, self.format, self.resolved(),
-                        max_output_tokens=self.max_output_tokens)
+        endpoint = ChatEndpoint(
+            model=self.model,
+            base_url=self.base_url,
+            api_key_env=self.api_key_env,
+            timeout=self.timeout,
+            max_retries=0,
+            flag="--grounding-base-url",
+        )
+        return Grounder(
+            endpoint, self.format, self.resolved(), max_output_tokens=self.max_output_tokens
+        )
 
 
 @dataclass(frozen=True)
@@ -102,16 +121,27 @@ class Grounded:
 
     def result(self, action: str) -> dict[str, Any]:
         """What the skill returns: recorded as the action's result, drawn in the report."""
-        return {"action": action, "target": self.description, "point": [self.x, self.y],
-                "reply": self.reply[:300], "latency_ms": self.latency_ms,
-                "coordinates": self.coordinates}
+        return {
+            "action": action,
+            "target": self.description,
+            "point": [self.x, self.y],
+            "reply": self.reply[:300],
+            "latency_ms": self.latency_ms,
+            "coordinates": self.coordinates,
+        }
 
 
 class Grounder:
     """Asks the grounding endpoint for points; keeps the call records for the loop."""
 
-    def __init__(self, endpoint: ChatEndpoint, fmt: GroundingFormat, coordinates: Coordinates,
-                 *, max_output_tokens: int = 256) -> None:
+    def __init__(
+        self,
+        endpoint: ChatEndpoint,
+        fmt: GroundingFormat,
+        coordinates: Coordinates,
+        *,
+        max_output_tokens: int = 256,
+    ) -> None:
         self.endpoint = endpoint
         self.format = fmt
         self.coordinates = coordinates
@@ -132,16 +162,22 @@ class Grounder:
         planner reads) when the grounder fails or answers no usable point."""
         description = " ".join(description.split())
         if not description or len(description) > MAX_DESCRIPTION:
-            raise SkillExecutionError(
-                f"describe the target in 1 to {MAX_DESCRIPTION} characters")
+            raise SkillExecutionError(f"describe the target in 1 to {MAX_DESCRIPTION} characters")
         size = image.size
         described = self.coordinates.describe(size)
-        messages = [{"role": "user", "content": [
-            {"type": "text", "text": self._question(description, size)},
-            image_part(image, self.endpoint.image_format)]}]
+        messages = [
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": self._question(description, size)},
+                    image_part(image, self.endpoint.image_format),
+                ],
+            }
+        ]
         try:
-            text, call = self.endpoint.ask(messages, module=MODULE, coordinates=described,
-                                           max_tokens=self.max_output_tokens)
+            text, call = self.endpoint.ask(
+                messages, module=MODULE, coordinates=described, max_tokens=self.max_output_tokens
+            )
         except ModelError as exc:
             for failed in getattr(exc, "calls", ()):
                 self._keep(failed)
@@ -164,14 +200,19 @@ class Grounder:
         if self.format == "qwen":
             from cradle.computer_use.qwen import system_prompt
 
-            return (f"{system_prompt(self.coordinates, size)}\n\nClick on {description} "
-                    "with one left_click.")
+            return (
+                f"{system_prompt(self.coordinates, size)}\n\nClick on {description} "
+                "with one left_click."
+            )
         width, height = self.coordinates.space(size)
-        unit = {"relative-1000": "thousandths of the width and height (0-1000)",
-                "normalized": "fractions of the width and height (0-1)"}.get(
-            self.coordinates.convention, f"pixels of the {width}x{height} image")
-        return (f"Where is {description} on this screenshot? Answer with one point (x, y) in "
-                f"{unit}, and nothing else.")
+        unit = {
+            "relative-1000": "thousandths of the width and height (0-1000)",
+            "normalized": "fractions of the width and height (0-1)",
+        }.get(self.coordinates.convention, f"pixels of the {width}x{height} image")
+        return (
+            f"Where is {description} on this screenshot? Answer with one point (x, y) in "
+            f"{unit}, and nothing else."
+        )
 
     def read(self, text: str, size: tuple[int, int]) -> tuple[int, int]:
         """The first point of the reply in model-image pixels (``ModelReplyError`` if none)."""
@@ -194,8 +235,7 @@ class Grounder:
         self.endpoint.close()
 
 
-def read_point_reply(text: str, coordinates: Coordinates, size: tuple[int, int]
-                     ) -> tuple[int, int]:
+def read_point_reply(text: str, coordinates: Coordinates, size: tuple[int, int]) -> tuple[int, int]:
     """A bare point: ``(x, y)``, ``[x, y]``, ``<point>x y</point>``, ``{"x":..,"y":..}`` or a
     box ``[x1, y1, x2, y2]`` (its centre): the first numbers of the reply."""
     try:
@@ -237,17 +277,24 @@ class RecordedEndpoint:
         self._calls = calls
         self._next = 0
 
-    def ask(self, messages: list[dict[str, Any]], *, module: str, max_tokens: int,
-            coordinates: str = "") -> tuple[str, ModelCall]:
+    def ask(
+        self, messages: list[dict[str, Any]], *, module: str, max_tokens: int, coordinates: str = ""
+    ) -> tuple[str, ModelCall]:
         if self._next >= len(self._calls):
-            raise ModelUnavailableError(f"the recording has no grounding reply left (all "
-                                        f"{len(self._calls)} were used)")
+            raise ModelUnavailableError(
+                f"the recording has no grounding reply left (all {len(self._calls)} were used)"
+            )
         recorded = self._calls[self._next]
         self._next += 1
         return recorded.reply, ModelCall(
-            module=module, model=f"replayed:{recorded.model}", response_mode="scripted",
-            prompt="(replayed grounding reply)", images=1, reply=recorded.reply,
-            coordinates=coordinates)
+            module=module,
+            model=f"replayed:{recorded.model}",
+            response_mode="scripted",
+            prompt="(replayed grounding reply)",
+            images=1,
+            reply=recorded.reply,
+            coordinates=coordinates,
+        )
 
     def close(self) -> None:
         return None
@@ -256,7 +303,15 @@ class RecordedEndpoint:
 def replayed_grounder(steps: Iterable[StepRecord], settings: GroundingSettings) -> Grounder:
     """A grounder answering with the grounding replies recorded in ``steps``: the same
     parser and convention read them again, so a replay clicks where the run clicked."""
-    calls = [call for step in steps for call in step.model_calls
-             if call.module == MODULE and not call.request_failed]
-    return Grounder(RecordedEndpoint(calls), settings.format,  # type: ignore[arg-type]
-                    settings.resolved(), max_output_tokens=settings.max_output_tokens)
+    calls = [
+        call
+        for step in steps
+        for call in step.model_calls
+        if call.module == MODULE and not call.request_failed
+    ]
+    return Grounder(
+        RecordedEndpoint(calls),
+        settings.format,  # type: ignore[arg-type]
+        settings.resolved(),
+        max_output_tokens=settings.max_output_tokens,
+    )

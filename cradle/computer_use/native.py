@@ -91,8 +91,11 @@ class Result:
 def point(value: Any, image_size: tuple[int, int], raw: str) -> tuple[int, int]:
     """A model's ``[x, y]`` (pixels of the image it was shown); malformed or off the image is
     a ModelReplyError the model reads next step."""
-    if (not isinstance(value, list | tuple) or len(value) != 2
-            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)):
+    if (
+        not isinstance(value, list | tuple)
+        or len(value) != 2
+        or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+    ):
         raise ModelReplyError(f"malformed coordinate {value!r} in {raw[:200]!r}: want [x, y]")
     return to_image_point(float(value[0]), float(value[1]), "absolute", image_size)
 
@@ -117,8 +120,9 @@ def build_plan(parsed: Parsed) -> tuple[ActionPlan, list[Pending], tuple[str, ..
         sources.extend(calls)
         pending.append(Pending(call.call_id, len(calls)))
     native = tuple(action.raw for call in parsed.calls for action in call.actions)
-    plan = ActionPlan(reasoning=parsed.reasoning, actions=sources,
-                      done=parsed.done and not parsed.calls)
+    plan = ActionPlan(
+        reasoning=parsed.reasoning, actions=sources, done=parsed.done and not parsed.calls
+    )
     return plan, pending, native
 
 
@@ -130,18 +134,23 @@ def results(pending: Sequence[Pending], outcomes: Sequence[ActionOutcome]) -> li
         if item.error:
             found.append(Result(item.call_id, False, item.error[:MAX_RESULT_TEXT]))
             continue
-        mine = list(outcomes[start:start + item.count])
+        mine = list(outcomes[start : start + item.count])
         start += item.count
         failed = [o for o in mine if o.status not in ("ok", "planned")]
         if len(mine) < item.count and not failed:
             failed_text = "not run (the step ended before this action)"
             found.append(Result(item.call_id, False, failed_text))
             continue
-        text = "; ".join(f"{o.source}: {o.status}: {o.error}" for o in failed) if failed else (
-            "planned only (dry run: no input was sent)"
-            if any(o.status == "planned" for o in mine) else "ok")
-        found.append(Result(item.call_id, not failed, text[:MAX_RESULT_TEXT],
-                            item.acknowledged))
+        text = (
+            "; ".join(f"{o.source}: {o.status}: {o.error}" for o in failed)
+            if failed
+            else (
+                "planned only (dry run: no input was sent)"
+                if any(o.status == "planned" for o in mine)
+                else "ok"
+            )
+        )
+        found.append(Result(item.call_id, not failed, text[:MAX_RESULT_TEXT], item.acknowledged))
     return found
 
 
@@ -177,8 +186,9 @@ class NativePlanner:
     _record_keys: tuple[str, ...] = ()
     """The reply's fields kept (recorded, parsed, replayed)."""
 
-    def __init__(self, *, model: str, base_url: str, api_key_env: str,
-                 safety_gate: SafetyGate | None = None) -> None:
+    def __init__(
+        self, *, model: str, base_url: str, api_key_env: str, safety_gate: SafetyGate | None = None
+    ) -> None:
         self.model = model
         self.base_url = base_url
         self.api_key_env = api_key_env
@@ -226,8 +236,9 @@ class NativePlanner:
             failed = call.model_copy(update={"error": str(exc)})
             kind = type(exc)
             if kind is ModelReplyError:
-                raise ModelReplyError(f"{MODULE}: {exc}", reply=call.reply,
-                                      calls=(failed,)) from None
+                raise ModelReplyError(
+                    f"{MODULE}: {exc}", reply=call.reply, calls=(failed,)
+                ) from None
             raise SafetyCheckDeclined(str(exc), calls=(failed,)) from None
         self._pending = pending
         return PlanOutput(plan=plan, calls=(call,), native=native)
@@ -240,13 +251,21 @@ class NativePlanner:
             response = self._create(exchange)
         except (self._sdk.APIError, ValueError) as exc:
             latency = round((time.perf_counter() - started) * 1000, 2)
-            message = transport_message(exc, self._sdk, self.base_url, self.model,
-                                        self.api_key_env, self._what)
+            message = transport_message(
+                exc, self._sdk, self.base_url, self.model, self.api_key_env, self._what
+            )
             if self._key:
                 message = message.replace(self._key, "[redacted:api_key]")
-            failed = ModelCall(module=MODULE, model=self.model, response_mode=RESPONSE_MODE,
-                               prompt=exchange.prompt, images=1, error=message,
-                               latency_ms=latency, request_failed=True)
+            failed = ModelCall(
+                module=MODULE,
+                model=self.model,
+                response_mode=RESPONSE_MODE,
+                prompt=exchange.prompt,
+                images=1,
+                error=message,
+                latency_ms=latency,
+                request_failed=True,
+            )
             raise ModelUnavailableError(message, calls=(failed,)) from None
         latency = round((time.perf_counter() - started) * 1000, 2)
         dumped = response.model_dump(mode="json", exclude_none=True)
@@ -255,17 +274,25 @@ class NativePlanner:
         reply = {k: dumped[k] for k in self._record_keys if k in dumped}
         tokens_in, tokens_out = self._usage(response)
         call = ModelCall(
-            module=MODULE, model=self.model, response_mode=RESPONSE_MODE,
-            prompt=exchange.prompt, images=1, reply=reply_json(reply),
-            input_tokens=tokens_in, output_tokens=tokens_out, latency_ms=latency,
+            module=MODULE,
+            model=self.model,
+            response_mode=RESPONSE_MODE,
+            prompt=exchange.prompt,
+            images=1,
+            reply=reply_json(reply),
+            input_tokens=tokens_in,
+            output_tokens=tokens_out,
+            latency_ms=latency,
         )
         return reply, call
 
     def _usage(self, response: Any) -> tuple[int, int]:
         """(input, output) tokens the reply reports."""
         usage = getattr(response, "usage", None)
-        return (int(getattr(usage, "input_tokens", 0) or 0),
-                int(getattr(usage, "output_tokens", 0) or 0))
+        return (
+            int(getattr(usage, "input_tokens", 0) or 0),
+            int(getattr(usage, "output_tokens", 0) or 0),
+        )
 
     def _check_safety(self, parsed: Parsed, pending: list[Pending]) -> None:
         """Every safety check goes to the user; all agreed: acknowledged with the next output."""
@@ -281,7 +308,8 @@ class NativePlanner:
                     raise SafetyCheckDeclined(
                         f"the model raised a safety check ({check.get('code') or 'unnamed'}: "
                         f"{message[:200]}) and it was not confirmed; nothing was run (confirm "
-                        "it when asked, or pass --confirm never to accept such checks)")
+                        "it when asked, or pass --confirm never to accept such checks)"
+                    )
             item.acknowledged = call.safety_checks
 
     def close(self) -> None:

@@ -68,8 +68,14 @@ def _action(action: dict[str, Any], size: tuple[int, int]) -> NativeAction:
         return NativeAction("drag", path=tuple(_xy(p, size, raw) for p in path), raw=raw)
     if kind == "scroll":
         x, y = _xy(action, size, raw)
-        return NativeAction("scroll", x, y, scroll_x=_notches(action.get("scroll_x"), raw),
-                            scroll_y=_notches(action.get("scroll_y"), raw), raw=raw)
+        return NativeAction(
+            "scroll",
+            x,
+            y,
+            scroll_x=_notches(action.get("scroll_x"), raw),
+            scroll_y=_notches(action.get("scroll_y"), raw),
+            raw=raw,
+        )
     if kind == "keypress":
         keys = action.get("keys")
         if not isinstance(keys, list) or not all(isinstance(k, str) and k for k in keys):
@@ -122,8 +128,9 @@ def parse_response(reply: dict[str, Any], image_size: tuple[int, int]) -> Parsed
                 if part.get("type") == "output_text":
                     words.append(str(part.get("text", "")))
         elif kind == "reasoning":
-            words.extend(str(s.get("text", "")) for s in item.get("summary") or []
-                         if isinstance(s, dict))
+            words.extend(
+                str(s.get("text", "")) for s in item.get("summary") or [] if isinstance(s, dict)
+            )
         elif kind == "computer_call":
             call_id = item.get("call_id")
             if not isinstance(call_id, str) or not call_id:
@@ -133,12 +140,15 @@ def parse_response(reply: dict[str, Any], image_size: tuple[int, int]) -> Parsed
                 raise ModelReplyError(f"computer_call {call_id} has no action")
             calls.append(NativeCall(call_id, (_action(action, image_size),), _checks(item)))
         elif kind in ("function_call", "custom_tool_call"):
-            raise ModelReplyError(f"a call of unknown tool {item.get('name')!r} (only the "
-                                  "computer tool was offered)")
+            raise ModelReplyError(
+                f"a call of unknown tool {item.get('name')!r} (only the computer tool was offered)"
+            )
     if not calls and reply.get("status") == "incomplete":
         reason = (reply.get("incomplete_details") or {}).get("reason", "")
-        raise ModelReplyError(f"the reply is incomplete ({reason or 'no reason'}) before any "
-                              "action (raise --max-output-tokens)")
+        raise ModelReplyError(
+            f"the reply is incomplete ({reason or 'no reason'}) before any "
+            "action (raise --max-output-tokens)"
+        )
     text = "\n".join(w for w in words if w).strip()
     return Parsed(tuple(calls), text or ("done" if not calls else ""), done=not calls)
 
@@ -150,15 +160,28 @@ class OpenAIComputerPlanner(NativePlanner):
     _what = "a Responses API reply"
     _record_keys = ("id", "model", "status", "output", "incomplete_details", "usage")
 
-    def __init__(self, *, model: str, base_url: str | None = None,
-                 api_key_env: str = "OPENAI_API_KEY", timeout: float = 120.0,
-                 max_retries: int = 2, max_output_tokens: int | None = None,
-                 environment: Environment = "linux", image_format: ImageFormat = "png",
-                 safety_gate: SafetyGate | None = None, client: Any = None) -> None:
+    def __init__(
+        self,
+        *,
+        model: str,
+        base_url: str | None = None,
+        api_key_env: str = "OPENAI_API_KEY",
+        timeout: float = 120.0,
+        max_retries: int = 2,
+        max_output_tokens: int | None = None,
+        environment: Environment = "linux",
+        image_format: ImageFormat = "png",
+        safety_gate: SafetyGate | None = None,
+        client: Any = None,
+    ) -> None:
         from cradle.llm.openai_provider import DEFAULT_BASE_URL, openai_client
 
-        super().__init__(model=model, base_url=base_url or DEFAULT_BASE_URL,
-                         api_key_env=api_key_env, safety_gate=safety_gate)
+        super().__init__(
+            model=model,
+            base_url=base_url or DEFAULT_BASE_URL,
+            api_key_env=api_key_env,
+            safety_gate=safety_gate,
+        )
         import openai
 
         self._sdk = openai
@@ -168,8 +191,9 @@ class OpenAIComputerPlanner(NativePlanner):
         self.previous_id: str | None = None
         """The last reply's id: the server holds the conversation."""
         if client is None:
-            client, key = openai_client(base_url, None, api_key_env, None, None, timeout,
-                                        max_retries)
+            client, key = openai_client(
+                base_url, None, api_key_env, None, None, timeout, max_retries
+            )
             self._key = key if len(key) >= 8 else ""
         self._client = client
 
@@ -179,38 +203,65 @@ class OpenAIComputerPlanner(NativePlanner):
         items: list[dict[str, Any]] = []
         lines: list[str] = []
         for result in done:
-            output: dict[str, Any] = {"type": "computer_call_output", "call_id": result.call_id,
-                                      "output": {"type": "computer_screenshot",
-                                                 "image_url": image}}
+            output: dict[str, Any] = {
+                "type": "computer_call_output",
+                "call_id": result.call_id,
+                "output": {"type": "computer_screenshot", "image_url": image},
+            }
             if result.acknowledged:
                 output["acknowledged_safety_checks"] = [dict(c) for c in result.acknowledged]
             items.append(output)
-            lines.append(f"computer_call_output {result.call_id}: {result.text} + screenshot"
-                         + (f" (acknowledged {len(result.acknowledged)} safety check(s))"
-                            if result.acknowledged else ""))
-        failed = [f"Action {r.call_id} {'failed' if not r.ok else 'result'}: {r.text}"
-                  for r in done if r.text != "ok"]
+            lines.append(
+                f"computer_call_output {result.call_id}: {result.text} + screenshot"
+                + (
+                    f" (acknowledged {len(result.acknowledged)} safety check(s))"
+                    if result.acknowledged
+                    else ""
+                )
+            )
+        failed = [
+            f"Action {r.call_id} {'failed' if not r.ok else 'result'}: {r.text}"
+            for r in done
+            if r.text != "ok"
+        ]
         text = "\n".join([*failed, note] if note else failed)
         if not done:
             text = f"Task: {given.task}" + (f"\n{text}" if text else "")
-            items.append({"role": "user", "content": [
-                {"type": "input_text", "text": text},
-                {"type": "input_image", "image_url": image}]})
+            items.append(
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "input_text", "text": text},
+                        {"type": "input_image", "image_url": image},
+                    ],
+                }
+            )
         elif text:
             items.append({"role": "user", "content": [{"type": "input_text", "text": text}]})
         if text:
             lines.append(text)
         width, height = given.image.size
-        tool = {"type": TOOL_TYPE, "display_width": width, "display_height": height,
-                "environment": self.environment}
-        kwargs: dict[str, Any] = {"model": self.model, "input": items, "tools": [tool],
-                                  "truncation": "auto",
-                                  "max_output_tokens": self.max_output_tokens}
+        tool = {
+            "type": TOOL_TYPE,
+            "display_width": width,
+            "display_height": height,
+            "environment": self.environment,
+        }
+        kwargs: dict[str, Any] = {
+            "model": self.model,
+            "input": items,
+            "tools": [tool],
+            "truncation": "auto",
+            "max_output_tokens": self.max_output_tokens,
+        }
         if self.previous_id:
             kwargs["previous_response_id"] = self.previous_id
-        prompt = (f"[tool]\n{TOOL_TYPE} {width}x{height} {self.environment}\n"
-                  f"[previous_response_id]\n{self.previous_id or ''}\n[user]\n"
-                  + "\n".join(lines) + "\n[1 image(s) attached]")
+        prompt = (
+            f"[tool]\n{TOOL_TYPE} {width}x{height} {self.environment}\n"
+            f"[previous_response_id]\n{self.previous_id or ''}\n[user]\n"
+            + "\n".join(lines)
+            + "\n[1 image(s) attached]"
+        )
         return Exchange(kwargs=kwargs, prompt=prompt)
 
     def _create(self, exchange: Exchange) -> Any:
@@ -220,8 +271,11 @@ class OpenAIComputerPlanner(NativePlanner):
         return parse_response(reply, image_size)
 
     def call_ids(self, reply: dict[str, Any]) -> list[str]:
-        return [str(i["call_id"]) for i in reply.get("output") or []
-                if isinstance(i, dict) and i.get("type") == "computer_call" and i.get("call_id")]
+        return [
+            str(i["call_id"])
+            for i in reply.get("output") or []
+            if isinstance(i, dict) and i.get("type") == "computer_call" and i.get("call_id")
+        ]
 
     def _commit(self, exchange: Exchange, reply: dict[str, Any]) -> None:
         reply_id = reply.get("id")

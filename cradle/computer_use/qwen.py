@@ -22,45 +22,89 @@ from cradle.computer_use.text_planner import ParsedReply, TextActionPlanner, cho
 from cradle.errors import ModelReplyError
 
 DEFAULT_COORDINATES = Coordinates("absolute", "smart-resize", "default of qwen")
-ACTIONS = ("key", "type", "mouse_move", "left_click", "left_click_drag", "right_click",
-           "middle_click", "double_click", "triple_click", "scroll", "hscroll", "wait",
-           "terminate", "answer")
-_CLICKS = {"left_click": "click", "right_click": "right_click", "middle_click": "middle_click",
-           "double_click": "double_click", "triple_click": "triple_click", "mouse_move": "move"}
+ACTIONS = (
+    "key",
+    "type",
+    "mouse_move",
+    "left_click",
+    "left_click_drag",
+    "right_click",
+    "middle_click",
+    "double_click",
+    "triple_click",
+    "scroll",
+    "hscroll",
+    "wait",
+    "terminate",
+    "answer",
+)
+_CLICKS = {
+    "left_click": "click",
+    "right_click": "right_click",
+    "middle_click": "middle_click",
+    "double_click": "double_click",
+    "triple_click": "triple_click",
+    "mouse_move": "move",
+}
 _BLOCK = re.compile(r"<tool_call>(.*?)(?:</tool_call>|$)", re.DOTALL)
 
 
 def tool_schema(coordinates: Coordinates, image_size: tuple[int, int]) -> dict[str, Any]:
     """The ``computer_use`` function as the model is told about it."""
     width, height = coordinates.space(image_size)
-    unit = ("fractions from 0 to 1 of the width and height" if coordinates.convention ==
-            "normalized" else "pixels from the left and top edges")
-    return {"type": "function", "function": {
-        "name": "computer_use",
-        "description": (
-            "Use a mouse and keyboard to interact with a computer, and take screenshots.\n"
-            "* This is an interface to a desktop GUI.\n"
-            f"* The screen's resolution is {width}x{height}.\n"
-            "* Consult the screenshot to find an element's coordinates before you click it; "
-            "click the centre of buttons, links and icons, not their edges."),
-        "parameters": {"type": "object", "required": ["action"], "properties": {
-            "action": {"type": "string", "enum": list(ACTIONS), "description": (
-                "The action to perform: key (press keys together), type (a string), "
-                "mouse_move, left_click, left_click_drag (drag from the cursor to the "
-                "coordinate), right_click, middle_click, double_click, triple_click (at the "
-                "coordinate), scroll and hscroll (by pixels), wait (seconds), terminate (the "
-                "task is finished: status success or failure), answer (text).")},
-            "keys": {"type": "array", "description": "Required only by action=key."},
-            "text": {"type": "string",
-                     "description": "Required only by action=type and action=answer."},
-            "coordinate": {"type": "array", "description": f"(x, y) in {unit}."},
-            "pixels": {"type": "number", "description": "Scroll amount; positive scrolls up "
-                       "(scroll) or right (hscroll)."},
-            "time": {"type": "number", "description": "Seconds, for action=wait."},
-            "status": {"type": "string", "enum": ["success", "failure"],
-                       "description": "Required only by action=terminate."},
-        }},
-    }}
+    unit = (
+        "fractions from 0 to 1 of the width and height"
+        if coordinates.convention == "normalized"
+        else "pixels from the left and top edges"
+    )
+    return {
+        "type": "function",
+        "function": {
+            "name": "computer_use",
+            "description": (
+                "Use a mouse and keyboard to interact with a computer, and take screenshots.\n"
+                "* This is an interface to a desktop GUI.\n"
+                f"* The screen's resolution is {width}x{height}.\n"
+                "* Consult the screenshot to find an element's coordinates before you click it; "
+                "click the centre of buttons, links and icons, not their edges."
+            ),
+            "parameters": {
+                "type": "object",
+                "required": ["action"],
+                "properties": {
+                    "action": {
+                        "type": "string",
+                        "enum": list(ACTIONS),
+                        "description": (
+                            "The action to perform: key (press keys together), type (a string), "
+                            "mouse_move, left_click, left_click_drag (drag from the cursor to the "
+                            "coordinate), right_click, middle_click, double_click, triple_click "
+                            "(at the coordinate), scroll and hscroll (by pixels), wait (seconds), "
+                            "terminate (the task is finished: status success or failure), "
+                            "answer (text)."
+                        ),
+                    },
+                    "keys": {"type": "array", "description": "Required only by action=key."},
+                    "text": {
+                        "type": "string",
+                        "description": "Required only by action=type and action=answer.",
+                    },
+                    "coordinate": {"type": "array", "description": f"(x, y) in {unit}."},
+                    "pixels": {
+                        "type": "number",
+                        "description": "Scroll amount; positive scrolls up "
+                        "(scroll) or right (hscroll).",
+                    },
+                    "time": {"type": "number", "description": "Seconds, for action=wait."},
+                    "status": {
+                        "type": "string",
+                        "enum": ["success", "failure"],
+                        "description": "Required only by action=terminate.",
+                    },
+                },
+            },
+        },
+    }
 
 
 def system_prompt(coordinates: Coordinates, image_size: tuple[int, int]) -> str:
@@ -80,8 +124,9 @@ def parse_qwen(text: str, coordinates: Coordinates, image_size: tuple[int, int])
     """A Qwen reply's tool calls as native actions in model-image pixels."""
     blocks = _BLOCK.findall(text)
     if not blocks:
-        raise ModelReplyError("no <tool_call> in the reply: call computer_use inside "
-                              "<tool_call></tool_call>")
+        raise ModelReplyError(
+            "no <tool_call> in the reply: call computer_use inside <tool_call></tool_call>"
+        )
     if len(blocks) > MAX_CALLS:
         raise ModelReplyError(f"more than {MAX_CALLS} tool calls in one reply")
     thought = _BLOCK.sub("", text).strip()
@@ -91,8 +136,11 @@ def parse_qwen(text: str, coordinates: Coordinates, image_size: tuple[int, int])
         action = str(args.get("action", ""))
         if action == "terminate":
             if args.get("status", "success") == "failure":
-                return ParsedReply(thought, tuple(actions), asks_user=thought or
-                                   "it terminated the task with status failure")
+                return ParsedReply(
+                    thought,
+                    tuple(actions),
+                    asks_user=thought or "it terminated the task with status failure",
+                )
             return ParsedReply(thought, tuple(actions), done=True)
         if action == "answer":
             thought = f"{thought}\nAnswer: {args.get('text', '')}".strip()
@@ -110,16 +158,21 @@ def _arguments(block: str) -> dict[str, Any]:
     except (ValueError, AttributeError):
         raise ModelReplyError(f"a <tool_call> is not JSON: {block.strip()[:120]!r}") from None
     if call.get("name") != "computer_use" or not isinstance(args, dict):
-        raise ModelReplyError(f"call the computer_use function with an arguments object, not "
-                              f"{block.strip()[:120]!r}")
+        raise ModelReplyError(
+            f"call the computer_use function with an arguments object, not {block.strip()[:120]!r}"
+        )
     return args
 
 
-def _point(args: dict[str, Any], action: str, coordinates: Coordinates,
-           size: tuple[int, int]) -> tuple[int, int]:
+def _point(
+    args: dict[str, Any], action: str, coordinates: Coordinates, size: tuple[int, int]
+) -> tuple[int, int]:
     point = args.get("coordinate")
-    if (not isinstance(point, list | tuple) or len(point) != 2
-            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in point)):
+    if (
+        not isinstance(point, list | tuple)
+        or len(point) != 2
+        or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in point)
+    ):
         raise ModelReplyError(f"{action} needs coordinate [x, y], got {point!r}")
     return coordinates.to_image(point[0], point[1], size)
 
@@ -131,25 +184,31 @@ def _number(args: dict[str, Any], name: str, action: str) -> float:
     return float(value)
 
 
-def _actions(action: str, args: dict[str, Any], raw: str, coordinates: Coordinates,
-             size: tuple[int, int]) -> list[NativeAction]:
+def _actions(
+    action: str, args: dict[str, Any], raw: str, coordinates: Coordinates, size: tuple[int, int]
+) -> list[NativeAction]:
     if action in _CLICKS:
         x, y = _point(args, action, coordinates, size)
         return [NativeAction(_CLICKS[action], x=x, y=y, raw=raw)]  # type: ignore[arg-type]
     if action == "left_click_drag":
         # From wherever the cursor is: press there, move, release at the coordinate.
         x, y = _point(args, action, coordinates, size)
-        return [NativeAction("mouse_down", raw=raw), NativeAction("move", x=x, y=y, raw=raw),
-                NativeAction("mouse_up", x=x, y=y, raw=raw)]
+        return [
+            NativeAction("mouse_down", raw=raw),
+            NativeAction("move", x=x, y=y, raw=raw),
+            NativeAction("mouse_up", x=x, y=y, raw=raw),
+        ]
     if action == "key":
         keys = args.get("keys")
         if isinstance(keys, str):
             keys = re.split(r"[\s+]+", keys.strip())
-        if (not isinstance(keys, list) or not 1 <= len(keys) <= MAX_KEYS
-                or not all(isinstance(k, str) and k for k in keys)):
+        if (
+            not isinstance(keys, list)
+            or not 1 <= len(keys) <= MAX_KEYS
+            or not all(isinstance(k, str) and k for k in keys)
+        ):
             raise ModelReplyError(f"key needs keys: a list of 1 to {MAX_KEYS} key names")
-        names = chord(part for key in keys for part in (key.split("+") if len(key) > 1
-                                                          else [key]))
+        names = chord(part for key in keys for part in (key.split("+") if len(key) > 1 else [key]))
         return [NativeAction("key", keys=names, raw=raw)]
     if action == "type":
         if not isinstance(args.get("text"), str):
@@ -174,14 +233,20 @@ class QwenPlanner(TextActionPlanner):
 
     name = "qwen"
     family = "Qwen-VL"
-    repair_hint = ('Answer again with <tool_call>{"name": "computer_use", "arguments": {...}}'
-                   "</tool_call>.")
+    repair_hint = (
+        'Answer again with <tool_call>{"name": "computer_use", "arguments": {...}}</tool_call>.'
+    )
 
     def opening(self, given: PlanInput) -> list[dict[str, Any]]:
         task = given.task if not given.subtask else f"{given.task}\nNow: {given.subtask}"
-        return [{"role": "system", "content": system_prompt(self.coordinates, given.image.size)},
-                {"role": "user", "content": f"The task: {task}\nEach message brings the current "
-                 "screenshot; answer with the next actions."}]
+        return [
+            {"role": "system", "content": system_prompt(self.coordinates, given.image.size)},
+            {
+                "role": "user",
+                "content": f"The task: {task}\nEach message brings the current "
+                "screenshot; answer with the next actions.",
+            },
+        ]
 
     def parse(self, text: str, image_size: tuple[int, int]) -> ParsedReply:
         return parse_qwen(text, self.coordinates, image_size)

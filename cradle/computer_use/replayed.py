@@ -27,8 +27,12 @@ class ReplayedPlanner:
     """An ``ActionPlanner`` playing back a recorded run's planner replies, in order."""
 
     def __init__(self, steps: Iterable[StepRecord], *, name: str = "replayed") -> None:
-        self._recorded = [(record, call) for record in steps for call in record.model_calls
-                          if call.module == MODULE and not call.request_failed]
+        self._recorded = [
+            (record, call)
+            for record in steps
+            for call in record.model_calls
+            if call.module == MODULE and not call.request_failed
+        ]
         self._next = 0
         self.name = name
 
@@ -42,26 +46,37 @@ class ReplayedPlanner:
     def plan(self, given: PlanInput) -> PlanOutput:
         if self._next >= len(self._recorded):
             raise ScriptExhaustedError(
-                f"the recording has no planner reply left (all {len(self._recorded)} were used)")
+                f"the recording has no planner reply left (all {len(self._recorded)} were used)"
+            )
         record, recorded = self._recorded[self._next]
         self._next += 1
-        call = ModelCall(module=MODULE, model=self.name, response_mode=recorded.response_mode,
-                         prompt=f"(replayed reply of step {record.step})", images=1,
-                         reply=recorded.reply, error=recorded.error)
+        call = ModelCall(
+            module=MODULE,
+            model=self.name,
+            response_mode=recorded.response_mode,
+            prompt=f"(replayed reply of step {record.step})",
+            images=1,
+            reply=recorded.reply,
+            error=recorded.error,
+        )
         if recorded.error:
-            raise ModelReplyError(f"{MODULE}: {recorded.error} (replayed)",
-                                  reply=recorded.reply, calls=(call,))
+            raise ModelReplyError(
+                f"{MODULE}: {recorded.error} (replayed)", reply=recorded.reply, calls=(call,)
+            )
         if recorded.response_mode != RESPONSE_MODE:
             if record.action_planning is None:
-                raise ModelReplyError(f"step {record.step} recorded no plan to replay",
-                                      calls=(call,))
+                raise ModelReplyError(
+                    f"step {record.step} recorded no plan to replay", calls=(call,)
+                )
             return PlanOutput(plan=record.action_planning, calls=(call,))
         try:
             reply = json.loads(recorded.reply)
         except json.JSONDecodeError:
-            raise ModelReplyError(f"the recorded reply of step {record.step} is not whole JSON "
-                                  "(cut to the record's size bound): it cannot be replayed",
-                                  calls=(call,)) from None
+            raise ModelReplyError(
+                f"the recorded reply of step {record.step} is not whole JSON "
+                "(cut to the record's size bound): it cannot be replayed",
+                calls=(call,),
+            ) from None
         if "output" in reply:
             from cradle.computer_use.openai_planner import parse_response as parse
         else:

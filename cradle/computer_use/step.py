@@ -36,8 +36,7 @@ def decide_with_planner(
 ) -> StepContext:
     """The other modules (unless alone), then the planner's plan as ``action_planning``."""
     if mode != "computer-use":
-        ctx = decide_modular(ctx, model, prompts, calls, progress, tidy,
-                             pipeline=SUPPORT_PIPELINE)
+        ctx = decide_modular(ctx, model, prompts, calls, progress, tidy, pipeline=SUPPORT_PIPELINE)
     given = PlanInput(
         task=ctx.task,
         step=ctx.step,

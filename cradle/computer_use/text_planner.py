@@ -70,9 +70,15 @@ class TextActionPlanner:
     family = ""
     repair_hint = ""
 
-    def __init__(self, endpoint: ChatEndpoint, coordinates: Coordinates, *,
-                 history_images: int = 3, max_output_tokens: int = 1024,
-                 repair_attempts: int = 1) -> None:
+    def __init__(
+        self,
+        endpoint: ChatEndpoint,
+        coordinates: Coordinates,
+        *,
+        history_images: int = 3,
+        max_output_tokens: int = 1024,
+        repair_attempts: int = 1,
+    ) -> None:
         self.endpoint = endpoint
         self.coordinates = coordinates
         self.history_images = max(0, history_images)
@@ -118,35 +124,46 @@ class TextActionPlanner:
         calls: list[ModelCall] = []
         for attempt in range(1 + self.repair_attempts):
             try:
-                text, call = self.endpoint.ask(messages, module=MODULE,
-                                               max_tokens=self.max_output_tokens,
-                                               coordinates=described)
+                text, call = self.endpoint.ask(
+                    messages,
+                    module=MODULE,
+                    max_tokens=self.max_output_tokens,
+                    coordinates=described,
+                )
             except ModelError as exc:
                 exc.calls = (*calls, *getattr(exc, "calls", ()))  # type: ignore[attr-defined]
                 raise
             try:
                 parsed = self.parse(text, size)
-                sources = [source for action in parsed.actions
-                           for source in to_skill_calls(action)]
+                sources = [source for action in parsed.actions for source in to_skill_calls(action)]
             except ModelReplyError as exc:
                 calls.append(call.model_copy(update={"error": str(exc)}))
                 if attempt == self.repair_attempts:
-                    raise ModelReplyError(f"{self.family} reply: {exc}", reply=text,
-                                          calls=tuple(calls)) from None
-                messages = [*messages, {"role": "assistant", "content": text or "(empty)"},
-                            {"role": "user", "content": f"That reply could not be used: {exc}. "
-                             f"{self.repair_hint}"}]
+                    raise ModelReplyError(
+                        f"{self.family} reply: {exc}", reply=text, calls=tuple(calls)
+                    ) from None
+                messages = [
+                    *messages,
+                    {"role": "assistant", "content": text or "(empty)"},
+                    {
+                        "role": "user",
+                        "content": f"That reply could not be used: {exc}. {self.repair_hint}",
+                    },
+                ]
                 continue
             calls.append(call)
             break
         self._turns.append((given.image, text))
         if parsed.asks_user:
-            raise UserNeeded(f"the model stopped and asks for help: {parsed.asks_user}",
-                             calls=tuple(calls))
-        plan = ActionPlan(reasoning=shorten(parsed.thought, 4000), actions=sources,
-                          done=parsed.done)
-        return PlanOutput(plan=plan, calls=tuple(calls),
-                          native=tuple(action.raw for action in parsed.actions))
+            raise UserNeeded(
+                f"the model stopped and asks for help: {parsed.asks_user}", calls=tuple(calls)
+            )
+        plan = ActionPlan(
+            reasoning=shorten(parsed.thought, 4000), actions=sources, done=parsed.done
+        )
+        return PlanOutput(
+            plan=plan, calls=tuple(calls), native=tuple(action.raw for action in parsed.actions)
+        )
 
     def close(self) -> None:
         self.endpoint.close()
@@ -155,6 +172,9 @@ class TextActionPlanner:
 def _feedback(given: PlanInput) -> str:
     """What went wrong last step and what the environment says, in a few lines."""
     lines = [f"Note: {note}" for note in given.notes]
-    lines += [f"Your action {o.source} {o.status}: {o.error}" for o in given.previous
-              if o.status in ("failed", "rejected") and o.error]
+    lines += [
+        f"Your action {o.source} {o.status}: {o.error}"
+        for o in given.previous
+        if o.status in ("failed", "rejected") and o.error
+    ]
     return shorten("\n".join(lines), MAX_FEEDBACK) if lines else ""

@@ -58,15 +58,30 @@ sentence in `Thought` part.
 {instruction}
 """
 
-_CLICKS = {"click": "click", "left_single": "click", "left_double": "double_click",
-           "right_single": "right_click", "left_triple": "triple_click", "hover": "move"}
-KNOWN = (*_CLICKS, "drag", "select", "hotkey", "press", "type", "scroll", "wait", "finished",
-         "call_user")
+_CLICKS = {
+    "click": "click",
+    "left_single": "click",
+    "left_double": "double_click",
+    "right_single": "right_click",
+    "left_triple": "triple_click",
+    "hover": "move",
+}
+KNOWN = (
+    *_CLICKS,
+    "drag",
+    "select",
+    "hotkey",
+    "press",
+    "type",
+    "scroll",
+    "wait",
+    "finished",
+    "call_user",
+)
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 
-def read_point(box: str, coordinates: Coordinates, image_size: tuple[int, int]
-               ) -> tuple[int, int]:
+def read_point(box: str, coordinates: Coordinates, image_size: tuple[int, int]) -> tuple[int, int]:
     """A box or point in any UI-TARS spelling, as a pixel of the model image."""
     cleaned = re.sub(r"<\|box_(?:start|end)\|>|</?point>|</?bbox>", " ", box)
     numbers = [float(n) for n in _NUMBER.findall(cleaned)]
@@ -86,13 +101,12 @@ def split_reply(text: str) -> tuple[str, str]:
     index = found.end() - len("Action:") if found else text.rfind("Action:")
     if index < 0:
         raise ModelReplyError("no 'Action:' in the reply: answer as 'Thought: ... Action: ...'")
-    head, actions = text[:index], text[index + len("Action:"):]
+    head, actions = text[:index], text[index + len("Action:") :]
     thought = re.sub(r"^\s*(Thought|Reflection|Action_Summary):\s*", "", head.strip())
     return thought.strip(), actions.strip().strip("`").strip()
 
 
-def parse_uitars(text: str, coordinates: Coordinates, image_size: tuple[int, int]
-                 ) -> ParsedReply:
+def parse_uitars(text: str, coordinates: Coordinates, image_size: tuple[int, int]) -> ParsedReply:
     """A UI-TARS reply as native actions in model-image pixels."""
     thought, action_text = split_reply(text)
     calls = read_calls(action_text)
@@ -110,8 +124,9 @@ def parse_uitars(text: str, coordinates: Coordinates, image_size: tuple[int, int
     return ParsedReply(thought or (actions[-1].text if done else ""), tuple(actions), done=done)
 
 
-def _box(call: TextCall, coordinates: Coordinates, size: tuple[int, int],
-         *names: str) -> tuple[int, int]:
+def _box(
+    call: TextCall, coordinates: Coordinates, size: tuple[int, int], *names: str
+) -> tuple[int, int]:
     for name in names:
         if call.kwargs.get(name):
             return read_point(call.kwargs[name], coordinates, size)
@@ -145,11 +160,16 @@ def _action(call: TextCall, coordinates: Coordinates, size: tuple[int, int]) -> 
 
 def _scroll(call: TextCall, coordinates: Coordinates, size: tuple[int, int]) -> NativeAction:
     direction = call.kwargs.get("direction", "").strip().lower()
-    steps = {"down": (0, SCROLL_CLICKS), "up": (0, -SCROLL_CLICKS),
-             "right": (SCROLL_CLICKS, 0), "left": (-SCROLL_CLICKS, 0)}
+    steps = {
+        "down": (0, SCROLL_CLICKS),
+        "up": (0, -SCROLL_CLICKS),
+        "right": (SCROLL_CLICKS, 0),
+        "left": (-SCROLL_CLICKS, 0),
+    }
     if direction not in steps:
-        raise ModelReplyError(f"scroll needs direction='down', 'up', 'left' or 'right': "
-                              f"{call.source[:120]!r}")
+        raise ModelReplyError(
+            f"scroll needs direction='down', 'up', 'left' or 'right': {call.source[:120]!r}"
+        )
     where: dict[str, Any] = {}
     if call.kwargs.get("start_box") or call.kwargs.get("point"):
         where["x"], where["y"] = _box(call, coordinates, size, "start_box", "point")
@@ -162,8 +182,9 @@ class UITarsPlanner(TextActionPlanner):
 
     name = "uitars"
     family = "UI-TARS"
-    repair_hint = ("Answer again as 'Thought: ...' then 'Action: ...' with actions from the "
-                   "action space.")
+    repair_hint = (
+        "Answer again as 'Thought: ...' then 'Action: ...' with actions from the action space."
+    )
 
     def opening(self, given: PlanInput) -> list[dict[str, Any]]:
         task = given.task if not given.subtask else f"{given.task}\nNow: {given.subtask}"

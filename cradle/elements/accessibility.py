@@ -60,8 +60,11 @@ class AccessibilityProvider:
                 self.unavailable = str(exc)
                 return []
             found = [e for e in (node_to_element(n, view.mapping) for n in snapshot.nodes) if e]
-            self.last = TreeSnapshot(nodes=snapshot.nodes, truncated=snapshot.truncated,
-                                     seconds=round(time.perf_counter() - started, 4))
+            self.last = TreeSnapshot(
+                nodes=snapshot.nodes,
+                truncated=snapshot.truncated,
+                seconds=round(time.perf_counter() - started, 4),
+            )
             self._cached = (view.digest, found)
             return list(found)
 

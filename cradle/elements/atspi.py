@@ -46,11 +46,28 @@ IN_FLIGHT_PER_APP = 32
 """Of those, calls to one app: a hung app cannot hold every slot until its calls time out."""
 
 STATE_NAMES = {
-    1: "active", 4: "checked", 5: "collapsed", 7: "editable", 8: "enabled", 9: "expandable",
-    10: "expanded", 11: "focusable", 12: "focused", 17: "multi line", 20: "pressed",
-    22: "selectable", 23: "selected", 24: "sensitive", 25: "showing", 30: "visible",
-    32: "indeterminate", 33: "required", 36: "invalid entry", 41: "checkable",
-    42: "has popup", 43: "read only",
+    1: "active",
+    4: "checked",
+    5: "collapsed",
+    7: "editable",
+    8: "enabled",
+    9: "expandable",
+    10: "expanded",
+    11: "focusable",
+    12: "focused",
+    17: "multi line",
+    20: "pressed",
+    22: "selectable",
+    23: "selected",
+    24: "sensitive",
+    25: "showing",
+    30: "visible",
+    32: "indeterminate",
+    33: "required",
+    36: "invalid entry",
+    41: "checkable",
+    42: "has popup",
+    43: "read only",
 }
 """AT-SPI state bits (AtspiStateType) worth reporting, by bit number."""
 
@@ -102,8 +119,10 @@ def split_ref(ref: str) -> tuple[str, str]:
     """(bus name, object path) of a node reference made by ``read``."""
     match = _REF.match(ref or "")
     if match is None:
-        raise SkillExecutionError(f"{ref[:80]!r} is not an AT-SPI element reference; look at "
-                                  "the screen again and use an element from the new list")
+        raise SkillExecutionError(
+            f"{ref[:80]!r} is not an AT-SPI element reference; look at "
+            "the screen again and use an element from the new list"
+        )
     return match.group(1), match.group(2)
 
 
@@ -135,13 +154,27 @@ class _Bus:
     def disconnect(self) -> None:
         self.bus.disconnect()
 
-    async def call(self, dest: str, path: str, interface: str, member: str,
-                   signature: str = "", body: tuple = (), timeout: float = CALL_SECONDS) -> list:
+    async def call(
+        self,
+        dest: str,
+        path: str,
+        interface: str,
+        member: str,
+        signature: str = "",
+        body: tuple = (),
+        timeout: float = CALL_SECONDS,
+    ) -> list:
         """The reply's body; ``_CallError`` on an error reply or no reply within ``timeout``."""
         if timeout <= 0:
             raise _CallError("timeout")
-        message = self._message(destination=dest, path=path, interface=interface,
-                                member=member, signature=signature, body=list(body))
+        message = self._message(
+            destination=dest,
+            path=path,
+            interface=interface,
+            member=member,
+            signature=signature,
+            body=list(body),
+        )
         try:
             reply = await asyncio.wait_for(self._send(dest, message), timeout)
         except TimeoutError:
@@ -149,8 +182,10 @@ class _Bus:
         except Exception as exc:  # noqa: BLE001 - a dropped connection, a malformed reply
             raise _CallError("Disconnected", str(exc)) from None
         if reply.message_type == self._error:
-            raise _CallError((reply.error_name or "Error").rsplit(".", 1)[-1],
-                             str(reply.body[0]) if reply.body else "")
+            raise _CallError(
+                (reply.error_name or "Error").rsplit(".", 1)[-1],
+                str(reply.body[0]) if reply.body else "",
+            )
         return list(reply.body)
 
     async def _send(self, dest: str, message: Any) -> Any:
@@ -202,9 +237,12 @@ class _Walk:
         most = self.limits.max_children
         if count is not None and count > most:
             self._stop("children")
-            replies = await asyncio.gather(*(
-                self._try(dest, path, ACCESSIBLE, "GetChildAtIndex", "i", (i,))
-                for i in range(most)))
+            replies = await asyncio.gather(
+                *(
+                    self._try(dest, path, ACCESSIBLE, "GetChildAtIndex", "i", (i,))
+                    for i in range(most)
+                )
+            )
             return [(str(r[0][0]), str(r[0][1])) for r in replies if r]
         reply = await self._try(dest, path, ACCESSIBLE, "GetChildren")
         found = [(str(c[0]), str(c[1])) for c in (reply[0] if reply else [])]
@@ -212,15 +250,20 @@ class _Walk:
             self._stop("children")
         return found[:most]
 
-    async def visit(self, dest: str, path: str, depth: int,
-                    ) -> tuple[AccessibleNode | None, list[tuple[str, str]]]:
+    async def visit(
+        self,
+        dest: str,
+        path: str,
+        depth: int,
+    ) -> tuple[AccessibleNode | None, list[tuple[str, str]]]:
         """The node at ``path`` (None when hidden or off the area) and its children to walk."""
         role, props, state, ifaces, extents = await asyncio.gather(
             self._try(dest, path, ACCESSIBLE, "GetRoleName"),
             self._try(dest, path, PROPERTIES, "GetAll", "s", (ACCESSIBLE,)),
             self._try(dest, path, ACCESSIBLE, "GetState"),
             self._try(dest, path, ACCESSIBLE, "GetInterfaces"),
-            self._try(dest, path, COMPONENT, "GetExtents", "u", (0,)))
+            self._try(dest, path, COMPONENT, "GetExtents", "u", (0,)),
+        )
         if role is None or props is None or state is None or ifaces is None:
             return None, []
         states = state_names(state[0])
@@ -239,14 +282,22 @@ class _Walk:
         if not walk_on and count:
             self._stop("depth")
         actions, value, kids = await asyncio.gather(
-            self._actions(dest, path, interfaces), self._value(dest, path, role[0], interfaces,
-                                                               states),
-            self.children(dest, path, count) if walk_on and count != 0 else _nothing())
+            self._actions(dest, path, interfaces),
+            self._value(dest, path, role[0], interfaces, states),
+            self.children(dest, path, count) if walk_on and count != 0 else _nothing(),
+        )
         if box is None:
             return None, kids
         node = AccessibleNode(
-            role=str(role[0]).lower(), name=clip_text(str(name), self.limits.max_text),
-            value=value, states=states, box=box, actions=actions, ref=dest + path, depth=depth)
+            role=str(role[0]).lower(),
+            name=clip_text(str(name), self.limits.max_text),
+            value=value,
+            states=states,
+            box=box,
+            actions=actions,
+            ref=dest + path,
+            depth=depth,
+        )
         return node, kids
 
     async def _actions(self, dest: str, path: str, interfaces: set[str]) -> tuple[str, ...]:
@@ -255,8 +306,9 @@ class _Walk:
         names = await action_names(lambda *call: self._try(dest, path, ACTION, *call))
         return tuple(name for name in names if name)
 
-    async def _value(self, dest: str, path: str, role: str, interfaces: set[str],
-                     states: frozenset[str]) -> str:
+    async def _value(
+        self, dest: str, path: str, role: str, interfaces: set[str], states: frozenset[str]
+    ) -> str:
         """A slider's number or an editable field's text (never a password field's)."""
         if "password" in role:
             return ""
@@ -274,9 +326,11 @@ class _Walk:
         if apps is None:
             raise AccessibilityUnavailable(
                 "the AT-SPI registry does not answer; install at-spi2-core and run cradle "
-                "inside a D-Bus session (dbus-run-session)")
-        found = await asyncio.gather(*(self._app(str(a[0]), str(a[1]))
-                                       for a in apps[0][: self.limits.max_children]))
+                "inside a D-Bus session (dbus-run-session)"
+            )
+        found = await asyncio.gather(
+            *(self._app(str(a[0]), str(a[1])) for a in apps[0][: self.limits.max_children])
+        )
         if time.monotonic() > self.deadline:
             self._stop("time")
         return [node for nodes in found for node in nodes]
@@ -338,8 +392,11 @@ class AtspiReader:
         async def walk() -> TreeSnapshot:
             walker = _Walk(await self._connected(), area, limits, deadline)
             nodes = await walker.run()
-            return TreeSnapshot(nodes=nodes, truncated=walker.truncated,
-                                seconds=round(time.monotonic() - started, 4))
+            return TreeSnapshot(
+                nodes=nodes,
+                truncated=walker.truncated,
+                seconds=round(time.monotonic() - started, 4),
+            )
 
         try:
             return self._run(walk(), limits.seconds + CONNECT_SECONDS + 1)
@@ -351,13 +408,13 @@ class AtspiReader:
 
         async def act() -> str:
             bus = await self._connected()
-            offered = await action_names(
-                lambda *call: self._act(bus, dest, path, ACTION, *call))
+            offered = await action_names(lambda *call: self._act(bus, dest, path, ACTION, *call))
             wanted = [i for i, name in enumerate(offered) if name.casefold() == action.casefold()]
             if not wanted:
                 raise SkillExecutionError(
                     f"the element offers the actions {[n for n in offered if n]}, not {action!r}; "
-                    "click it instead")
+                    "click it instead"
+                )
             done = await self._act(bus, dest, path, ACTION, "DoAction", "i", (wanted[0],))
             return "" if done and done[0] else "the app reported that the action failed"
 
@@ -372,9 +429,9 @@ class AtspiReader:
             if EDITABLE_TEXT not in interfaces:
                 raise SkillExecutionError(
                     "this element's text cannot be set through the accessibility tree; click it "
-                    "and type instead")
-            done = await self._act(bus, dest, path, EDITABLE_TEXT, "SetTextContents", "s",
-                                   (text,))
+                    "and type instead"
+                )
+            done = await self._act(bus, dest, path, EDITABLE_TEXT, "SetTextContents", "s", (text,))
             return "" if done and done[0] else "the app refused the new text"
 
         return self._run(put(), 2 * self.call_seconds + CONNECT_SECONDS + 1)
@@ -392,21 +449,32 @@ class AtspiReader:
         if not thread.is_alive():
             loop.close()
 
-    async def _act(self, bus: _Bus, dest: str, path: str, interface: str, member: str,
-                   signature: str = "", body: tuple = ()) -> list:
+    async def _act(
+        self,
+        bus: _Bus,
+        dest: str,
+        path: str,
+        interface: str,
+        member: str,
+        signature: str = "",
+        body: tuple = (),
+    ) -> list:
         """One call for an action; a gone element or a silent app becomes a one-line error."""
         try:
-            return await bus.call(dest, path, interface, member, signature, body,
-                                  timeout=self.call_seconds)
+            return await bus.call(
+                dest, path, interface, member, signature, body, timeout=self.call_seconds
+            )
         except _CallError as exc:
             if exc.name == "timeout":
                 raise SkillExecutionError(
                     f"the app did not answer {member} within {self.call_seconds:g} s; it may "
-                    "be busy: look at the screen before trying again") from None
+                    "be busy: look at the screen before trying again"
+                ) from None
             if exc.name in _GONE:
                 raise SkillExecutionError(
                     "the element is gone (its window closed or the app rebuilt it); look at "
-                    "the screen again") from None
+                    "the screen again"
+                ) from None
             raise SkillExecutionError(f"the app refused {member}: {exc}"[:300]) from None
 
     def _run(self, coro: Coroutine[Any, Any, Any], timeout: float) -> Any:
@@ -423,8 +491,7 @@ class AtspiReader:
         with self._lock:
             if self._loop is None:
                 loop = asyncio.new_event_loop()
-                thread = threading.Thread(target=loop.run_forever, name="cradle-atspi",
-                                          daemon=True)
+                thread = threading.Thread(target=loop.run_forever, name="cradle-atspi", daemon=True)
                 thread.start()
                 self._loop, self._thread = loop, thread
             return self._loop
@@ -445,20 +512,24 @@ async def connect_atspi() -> _Bus:
         from dbus_fast.aio import MessageBus
     except ImportError:
         raise AccessibilityUnavailable(
-            "dbus-fast is not installed; pip install dbus-fast") from None
+            "dbus-fast is not installed; pip install dbus-fast"
+        ) from None
     try:
         session = await asyncio.wait_for(MessageBus().connect(), CONNECT_SECONDS)
     except Exception as exc:  # noqa: BLE001 - unset/unreachable address, auth refused, timeout
         raise AccessibilityUnavailable(
             f"no D-Bus session bus ({type(exc).__name__}: {str(exc)[:120]}); run cradle inside "
-            "a D-Bus session, e.g. dbus-run-session -- cradle ...") from None
+            "a D-Bus session, e.g. dbus-run-session -- cradle ..."
+        ) from None
     try:
-        body = await _Bus(session).call("org.a11y.Bus", "/org/a11y/bus", "org.a11y.Bus",
-                                        "GetAddress", timeout=CONNECT_SECONDS)
+        body = await _Bus(session).call(
+            "org.a11y.Bus", "/org/a11y/bus", "org.a11y.Bus", "GetAddress", timeout=CONNECT_SECONDS
+        )
         address = str(body[0])
     except _CallError as exc:
         raise AccessibilityUnavailable(
-            f"the session bus has no AT-SPI bus ({exc}); install at-spi2-core") from None
+            f"the session bus has no AT-SPI bus ({exc}); install at-spi2-core"
+        ) from None
     finally:
         session.disconnect()
     try:
@@ -466,5 +537,6 @@ async def connect_atspi() -> _Bus:
     except Exception as exc:  # noqa: BLE001
         raise AccessibilityUnavailable(
             f"cannot connect to the AT-SPI bus at {address[:120]} ({type(exc).__name__}); "
-            "restart the D-Bus session") from None
+            "restart the D-Bus session"
+        ) from None
     return _Bus(bus)

@@ -34,47 +34,113 @@ from cradle.elements.treewalk import (
 from cradle.errors import AccessibilityUnavailable, SkillExecutionError
 
 AX_ROLES = {
-    "AXApplication": "application", "AXWindow": "frame", "AXSheet": "dialog",
-    "AXDrawer": "panel", "AXGroup": "panel", "AXRadioGroup": "grouping",
-    "AXTabGroup": "page tab list", "AXSplitGroup": "split pane", "AXScrollArea": "scroll pane",
-    "AXScrollBar": "scroll bar", "AXValueIndicator": "scroll bar", "AXSplitter": "separator",
-    "AXToolbar": "tool bar", "AXMenuBar": "menu bar", "AXMenuBarItem": "menu",
-    "AXMenu": "panel", "AXMenuItem": "menu item", "AXButton": "push button",
-    "AXMenuButton": "push button", "AXCheckBox": "check box", "AXRadioButton": "radio button",
-    "AXPopUpButton": "combo box", "AXComboBox": "combo box",
-    "AXDisclosureTriangle": "toggle button", "AXTextField": "entry", "AXTextArea": "text",
-    "AXStaticText": "label", "AXLink": "link", "AXImage": "image", "AXSlider": "slider",
-    "AXIncrementor": "spin button", "AXTable": "table", "AXOutline": "tree table",
-    "AXList": "list", "AXGrid": "table", "AXRow": "list item", "AXColumn": "filler",
-    "AXCell": "table cell", "AXProgressIndicator": "progress bar",
-    "AXBusyIndicator": "progress bar", "AXLevelIndicator": "level bar",
-    "AXRelevanceIndicator": "level bar", "AXHelpTag": "tool tip", "AXWebArea": "document web",
-    "AXHeading": "heading", "AXColorWell": "push button", "AXDateField": "entry",
-    "AXBrowser": "panel", "AXLayoutArea": "panel", "AXLayoutItem": "panel",
-    "AXGrowArea": "filler", "AXMatte": "filler", "AXRuler": "filler", "AXUnknown": "unknown",
+    "AXApplication": "application",
+    "AXWindow": "frame",
+    "AXSheet": "dialog",
+    "AXDrawer": "panel",
+    "AXGroup": "panel",
+    "AXRadioGroup": "grouping",
+    "AXTabGroup": "page tab list",
+    "AXSplitGroup": "split pane",
+    "AXScrollArea": "scroll pane",
+    "AXScrollBar": "scroll bar",
+    "AXValueIndicator": "scroll bar",
+    "AXSplitter": "separator",
+    "AXToolbar": "tool bar",
+    "AXMenuBar": "menu bar",
+    "AXMenuBarItem": "menu",
+    "AXMenu": "panel",
+    "AXMenuItem": "menu item",
+    "AXButton": "push button",
+    "AXMenuButton": "push button",
+    "AXCheckBox": "check box",
+    "AXRadioButton": "radio button",
+    "AXPopUpButton": "combo box",
+    "AXComboBox": "combo box",
+    "AXDisclosureTriangle": "toggle button",
+    "AXTextField": "entry",
+    "AXTextArea": "text",
+    "AXStaticText": "label",
+    "AXLink": "link",
+    "AXImage": "image",
+    "AXSlider": "slider",
+    "AXIncrementor": "spin button",
+    "AXTable": "table",
+    "AXOutline": "tree table",
+    "AXList": "list",
+    "AXGrid": "table",
+    "AXRow": "list item",
+    "AXColumn": "filler",
+    "AXCell": "table cell",
+    "AXProgressIndicator": "progress bar",
+    "AXBusyIndicator": "progress bar",
+    "AXLevelIndicator": "level bar",
+    "AXRelevanceIndicator": "level bar",
+    "AXHelpTag": "tool tip",
+    "AXWebArea": "document web",
+    "AXHeading": "heading",
+    "AXColorWell": "push button",
+    "AXDateField": "entry",
+    "AXBrowser": "panel",
+    "AXLayoutArea": "panel",
+    "AXLayoutItem": "panel",
+    "AXGrowArea": "filler",
+    "AXMatte": "filler",
+    "AXRuler": "filler",
+    "AXUnknown": "unknown",
 }
 """AXRole -> AT-SPI role name (``AXMenu`` is the popup holding the items, a container)."""
 
 AX_SUBROLES = {
-    "AXSecureTextField": "password text", "AXSearchField": "entry", "AXTabButton": "page tab",
-    "AXDialog": "dialog", "AXSystemDialog": "dialog", "AXToggle": "toggle button",
-    "AXOutlineRow": "tree item", "AXTableRow": "list item", "AXSwitch": "toggle button",
+    "AXSecureTextField": "password text",
+    "AXSearchField": "entry",
+    "AXTabButton": "page tab",
+    "AXDialog": "dialog",
+    "AXSystemDialog": "dialog",
+    "AXToggle": "toggle button",
+    "AXOutlineRow": "tree item",
+    "AXTableRow": "list item",
+    "AXSwitch": "toggle button",
 }
 """AXSubrole refinements of the role."""
 
 ATTRIBUTES = (
-    "AXRole", "AXSubrole", "AXRoleDescription", "AXTitle", "AXDescription", "AXPosition",
-    "AXSize", "AXEnabled", "AXFocused", "AXSelected", "AXExpanded", "AXHidden", "AXMinimized",
-    "AXNumberOfCharacters", "AXTitleUIElement",
+    "AXRole",
+    "AXSubrole",
+    "AXRoleDescription",
+    "AXTitle",
+    "AXDescription",
+    "AXPosition",
+    "AXSize",
+    "AXEnabled",
+    "AXFocused",
+    "AXSelected",
+    "AXExpanded",
+    "AXHidden",
+    "AXMinimized",
+    "AXNumberOfCharacters",
+    "AXTitleUIElement",
 )
 """Attributes read per element, all in one call. ``AXValue`` is read apart, only for the
 roles where it means something, and through ``AXStringForRange`` when the text is long: a
 document's whole text is never copied."""
-VALUE_ROLES = frozenset({
-    "AXStaticText", "AXTextField", "AXTextArea", "AXComboBox", "AXCheckBox", "AXRadioButton",
-    "AXSlider", "AXIncrementor", "AXPopUpButton", "AXDisclosureTriangle", "AXLevelIndicator",
-    "AXProgressIndicator", "AXDateField",
-})
+VALUE_ROLES = frozenset(
+    {
+        "AXStaticText",
+        "AXTextField",
+        "AXTextArea",
+        "AXComboBox",
+        "AXCheckBox",
+        "AXRadioButton",
+        "AXSlider",
+        "AXIncrementor",
+        "AXPopUpButton",
+        "AXDisclosureTriangle",
+        "AXLevelIndicator",
+        "AXProgressIndicator",
+        "AXDateField",
+    }
+)
 VALUE_SUBROLES = frozenset({"AXToggle", "AXSwitch", "AXTabButton"})
 MAX_VALUE_CHARS = 4096
 """Characters of a long text's value copied out of the app (the node keeps fewer)."""
@@ -84,14 +150,20 @@ TEXT_ROLES = frozenset({"entry", "text", "password text", "combo box"})
 API_DISABLED = -25211
 """kAXErrorAPIDisabled: this process lacks the Accessibility permission."""
 AX_ERRORS = {
-    -25200: "failure", -25201: "illegal argument", -25202: "invalid element",
-    -25204: "cannot complete (the app is busy)", -25205: "attribute unsupported",
-    -25206: "action unsupported", -25211: "API disabled", -25212: "no value",
+    -25200: "failure",
+    -25201: "illegal argument",
+    -25202: "invalid element",
+    -25204: "cannot complete (the app is busy)",
+    -25205: "attribute unsupported",
+    -25206: "action unsupported",
+    -25211: "API disabled",
+    -25212: "no value",
 }
 PERMISSION = (
     "macOS does not let this program read other apps' accessibility: add the terminal (or the "
     "Python) that runs cradle in System Settings > Privacy & Security > Accessibility, then "
-    "restart it")
+    "restart it"
+)
 RANGE_UNSUPPORTED = frozenset({-25200, -25201, -25208})
 """Errors of ``AXUIElementCopyAttributeValues`` from apps that only answer the whole array."""
 MESSAGING_SECONDS = 1.0
@@ -132,10 +204,13 @@ def _text(value: Any) -> str:
 def _name(attrs: Mapping[str, Any], role: str) -> str:
     """AXTitle, else AXDescription, else a static text's value, else its label's text, else
     the description of a subrole (a window's unlabelled close button says 'close button')."""
-    for candidate in (attrs.get("AXTitle"), attrs.get("AXDescription"),
-                      attrs.get("AXValue") if role == "label" else None,
-                      attrs.get("AXTitleUIElement"),
-                      attrs.get("AXRoleDescription") if attrs.get("AXSubrole") else None):
+    for candidate in (
+        attrs.get("AXTitle"),
+        attrs.get("AXDescription"),
+        attrs.get("AXValue") if role == "label" else None,
+        attrs.get("AXTitleUIElement"),
+        attrs.get("AXRoleDescription") if attrs.get("AXSubrole") else None,
+    ):
         if _text(candidate).strip():
             return _text(candidate)
     return ""
@@ -151,8 +226,9 @@ def _states(attrs: Mapping[str, Any], role: str) -> set[str]:
     if "AXExpanded" in attrs:
         states.add("expanded" if attrs["AXExpanded"] else "collapsed")
     value = attrs.get("AXValue")
-    if role in ("check box", "radio button", "toggle button", "page tab") and \
-            not isinstance(value, str):
+    if role in ("check box", "radio button", "toggle button", "page tab") and not isinstance(
+        value, str
+    ):
         if value == 1:
             states.add("pressed" if role == "toggle button" else "checked")
         elif value == 2:
@@ -164,8 +240,11 @@ def _states(attrs: Mapping[str, Any], role: str) -> set[str]:
 
 def _value(attrs: Mapping[str, Any], role: str) -> str:
     value = attrs.get("AXValue")
-    if role in ("label", "password text", "check box", "radio button", "toggle button",
-                "page tab") or value is None or isinstance(value, bool):
+    if (
+        role in ("label", "password text", "check box", "radio button", "toggle button", "page tab")
+        or value is None
+        or isinstance(value, bool)
+    ):
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
@@ -179,12 +258,17 @@ def ax_node(attrs: Mapping[str, Any], limits: WalkLimits) -> AccessibleNode | No
         return None
     role = _role(attrs)
     states = _states(attrs, role)
-    actions = [a for a in attrs.get("actions") or () if isinstance(a, str)
-               and a.startswith("AX") and a not in SKIPPED_ACTIONS and "\n" not in a]
+    actions = [
+        a
+        for a in attrs.get("actions") or ()
+        if isinstance(a, str) and a.startswith("AX") and a not in SKIPPED_ACTIONS and "\n" not in a
+    ]
     actions.sort(key=lambda a: a != "AXPress")
     return AccessibleNode(
-        role=role, name=clip_text(_name(attrs, role), limits.max_text),
-        value=clip_text(_value(attrs, role), limits.max_text), states=frozenset(states),
+        role=role,
+        name=clip_text(_name(attrs, role), limits.max_text),
+        value=clip_text(_value(attrs, role), limits.max_text),
+        states=frozenset(states),
         box=_box(attrs),
         actions=tuple(action_label(a) for a in actions[:8]) if "disabled" not in states else (),
     )
@@ -216,13 +300,16 @@ class PyobjcTree:
             bounds = info.get(api.kCGWindowBounds) or {}
             try:
                 x, y = float(bounds["X"]), float(bounds["Y"])
-                box = (round(x), round(y), round(x + float(bounds["Width"])),
-                       round(y + float(bounds["Height"])))
+                box = (
+                    round(x),
+                    round(y),
+                    round(x + float(bounds["Width"])),
+                    round(y + float(bounds["Height"])),
+                )
                 pid = int(info[api.kCGWindowOwnerPID])
             except (KeyError, TypeError, ValueError):
                 continue
-            if info.get(api.kCGWindowLayer, 0) == 0 and intersects(box, area) \
-                    and pid not in pids:
+            if info.get(api.kCGWindowLayer, 0) == 0 and intersects(box, area) and pid not in pids:
                 pids.append(pid)
         return pids[:MAX_APPS]
 
@@ -270,11 +357,17 @@ class PyobjcTree:
         if err != 0 or values is None:
             return None
         raw = dict(zip(ATTRIBUTES, values, strict=False))
-        attrs = {k: v for k, v in ((k, self._plain(v)) for k, v in raw.items()
-                                   if k != "AXTitleUIElement") if v is not None}
+        attrs = {
+            k: v
+            for k, v in ((k, self._plain(v)) for k, v in raw.items() if k != "AXTitleUIElement")
+            if v is not None
+        }
         label = raw.get("AXTitleUIElement")
-        if label is not None and not isinstance(label, api.AXValueRef) \
-                and not (attrs.get("AXTitle") or attrs.get("AXDescription")):
+        if (
+            label is not None
+            and not isinstance(label, api.AXValueRef)
+            and not (attrs.get("AXTitle") or attrs.get("AXDescription"))
+        ):
             attrs["AXTitleUIElement"] = self._label_text(label)
         if attrs.get("AXRole") in VALUE_ROLES or attrs.get("AXSubrole") in VALUE_SUBROLES:
             value = self._value(handle, attrs.get("AXNumberOfCharacters"))
@@ -287,11 +380,11 @@ class PyobjcTree:
     def _value(self, handle: Any, length: Any) -> Any:
         """AXValue, or its first ``MAX_VALUE_CHARS`` characters when the text is longer."""
         api = self.api
-        if isinstance(length, int) and not isinstance(length, bool) \
-                and length > MAX_VALUE_CHARS:
+        if isinstance(length, int) and not isinstance(length, bool) and length > MAX_VALUE_CHARS:
             span = api.AXValueCreate(api.kAXValueTypeCFRange, (0, MAX_VALUE_CHARS))
             err, text = api.AXUIElementCopyParameterizedAttributeValue(
-                handle, "AXStringForRange", span, None)
+                handle, "AXStringForRange", span, None
+            )
         else:
             err, text = api.AXUIElementCopyAttributeValue(handle, "AXValue", None)
         return self._plain(text) if err == 0 else None
@@ -320,8 +413,9 @@ class PyobjcTree:
 class AxReader:
     """``TreeReader`` for the macOS AX API; nothing is imported until the first read."""
 
-    def __init__(self, tree: PyobjcTree | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, tree: PyobjcTree | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._tree = tree
         self._clock = clock
         self._handles: Handles[Any] = Handles()
@@ -332,8 +426,14 @@ class AxReader:
         return self._tree
 
     def read(self, area: Box, limits: WalkLimits) -> TreeSnapshot:
-        walked = walk_tree(self._source(), ax_node, area, limits,
-                           prefix=self._handles.next_prefix("ax"), clock=self._clock)
+        walked = walk_tree(
+            self._source(),
+            ax_node,
+            area,
+            limits,
+            prefix=self._handles.next_prefix("ax"),
+            clock=self._clock,
+        )
         self._handles.replace(walked.handles)
         return walked.snapshot
 
@@ -341,15 +441,18 @@ class AxReader:
         if not re.fullmatch(r"[A-Za-z][A-Za-z ]{0,39}", action):
             raise SkillExecutionError(
                 f"{action[:40]!r} is not an AX action name; use one the element offers "
-                "(press, show menu, increment, ...)")
+                "(press, show menu, increment, ...)"
+            )
         name = ax_action(action)
-        return self._result(f"{action} ({name})",
-                            lambda handle: self._source().perform(handle, name), ref)
+        return self._result(
+            f"{action} ({name})", lambda handle: self._source().perform(handle, name), ref
+        )
 
     def set_text(self, ref: str, text: str) -> str:
         checked_text(text)
-        return self._result("setting the text (AXValue)",
-                            lambda handle: self._source().set_value(handle, text), ref)
+        return self._result(
+            "setting the text (AXValue)", lambda handle: self._source().set_value(handle, text), ref
+        )
 
     def _result(self, what: str, act: Callable[[Any], int], ref: str) -> str:
         handle = self._handles.get(ref)
@@ -362,7 +465,8 @@ class AxReader:
         if err != 0:
             raise SkillExecutionError(
                 f"the app refused {what}: {AX_ERRORS.get(err, f'AX error {err}')}; click or "
-                "type instead")
+                "type instead"
+            )
         return ""
 
     def close(self) -> None:

@@ -20,23 +20,82 @@ from cradle.types import Element, ElementSource
 Box = tuple[int, int, int, int]
 """(x0, y0, x1, y1), right/bottom exclusive."""
 
-CONTAINER_ROLES = frozenset({
-    "application", "frame", "window", "dialog", "panel", "filler", "scroll pane", "viewport",
-    "layered pane", "root pane", "split pane", "internal frame", "desktop frame", "glass pane",
-    "option pane", "redundant object", "section", "document frame", "document web", "form",
-    "grouping", "tool bar", "menu bar", "status bar", "page tab list", "table", "tree table",
-    "list", "list box", "scroll bar", "separator", "unknown", "invalid", "image", "canvas",
-    "paragraph", "block quote", "landmark", "article", "static",
-})
+CONTAINER_ROLES = frozenset(
+    {
+        "application",
+        "frame",
+        "window",
+        "dialog",
+        "panel",
+        "filler",
+        "scroll pane",
+        "viewport",
+        "layered pane",
+        "root pane",
+        "split pane",
+        "internal frame",
+        "desktop frame",
+        "glass pane",
+        "option pane",
+        "redundant object",
+        "section",
+        "document frame",
+        "document web",
+        "form",
+        "grouping",
+        "tool bar",
+        "menu bar",
+        "status bar",
+        "page tab list",
+        "table",
+        "tree table",
+        "list",
+        "list box",
+        "scroll bar",
+        "separator",
+        "unknown",
+        "invalid",
+        "image",
+        "canvas",
+        "paragraph",
+        "block quote",
+        "landmark",
+        "article",
+        "static",
+    }
+)
 """Roles that hold other elements rather than being acted on themselves (lower case,
 AT-SPI role names; the Windows and macOS readers map their roles onto these names)."""
 
-INTERACTIVE_ROLES = frozenset({
-    "push button", "toggle button", "radio button", "check box", "menu item",
-    "check menu item", "radio menu item", "menu", "combo box", "entry", "password text",
-    "text", "spin button", "slider", "link", "page tab", "list item", "tree item",
-    "table cell", "icon", "button", "split button", "editbar", "terminal", "tear off menu item",
-})
+INTERACTIVE_ROLES = frozenset(
+    {
+        "push button",
+        "toggle button",
+        "radio button",
+        "check box",
+        "menu item",
+        "check menu item",
+        "radio menu item",
+        "menu",
+        "combo box",
+        "entry",
+        "password text",
+        "text",
+        "spin button",
+        "slider",
+        "link",
+        "page tab",
+        "list item",
+        "tree item",
+        "table cell",
+        "icon",
+        "button",
+        "split button",
+        "editbar",
+        "terminal",
+        "tear off menu item",
+    }
+)
 """Roles a user acts on: the targets of the grounding benchmark and the first to get marks."""
 
 
@@ -128,14 +187,11 @@ class TreeReader(Protocol):
         """Visible nodes of the apps whose windows intersect ``area`` (screen pixels)."""
         ...
 
-    def do_action(self, ref: str, action: str) -> str:
-        ...
+    def do_action(self, ref: str, action: str) -> str: ...
 
-    def set_text(self, ref: str, text: str) -> str:
-        ...
+    def set_text(self, ref: str, text: str) -> str: ...
 
-    def close(self) -> None:
-        ...
+    def close(self) -> None: ...
 
 
 def clip_text(text: str, limit: int) -> str:
@@ -160,8 +216,16 @@ def node_to_element(node: AccessibleNode, mapping: CoordinateMap) -> Element | N
     # A password field's text is never read back, whoever typed it.
     value = "" if node.role == "password text" else node.value
     return Element(
-        role=node.role, name=node.name, value=value, states=sorted(states),
-        x=cx, y=cy, box=node.box, source="a11y", actions=list(node.actions), ref=node.ref,
+        role=node.role,
+        name=node.name,
+        value=value,
+        states=sorted(states),
+        x=cx,
+        y=cy,
+        box=node.box,
+        source="a11y",
+        actions=list(node.actions),
+        ref=node.ref,
     )
 
 

@@ -70,8 +70,10 @@ def _covered(element: Element, kept: list[Element], iou: float) -> bool:
 def _priority(element: Element) -> tuple[int, int]:
     interactive = element.role in INTERACTIVE_ROLES or bool(element.actions)
     rank = {"a11y": 0, "ocr": 1, "template": 1, "contours": 2}[element.source]
-    return (rank if interactive or element.source != "a11y" else rank + 1,
-            -_area(element.box) if element.box else 0)
+    return (
+        rank if interactive or element.source != "a11y" else rank + 1,
+        -_area(element.box) if element.box else 0,
+    )
 
 
 def reading_order(elements: list[Element], row: int = 8) -> list[Element]:
@@ -79,8 +81,9 @@ def reading_order(elements: list[Element], row: int = 8) -> list[Element]:
     return sorted(elements, key=lambda e: (e.y // max(1, row), e.x))
 
 
-def merge_elements(groups: list[list[Element]], budget: ElementBudget | None = None,
-                   *, label: bool = True) -> list[Element]:
+def merge_elements(
+    groups: list[list[Element]], budget: ElementBudget | None = None, *, label: bool = True
+) -> list[Element]:
     """Merge provider outputs (any order of sources), dedupe, cut to budget, number them.
 
     ``label`` numbers the kept elements 1..N in reading order (the marks); without it every
@@ -95,5 +98,7 @@ def merge_elements(groups: list[list[Element]], budget: ElementBudget | None = N
         if len(kept) >= limits.max_elements:
             break
     ordered = reading_order(kept)
-    return [e.model_copy(update={"label": str(i) if label else ""})
-            for i, e in enumerate(ordered, start=1)]
+    return [
+        e.model_copy(update={"label": str(i) if label else ""})
+        for i, e in enumerate(ordered, start=1)
+    ]

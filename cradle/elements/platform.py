@@ -47,9 +47,19 @@ def _a11y_bus_address(env: Mapping[str, str]) -> str:
         return ""
     try:
         done = subprocess.run(
-            [tool, "--session", "--print-reply=literal", "--reply-timeout=3000",
-             "--dest=org.a11y.Bus", "/org/a11y/bus", "org.a11y.Bus.GetAddress"],
-            env=dict(env), capture_output=True, text=True, timeout=5,
+            [
+                tool,
+                "--session",
+                "--print-reply=literal",
+                "--reply-timeout=3000",
+                "--dest=org.a11y.Bus",
+                "/org/a11y/bus",
+                "org.a11y.Bus.GetAddress",
+            ],
+            env=dict(env),
+            capture_output=True,
+            text=True,
+            timeout=5,
         )
     except (OSError, subprocess.TimeoutExpired):
         return ""

@@ -83,8 +83,15 @@ class _Cuts:
         return ", ".join(self.names)
 
 
-def walk_tree(source: TreeSource[H], convert: Convert, area: Box, limits: WalkLimits, *,
-              prefix: str, clock: Callable[[], float] = time.monotonic) -> Walked[H]:
+def walk_tree(
+    source: TreeSource[H],
+    convert: Convert,
+    area: Box,
+    limits: WalkLimits,
+    *,
+    prefix: str,
+    clock: Callable[[], float] = time.monotonic,
+) -> Walked[H]:
     """Visible nodes meeting ``area``, breadth first within ``limits``.
 
     A node whose converter gave no ref gets ``prefix`` + its path of child indexes (``0.3.2``),
@@ -98,7 +105,8 @@ def walk_tree(source: TreeSource[H], convert: Convert, area: Box, limits: WalkLi
     if len(roots) > limits.max_children:
         cuts.add("children")
     queue: deque[tuple[H, int, str]] = deque(
-        (handle, 0, str(i)) for i, handle in enumerate(roots[: limits.max_children]))
+        (handle, 0, str(i)) for i, handle in enumerate(roots[: limits.max_children])
+    )
     nodes: list[AccessibleNode] = []
     handles: dict[str, H] = {}
     read = 0
@@ -129,10 +137,12 @@ def walk_tree(source: TreeSource[H], convert: Convert, area: Box, limits: WalkLi
         kids = source.children(handle, limits.max_children + 1)
         if len(kids) > limits.max_children:
             cuts.add("children")
-        queue.extend((kid, depth + 1, f"{path}.{i}")
-                     for i, kid in enumerate(kids[: limits.max_children]))
-    return Walked(TreeSnapshot(nodes=nodes, truncated=str(cuts),
-                               seconds=round(clock() - started, 4)), handles)
+        queue.extend(
+            (kid, depth + 1, f"{path}.{i}") for i, kid in enumerate(kids[: limits.max_children])
+        )
+    return Walked(
+        TreeSnapshot(nodes=nodes, truncated=str(cuts), seconds=round(clock() - started, 4)), handles
+    )
 
 
 class Handles(Generic[H]):
@@ -175,7 +185,8 @@ def checked_text(text: str) -> str:
     """``text`` for a field, refused when longer than ``MAX_SET_TEXT``."""
     if len(text) > MAX_SET_TEXT:
         raise SkillExecutionError(
-            f"the text has {len(text)} characters; at most {MAX_SET_TEXT} can be set at once")
+            f"the text has {len(text)} characters; at most {MAX_SET_TEXT} can be set at once"
+        )
     return text
 
 
@@ -184,4 +195,5 @@ def refused(what: str, exc: BaseException) -> SkillExecutionError:
     detail = " ".join(str(exc).split())[:160]
     return SkillExecutionError(
         f"the app refused {what} ({type(exc).__name__}{': ' + detail if detail else ''}); "
-        "click or type instead")
+        "click or type instead"
+    )

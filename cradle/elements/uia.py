@@ -25,18 +25,47 @@ from cradle.elements.treewalk import Handles, checked_text, load_library, refuse
 from cradle.errors import AccessibilityUnavailable, SkillExecutionError
 
 UIA_ROLES = {
-    "AppBar": "tool bar", "Button": "push button", "Calendar": "panel", "CheckBox": "check box",
-    "ComboBox": "combo box", "Custom": "unknown", "DataGrid": "table",
-    "DataItem": "table cell", "Document": "document frame", "Edit": "entry",
-    "Group": "grouping", "Header": "panel", "HeaderItem": "table column header",
-    "Hyperlink": "link", "Image": "image", "List": "list", "ListItem": "list item",
-    "Menu": "panel", "MenuBar": "menu bar", "MenuItem": "menu item", "Pane": "panel",
-    "ProgressBar": "progress bar", "RadioButton": "radio button", "ScrollBar": "scroll bar",
-    "SemanticZoom": "panel", "Separator": "separator", "Slider": "slider",
-    "Spinner": "spin button", "SplitButton": "split button", "StatusBar": "status bar",
-    "Tab": "page tab list", "TabItem": "page tab", "Table": "table", "Text": "label",
-    "Thumb": "scroll bar", "TitleBar": "panel", "ToolBar": "tool bar", "ToolTip": "tool tip",
-    "Tree": "tree", "TreeItem": "tree item", "Window": "frame",
+    "AppBar": "tool bar",
+    "Button": "push button",
+    "Calendar": "panel",
+    "CheckBox": "check box",
+    "ComboBox": "combo box",
+    "Custom": "unknown",
+    "DataGrid": "table",
+    "DataItem": "table cell",
+    "Document": "document frame",
+    "Edit": "entry",
+    "Group": "grouping",
+    "Header": "panel",
+    "HeaderItem": "table column header",
+    "Hyperlink": "link",
+    "Image": "image",
+    "List": "list",
+    "ListItem": "list item",
+    "Menu": "panel",
+    "MenuBar": "menu bar",
+    "MenuItem": "menu item",
+    "Pane": "panel",
+    "ProgressBar": "progress bar",
+    "RadioButton": "radio button",
+    "ScrollBar": "scroll bar",
+    "SemanticZoom": "panel",
+    "Separator": "separator",
+    "Slider": "slider",
+    "Spinner": "spin button",
+    "SplitButton": "split button",
+    "StatusBar": "status bar",
+    "Tab": "page tab list",
+    "TabItem": "page tab",
+    "Table": "table",
+    "Text": "label",
+    "Thumb": "scroll bar",
+    "TitleBar": "panel",
+    "ToolBar": "tool bar",
+    "ToolTip": "tool tip",
+    "Tree": "tree",
+    "TreeItem": "tree item",
+    "Window": "frame",
 }
 """UIA ControlType names -> AT-SPI role names (``Menu`` is the popup holding the items, a
 container; ``TitleBar`` holds the minimize/maximize/close buttons)."""
@@ -44,16 +73,41 @@ container; ``TitleBar`` holds the minimize/maximize/close buttons)."""
 PATTERNS = ("Invoke", "Toggle", "ExpandCollapse", "SelectionItem", "Value")
 """The control patterns read per node: they give the actions and most states."""
 
-NO_PATTERNS = frozenset({
-    "Window", "Pane", "TitleBar", "ToolBar", "MenuBar", "StatusBar", "ScrollBar", "Thumb",
-    "Separator", "Header", "Group", "Tab", "Table", "DataGrid", "List", "Tree", "Image",
-    "Text", "ProgressBar", "ToolTip", "AppBar", "Calendar", "SemanticZoom", "Menu",
-})
+NO_PATTERNS = frozenset(
+    {
+        "Window",
+        "Pane",
+        "TitleBar",
+        "ToolBar",
+        "MenuBar",
+        "StatusBar",
+        "ScrollBar",
+        "Thumb",
+        "Separator",
+        "Header",
+        "Group",
+        "Tab",
+        "Table",
+        "DataGrid",
+        "List",
+        "Tree",
+        "Image",
+        "Text",
+        "ProgressBar",
+        "ToolTip",
+        "AppBar",
+        "Calendar",
+        "SemanticZoom",
+        "Menu",
+    }
+)
 """Control types whose patterns are not read: containers and plain text (saves ~5 calls)."""
 
 ACTIONS = {
-    "invoke": ("Invoke", "Invoke"), "toggle": ("Toggle", "Toggle"),
-    "expand": ("ExpandCollapse", "Expand"), "collapse": ("ExpandCollapse", "Collapse"),
+    "invoke": ("Invoke", "Invoke"),
+    "toggle": ("Toggle", "Toggle"),
+    "expand": ("ExpandCollapse", "Expand"),
+    "collapse": ("ExpandCollapse", "Collapse"),
     "select": ("SelectionItem", "Select"),
 }
 """Action names offered on elements -> (pattern, method of the pattern interface)."""
@@ -159,9 +213,13 @@ def uia_node(props: Mapping[str, Any], limits: WalkLimits) -> AccessibleNode | N
     elif "Value" in patterns:
         value = clip_text(str(patterns["Value"].get("CurrentValue") or ""), limits.max_text)
     return AccessibleNode(
-        role=role, name=clip_text(str(props.get("name") or ""), limits.max_text), value=value,
-        states=frozenset(states), box=rect_box(props.get("rectangle")),
-        actions=_actions(patterns) if enabled else (), ref=runtime_ref(props.get("runtime_id")),
+        role=role,
+        name=clip_text(str(props.get("name") or ""), limits.max_text),
+        value=value,
+        states=frozenset(states),
+        box=rect_box(props.get("rectangle")),
+        actions=_actions(patterns) if enabled else (),
+        ref=runtime_ref(props.get("runtime_id")),
     )
 
 
@@ -195,10 +253,9 @@ class PywinautoTree:
             desktop = pywinauto.Desktop(backend="uia")
         except Exception as exc:  # noqa: BLE001 - the uia backend needs UIAutomationCore
             raise AccessibilityUnavailable(
-                f"pywinauto cannot use UI Automation here ({type(exc).__name__}: "
-                f"{str(exc)[:120]})") from None
-        return cls(lambda: [w.element_info for w in desktop.windows()],
-                   defines.get_elem_interface)
+                f"pywinauto cannot use UI Automation here ({type(exc).__name__}: {str(exc)[:120]})"
+            ) from None
+        return cls(lambda: [w.element_info for w in desktop.windows()], defines.get_elem_interface)
 
     def roots(self, area: Box, limit: int) -> list[Any]:
         try:
@@ -215,12 +272,19 @@ class PywinautoTree:
             visible = bool(handle.visible)
             element = handle.element
             props = {
-                "control_type": control, "name": handle.name,
-                "rectangle": {"left": rect.left, "top": rect.top, "right": rect.right,
-                              "bottom": rect.bottom},
-                "visible": visible, "enabled": bool(handle.enabled),
+                "control_type": control,
+                "name": handle.name,
+                "rectangle": {
+                    "left": rect.left,
+                    "top": rect.top,
+                    "right": rect.right,
+                    "bottom": rect.bottom,
+                },
+                "visible": visible,
+                "enabled": bool(handle.enabled),
                 "runtime_id": list(handle.runtime_id or ()),
-                "automation_id": handle.automation_id, "class_name": handle.class_name,
+                "automation_id": handle.automation_id,
+                "class_name": handle.class_name,
                 "has_keyboard_focus": bool(element.CurrentHasKeyboardFocus),
                 "is_keyboard_focusable": bool(element.CurrentIsKeyboardFocusable),
                 "is_password": bool(element.CurrentIsPassword),
@@ -241,13 +305,14 @@ class PywinautoTree:
             if name == "Toggle":
                 found[name] = {"CurrentToggleState": int(iface.CurrentToggleState)}
             elif name == "ExpandCollapse":
-                found[name] = {"CurrentExpandCollapseState":
-                               int(iface.CurrentExpandCollapseState)}
+                found[name] = {"CurrentExpandCollapseState": int(iface.CurrentExpandCollapseState)}
             elif name == "SelectionItem":
                 found[name] = {"CurrentIsSelected": bool(iface.CurrentIsSelected)}
             elif name == "Value":
-                found[name] = {"CurrentValue": str(iface.CurrentValue or "")[:4096],
-                               "CurrentIsReadOnly": bool(iface.CurrentIsReadOnly)}
+                found[name] = {
+                    "CurrentValue": str(iface.CurrentValue or "")[:4096],
+                    "CurrentIsReadOnly": bool(iface.CurrentIsReadOnly),
+                }
             else:
                 found[name] = {}
         return found
@@ -266,8 +331,9 @@ class PywinautoTree:
 class UiaReader:
     """``TreeReader`` for Windows UI Automation; nothing is imported until the first read."""
 
-    def __init__(self, tree: PywinautoTree | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, tree: PywinautoTree | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._tree = tree
         self._clock = clock
         self._handles: Handles[Any] = Handles()
@@ -278,21 +344,29 @@ class UiaReader:
         return self._tree
 
     def read(self, area: Box, limits: WalkLimits) -> TreeSnapshot:
-        walked = walk_tree(self._source(), uia_node, area, limits,
-                           prefix=self._handles.next_prefix("uia"), clock=self._clock)
+        walked = walk_tree(
+            self._source(),
+            uia_node,
+            area,
+            limits,
+            prefix=self._handles.next_prefix("uia"),
+            clock=self._clock,
+        )
         self._handles.replace(walked.handles)
         return walked.snapshot
 
     def do_action(self, ref: str, action: str) -> str:
         if action.casefold() not in ACTIONS:
             raise SkillExecutionError(
-                f"UI Automation has no action {action[:40]!r}; use one of {sorted(ACTIONS)}")
+                f"UI Automation has no action {action[:40]!r}; use one of {sorted(ACTIONS)}"
+            )
         pattern, method = ACTIONS[action.casefold()]
         return self._act(ref, pattern, method, f"{action.casefold()} ({pattern} pattern)")
 
     def set_text(self, ref: str, text: str) -> str:
-        return self._act(ref, "Value", "SetValue", "setting the text (Value pattern)",
-                         checked_text(text))
+        return self._act(
+            ref, "Value", "SetValue", "setting the text (Value pattern)", checked_text(text)
+        )
 
     def _act(self, ref: str, pattern: str, method: str, what: str, *args: Any) -> str:
         handle = self._handles.get(ref)

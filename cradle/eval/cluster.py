@@ -62,12 +62,17 @@ def connect(address: str, env: dict[str, str] | None = None) -> ModuleType:
     _check_reachable(address)
     handler = signal.getsignal(signal.SIGTERM)
     try:
-        ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False,
-                 runtime_env={"env_vars": env} if env else None)
+        ray.init(
+            address=address,
+            logging_level=logging.WARNING,
+            log_to_driver=False,
+            runtime_env={"env_vars": env} if env else None,
+        )
     except Exception as exc:  # noqa: BLE001 - Ray raises several kinds, all with long text
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise UsageError(f"cannot join the Ray cluster at {address}: "
-                         f"{shorten(first, 300)}") from None
+        raise UsageError(
+            f"cannot join the Ray cluster at {address}: {shorten(first, 300)}"
+        ) from None
     finally:  # ray.init installs its own SIGTERM handler; ours stops the suite cleanly
         signal.signal(signal.SIGTERM, handler)
     return ray
@@ -79,13 +84,17 @@ def _check_reachable(address: str) -> None:
         return
     host, _, port = address.rpartition(":")
     if not host or not port.isdigit():
-        raise UsageError(f"--ray {address!r}: give HOST:PORT of the head node (the port of "
-                         "`ray start --head --port PORT`) or auto")
+        raise UsageError(
+            f"--ray {address!r}: give HOST:PORT of the head node (the port of "
+            "`ray start --head --port PORT`) or auto"
+        )
     try:
         socket.create_connection((host, int(port)), timeout=5).close()
     except OSError as exc:
-        raise UsageError(f"no Ray cluster answers at {address} ({exc.strerror or exc}): start "
-                         f"one with `ray start --head --port {port}` or check --ray") from None
+        raise UsageError(
+            f"no Ray cluster answers at {address} ({exc.strerror or exc}): start "
+            f"one with `ray start --head --port {port}` or check --ray"
+        ) from None
 
 
 def describe_needs(cpus: float, display: bool) -> str:
@@ -105,17 +114,24 @@ class RayScheduler(Scheduler):
         self._warned_versions: set[str] = set()
 
     def summary(self) -> dict[str, Any]:
-        nodes = {node: {"address": self.addresses.get(node, ""), "tasks": count}
-                 for node, count in sorted(self.nodes.items())}
-        return {"ray": self.options.ray, "nodes": nodes,
-                **({"workers": self.cpus} if self.cpus else {})}
+        nodes = {
+            node: {"address": self.addresses.get(node, ""), "tasks": count}
+            for node, count in sorted(self.nodes.items())
+        }
+        return {
+            "ray": self.options.ray,
+            "nodes": nodes,
+            **({"workers": self.cpus} if self.cpus else {}),
+        }
 
     def run(self, todo: list[Task]) -> None:
         if not todo:
             return
         if (self.options.memory or {}).get("memory_dir"):
-            raise UsageError("--memory-dir is a folder of this machine: with --ray give "
-                             "--memory-url (a Chroma server every node reaches)")
+            raise UsageError(
+                "--memory-dir is a folder of this machine: with --ray give "
+                "--memory-url (a Chroma server every node reaches)"
+            )
         assert self.options.ray is not None
         ray = connect(self.options.ray, self._task_env())
         try:
@@ -149,8 +165,7 @@ class RayScheduler(Scheduler):
                     self.progress.task_started(task.id)
             ready, _ = ray.wait(list(self.running), num_returns=1, timeout=_WAIT)
             if ready:  # and every other that is done by now
-                ready, _ = ray.wait(list(self.running), num_returns=len(self.running),
-                                    timeout=0)
+                ready, _ = ray.wait(list(self.running), num_returns=len(self.running), timeout=0)
             for ref in ready:
                 task, attempt = self.running.pop(ref)
                 if self._collect(ray, ref, task, attempt):
@@ -162,16 +177,22 @@ class RayScheduler(Scheduler):
 
     def _submit(self, remote: Any, task: Task) -> Any:
         display = self.needs_display(task)
-        options: dict[str, Any] = {"num_cpus": task.needs.cpus, "max_retries": 0,
-                                   "scheduling_strategy": "SPREAD",
-                                   "name": f"cradle-eval:{task.id}"}
+        options: dict[str, Any] = {
+            "num_cpus": task.needs.cpus,
+            "max_retries": 0,
+            "scheduling_strategy": "SPREAD",
+            "name": f"cradle-eval:{task.id}",
+        }
         if display:
             options["resources"] = {DISPLAY_RESOURCE: 1}
         shared = self.options.shared_out
-        spec = {"display": display, "kill_margin": self.options.kill_margin,
-                "log_shown": str((shared or self.out) / LOGS_DIR / f"{task.id}.log"),
-                "shared": str(shared) if shared is not None else None,
-                "max_run_bytes": MAX_RUN_BYTES}
+        spec = {
+            "display": display,
+            "kill_margin": self.options.kill_margin,
+            "log_shown": str((shared or self.out) / LOGS_DIR / f"{task.id}.log"),
+            "shared": str(shared) if shared is not None else None,
+            "max_run_bytes": MAX_RUN_BYTES,
+        }
         job = self.job(task, Path(""))  # the node puts the run folder where it writes
         return remote.options(**options).remote(job.model_dump_json(), spec)
 
@@ -183,25 +204,36 @@ class RayScheduler(Scheduler):
             payload = ray.get(ref)
             done = self._receive(task, payload)
             if payload.get("cancelled"):  # only _cancel_unfit cancels during the run
-                done = Attempt(EvalResult.failed(task, self._lost_reason(task, None, True)),
-                               retry=False)
+                done = Attempt(
+                    EvalResult.failed(task, self._lost_reason(task, None, True)), retry=False
+                )
         except ray.exceptions.RayTaskError as exc:  # the node's code raised: a bug, not a loss
             cause = getattr(exc, "cause", None) or exc
-            done = Attempt(EvalResult.failed(task, f"harness: on its node: {_first_line(cause)}"),
-                           retry=True)
+            done = Attempt(
+                EvalResult.failed(task, f"harness: on its node: {_first_line(cause)}"), retry=True
+            )
         except ray.exceptions.RayError as exc:
-            done = Attempt(EvalResult.failed(task, self._lost_reason(task, exc, unfit)),
-                           retry=not unfit)
+            done = Attempt(
+                EvalResult.failed(task, self._lost_reason(task, exc, unfit)), retry=not unfit
+            )
         except (KeyError, TypeError, ValueError) as exc:  # a node of another cradle version
-            done = Attempt(EvalResult.failed(task, "harness: the node's answer is not what "
-                                             f"cradle {_version()} expects: {exc!r}"),
-                           retry=False)
+            done = Attempt(
+                EvalResult.failed(
+                    task,
+                    f"harness: the node's answer is not what cradle {_version()} expects: {exc!r}",
+                ),
+                retry=False,
+            )
         if done.retry and attempt <= self.options.retries:
             if self._fits(ray, task):
                 self.note_retry(task, done.result)
                 return True
-            done = Attempt(done.result.model_copy(update={
-                "error": f"{done.result.error}; {self._unfit_reason(task)}"}), retry=False)
+            done = Attempt(
+                done.result.model_copy(
+                    update={"error": f"{done.result.error}; {self._unfit_reason(task)}"}
+                ),
+                retry=False,
+            )
         self._record(task, final_result(done, attempt))
         return False
 
@@ -209,8 +241,13 @@ class RayScheduler(Scheduler):
         """The attempt a node sent back, its run folder unpacked and named here."""
         line = str(payload["result"])
         if len(line) > MAX_RESULT_BYTES:
-            return Attempt(EvalResult.failed(task, "harness: the node's result line is larger "
-                                             f"than {MAX_RESULT_BYTES:,} bytes"), retry=True)
+            return Attempt(
+                EvalResult.failed(
+                    task,
+                    f"harness: the node's result line is larger than {MAX_RESULT_BYTES:,} bytes",
+                ),
+                retry=True,
+            )
         result = EvalResult.model_validate_json(line)
         node = str(payload["node"])
         self.nodes[node] += 1
@@ -218,8 +255,10 @@ class RayScheduler(Scheduler):
         self._check_version(str(payload.get("version", "")), self.addresses[node])
         run_dir = self._land_runs(task, payload, result.run_dir)
         self._land_log(task, payload.get("log"))
-        return Attempt(result.model_copy(update={"node": node, "run_dir": run_dir}),
-                       retry=bool(payload["retry"]))
+        return Attempt(
+            result.model_copy(update={"node": node, "run_dir": run_dir}),
+            retry=bool(payload["retry"]),
+        )
 
     def _land_runs(self, task: Task, payload: dict[str, Any], run_dir: str) -> str:
         """Where the attempt's run folder is now (on this machine, or kept on its node)."""
@@ -230,7 +269,8 @@ class RayScheduler(Scheduler):
             self.progress.note(
                 f"{task.id}: its run folder ({payload['kept_bytes'] / 1e6:.0f} MB) is larger "
                 f"than what comes back over Ray; it stays on the node at {payload['kept']} "
-                "(--shared-out writes run folders where this machine sees them)")
+                "(--shared-out writes run folders where this machine sees them)"
+            )
             return f"{payload['kept']}/{relative}"
         target = self.out / RUNS_DIR / task.id
         try:
@@ -253,25 +293,33 @@ class RayScheduler(Scheduler):
     def _check_version(self, version: str, address: str) -> None:
         if version != _version() and address not in self._warned_versions:
             self._warned_versions.add(address)
-            self.progress.note(f"the node at {address} runs cradle {version or '?'}, this "
-                               f"machine {_version()}: install the same version everywhere")
+            self.progress.note(
+                f"the node at {address} runs cradle {version or '?'}, this "
+                f"machine {_version()}: install the same version everywhere"
+            )
 
     def _fits(self, ray: ModuleType, task: Task) -> bool:
         """Whether some alive node has what the task needs."""
         display = self.needs_display(task)
-        return any(n["Resources"].get("CPU", 0) >= task.needs.cpus
-                   and (not display or n["Resources"].get(DISPLAY_RESOURCE, 0) >= 1)
-                   for n in _alive(ray))
+        return any(
+            n["Resources"].get("CPU", 0) >= task.needs.cpus
+            and (not display or n["Resources"].get(DISPLAY_RESOURCE, 0) >= 1)
+            for n in _alive(ray)
+        )
 
     def _unfit_reason(self, task: Task, *, at_start: bool = False) -> str:
         needs = describe_needs(task.needs.cpus, self.needs_display(task))
         hint = ""
         if self.needs_display(task):
-            hint = (" (a node with Xvfb and the apps offers displays: ray start ... "
-                    "--resources '{\"display\": 2}')")
+            hint = (
+                " (a node with Xvfb and the apps offers displays: ray start ... "
+                "--resources '{\"display\": 2}')"
+            )
         if at_start:
-            return (f"task {task.id} needs {needs} and no node of the Ray cluster at "
-                    f"{self.options.ray} has them{hint}")
+            return (
+                f"task {task.id} needs {needs} and no node of the Ray cluster at "
+                f"{self.options.ray} has them{hint}"
+            )
         return f"no alive node of the Ray cluster has the {needs} it needs any more"
 
     def _lost_reason(self, task: Task, exc: BaseException | None, unfit: bool) -> str:
@@ -296,8 +344,7 @@ class RayScheduler(Scheduler):
         # on a loaded machine that took longer than 8 s, and the folders were lost.
         deadline = time.monotonic() + 2 * KILL_GRACE + 10
         while self.running and time.monotonic() < deadline:
-            ready, _ = ray.wait(list(self.running), num_returns=len(self.running),
-                                timeout=_WAIT)
+            ready, _ = ray.wait(list(self.running), num_returns=len(self.running), timeout=_WAIT)
             for ref in ready:
                 task, attempt = self.running.pop(ref)
                 try:
@@ -305,8 +352,9 @@ class RayScheduler(Scheduler):
                     done = self._receive(task, payload)
                 except (ray.exceptions.RayError, KeyError, TypeError, ValueError):
                     continue  # cancelled before it started, or lost: not a result of the task
-                if not payload.get("cancelled") and \
-                        not (done.result.error or "").startswith("interrupted"):
+                if not payload.get("cancelled") and not (done.result.error or "").startswith(
+                    "interrupted"
+                ):
                     self._record(task, final_result(done, attempt))
         self.running.clear()
 
@@ -330,4 +378,3 @@ def _first_line(exc: BaseException) -> str:
     """Ray's errors carry pages (a raylet's log); the reason keeps their first line."""
     text = str(exc).strip().splitlines()
     return shorten(text[0] if text else type(exc).__name__, 300)
-

@@ -45,8 +45,9 @@ MAX_SUMMARY_BYTES = 50_000_000
 _RECEIVED_HEADER = "# Skill source received with an eval job or result.\n\n"
 
 
-def bounded(sources: Iterable[str], *, size: int, count: int | None = None
-            ) -> tuple[list[str], int]:
+def bounded(
+    sources: Iterable[str], *, size: int, count: int | None = None
+) -> tuple[list[str], int]:
     """The first sources that fit ``count`` and ``size`` (JSON-encoded bytes), and how many
     did not; a source longer than the checker accepts never fits."""
     kept: list[str] = []
@@ -66,8 +67,9 @@ def write_sources(sources: Iterable[str], folder: Path, prefix: str = "skill") -
     """Each source as a skill file of ``folder`` (names are ours, never the sender's)."""
     folder.mkdir(parents=True, exist_ok=True)
     for number, source in enumerate(sources, start=1):
-        (folder / f"{prefix}_{number:03d}.py").write_text(_RECEIVED_HEADER + source,
-                                                          encoding="utf-8")
+        (folder / f"{prefix}_{number:03d}.py").write_text(
+            _RECEIVED_HEADER + source, encoding="utf-8"
+        )
     return folder
 
 
@@ -84,7 +86,8 @@ def check_memory(memory: dict[str, Any] | None, workers: int) -> None:
         raise UsageError(
             "--memory-dir cannot be shared by several workers (chromadb's embedded store is "
             "not safe for several processes): use --memory-url with a `chroma run` server, "
-            "or --workers 1")
+            "or --workers 1"
+        )
     from cradle.memory.store import VectorMemory, check_memory_folder
 
     if url:
@@ -110,8 +113,9 @@ def shared_skills(folder: Path | None, out: Path) -> SharedSkills:
     try:
         shared.folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ConfigError(f"cannot use --generated-skills-dir {shared.folder}: "
-                          f"{exc.strerror or exc}") from None
+        raise ConfigError(
+            f"cannot use --generated-skills-dir {shared.folder}: {exc.strerror or exc}"
+        ) from None
     return shared
 
 
@@ -141,20 +145,26 @@ class SharedSkills:
         """Promote the skills ``result`` carries if the task passed; record what happened."""
         if not result.skills:
             return
-        sources, dropped = bounded(result.skills, count=MAX_PROPOSED_SKILLS,
-                                   size=MAX_PROPOSED_BYTES)
+        sources, dropped = bounded(
+            result.skills, count=MAX_PROPOSED_SKILLS, size=MAX_PROPOSED_BYTES
+        )
         entry: dict[str, list[str]] = {"promoted": [], "skipped": []}
         if dropped:
-            entry["skipped"].append(f"{dropped} skill(s): over the bound of what an episode "
-                                    "may propose")
+            entry["skipped"].append(
+                f"{dropped} skill(s): over the bound of what an episode may propose"
+            )
         if not result.success:
             entry["skipped"] += [f"{_names(s)}: the task did not pass" for s in sources]
         else:
             run_id = Path(result.run_dir).name if result.run_dir else task.id
             try:
                 with tempfile.TemporaryDirectory(prefix="cradle-proposed-") as scratch:
-                    done = promote(write_sources(sources, Path(scratch)), self.folder,
-                                   run_id=run_id, task=task.instruction)
+                    done = promote(
+                        write_sources(sources, Path(scratch)),
+                        self.folder,
+                        run_id=run_id,
+                        task=task.instruction,
+                    )
             except OSError as exc:  # no temporary folder (a full disk): the result still counts
                 entry["skipped"].append(f"not promoted: {exc.strerror or exc}")
             else:
@@ -177,8 +187,12 @@ class SharedSkills:
 
     def summary(self) -> dict[str, Any]:
         """summary.json's ``skills``: the folder, whether episodes loaded it, per task."""
-        return {"folder": str(self.folder), "loaded_by_episodes": self.load,
-                "not_sent_to_episodes": self.not_sent, "tasks": dict(sorted(self.tasks.items()))}
+        return {
+            "folder": str(self.folder),
+            "loaded_by_episodes": self.load,
+            "not_sent_to_episodes": self.not_sent,
+            "tasks": dict(sorted(self.tasks.items())),
+        }
 
 
 def _names(source: str) -> str:

@@ -86,11 +86,18 @@ def shipped_suite() -> list[Path]:
     """Every ``<environment>/tasks`` folder on the environment search path."""
     from cradle.environment import environment_search_path
 
-    folders = [env / "tasks" for root in environment_search_path() if root.is_dir()
-               for env in sorted(root.iterdir()) if (env / "tasks").is_dir()]
+    folders = [
+        env / "tasks"
+        for root in environment_search_path()
+        if root.is_dir()
+        for env in sorted(root.iterdir())
+        if (env / "tasks").is_dir()
+    ]
     if not folders:
-        raise UsageError("no shipped tasks found (environments/*/tasks/ on the environment "
-                         "search path); give task files or folders")
+        raise UsageError(
+            "no shipped tasks found (environments/*/tasks/ on the environment "
+            "search path); give task files or folders"
+        )
     return folders
 
 
@@ -111,8 +118,11 @@ def run_eval(options: EvalOptions, *, progress: EvalProgress | None = None) -> E
     if not 1 <= options.workers <= MAX_WORKERS:
         raise UsageError(f"--workers must be 1 to {MAX_WORKERS}")
     check_memory(options.memory, options.workers)
-    task_set = TaskSet(list(options.tasks)) if options.tasks is not None else \
-        load_tasks(options.paths or shipped_suite())
+    task_set = (
+        TaskSet(list(options.tasks))
+        if options.tasks is not None
+        else load_tasks(options.paths or shipped_suite())
+    )
     out = _prepare_out(options)
     results, warnings = read_results(out / RESULTS_FILE) if options.resume else ({}, [])
     skills = shared_skills(options.generated_skills_dir, out)
@@ -124,8 +134,12 @@ def run_eval(options: EvalOptions, *, progress: EvalProgress | None = None) -> E
     progress.done = len(suite) - len(todo)
     progress.passed = sum(results[t].success for t, _ in suite if t in results)
     started = time.monotonic()
-    extra: dict[str, Any] = {"mode": options.mode, "model": _model_name(options),
-                             "workers": options.workers, "memory": memory_place(options.memory)}
+    extra: dict[str, Any] = {
+        "mode": options.mode,
+        "model": _model_name(options),
+        "workers": options.workers,
+        "memory": memory_place(options.memory),
+    }
     stop = None
     scheduler = _scheduler_class(options)(options, out, progress, results, skills)
     with progress:
@@ -134,8 +148,9 @@ def run_eval(options: EvalOptions, *, progress: EvalProgress | None = None) -> E
         for warning in warnings:
             progress.note(warning)
         if len(todo) < len(suite):
-            progress.note(f"resuming: {len(suite) - len(todo)} task(s) already in "
-                          f"{out / RESULTS_FILE}")
+            progress.note(
+                f"resuming: {len(suite) - len(todo)} task(s) already in {out / RESULTS_FILE}"
+            )
         try:
             with stop_signals():
                 scheduler.run(todo)
@@ -173,13 +188,16 @@ def _prepare_out(options: EvalOptions) -> Path:
         raise EvalStorageError(f"cannot use --out {out}: {exc.strerror or exc}") from None
     existing = out / RESULTS_FILE
     if not options.resume and existing.is_file() and existing.stat().st_size:
-        raise UsageError(f"{existing} already holds results: add --resume to run the tasks "
-                         "not in it, or choose another --out")
+        raise UsageError(
+            f"{existing} already holds results: add --resume to run the tasks "
+            "not in it, or choose another --out"
+        )
     return out
 
 
-def _write_outputs(out: Path, suite: list[tuple[str, str]], results: dict[str, EvalResult],
-                   summary: dict[str, Any]) -> None:
+def _write_outputs(
+    out: Path, suite: list[tuple[str, str]], results: dict[str, EvalResult], summary: dict[str, Any]
+) -> None:
     from cradle.eval.report import write_report
 
     write_json(out / SUMMARY_FILE, summary)
@@ -192,8 +210,14 @@ class Scheduler:
     The Ray scheduler (cradle.eval.cluster) is this class with another ``run``: jobs,
     recording and the retry rule are the same."""
 
-    def __init__(self, options: EvalOptions, out: Path, progress: EvalProgress,
-                 results: dict[str, EvalResult], skills: SharedSkills) -> None:
+    def __init__(
+        self,
+        options: EvalOptions,
+        out: Path,
+        progress: EvalProgress,
+        results: dict[str, EvalResult],
+        skills: SharedSkills,
+    ) -> None:
         self.options = options
         self.skills = skills
         self.out = out
@@ -210,11 +234,19 @@ class Scheduler:
         for task in todo:
             self.tasks.put(task)
         scratch = Path(tempfile.mkdtemp(prefix="cradle-eval-"))
-        slots = [Slot(number, scratch)
-                 for number in range(1, min(self.options.workers, len(todo)) + 1)]
+        slots = [
+            Slot(number, scratch) for number in range(1, min(self.options.workers, len(todo)) + 1)
+        ]
         self._note_dbus(slots[0], todo)
-        threads = [threading.Thread(target=self._slot_loop, args=(slot,), daemon=True,
-                                    name=f"cradle-eval-slot-{slot.number}") for slot in slots]
+        threads = [
+            threading.Thread(
+                target=self._slot_loop,
+                args=(slot,),
+                daemon=True,
+                name=f"cradle-eval-slot-{slot.number}",
+            )
+            for slot in slots
+        ]
         try:
             for thread in threads:
                 thread.start()
@@ -246,8 +278,15 @@ class Scheduler:
     def job(self, task: Task, runs_dir: Path) -> EvalJob:
         """The worker's job for ``task``, its run folder going into ``runs_dir``."""
         o = self.options
-        return EvalJob.of(task, mode=o.mode, runs_dir=str(runs_dir), model=o.model,
-                          agent=o.agent, memory=o.memory, skills=self.skills.for_job())
+        return EvalJob.of(
+            task,
+            mode=o.mode,
+            runs_dir=str(runs_dir),
+            model=o.model,
+            agent=o.agent,
+            memory=o.memory,
+            skills=self.skills.for_job(),
+        )
 
     def note_retry(self, task: Task, result: EvalResult) -> None:
         self.progress.note(f"{task.id}: {result.error}; trying again")
@@ -278,8 +317,12 @@ class Scheduler:
                 kind, task, result = self.events.get_nowait()
             except queue.Empty:
                 break
-            if kind == "finished" and result is not None and result.id not in self.results \
-                    and not (result.error or "").startswith("interrupted"):
+            if (
+                kind == "finished"
+                and result is not None
+                and result.id not in self.results
+                and not (result.error or "").startswith("interrupted")
+            ):
                 self._record(task, result)
 
     def _slot_loop(self, slot: Slot) -> None:
@@ -303,9 +346,14 @@ class Scheduler:
         o, log, attempt = self.options, self.out / LOGS_DIR / f"{task.id}.log", 1
         while True:
             done = run_in_slot(
-                slot, self.job(task, self.out / RUNS_DIR / task.id),
-                needs_display=self.needs_display(task), kill_margin=o.kill_margin, log=log,
-                log_shown=str(log), more=not self.tasks.empty() and not self.stopping.is_set())
+                slot,
+                self.job(task, self.out / RUNS_DIR / task.id),
+                needs_display=self.needs_display(task),
+                kill_margin=o.kill_margin,
+                log=log,
+                log_shown=str(log),
+                more=not self.tasks.empty() and not self.stopping.is_set(),
+            )
             if not done.retry or attempt > o.retries or self.stopping.is_set():
                 return final_result(done, attempt)
             self.events.put(("retry", task, done.result))
@@ -313,8 +361,10 @@ class Scheduler:
 
     def _note_dbus(self, slot: Slot, todo: list[Task]) -> None:
         if not slot.has_dbus and any(self.needs_display(t) for t in todo):
-            self.progress.note("dbus-run-session not found: episodes share no D-Bus session "
-                               "of their own (apt-get install dbus-daemon)")
+            self.progress.note(
+                "dbus-run-session not found: episodes share no D-Bus session "
+                "of their own (apt-get install dbus-daemon)"
+            )
 
 
 def _display_needs() -> Callable[[Task], bool]:
@@ -323,8 +373,9 @@ def _display_needs() -> Callable[[Task], bool]:
     from cradle.environment import discover_environments
 
     known = {name: info.cls.needs_display for name, info in discover_environments().items()}
-    return lambda task: task.needs.display if task.needs.display is not None \
-        else known.get(task.environment, False)
+    return lambda task: (
+        task.needs.display if task.needs.display is not None else known.get(task.environment, False)
+    )
 
 
 def final_result(attempt: Attempt, tries: int) -> EvalResult:

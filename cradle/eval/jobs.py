@@ -75,11 +75,19 @@ class EvalResult(Record):
 
     def wire_json(self) -> str:
         """The worker's line: the result with the skills its episode proposed."""
-        return json.dumps({**self.model_dump(mode="json"), "skills": self.skills},
-                          ensure_ascii=False)
+        return json.dumps(
+            {**self.model_dump(mode="json"), "skills": self.skills}, ensure_ascii=False
+        )
 
     @classmethod
-    def failed(cls, task: Task, error: str, *, seconds: float = 0.0, run_dir: str = ""
-               ) -> EvalResult:
-        return cls(id=task.id, environment=task.environment, success=False, error=error,
-                   seconds=round(seconds, 3), run_dir=run_dir)
+    def failed(
+        cls, task: Task, error: str, *, seconds: float = 0.0, run_dir: str = ""
+    ) -> EvalResult:
+        return cls(
+            id=task.id,
+            environment=task.environment,
+            success=False,
+            error=error,
+            seconds=round(seconds, 3),
+            run_dir=run_dir,
+        )

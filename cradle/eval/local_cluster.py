@@ -52,8 +52,9 @@ class LocalNode:
         found = {pid for pid, (_, sid) in table.items() if sid == self.session}
         found |= set(marked_pids(f"{MARK}={self.mark}"))
         while True:  # and their descendants
-            more = {pid for pid, (parent, _) in table.items()
-                    if parent in found and pid not in found}
+            more = {
+                pid for pid, (parent, _) in table.items() if parent in found and pid not in found
+            }
             if not more:
                 return sorted(found)
             found |= more
@@ -91,8 +92,12 @@ class LocalCluster:
 
 
 @contextmanager
-def local_ray_cluster(resources: Sequence[dict[str, float]] = ({}, {}), *, cpus: int = 1,
-                      env: dict[str, str] | None = None) -> Iterator[LocalCluster]:
+def local_ray_cluster(
+    resources: Sequence[dict[str, float]] = ({}, {}),
+    *,
+    cpus: int = 1,
+    env: dict[str, str] | None = None,
+) -> Iterator[LocalCluster]:
     """A head and ``len(resources) - 1`` worker nodes, each with ``cpus`` CPUs and its
     custom ``resources`` (e.g. ``{"display": 1}``), their processes getting ``env`` too;
     stopped, whatever happens, on exit."""
@@ -104,12 +109,28 @@ def local_ray_cluster(resources: Sequence[dict[str, float]] = ({}, {}), *, cpus:
     try:
         for index, extra in enumerate(resources):
             node = LocalNode(index, f"{token}-{index}", root / f"n{index}")
-            argv = [ray, "start", "--num-cpus", str(cpus), "--disable-usage-stats",
-                    "--temp-dir", str(node.temp_dir), "--node-ip-address", "127.0.0.1",
-                    "--resources", json.dumps(dict(extra))]
+            argv = [
+                ray,
+                "start",
+                "--num-cpus",
+                str(cpus),
+                "--disable-usage-stats",
+                "--temp-dir",
+                str(node.temp_dir),
+                "--node-ip-address",
+                "127.0.0.1",
+                "--resources",
+                json.dumps(dict(extra)),
+            ]
             if index == 0:
-                argv += ["--head", "--port", str(port), "--include-dashboard=false",
-                         "--ray-client-server-port", str(free_port())]
+                argv += [
+                    "--head",
+                    "--port",
+                    str(port),
+                    "--include-dashboard=false",
+                    "--ray-client-server-port",
+                    str(free_port()),
+                ]
             else:
                 argv += ["--address", cluster.address]
             cluster.nodes.append(node)
@@ -125,8 +146,9 @@ def _start(argv: list[str], node: LocalNode, log: Path, extra: dict[str, str]) -
     env.update(extra)
     env[MARK] = node.mark
     with open(log, "wb") as out:
-        proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            argv, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
     node.session = proc.pid
     try:
         code = proc.wait(timeout=START_TIMEOUT)

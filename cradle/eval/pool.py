@@ -99,20 +99,23 @@ class Slot:
             from cradle.screen.xvfb import virtual_display
 
             self.display = self._stack.enter_context(
-                virtual_display(DISPLAY_SIZE, numbers=DISPLAY_NUMBERS, reuse=False))
+                virtual_display(DISPLAY_SIZE, numbers=DISPLAY_NUMBERS, reuse=False)
+            )
         return self.display
 
     @property
     def has_dbus(self) -> bool:
         return self._dbus is not None
 
-    def run(self, job: EvalJob, *, needs_display: bool, timeout: float, log: Path,
-            more: bool = False) -> WorkerRun:
+    def run(
+        self, job: EvalJob, *, needs_display: bool, timeout: float, log: Path, more: bool = False
+    ) -> WorkerRun:
         """Run ``job`` in a fresh worker; kill it (and all it started) after ``timeout`` s.
         ``more``: another task follows, so the next worker is started now."""
         worker, self._warm = self._warm, None
-        if worker is not None and (worker.needs_display != needs_display
-                                   or worker.proc.poll() is not None):
+        if worker is not None and (
+            worker.needs_display != needs_display or worker.proc.poll() is not None
+        ):
             self._end(worker)
             worker = None
         started = time.monotonic()
@@ -137,7 +140,8 @@ class Slot:
             env[EPISODE_MARK] = token
             package_root = str(Path(cradle.__file__).resolve().parent.parent)
             env["PYTHONPATH"] = os.pathsep.join(
-                p for p in (package_root, env.get("PYTHONPATH", "")) if p)
+                p for p in (package_root, env.get("PYTHONPATH", "")) if p
+            )
             place = EpisodePlace.create(root / "place", base_env=env)
             argv = [sys.executable, "-m", "cradle.eval.worker"]
             if display is not None and self._dbus is not None:
@@ -145,16 +149,20 @@ class Slot:
             log = root / "worker.log"
             with open(log, "wb") as log_file:
                 proc = subprocess.Popen(
-                    argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log_file,
-                    env=place.env, cwd=place.home, start_new_session=True,
+                    argv,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=log_file,
+                    env=place.env,
+                    cwd=place.home,
+                    start_new_session=True,
                 )
         except BaseException:
             shutil.rmtree(root, ignore_errors=True)
             raise
         return Worker(proc, token, root, log, needs_display)
 
-    def _drive(self, worker: Worker, job: EvalJob, timeout: float, started: float
-               ) -> WorkerRun:
+    def _drive(self, worker: Worker, job: EvalJob, timeout: float, started: float) -> WorkerRun:
         proc, timed_out = worker.proc, False
         try:
             out, _ = proc.communicate(job.model_dump_json().encode(), timeout=timeout)
@@ -166,8 +174,9 @@ class Slot:
             except subprocess.TimeoutExpired:
                 sweep(worker.token)
                 out = b""
-        return WorkerRun(_parse(out), proc.returncode, timed_out, time.monotonic() - started,
-                         _tail(worker.log))
+        return WorkerRun(
+            _parse(out), proc.returncode, timed_out, time.monotonic() - started, _tail(worker.log)
+        )
 
     def _end(self, worker: Worker, keep_log: Path | None = None) -> None:
         """Kill whatever the worker's episode left running, keep its log, remove its place."""
@@ -201,8 +210,16 @@ class Slot:
         self._stack.close()
 
 
-def run_in_slot(slot: Slot, job: EvalJob, *, needs_display: bool, kill_margin: float,
-                log: Path, log_shown: str, more: bool = False) -> Attempt:
+def run_in_slot(
+    slot: Slot,
+    job: EvalJob,
+    *,
+    needs_display: bool,
+    kill_margin: float,
+    log: Path,
+    log_shown: str,
+    more: bool = False,
+) -> Attempt:
     """Run ``job`` in ``slot`` and say what came of it: the worker's result line, or a failed
     line with the reason (crashed, hung, harness) and the run folder the worker left, closed.
 
@@ -214,43 +231,55 @@ def run_in_slot(slot: Slot, job: EvalJob, *, needs_display: bool, kill_margin: f
     started = time.time()
     try:
         runs_dir.mkdir(parents=True, exist_ok=True)
-        run = slot.run(job, needs_display=needs_display, timeout=task.timeout + kill_margin,
-                       log=log, more=more)
+        run = slot.run(
+            job, needs_display=needs_display, timeout=task.timeout + kill_margin, log=log, more=more
+        )
     except (CradleError, OSError) as exc:
-        return Attempt(EvalResult.failed(task, f"harness: {exc}",
-                                         seconds=time.time() - started), retry=True)
+        return Attempt(
+            EvalResult.failed(task, f"harness: {exc}", seconds=time.time() - started), retry=True
+        )
     if run.result is not None and run.result.id != task.id:
-        return Attempt(EvalResult.failed(task, f"the worker's result names another task "
-                                               f"({run.result.id[:100]!r})",
-                                         seconds=run.seconds), retry=False)
+        return Attempt(
+            EvalResult.failed(
+                task,
+                f"the worker's result names another task ({run.result.id[:100]!r})",
+                seconds=run.seconds,
+            ),
+            retry=False,
+        )
     if run.result is not None and not run.timed_out:
         return Attempt(run.result, retry=False)
     reason = _why(task, run, kill_margin, log_shown)
     run_dir = _latest_run(runs_dir, since=started)
     if run_dir is not None:
         _close_run(run_dir, reason)
-    return Attempt(EvalResult.failed(task, reason, seconds=run.seconds,
-                                     run_dir=str(run_dir or "")), retry=not run.timed_out)
+    return Attempt(
+        EvalResult.failed(task, reason, seconds=run.seconds, run_dir=str(run_dir or "")),
+        retry=not run.timed_out,
+    )
 
 
 def _why(task: Task, run: WorkerRun, kill_margin: float, log: str) -> str:
     last = run.log_tail.splitlines()[-1][:300] if run.log_tail.strip() else ""
     seen = f" (last log line: {last})" if last else ""
     if run.timed_out:
-        return (f"hung: killed after {task.timeout + kill_margin:g} s, its timeout "
-                f"({task.timeout:g} s) plus {kill_margin:g} s; log: {log}")
+        return (
+            f"hung: killed after {task.timeout + kill_margin:g} s, its timeout "
+            f"({task.timeout:g} s) plus {kill_margin:g} s; log: {log}"
+        )
     if run.returncode is not None and run.returncode < 0:
-        return (f"crashed: the worker was killed by {signal_name(-run.returncode)}{seen}; "
-                f"log: {log}")
-    return f"crashed: the worker exited with code {run.returncode} and no result{seen}; " \
-           f"log: {log}"
+        return f"crashed: the worker was killed by {signal_name(-run.returncode)}{seen}; log: {log}"
+    return f"crashed: the worker exited with code {run.returncode} and no result{seen}; log: {log}"
 
 
 def _latest_run(runs_dir: Path, *, since: float) -> Path | None:
     """The run folder a killed worker was writing (the newest made after it started)."""
     with contextlib.suppress(OSError):
-        found = [p for p in runs_dir.iterdir()
-                 if p.is_dir() and (p / "run.json").is_file() and p.stat().st_mtime >= since - 1]
+        found = [
+            p
+            for p in runs_dir.iterdir()
+            if p.is_dir() and (p / "run.json").is_file() and p.stat().st_mtime >= since - 1
+        ]
         if found:
             return max(found, key=lambda p: p.stat().st_mtime)
     return None

@@ -19,8 +19,9 @@ SHOWN_CHARS = 200
 class EvalProgress:
     """Reports the harness's progress; quiet but for a line per task when not a terminal."""
 
-    def __init__(self, total: int, *, console: Console | None = None,
-                 live: bool | None = None) -> None:
+    def __init__(
+        self, total: int, *, console: Console | None = None, live: bool | None = None
+    ) -> None:
         self.console = console or Console(stderr=True, highlight=False, soft_wrap=True)
         self.total = total
         self.done = 0
@@ -34,9 +35,14 @@ class EvalProgress:
         if self._use_live:
             from rich.live import Live
 
-            self._live = Live(console=self.console, get_renderable=self.status,
-                              transient=True, refresh_per_second=2, redirect_stdout=False,
-                              redirect_stderr=False)
+            self._live = Live(
+                console=self.console,
+                get_renderable=self.status,
+                transient=True,
+                refresh_per_second=2,
+                redirect_stdout=False,
+                redirect_stderr=False,
+            )
             self._live.start()
         return self
 
@@ -63,7 +69,8 @@ class EvalProgress:
             why = f": {escape(shorten(reason, SHOWN_CHARS))}" if reason else ""
         self.console.print(
             f"{word} {escape(result.id)} [dim]({self.done}/{self.total}, {result.steps} "
-            f"step(s), {result.seconds:.1f} s)[/dim]{why}")
+            f"step(s), {result.seconds:.1f} s)[/dim]{why}"
+        )
 
     def status(self) -> Text:
         """``3/25 done, 3 passing, 2 running, ~1 min 10 s left``."""
@@ -72,8 +79,11 @@ class EvalProgress:
         if self.done:
             seconds = elapsed / self.done * (self.total - self.done)
             left = f"~{_duration(seconds)} left"
-        return Text(f"{self.done}/{self.total} done, {self.passed} passing, "
-                    f"{len(self.running)} running, {left}", style="bold")
+        return Text(
+            f"{self.done}/{self.total} done, {self.passed} passing, "
+            f"{len(self.running)} running, {left}",
+            style="bold",
+        )
 
 
 def _duration(seconds: float) -> str:

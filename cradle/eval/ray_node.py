@@ -71,15 +71,22 @@ def run_on_node(job_json: str, spec: dict[str, Any]) -> dict[str, Any]:
         job = job.model_copy(update={"runs_dir": str(runs_dir)})
         cancelled = False
         if shared is not None and not shared.is_dir():
-            done = Attempt(EvalResult.failed(job.task, f"harness: --shared-out {shared} is not "
-                                             "a folder on this node"), retry=True)
+            done = Attempt(
+                EvalResult.failed(
+                    job.task, f"harness: --shared-out {shared} is not a folder on this node"
+                ),
+                retry=True,
+            )
         else:
             log.parent.mkdir(parents=True, exist_ok=True)
             done, cancelled = _attempt(job, spec, scratch, log)
         address = get_node_ip_address()
         payload: dict[str, Any] = {
-            "result": done.result.wire_json(), "retry": done.retry, "cancelled": cancelled,
-            "node": ray.get_runtime_context().get_node_id(), "address": address,
+            "result": done.result.wire_json(),
+            "retry": done.retry,
+            "cancelled": cancelled,
+            "node": ray.get_runtime_context().get_node_id(),
+            "address": address,
             "version": _version(),
         }
         if shared is None:
@@ -109,8 +116,7 @@ def _remove(folder: Path) -> None:
         time.sleep(0.5)
 
 
-def _attempt(job: EvalJob, spec: dict[str, Any], scratch: Path, log: Path
-             ) -> tuple[Attempt, bool]:
+def _attempt(job: EvalJob, spec: dict[str, Any], scratch: Path, log: Path) -> tuple[Attempt, bool]:
     """run_in_slot in a thread, so this (main) thread stays where Ray's cancel lands; and
     whether it was cancelled."""
     slot = Slot(1, scratch)
@@ -120,9 +126,16 @@ def _attempt(job: EvalJob, spec: dict[str, Any], scratch: Path, log: Path
 
     def episode() -> None:
         try:
-            box.append(run_in_slot(slot, job, needs_display=bool(spec["display"]),
-                                   kill_margin=float(spec["kill_margin"]), log=log,
-                                   log_shown=str(spec["log_shown"])))
+            box.append(
+                run_in_slot(
+                    slot,
+                    job,
+                    needs_display=bool(spec["display"]),
+                    kill_margin=float(spec["kill_margin"]),
+                    log=log,
+                    log_shown=str(spec["log_shown"]),
+                )
+            )
         except BaseException as exc:  # noqa: BLE001 - handed to the Ray task's thread
             box.append(exc)
         finally:

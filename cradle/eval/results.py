@@ -72,9 +72,13 @@ def append_result(path: Path, result: EvalResult) -> None:
         raise EvalStorageError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
-def summarize(task_ids: Iterable[tuple[str, str]], results: dict[str, EvalResult], *,
-              skipped: Iterable[tuple[str, str]] = (), extra: dict[str, Any] | None = None
-              ) -> dict[str, Any]:
+def summarize(
+    task_ids: Iterable[tuple[str, str]],
+    results: dict[str, EvalResult],
+    *,
+    skipped: Iterable[tuple[str, str]] = (),
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """summary.json: the suite's counts and rates, its totals, and rates per environment.
 
     ``task_ids`` are ``(id, environment)`` of every task in the suite: a task with no result

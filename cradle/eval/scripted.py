@@ -15,10 +15,8 @@ from cradle.types import Task
 
 def _fused(actions: list[str], *, done: bool, note: str) -> dict[str, Any]:
     return {
-        "information_gathering": {"screen_description": note, "visible_text": [],
-                                  "elements": []},
-        "self_reflection": {"last_actions_succeeded": True, "analysis": note,
-                            "failure_reason": ""},
+        "information_gathering": {"screen_description": note, "visible_text": [], "elements": []},
+        "self_reflection": {"last_actions_succeeded": True, "analysis": note, "failure_reason": ""},
         "task_inference": {"subtask": note, "reasoning": note, "task_done": done},
         "skill_curation": {"relevant_skills": [], "new_skills": []},
         "action_planning": {"reasoning": note, "actions": actions, "done": done},
@@ -29,8 +27,11 @@ def reference_model(task: Task) -> ScriptedModel:
     """Replies that run the task's reference steps in order and declare done with the last."""
     total = len(task.reference)
     replies = [
-        _fused(list(actions), done=number == total,
-               note=f"scripted reference: step {number} of {total}")
+        _fused(
+            list(actions),
+            done=number == total,
+            note=f"scripted reference: step {number} of {total}",
+        )
         for number, actions in enumerate(task.reference, start=1)
     ]
     return ScriptedModel({"fused": replies}, name="reference")

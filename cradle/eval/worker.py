@@ -44,18 +44,19 @@ def episode(task: Task, place: EpisodePlace, job: EvalJob) -> TaskResult:
     agent: dict[str, Any] = dict(job.agent)
     if model is not None:
         agent.update(mode="fused", idle_skips=0)  # the script answers every step, in order
-    memory = MemorySettings.model_validate(job.memory) if job.memory else \
-        MemorySettings(enabled=False)
+    memory = (
+        MemorySettings.model_validate(job.memory) if job.memory else MemorySettings(enabled=False)
+    )
     with tempfile.TemporaryDirectory(prefix="cradle-promoted-skills-") as scratch:
         settings = RuntimeSettings(
             model=ModelSettings.model_validate(job.model),
-            agent=AgentSettings.model_validate(agent), memory=memory, skill_stats=False,
-            generated_skills_dir=write_sources(job.skills, Path(scratch)) if job.skills
-            else None,
+            agent=AgentSettings.model_validate(agent),
+            memory=memory,
+            skill_stats=False,
+            generated_skills_dir=write_sources(job.skills, Path(scratch)) if job.skills else None,
         )
         with Runtime(settings, model=model) as runtime:
-            return run_task(runtime, task, runs_dir=Path(job.runs_dir), place=place,
-                            model=model)
+            return run_task(runtime, task, runs_dir=Path(job.runs_dir), place=place, model=model)
 
 
 def proposed_skills(run_dir: str) -> list[str]:
@@ -63,12 +64,17 @@ def proposed_skills(run_dir: str) -> list[str]:
     (the rest stay in the run folder)."""
     if not run_dir:
         return []
-    sources, dropped = bounded(skill_sources(Path(run_dir) / GENERATED_DIR),
-                               count=MAX_PROPOSED_SKILLS, size=MAX_PROPOSED_BYTES)
+    sources, dropped = bounded(
+        skill_sources(Path(run_dir) / GENERATED_DIR),
+        count=MAX_PROPOSED_SKILLS,
+        size=MAX_PROPOSED_BYTES,
+    )
     if dropped:
-        print(f"cradle eval worker: {dropped} skill(s) not sent to the driver (more than "
-              f"{MAX_PROPOSED_SKILLS} or {MAX_PROPOSED_BYTES:,} bytes); they stay in {run_dir}",
-              file=sys.stderr)
+        print(
+            f"cradle eval worker: {dropped} skill(s) not sent to the driver (more than "
+            f"{MAX_PROPOSED_SKILLS} or {MAX_PROPOSED_BYTES:,} bytes); they stay in {run_dir}",
+            file=sys.stderr,
+        )
     return sources
 
 
@@ -86,8 +92,11 @@ def run_job(job: EvalJob) -> EvalResult:
     if job.mode == "reference" and not task.reference:
         return EvalResult.failed(task, "no reference solution")
     if job.mode == "reference" and len(task.reference) > task.max_steps:
-        return EvalResult.failed(task, f"the reference has {len(task.reference)} steps, more "
-                                       f"than max_steps ({task.max_steps})")
+        return EvalResult.failed(
+            task,
+            f"the reference has {len(task.reference)} steps, more "
+            f"than max_steps ({task.max_steps})",
+        )
     try:
         result = episode(task, episode_place(job), job)
     except CradleError as exc:  # no runtime (an unreachable memory server, ...): no episode
@@ -159,8 +168,9 @@ def main() -> int:
             result = EvalResult.failed(job.task, f"internal error: {type(exc).__name__}: {exc}")
     stop = stop or last_stop()
     if stop is not None:  # the harness stopped this episode: not a result of the task
-        result = result.model_copy(update={"success": False,
-                                           "error": f"interrupted: {stop.reason}"})
+        result = result.model_copy(
+            update={"success": False, "error": f"interrupted: {stop.reason}"}
+        )
         code = stop.exit_code
     out.write(result.wire_json() + "\n")
     out.flush()

@@ -61,8 +61,11 @@ def needs(mode: str, provider: Any, vision: bool) -> set[str]:
     """The capabilities a run in ``mode`` needs from ``provider``."""
     if mode == "computer-use":
         own_tool = hasattr(provider, "try_computer_tool")
-        return {"text reply", *(["computer tool"] if own_tool else []),
-                *(["image input"] if vision else [])}
+        return {
+            "text reply",
+            *(["computer tool"] if own_tool else []),
+            *(["image input"] if vision else []),
+        }
     return {"text reply", "structured output", *(["image input"] if vision else [])}
 
 
@@ -84,21 +87,30 @@ def colour_image(colour: str) -> Image.Image:
 
 
 def check_image(provider: Any, colour: str) -> tuple[Status, str, float | None]:
-    question = ("What colour fills this image? Answer with one word: red, green or blue.")
+    question = "What colour fills this image? Answer with one word: red, green or blue."
     reply, latency = provider.ask_text(question, images=(colour_image(colour),))
     if colour in reply.lower():
         return "ok", f"named the colour ({colour})", latency
-    return "failed", (f"asked for the colour of a {colour} image, replied {_shown(reply)}: "
-                      "the image may not reach the model"), latency
+    return (
+        "failed",
+        (
+            f"asked for the colour of a {colour} image, replied {_shown(reply)}: "
+            "the image may not reach the model"
+        ),
+        latency,
+    )
 
 
 def check_structured(provider: Any) -> tuple[Status, str, float | None]:
     from cradle.llm.base import ModelRequest
 
     request = ModelRequest(
-        module="check", system="You answer with a JSON object of the requested shape.",
+        module="check",
+        system="You answer with a JSON object of the requested shape.",
         user="Give the word 'ready', the number 7 and the letters a and b.",
-        output_model=CheckAnswer, max_output_tokens=256)
+        output_model=CheckAnswer,
+        max_output_tokens=256,
+    )
     reply = provider.complete(request)
     answered = [c for c in reply.calls if not c.request_failed][-1]
     refused = [c.response_mode for c in reply.calls if c.request_failed]
@@ -112,14 +124,17 @@ def check_structured(provider: Any) -> tuple[Status, str, float | None]:
 def check_computer(provider: Any) -> tuple[Status, str, float | None]:
     probe = getattr(provider, "try_computer_tool", None)
     if probe is None:
-        return "n/a", "this API has no computer tool (use --action-format with an open GUI " \
-                      "model, or --provider anthropic / openai-responses)", None
+        return (
+            "n/a",
+            "this API has no computer tool (use --action-format with an open GUI "
+            "model, or --provider anthropic / openai-responses)",
+            None,
+        )
     said, latency = probe(*DISPLAY)
     return "ok", said, latency
 
 
-def run_checks(provider: Any, *, mode: str, vision: bool,
-               colour: str | None = None) -> list[Check]:
+def run_checks(provider: Any, *, mode: str, vision: bool, colour: str | None = None) -> list[Check]:
     """Every check in order, each marked with whether ``mode`` needs it."""
     needed = needs(mode, provider, vision)
     colour = colour or random.choice(sorted(COLOURS))

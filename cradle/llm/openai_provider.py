@@ -42,19 +42,32 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_MAX_OUTPUT_TOKENS", "OpenAIProvider", "openai_client"]
 
 
-def openai_client(base_url: str | None, api_key: str | None, api_key_env: str,
-                  azure_endpoint: str | None, azure_api_version: str | None,
-                  timeout: float, max_retries: int) -> tuple[Any, str]:
+def openai_client(
+    base_url: str | None,
+    api_key: str | None,
+    api_key_env: str,
+    azure_endpoint: str | None,
+    azure_api_version: str | None,
+    timeout: float,
+    max_retries: int,
+) -> tuple[Any, str]:
     """An OpenAI (or Azure OpenAI) client and the key it holds ("" for a local server, which
     needs none: only OpenAI itself and Azure insist on a key)."""
     needed = bool(azure_endpoint) or not base_url or base_url.rstrip("/") == DEFAULT_BASE_URL
-    key = resolve_key(api_key, api_key_env, needed=needed,
-                      local_hint="or point --base-url at a local OpenAI-compatible server")
+    key = resolve_key(
+        api_key,
+        api_key_env,
+        needed=needed,
+        local_hint="or point --base-url at a local OpenAI-compatible server",
+    )
     sent_key = key or "not-needed"  # local servers accept any key; the client insists on one
     if azure_endpoint:
         return openai.AzureOpenAI(
-            azure_endpoint=azure_endpoint, api_version=azure_api_version or "2024-10-21",
-            api_key=sent_key, timeout=timeout, max_retries=max_retries,
+            azure_endpoint=azure_endpoint,
+            api_version=azure_api_version or "2024-10-21",
+            api_key=sent_key,
+            timeout=timeout,
+            max_retries=max_retries,
         ), key
     return openai.OpenAI(
         base_url=base_url, api_key=sent_key, timeout=timeout, max_retries=max_retries
@@ -84,9 +97,13 @@ class OpenAIProvider(SdkProvider):
         client: Any = None,
     ) -> None:
         base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None
-        super().__init__(model=model, base_url=base_url or (azure_endpoint or DEFAULT_BASE_URL),
-                         api_key_env=api_key_env, repair_attempts=repair_attempts,
-                         max_output_tokens=max_output_tokens)
+        super().__init__(
+            model=model,
+            base_url=base_url or (azure_endpoint or DEFAULT_BASE_URL),
+            api_key_env=api_key_env,
+            repair_attempts=repair_attempts,
+            max_output_tokens=max_output_tokens,
+        )
         self._sdk = openai
         self.image_format = image_format
         self.image_detail = image_detail
@@ -101,8 +118,15 @@ class OpenAIProvider(SdkProvider):
         self._max_retries = max_retries
         self._token_param = "max_tokens"
         if client is None:
-            client, key = openai_client(base_url, api_key, api_key_env, azure_endpoint,
-                                        azure_api_version, timeout, max_retries)
+            client, key = openai_client(
+                base_url,
+                api_key,
+                api_key_env,
+                azure_endpoint,
+                azure_api_version,
+                timeout,
+                max_retries,
+            )
             self._keep_key(key)
         self._client = client
 
@@ -123,15 +147,20 @@ class OpenAIProvider(SdkProvider):
         if request.images:
             content = [{"type": "text", "text": request.user}]
             content.extend(
-                {"type": "image_url",
-                 "image_url": {"url": data_url(image, self.image_format),
-                               "detail": self.image_detail}}
+                {
+                    "type": "image_url",
+                    "image_url": {
+                        "url": data_url(image, self.image_format),
+                        "detail": self.image_detail,
+                    },
+                }
                 for image in request.images
             )
         return [{"role": "system", "content": system}, {"role": "user", "content": content}]
 
-    def _kwargs(self, request: ModelRequest, messages: list[dict[str, Any]],
-                mode: ResponseMode) -> dict[str, Any]:
+    def _kwargs(
+        self, request: ModelRequest, messages: list[dict[str, Any]], mode: ResponseMode
+    ) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"model": self._model, "messages": messages}
         fmt = response_format(request, mode)
         if fmt is not None:
@@ -155,8 +184,11 @@ class OpenAIProvider(SdkProvider):
             return create(**kwargs)
         try:
             return with_options(max_retries=0).chat.completions.create(**kwargs)
-        except (openai.InternalServerError, openai.RateLimitError,
-                openai.APIConnectionError) as exc:
+        except (
+            openai.InternalServerError,
+            openai.RateLimitError,
+            openai.APIConnectionError,
+        ) as exc:
             if self._meaning(exc, kwargs) is not None:
                 raise
             time.sleep(retry_pause(exc))
@@ -164,11 +196,16 @@ class OpenAIProvider(SdkProvider):
 
     def _meaning(self, exc: Exception, kwargs: dict[str, Any]) -> Any:
         images = any(isinstance(m["content"], list) for m in kwargs["messages"])
-        return classify(getattr(exc, "status_code", None), error_text(exc),
-                        has_format="response_format" in kwargs, has_images=images)
+        return classify(
+            getattr(exc, "status_code", None),
+            error_text(exc),
+            has_format="response_format" in kwargs,
+            has_images=images,
+        )
 
-    def _request(self, request: ModelRequest, messages_for: Any, prompt: str
-                 ) -> tuple[Any, ResponseMode, float, list[ModelCall]]:
+    def _request(
+        self, request: ModelRequest, messages_for: Any, prompt: str
+    ) -> tuple[Any, ResponseMode, float, list[ModelCall]]:
         """Send in the remembered mode, falling back on a refused format; returns the
         response, its mode, its latency and the records of the requests that failed."""
         failed: list[ModelCall] = []
@@ -206,16 +243,20 @@ class OpenAIProvider(SdkProvider):
         status = getattr(exc, "status_code", None)
         if meaning == "format":
             if self.forced_mode is not None:
-                return (f"the model server refused --response-mode {mode} ({status}): "
-                        f"{short(exc)}; try another mode or leave the option out")
+                return (
+                    f"the model server refused --response-mode {mode} ({status}): "
+                    f"{short(exc)}; try another mode or leave the option out"
+                )
             if self._mode_index + 1 < len(self._modes):
                 nxt = self._modes[self._mode_index + 1]
                 return f"the server refused {mode} ({status}): {short(exc)}; trying {nxt}"
             return f"the model server rejected the request ({status}): {short(exc)}"
         if meaning == "image":
-            return (f"the model server at {self.base_url} failed on a request with an image "
-                    f"({status}): {short(exc)}; if the model has no image input, run with "
-                    "--no-vision")
+            return (
+                f"the model server at {self.base_url} failed on a request with an image "
+                f"({status}): {short(exc)}; if the model has no image input, run with "
+                "--no-vision"
+            )
         if meaning == "token_param":
             return f"the server wants max_completion_tokens ({status}): retrying with it"
         return self._failure_message(exc)
@@ -230,14 +271,17 @@ class OpenAIProvider(SdkProvider):
         text = _reply_text(response)
         usage = getattr(response, "usage", None)
         call = ModelCall(
-            module=request.module, model=self._model, response_mode=mode, prompt=prompt,
-            images=len(request.images), reply=text,
+            module=request.module,
+            model=self._model,
+            response_mode=mode,
+            prompt=prompt,
+            images=len(request.images),
+            reply=text,
             input_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
             output_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
             latency_ms=round(latency_ms, 2),
         )
-        return Sent(call=call, text=text, raw=response, failed=failed,
-                    refusal=_refusal(response))
+        return Sent(call=call, text=text, raw=response, failed=failed, refusal=_refusal(response))
 
     def _parse(self, request: ModelRequest, sent: Sent) -> BaseModel:
         try:
@@ -247,7 +291,9 @@ class OpenAIProvider(SdkProvider):
                 raise
             raise ModelReplyError(
                 f"{exc} (cut off at {self._reply_budget(request)} tokens: raise "
-                "--max-output-tokens)", reply=sent.text) from None
+                "--max-output-tokens)",
+                reply=sent.text,
+            ) from None
 
     def _repair(self, sent: Sent, error: str) -> tuple[list[Any], str]:
         tail = repair_messages(sent.text, error)
@@ -255,10 +301,17 @@ class OpenAIProvider(SdkProvider):
 
     def ask_text(self, user: str, images: tuple = (), max_tokens: int = 32) -> tuple[str, float]:
         """A plain text reply to ``user`` (for ``cradle models check``) and its latency."""
-        request = ModelRequest(module="check", system="Answer briefly.", user=user,
-                               output_model=BaseModel, images=images)
-        kwargs = {**self._kwargs(request, self._messages(request, "json_schema"), "prompt"),
-                  self._token_param: max_tokens}
+        request = ModelRequest(
+            module="check",
+            system="Answer briefly.",
+            user=user,
+            output_model=BaseModel,
+            images=images,
+        )
+        kwargs = {
+            **self._kwargs(request, self._messages(request, "json_schema"), "prompt"),
+            self._token_param: max_tokens,
+        }
         response, latency = self.probe(lambda client: client.chat.completions.create(**kwargs))
         return _reply_text(response), latency
 
@@ -268,14 +321,14 @@ def repair_messages(reply: str, error: str) -> list[dict[str, Any]]:
     object alone. The schema is not repeated: it is already in the conversation (or enforced
     by the server), and a small model shown it again tends to echo it back."""
     echoed = '"properties"' in reply and '"type"' in reply
-    note = (
-        "That was the JSON schema itself, not an answer. " if echoed else ""
-    ) + (
+    note = ("That was the JSON schema itself, not an answer. " if echoed else "") + (
         f"Your reply was not usable: {error}. Send the corrected JSON object now, with your "
         "own values: only the object, no schema, no explanation."
     )
-    return [{"role": "assistant", "content": bounded_echo(reply) or "(empty reply)"},
-            {"role": "user", "content": note}]
+    return [
+        {"role": "assistant", "content": bounded_echo(reply) or "(empty reply)"},
+        {"role": "user", "content": note},
+    ]
 
 
 def _finish_reason(response: Any) -> str:

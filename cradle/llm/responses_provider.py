@@ -53,16 +53,27 @@ class ResponsesProvider(SdkProvider):
         client: Any = None,
     ) -> None:
         base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None
-        super().__init__(model=model, base_url=base_url or (azure_endpoint or DEFAULT_BASE_URL),
-                         api_key_env=api_key_env, repair_attempts=repair_attempts,
-                         max_output_tokens=max_output_tokens)
+        super().__init__(
+            model=model,
+            base_url=base_url or (azure_endpoint or DEFAULT_BASE_URL),
+            api_key_env=api_key_env,
+            repair_attempts=repair_attempts,
+            max_output_tokens=max_output_tokens,
+        )
         self._sdk = openai
         self.image_format = image_format
         self.image_detail = image_detail
         self.temperature = temperature
         if client is None:
-            client, key = openai_client(base_url, api_key, api_key_env, azure_endpoint,
-                                        azure_api_version, timeout, max_retries)
+            client, key = openai_client(
+                base_url,
+                api_key,
+                api_key_env,
+                azure_endpoint,
+                azure_api_version,
+                timeout,
+                max_retries,
+            )
             self._keep_key(key)
         self._client = client
 
@@ -71,8 +82,14 @@ class ResponsesProvider(SdkProvider):
     def user_message(self, text: str, images: tuple[Any, ...]) -> dict[str, Any]:
         """The user's input message: an ``input_text`` part, then one ``input_image`` each."""
         parts: list[dict[str, Any]] = [{"type": "input_text", "text": text}]
-        parts.extend({"type": "input_image", "image_url": data_url(image, self.image_format),
-                      "detail": self.image_detail} for image in images)
+        parts.extend(
+            {
+                "type": "input_image",
+                "image_url": data_url(image, self.image_format),
+                "detail": self.image_detail,
+            }
+            for image in images
+        )
         return {"role": "user", "content": parts}
 
     def _kwargs(self, request: ModelRequest, tail: list[Any]) -> dict[str, Any]:
@@ -80,10 +97,14 @@ class ResponsesProvider(SdkProvider):
             "model": self._model,
             "instructions": request.system,
             "input": [self.user_message(request.user, request.images), *tail],
-            "text": {"format": {"type": "json_schema",
-                                "name": schema_name(request.output_model),
-                                "schema": strict_schema(request.output_model),
-                                "strict": True}},
+            "text": {
+                "format": {
+                    "type": "json_schema",
+                    "name": schema_name(request.output_model),
+                    "schema": strict_schema(request.output_model),
+                    "strict": True,
+                }
+            },
             "max_output_tokens": self._reply_budget(request),
             "store": False,
         }
@@ -95,13 +116,18 @@ class ResponsesProvider(SdkProvider):
 
     def _send(self, request: ModelRequest, tail: list[Any], prompt: str) -> Sent:
         kwargs = self._kwargs(request, tail)
-        response, latency = self._timed(lambda: self._client.responses.create(**kwargs),
-                                        request, "json_schema", prompt)
+        response, latency = self._timed(
+            lambda: self._client.responses.create(**kwargs), request, "json_schema", prompt
+        )
         text, refusal = output_text(response)
         usage = getattr(response, "usage", None)
         call = ModelCall(
-            module=request.module, model=self._model, response_mode="json_schema",
-            prompt=prompt, images=len(request.images), reply=text,
+            module=request.module,
+            model=self._model,
+            response_mode="json_schema",
+            prompt=prompt,
+            images=len(request.images),
+            reply=text,
             input_tokens=int(getattr(usage, "input_tokens", 0) or 0),
             output_tokens=int(getattr(usage, "output_tokens", 0) or 0),
             latency_ms=round(latency, 2),
@@ -118,7 +144,9 @@ class ResponsesProvider(SdkProvider):
                 raise
             raise ModelReplyError(
                 f"{exc} (cut off at {self._reply_budget(request)} tokens: raise "
-                "--max-output-tokens)", reply=sent.text) from None
+                "--max-output-tokens)",
+                reply=sent.text,
+            ) from None
 
     def _repair(self, sent: Sent, error: str) -> tuple[list[Any], str]:
         tail = repair_messages(sent.text, error)
@@ -128,20 +156,36 @@ class ResponsesProvider(SdkProvider):
 
     def ask_text(self, user: str, images: tuple = (), max_tokens: int = 32) -> tuple[str, float]:
         """A plain text reply to ``user`` and its latency."""
-        response, latency = self.probe(lambda client: client.responses.create(
-            model=self._model, input=[self.user_message(user, images)],
-            max_output_tokens=max(max_tokens, 16), store=False))
+        response, latency = self.probe(
+            lambda client: client.responses.create(
+                model=self._model,
+                input=[self.user_message(user, images)],
+                max_output_tokens=max(max_tokens, 16),
+                store=False,
+            )
+        )
         return output_text(response)[0], latency
 
     def try_computer_tool(self, width: int, height: int) -> tuple[str, float]:
         """One request offering the ``computer_use_preview`` tool: what came back."""
-        tool = {"type": "computer_use_preview", "display_width": width,
-                "display_height": height, "environment": "linux"}
-        response, latency = self.probe(lambda client: client.responses.create(
-            model=self._model, tools=[tool], truncation="auto", store=False,
-            input=[self.user_message("Take a screenshot to see the screen.", ())]))
-        calls = [item for item in _items(response)
-                 if getattr(item, "type", None) == "computer_call"]
+        tool = {
+            "type": "computer_use_preview",
+            "display_width": width,
+            "display_height": height,
+            "environment": "linux",
+        }
+        response, latency = self.probe(
+            lambda client: client.responses.create(
+                model=self._model,
+                tools=[tool],
+                truncation="auto",
+                store=False,
+                input=[self.user_message("Take a screenshot to see the screen.", ())],
+            )
+        )
+        calls = [
+            item for item in _items(response) if getattr(item, "type", None) == "computer_call"
+        ]
         if calls:
             action = getattr(getattr(calls[0], "action", None), "type", None)
             return f"the model called the computer tool ({action})", latency

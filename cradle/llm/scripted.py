@@ -98,7 +98,8 @@ class ScriptedModel:
             output = parse_reply(text, request.output_model)
         except ModelReplyError as exc:
             raise ModelReplyError(
-                f"{request.module}: {exc}", reply=text, calls=(call.model_copy(
-                    update={"error": str(exc)}),)
+                f"{request.module}: {exc}",
+                reply=text,
+                calls=(call.model_copy(update={"error": str(exc)}),),
             ) from None
         return ModelReply(output=output, calls=(call,))

@@ -62,8 +62,9 @@ def short(exc: BaseException, limit: int = 200) -> str:
     body = getattr(exc, "body", None)
     error = body.get("error", body) if isinstance(body, dict) else None
     said = error.get("message") if isinstance(error, dict) else None
-    text = " ".join(str(said if isinstance(said, str) and said
-                        else getattr(exc, "message", exc)).split())
+    text = " ".join(
+        str(said if isinstance(said, str) and said else getattr(exc, "message", exc)).split()
+    )
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -78,22 +79,38 @@ def retry_pause(exc: Exception) -> float:
         return 0.5
 
 
-def transport_message(exc: Exception, sdk: ModuleType, base_url: str, model: str,
-                      key_env: str, what: str = "a chat completion") -> str:
+def transport_message(
+    exc: Exception,
+    sdk: ModuleType,
+    base_url: str,
+    model: str,
+    key_env: str,
+    what: str = "a chat completion",
+) -> str:
     """What a failure that is not a refused request shape means for the user. ``sdk`` is the
     vendor module (``openai`` or ``anthropic``): both name their errors alike."""
     status = getattr(exc, "status_code", "5xx")
     messages: list[tuple[str, str]] = [
-        ("AuthenticationError",
-         f"the model service refused the API key (401): check {key_env} (or --api-key-env)"),
+        (
+            "AuthenticationError",
+            f"the model service refused the API key (401): check {key_env} (or --api-key-env)",
+        ),
         ("PermissionDeniedError", f"the model service denied access (403): {short(exc)}"),
-        ("NotFoundError", f"model {model!r} or endpoint not found at {base_url} (404): "
-                          "check --model and --base-url"),
-        ("APITimeoutError", f"the model server at {base_url} did not answer in time; "
-                            "is it overloaded? raise --timeout or try later"),
+        (
+            "NotFoundError",
+            f"model {model!r} or endpoint not found at {base_url} (404): "
+            "check --model and --base-url",
+        ),
+        (
+            "APITimeoutError",
+            f"the model server at {base_url} did not answer in time; "
+            "is it overloaded? raise --timeout or try later",
+        ),
         ("RateLimitError", f"rate limited by the model service (429) after retries: {short(exc)}"),
-        ("OverloadedError", f"the model service is overloaded ({status}) after retries: "
-                            f"{short(exc)}; try later"),
+        (
+            "OverloadedError",
+            f"the model service is overloaded ({status}) after retries: {short(exc)}; try later",
+        ),
         ("InternalServerError", f"the model server failed ({status}) after retries: {short(exc)}"),
     ]
     for name, message in messages:
@@ -102,15 +119,19 @@ def transport_message(exc: Exception, sdk: ModuleType, base_url: str, model: str
             return message
     if isinstance(exc, sdk.APIConnectionError):
         if type(exc.__cause__).__name__ not in ("ConnectError", "ConnectTimeout"):
-            return (f"the connection to the model server at {base_url} broke "
-                    f"({short(exc.__cause__ or exc)}) after retries; is it overloaded?")
+            return (
+                f"the connection to the model server at {base_url} broke "
+                f"({short(exc.__cause__ or exc)}) after retries; is it overloaded?"
+            )
         return f"cannot reach the model server at {base_url}: is it running? check --base-url"
     if isinstance(exc, sdk.APIStatusError):
         return f"the model server answered {exc.status_code}: {short(exc)}"
     # A body that is not JSON (json.JSONDecodeError is a ValueError) or not of the API's shape:
     # the server is not speaking the API.
-    return (f"the model server at {base_url} sent a response that is not {what} "
-            f"({type(exc).__name__}): is --base-url right for this --provider?")
+    return (
+        f"the model server at {base_url} sent a response that is not {what} "
+        f"({type(exc).__name__}): is --base-url right for this --provider?"
+    )
 
 
 class SdkProvider:
@@ -120,8 +141,15 @@ class SdkProvider:
     _what = "a chat completion"
     """What a reply should be, for the message when a server sends something else."""
 
-    def __init__(self, *, model: str, base_url: str, api_key_env: str, repair_attempts: int,
-                 max_output_tokens: int | None) -> None:
+    def __init__(
+        self,
+        *,
+        model: str,
+        base_url: str,
+        api_key_env: str,
+        repair_attempts: int,
+        max_output_tokens: int | None,
+    ) -> None:
         self._model = model
         self.base_url = base_url
         self.api_key_env = api_key_env
@@ -154,11 +182,15 @@ class SdkProvider:
     # ------------------------------------------------------------------ calling
 
     def _failure_message(self, exc: Exception) -> str:
-        return self._redact(transport_message(exc, self._sdk, self.base_url, self._model,
-                                              self.api_key_env, self._what))
+        return self._redact(
+            transport_message(
+                exc, self._sdk, self.base_url, self._model, self.api_key_env, self._what
+            )
+        )
 
-    def _timed(self, send: Callable[[], Any], request: ModelRequest, mode: str,
-               prompt: str) -> tuple[Any, float]:
+    def _timed(
+        self, send: Callable[[], Any], request: ModelRequest, mode: str, prompt: str
+    ) -> tuple[Any, float]:
         """``send()`` on the wire and its latency in ms; a failure is one ModelUnavailableError
         carrying the record of the failed request."""
         started = time.perf_counter()
@@ -179,12 +211,18 @@ class SdkProvider:
         except (self._sdk.APIError, ValueError) as exc:
             raise ModelUnavailableError(self._failure_message(exc)) from None
 
-    def _failed_call(self, request: ModelRequest, mode: str, prompt: str, error: str,
-                     latency_ms: float) -> ModelCall:
+    def _failed_call(
+        self, request: ModelRequest, mode: str, prompt: str, error: str, latency_ms: float
+    ) -> ModelCall:
         return ModelCall(
-            module=request.module, model=self._model, response_mode=mode,  # type: ignore[arg-type]
-            prompt=prompt, images=len(request.images), error=error,
-            latency_ms=round(latency_ms, 2), request_failed=True,
+            module=request.module,
+            model=self._model,
+            response_mode=mode,  # type: ignore[arg-type]
+            prompt=prompt,
+            images=len(request.images),
+            error=error,
+            latency_ms=round(latency_ms, 2),
+            request_failed=True,
         )
 
     # ------------------------------------------------------------------ the reply
@@ -217,8 +255,9 @@ class SdkProvider:
             if sent.refusal:
                 error = f"the model refused to answer: {sent.refusal[:300]}"
                 calls.append(sent.call.model_copy(update={"error": error}))
-                raise ModelReplyError(f"{request.module}: {error}", reply=sent.text,
-                                      calls=tuple(calls))
+                raise ModelReplyError(
+                    f"{request.module}: {error}", reply=sent.text, calls=tuple(calls)
+                )
             try:
                 output = self._parse(request, sent)
             except ModelReplyError as exc:
@@ -229,8 +268,11 @@ class SdkProvider:
             calls.append(sent.call)
             return ModelReply(output=output, calls=tuple(calls))
         assert last is not None
-        raise ModelReplyError(f"{request.module}: {last} (after {len(calls)} attempt(s))",
-                              reply=last.reply, calls=tuple(calls))
+        raise ModelReplyError(
+            f"{request.module}: {last} (after {len(calls)} attempt(s))",
+            reply=last.reply,
+            calls=tuple(calls),
+        )
 
 
 def bounded_echo(reply: str) -> str:

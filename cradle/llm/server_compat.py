@@ -100,8 +100,9 @@ def error_text(exc: Exception) -> str:
     return text[:_ERROR_TEXT_LIMIT].lower()
 
 
-def classify(status: int | None, text: str, *, has_format: bool, has_images: bool
-             ) -> Failure | None:
+def classify(
+    status: int | None, text: str, *, has_format: bool, has_images: bool
+) -> Failure | None:
     """What a failed request's status and error text (from ``error_text``) mean; None: a
     real failure (server down, overloaded, or broken)."""
     if status is None:

@@ -30,18 +30,37 @@ if TYPE_CHECKING:
     )
 
 _WHERE = {
-    "Embedder": "embedders", "EmbedderChoice": "embedders", "HashingEmbedder": "embedders",
-    "MiniLMEmbedder": "embedders", "OpenAIEmbedder": "embedders",
-    "default_embedder": "embedders", "select_embedder": "embedders",
-    "SkillIndex": "skill_index", "SkillSyncResult": "skill_index",
-    "VectorMemory": "store", "default_memory_dir": "store", "estimate_tokens": "store",
-    "fit_to_budget": "store", "open_memory": "store",
+    "Embedder": "embedders",
+    "EmbedderChoice": "embedders",
+    "HashingEmbedder": "embedders",
+    "MiniLMEmbedder": "embedders",
+    "OpenAIEmbedder": "embedders",
+    "default_embedder": "embedders",
+    "select_embedder": "embedders",
+    "SkillIndex": "skill_index",
+    "SkillSyncResult": "skill_index",
+    "VectorMemory": "store",
+    "default_memory_dir": "store",
+    "estimate_tokens": "store",
+    "fit_to_budget": "store",
+    "open_memory": "store",
 }
 
 __all__ = [
-    "Embedder", "EmbedderChoice", "HashingEmbedder", "MiniLMEmbedder", "OpenAIEmbedder",
-    "SkillIndex", "SkillSyncResult", "VectorMemory", "default_embedder", "default_memory_dir",
-    "estimate_tokens", "fit_to_budget", "open_memory", "select_embedder",
+    "Embedder",
+    "EmbedderChoice",
+    "HashingEmbedder",
+    "MiniLMEmbedder",
+    "OpenAIEmbedder",
+    "SkillIndex",
+    "SkillSyncResult",
+    "VectorMemory",
+    "default_embedder",
+    "default_memory_dir",
+    "estimate_tokens",
+    "fit_to_budget",
+    "open_memory",
+    "select_embedder",
 ]
 
 

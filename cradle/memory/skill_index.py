@@ -93,9 +93,13 @@ class SkillIndex:
             collection = self.memory._collection(SKILLS)
             assert collection is not None
             vector = self.memory._vectors([query])
-            result = query_collection(collection, query_embeddings=vector, n_results=k, ids=own,
-                            include=["metadatas"])
-        names = [str((meta or {}).get("skill") or item_id)
-                 for item_id, meta in zip(result["ids"][0], (result["metadatas"] or [[]])[0],
-                                          strict=False)]
+            result = query_collection(
+                collection, query_embeddings=vector, n_results=k, ids=own, include=["metadatas"]
+            )
+        names = [
+            str((meta or {}).get("skill") or item_id)
+            for item_id, meta in zip(
+                result["ids"][0], (result["metadatas"] or [[]])[0], strict=False
+            )
+        ]
         return list(dict.fromkeys(names))

@@ -166,9 +166,7 @@ def _check_memory_dir(path: Path, *, create: bool) -> None:
         raise MemoryStoreError(f"memory dir {path} is a file, not a folder")
     if not path.exists():
         if not create:
-            raise MemoryStoreError(
-                f"no memory store at {path} yet (a run with memory creates it)"
-            )
+            raise MemoryStoreError(f"no memory store at {path} yet (a run with memory creates it)")
         path.mkdir(parents=True, exist_ok=True)
         return
     sqlite = path / "chroma.sqlite3"
@@ -527,7 +525,6 @@ class VectorMemory:
         self._last_subtask[record.run_id] = (record.step, subtask)
         return texts, metas, ids, vectors
 
-
     def remember_run(self, task: str, run_id: str, summary: str, success: bool) -> None:
         """Store how a whole run went, one entry per run id."""
         meta = self._base_metadata("run", task, run_id, -1)
@@ -553,8 +550,9 @@ class VectorMemory:
         """
         if k <= 0 or not query.strip():
             return []
-        return self.search_vector(self._query_vector(query), k, environment=environment,
-                                  kinds=kinds, min_score=min_score)
+        return self.search_vector(
+            self._query_vector(query), k, environment=environment, kinds=kinds, min_score=min_score
+        )
 
     def _query_vector(self, query: str) -> np.ndarray:
         """The embedding of ``query``, cached: the loop asks with "task subtask" every step,
@@ -603,16 +601,19 @@ class VectorMemory:
         documents = (result.get("documents") or [[]])[0]
         metadatas = (result.get("metadatas") or [[]])[0]
         distances = (result.get("distances") or [[]])[0]
-        for item_id, text, meta, distance in zip(ids, documents, metadatas, distances,
-                                                 strict=True):
+        for item_id, text, meta, distance in zip(ids, documents, metadatas, distances, strict=True):
             score = 1.0 - float(distance)
             if min_score is not None and score < min_score:
                 continue
             meta = dict(meta or {})
             meta["id"] = item_id
             items.append(
-                MemoryItem(text=text or "", kind=str(meta.get("kind", "step")),
-                           score=round(score, 4), metadata=meta)
+                MemoryItem(
+                    text=text or "",
+                    kind=str(meta.get("kind", "step")),
+                    score=round(score, 4),
+                    metadata=meta,
+                )
             )
         return items
 
@@ -627,8 +628,9 @@ class VectorMemory:
         """``LongTermMemory.recall``: the best ``k`` memories for this situation."""
         return self.search(query, k, environment=environment, kinds=kinds)
 
-    def _all_metadata(self, collection: Collection, where: dict[str, Any] | None = None
-                      ) -> Iterator[tuple[str, dict[str, Any]]]:
+    def _all_metadata(
+        self, collection: Collection, where: dict[str, Any] | None = None
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
         size = self._chunk_size()
         offset = 0
         while True:
@@ -653,7 +655,7 @@ class VectorMemory:
                     if meta.get("run_id"):
                         runs.add(str(meta["run_id"]))
                     environments[str(meta.get("environment", ""))] += 1
-            stored = (memories or skills)
+            stored = memories or skills
             stored_meta = (stored.metadata or {}) if stored is not None else {}
             return {
                 "location": self.location,

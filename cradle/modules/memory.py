@@ -25,8 +25,10 @@ def outcome_text(record: StepRecord) -> str:
     if not record.actions:
         text = "no actions" + (f"; errors: {'; '.join(record.errors)}" if record.errors else "")
     else:
-        text = ", ".join(outcome.status + (f" ({outcome.error})" if outcome.error else "")
-                         for outcome in record.actions)
+        text = ", ".join(
+            outcome.status + (f" ({outcome.error})" if outcome.error else "")
+            for outcome in record.actions
+        )
     return shorten(text, SUMMARY_OUTCOME_CHARS)
 
 

@@ -79,13 +79,15 @@ class Screen(ABC):
     # Primitives some models ask for (computer-use APIs): optional, so a screen that cannot
     # do them says so when asked instead of every screen having to implement them.
 
-    def mouse_down(self, x: int | None = None, y: int | None = None, *,
-                   button: MouseButton = "left") -> None:
+    def mouse_down(
+        self, x: int | None = None, y: int | None = None, *, button: MouseButton = "left"
+    ) -> None:
         """Press ``button`` (at (x, y) when given) and keep it down."""
         raise self._unsupported("hold a mouse button")
 
-    def mouse_up(self, x: int | None = None, y: int | None = None, *,
-                 button: MouseButton = "left") -> None:
+    def mouse_up(
+        self, x: int | None = None, y: int | None = None, *, button: MouseButton = "left"
+    ) -> None:
         """Release ``button`` (at (x, y) when given)."""
         raise self._unsupported("release a mouse button")
 

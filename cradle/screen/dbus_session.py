@@ -40,10 +40,12 @@ def private_session(display_env: dict[str, str] | None = None) -> Iterator[dict[
         env = {**os.environ, **(display_env or {}), "XDG_RUNTIME_DIR": runtime}
         env.pop("DBUS_SESSION_BUS_ADDRESS", None)
         bus = subprocess.Popen(
-            [binary, "--session", "--nofork", "--print-address=1",
-             f"--address=unix:dir={runtime}"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            env=env, start_new_session=True,
+            [binary, "--session", "--nofork", "--print-address=1", f"--address=unix:dir={runtime}"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
         )
         try:
             address = _read_address(bus)

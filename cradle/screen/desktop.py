@@ -44,8 +44,22 @@ NO_XAUTH = (
     "cannot authenticate to the X display: the X authority file is missing "
     "(run `touch ~/.Xauthority` or set XAUTHORITY to an existing file)"
 )
-MODIFIERS = ("shift", "shiftleft", "shiftright", "ctrl", "ctrlleft", "ctrlright", "alt",
-             "altleft", "altright", "winleft", "winright", "command", "option", "fn")
+MODIFIERS = (
+    "shift",
+    "shiftleft",
+    "shiftright",
+    "ctrl",
+    "ctrlleft",
+    "ctrlright",
+    "alt",
+    "altleft",
+    "altright",
+    "winleft",
+    "winright",
+    "command",
+    "option",
+    "fn",
+)
 BUTTONS: tuple[MouseButton, ...] = ("left", "right", "middle")
 FOCUS_CHECK_SECONDS = 0.3
 PLAIN_TEXT = re.compile(r"[A-Za-z0-9 \n]*")
@@ -243,13 +257,15 @@ class DesktopScreen(Screen):
         with self._input() as gui:
             gui.hotkey(*keys, interval=0.0)
 
-    def mouse_down(self, x: int | None = None, y: int | None = None, *,
-                   button: MouseButton = "left") -> None:
+    def mouse_down(
+        self, x: int | None = None, y: int | None = None, *, button: MouseButton = "left"
+    ) -> None:
         with self._input() as gui:
             gui.mouseDown(x=x, y=y, button=button)
 
-    def mouse_up(self, x: int | None = None, y: int | None = None, *,
-                 button: MouseButton = "left") -> None:
+    def mouse_up(
+        self, x: int | None = None, y: int | None = None, *, button: MouseButton = "left"
+    ) -> None:
         with self._input() as gui:
             gui.mouseUp(x=x, y=y, button=button)
 

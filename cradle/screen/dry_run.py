@@ -53,12 +53,14 @@ class DryRunScreen(Screen):
     def hotkey(self, *keys: str) -> None:
         self._log("hotkey", *keys)
 
-    def mouse_down(self, x: int | None = None, y: int | None = None, *,
-                   button: MouseButton = "left") -> None:
+    def mouse_down(
+        self, x: int | None = None, y: int | None = None, *, button: MouseButton = "left"
+    ) -> None:
         self._log("mouse_down", x, y, button)
 
-    def mouse_up(self, x: int | None = None, y: int | None = None, *,
-                 button: MouseButton = "left") -> None:
+    def mouse_up(
+        self, x: int | None = None, y: int | None = None, *, button: MouseButton = "left"
+    ) -> None:
         self._log("mouse_up", x, y, button)
 
     def key_down(self, key: str) -> None:

@@ -49,8 +49,9 @@ def validate_hotkey(chord: str) -> str:
 class StopHotkey:
     """A pynput listener for one chord; ``start`` returns a warning ('' when listening)."""
 
-    def __init__(self, chord: str = DEFAULT_STOP_HOTKEY,
-                 on_press: Callable[[], None] = request_stop) -> None:
+    def __init__(
+        self, chord: str = DEFAULT_STOP_HOTKEY, on_press: Callable[[], None] = request_stop
+    ) -> None:
         self.chord = validate_hotkey(chord)
         self.on_press = on_press
         self.fired = 0

@@ -40,8 +40,13 @@ def xdotool() -> str:
 
 def _run(*args: str) -> str | None:
     try:
-        result = subprocess.run([xdotool(), *args], capture_output=True, text=True,
-                                timeout=TIMEOUT, env=os.environ.copy())
+        result = subprocess.run(
+            [xdotool(), *args],
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            env=os.environ.copy(),
+        )
     except subprocess.TimeoutExpired:
         return None
     return result.stdout.strip() if result.returncode == 0 else None
@@ -60,8 +65,9 @@ def geometry(window: int) -> WindowGeometry | None:
         return None
     values = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
     try:
-        return WindowGeometry(int(values["X"]), int(values["Y"]),
-                              int(values["WIDTH"]), int(values["HEIGHT"]))
+        return WindowGeometry(
+            int(values["X"]), int(values["Y"]), int(values["WIDTH"]), int(values["HEIGHT"])
+        )
     except (KeyError, ValueError):
         return None
 
@@ -104,8 +110,13 @@ def is_popup(window: int) -> bool:
     if not shutil.which("xwininfo"):
         return True
     try:
-        result = subprocess.run(["xwininfo", "-id", str(window)], capture_output=True,
-                                text=True, timeout=TIMEOUT, env=os.environ.copy())
+        result = subprocess.run(
+            ["xwininfo", "-id", str(window)],
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            env=os.environ.copy(),
+        )
     except subprocess.TimeoutExpired:
         return True
     return result.returncode != 0 or "Override Redirect State: no" not in result.stdout

@@ -25,17 +25,19 @@ def display_answers(display: str, env: dict[str, str]) -> bool:
     """Whether an X server answers on ``display`` (xdpyinfo, from Debian's x11-utils)."""
     if not shutil.which("xdpyinfo"):
         raise EnvironmentFailure("xdpyinfo is missing: apt-get install x11-utils")
-    result = subprocess.run(["xdpyinfo", "-display", display], capture_output=True,
-                            env=env, timeout=10)
+    result = subprocess.run(
+        ["xdpyinfo", "-display", display], capture_output=True, env=env, timeout=10
+    )
     return result.returncode == 0
 
 
 def free_display(numbers: range) -> int:
     """A display number with no lock file or socket (another server would own it)."""
     for number in numbers:
-        if not Path(f"/tmp/.X{number}-lock").exists() and not Path(
-            f"/tmp/.X11-unix/X{number}"
-        ).exists():
+        if (
+            not Path(f"/tmp/.X{number}-lock").exists()
+            and not Path(f"/tmp/.X11-unix/X{number}").exists()
+        ):
             return number
     raise EnvironmentFailure(f"no free X display number in :{numbers.start}-:{numbers.stop - 1}")
 
@@ -74,8 +76,9 @@ def _owns(number: int, pid: int) -> bool:
     return text.strip() == str(pid)
 
 
-def _start_xvfb(binary: str, size: tuple[int, int], numbers: range, env: dict[str, str],
-                log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
+def _start_xvfb(
+    binary: str, size: tuple[int, int], numbers: range, env: dict[str, str], log_path: Path
+) -> tuple[subprocess.Popen[bytes], str]:
     """A running Xvfb and its display name. Several processes may pick the same free number
     at once (``cradle eval`` slots, parallel test runs): the loser moves on to the next."""
     start = numbers.start
@@ -86,9 +89,18 @@ def _start_xvfb(binary: str, size: tuple[int, int], numbers: range, env: dict[st
             proc = subprocess.Popen(
                 # -noreset: without it the server resets when its last client leaves, and a
                 # client connecting during the reset is refused ("Can't open display").
-                [binary, name, "-screen", "0", f"{size[0]}x{size[1]}x24", "-nolisten", "tcp",
-                 "-noreset"],
-                stdout=log, stderr=subprocess.STDOUT,
+                [
+                    binary,
+                    name,
+                    "-screen",
+                    "0",
+                    f"{size[0]}x{size[1]}x24",
+                    "-nolisten",
+                    "tcp",
+                    "-noreset",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         try:
             for _ in range(100):

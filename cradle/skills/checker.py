@@ -53,8 +53,22 @@ SAFE_CALLS = ("len", "range", "min", "max", "abs", "round", "str", "int", "float
 _ANNOTATION_NAMES = {"str", "int", "float", "bool"}
 _PY_BUILTINS = frozenset(dir(builtins))
 _EXTRA_FORBIDDEN = frozenset(
-    {"os", "sys", "subprocess", "importlib", "builtins", "socket", "shutil", "pathlib",
-     "ctypes", "pickle", "marshal", "threading", "signal", "skill"}
+    {
+        "os",
+        "sys",
+        "subprocess",
+        "importlib",
+        "builtins",
+        "socket",
+        "shutil",
+        "pathlib",
+        "ctypes",
+        "pickle",
+        "marshal",
+        "threading",
+        "signal",
+        "skill",
+    }
 )
 
 
@@ -131,18 +145,22 @@ def check_untrusted(
     if not isinstance(source, str):
         return [Problem(1, 0, "the skill source must be a string", filename)]
     if len(source) > MAX_SOURCE_CHARS:
-        return [Problem(1, 0, f"the source is longer than {MAX_SOURCE_CHARS} characters",
-                        filename)]
-    long_line = next((n for n, line in enumerate(source.splitlines(), 1)
-                      if len(line) > MAX_LINE_CHARS), None)
+        return [Problem(1, 0, f"the source is longer than {MAX_SOURCE_CHARS} characters", filename)]
+    long_line = next(
+        (n for n, line in enumerate(source.splitlines(), 1) if len(line) > MAX_LINE_CHARS), None
+    )
     if long_line is not None:
-        return [Problem(long_line, 0, f"line longer than {MAX_LINE_CHARS} characters; split it",
-                        filename)]
+        return [
+            Problem(
+                long_line, 0, f"line longer than {MAX_LINE_CHARS} characters; split it", filename
+            )
+        ]
     try:
         tree = ast.parse(source, filename=filename, mode="exec")
     except SyntaxError as exc:
-        return [Problem(exc.lineno or 1, (exc.offset or 1) - 1, f"syntax error: {exc.msg}",
-                        filename)]
+        return [
+            Problem(exc.lineno or 1, (exc.offset or 1) - 1, f"syntax error: {exc.msg}", filename)
+        ]
     except (ValueError, RecursionError, MemoryError, OverflowError) as exc:
         return [Problem(1, 0, f"the source cannot be parsed ({type(exc).__name__})", filename)]
     too_big = _shape_problem(tree, filename)
@@ -163,9 +181,13 @@ def _shape_problem(tree: ast.AST, filename: str) -> Problem | None:
         node, depth = stack.pop()
         count += 1
         if depth > MAX_NESTING:
-            return Problem(getattr(node, "lineno", 1), getattr(node, "col_offset", 0),
-                           f"the code is nested more than {MAX_NESTING} levels deep; split long "
-                           "expressions into several assignments", filename)
+            return Problem(
+                getattr(node, "lineno", 1),
+                getattr(node, "col_offset", 0),
+                f"the code is nested more than {MAX_NESTING} levels deep; split long "
+                "expressions into several assignments",
+                filename,
+            )
         if count > MAX_NODES:
             return Problem(1, 0, f"the source has more than {MAX_NODES} syntax nodes", filename)
         stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
@@ -186,8 +208,7 @@ class _Checker:
     def add(self, node: ast.AST | None, reason: str) -> None:
         line = getattr(node, "lineno", 1) or 1
         col = getattr(node, "col_offset", 0) or 0
-        self.problems.setdefault((line, col, reason),
-                                 Problem(line, col, reason, self.filename))
+        self.problems.setdefault((line, col, reason), Problem(line, col, reason, self.filename))
 
     def sorted_problems(self) -> list[Problem]:
         return sorted(self.problems.values(), key=lambda p: (p.line, p.col, p.reason))
@@ -238,11 +259,13 @@ class _Checker:
             elif isinstance(stmt, ast.AsyncFunctionDef):
                 self.add(stmt, "async functions are not allowed")
             else:
-                self.add(stmt, "only the import, docstrings and @skill functions may appear at "
-                               f"the top level, not {type(stmt).__name__}")
+                self.add(
+                    stmt,
+                    "only the import, docstrings and @skill functions may appear at "
+                    f"the top level, not {type(stmt).__name__}",
+                )
         if not funcs:
-            self.add(tree.body[0] if tree.body else None,
-                     "the source defines no @skill function")
+            self.add(tree.body[0] if tree.body else None, "the source defines no @skill function")
         seen: set[str] = set()
         for func in funcs:
             if func.name in seen:
@@ -268,8 +291,10 @@ class _Checker:
             self.screen_name = positional[0].arg
             if positional[0].annotation is not None:
                 # Annotations are evaluated when the skill is declared; this one has no use.
-                self.add(positional[0].annotation,
-                         "the injected screen parameter takes no annotation; write def f(screen)")
+                self.add(
+                    positional[0].annotation,
+                    "the injected screen parameter takes no annotation; write def f(screen)",
+                )
         if args.kwarg is not None:
             self.add(args.kwarg, "**kwargs parameters are not allowed")
         params = positional[1:] + args.kwonlyargs + ([args.vararg] if args.vararg else [])
@@ -310,8 +335,10 @@ class _Checker:
             )
         )
         if not ok:
-            self.add(decos[0] if decos else func,
-                     "each function needs exactly one decorator: @skill or @skill(risky=True)")
+            self.add(
+                decos[0] if decos else func,
+                "each function needs exactly one decorator: @skill or @skill(risky=True)",
+            )
 
     def check_annotation(self, node: ast.expr) -> None:
         if isinstance(node, ast.Name) and node.id in _ANNOTATION_NAMES:
@@ -374,8 +401,11 @@ class _Checker:
             elif isinstance(it, ast.Name) and it.id in self.locals:
                 self.check_expr(it)
             else:
-                self.add(it, "for loops may only go over range(...), a list/tuple literal or a "
-                             "local variable")
+                self.add(
+                    it,
+                    "for loops may only go over range(...), a list/tuple literal or a "
+                    "local variable",
+                )
             self.check_block(stmt.body)
             self.check_block(stmt.orelse)
         elif isinstance(stmt, ast.Return):
@@ -448,22 +478,30 @@ class _Checker:
     def check_load_name(self, node: ast.Name) -> None:
         name = node.id
         if name == self.screen_name:
-            self.add(node, "the injected screen parameter cannot be used directly; call skills "
-                           "such as click(x, y) instead")
+            self.add(
+                node,
+                "the injected screen parameter cannot be used directly; call skills "
+                "such as click(x, y) instead",
+            )
         elif name in self.locals:
             return
         elif name in _PY_BUILTINS or name in _EXTRA_FORBIDDEN:
             self.add(node, f"{name!r} is not allowed here")
         else:
-            self.add(node, f"{name!r} is not a local variable; only local names, literals and "
-                           "calls are allowed")
+            self.add(
+                node,
+                f"{name!r} is not a local variable; only local names, literals and "
+                "calls are allowed",
+            )
 
     def check_call(self, node: ast.Call) -> None:
         func = node.func
         if not isinstance(func, ast.Name):
             if isinstance(func, ast.Attribute):
-                self.add(func, "method calls and attribute access are not allowed; call skills "
-                               "by plain name")
+                self.add(
+                    func,
+                    "method calls and attribute access are not allowed; call skills by plain name",
+                )
             else:
                 self.add(func, "only skills and pure builtins can be called, by plain name")
         else:
@@ -488,8 +526,11 @@ class _Checker:
         elif name == self.screen_name or name in self.locals:
             self.add(func, f"{name!r} is a local variable, not a skill; it cannot be called")
         elif name in _PY_BUILTINS or name in _EXTRA_FORBIDDEN:
-            self.add(func, f"calling {name!r} is not allowed; the builtins allowed are "
-                           f"{', '.join(SAFE_CALLS)}")
+            self.add(
+                func,
+                f"calling {name!r} is not allowed; the builtins allowed are "
+                f"{', '.join(SAFE_CALLS)}",
+            )
         elif self.known is not None and name not in self.known and name not in self.defined:
             close = difflib.get_close_matches(name, sorted(self.known | self.defined), n=3)
             hint = f"; did you mean {', '.join(close)}?" if close else ""

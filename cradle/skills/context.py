@@ -99,16 +99,19 @@ class SkillContext:
     def hscroll(self, amount: int, x: float | None = None, y: float | None = None) -> None:
         self.screen.hscroll(amount, *self._optional_point(x, y, "hscroll"))
 
-    def mouse_down(self, x: float | None = None, y: float | None = None, *,
-                   button: MouseButton = "left") -> None:
+    def mouse_down(
+        self, x: float | None = None, y: float | None = None, *, button: MouseButton = "left"
+    ) -> None:
         self.screen.mouse_down(*self._optional_point(x, y, "mouse_down"), button=button)
 
-    def mouse_up(self, x: float | None = None, y: float | None = None, *,
-                 button: MouseButton = "left") -> None:
+    def mouse_up(
+        self, x: float | None = None, y: float | None = None, *, button: MouseButton = "left"
+    ) -> None:
         self.screen.mouse_up(*self._optional_point(x, y, "mouse_up"), button=button)
 
-    def _optional_point(self, x: float | None, y: float | None,
-                        what: str) -> tuple[int | None, int | None]:
+    def _optional_point(
+        self, x: float | None, y: float | None, what: str
+    ) -> tuple[int | None, int | None]:
         if (x is None) != (y is None):
             raise SkillExecutionError(f"{what} needs both x and y, or neither")
         return (None, None) if x is None or y is None else self._point(x, y)

@@ -48,9 +48,7 @@ def save_generated(
     """
     problems = check_untrusted(source)
     if problems:
-        raise GeneratedSkillRejected(
-            "; ".join(str(p) for p in problems), problems=problems
-        )
+        raise GeneratedSkillRejected("; ".join(str(p) for p in problems), problems=problems)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     names = skill_names(source)

@@ -135,9 +135,7 @@ class Skill:
             raise ActionRejected(
                 f"{self.name}: {exc}; the signature is {self.signature()}"
             ) from None
-        positional = [
-            p for p in self.params if p.kind is not inspect.Parameter.KEYWORD_ONLY
-        ]
+        positional = [p for p in self.params if p.kind is not inspect.Parameter.KEYWORD_ONLY]
         new_args: list[Any] = []
         for i, value in enumerate(args):
             param = positional[min(i, len(positional) - 1)]
@@ -291,8 +289,10 @@ def describe_skill(
 
 # --------------------------------------------------------------------------- docstrings
 
-_SECTION = re.compile(r"^(Args|Arguments|Parameters|Returns|Return|Raises|Yields|Examples?|"
-                      r"Notes?|Attributes|See Also|Warnings?)\s*:\s*$")
+_SECTION = re.compile(
+    r"^(Args|Arguments|Parameters|Returns|Return|Raises|Yields|Examples?|"
+    r"Notes?|Attributes|See Also|Warnings?)\s*:\s*$"
+)
 _ARG_LINE = re.compile(r"^\*{0,2}(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*(\([^)]*\))?\s*:\s*(?P<d>.*)$")
 
 

@@ -117,8 +117,10 @@ class IsolatedSkill:
             elif op == "return":
                 return message.get("value")
             elif op == "error" and message.get("kind") == "memory":
-                raise SkillKilled(f"{self.name}: stopped at the memory limit "
-                                  f"({message.get('message', '')})", reason="memory")
+                raise SkillKilled(
+                    f"{self.name}: stopped at the memory limit ({message.get('message', '')})",
+                    reason="memory",
+                )
             elif op == "error":
                 raise SkillExecutionError(str(message.get("message", "")))
             else:
@@ -132,14 +134,19 @@ class IsolatedSkill:
                 return SkillExecutionError(text)
             return SkillKilled(text, reason="time")
         if child.oversized:
-            return SkillKilled(f"{self.name}: sent more than "
-                               f"{self.limits.max_message_bytes} bytes at once", reason="memory")
+            return SkillKilled(
+                f"{self.name}: sent more than {self.limits.max_message_bytes} bytes at once",
+                reason="memory",
+            )
         code = child.returncode
         if code is not None and code < 0 and -code == getattr(signal, "SIGXCPU", None):
             return SkillKilled(f"{self.name}: stopped at the CPU time limit", reason="time")
         if code is not None and code < 0:
-            return SkillKilled(f"{self.name}: the skill process was killed (signal {-code}), "
-                               "most likely at the memory limit", reason="memory")
+            return SkillKilled(
+                f"{self.name}: the skill process was killed (signal {-code}), "
+                "most likely at the memory limit",
+                reason="memory",
+            )
         return SkillExecutionError(f"{self.name}: the skill process ended (exit code {code})")
 
     def _serve(self, ctx: SkillContext, message: dict[str, Any]) -> dict[str, Any]:
@@ -201,9 +208,13 @@ class _Child:
         posix = os.name == "posix"
         self._proc = subprocess.Popen(
             [sys.executable, "-I", "-S", "-B", str(CHILD_SCRIPT)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            cwd=self._folder.name, env=_child_env(self._folder.name),
-            start_new_session=posix, close_fds=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            cwd=self._folder.name,
+            env=_child_env(self._folder.name),
+            start_new_session=posix,
+            close_fds=True,
         )
         threading.Thread(target=self._read, daemon=True, name="cradle-skill-reader").start()
         self._watchdog.start()

@@ -90,8 +90,9 @@ def parse_action(source: str, registry: SkillRegistry) -> SkillCall:
     kwargs: dict[str, Any] = {}
     for kw in node.keywords:
         if kw.arg is None:
-            raise ActionRejected("double-starred arguments (**kwargs) are not allowed; "
-                                 "write each keyword argument")
+            raise ActionRejected(
+                "double-starred arguments (**kwargs) are not allowed; write each keyword argument"
+            )
         if kw.arg in kwargs:
             raise ActionRejected(f"argument {kw.arg!r} is given twice")
         kwargs[kw.arg] = _value(kw.value, 0)
@@ -116,8 +117,9 @@ def _parse(text: str) -> ast.Expression:
     except SyntaxError as exc:
         error = exc
     except (ValueError, RecursionError, MemoryError, OverflowError) as exc:
-        raise ActionRejected(f"the action cannot be parsed ({type(exc).__name__}); {_EXAMPLE}") \
-            from None
+        raise ActionRejected(
+            f"the action cannot be parsed ({type(exc).__name__}); {_EXAMPLE}"
+        ) from None
     # Give a better reason for the common "several statements" mistake.
     try:
         module = ast.parse(text, mode="exec")

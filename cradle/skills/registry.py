@@ -41,9 +41,7 @@ if TYPE_CHECKING:
     from cradle.skills.context import SkillContext
 
 
-_current_context: ContextVar[SkillContext | None] = ContextVar(
-    "cradle_skill_context", default=None
-)
+_current_context: ContextVar[SkillContext | None] = ContextVar("cradle_skill_context", default=None)
 _call_depth: ContextVar[int] = ContextVar("cradle_skill_depth", default=0)
 
 
@@ -89,9 +87,7 @@ class SkillCaller:
             raise SkillExecutionError(
                 f"{self._name}() needs a running skill; call it through the executor"
             )
-        target, args_list, kwargs_dict = self._registry.prepare_call(
-            self._name, args, kwargs, ctx
-        )
+        target, args_list, kwargs_dict = self._registry.prepare_call(self._name, args, kwargs, ctx)
         return self._registry.call_prepared(target, args_list, kwargs_dict, ctx)
 
 
@@ -153,8 +149,10 @@ class SkillRegistry:
     @property
     def problems(self) -> list[SkillDefinitionError]:
         """Why some files or folders could not be loaded (file and line in each)."""
-        return [*self._folder_problems,
-                *(u.problem for u in self._units.values() if u.problem is not None)]
+        return [
+            *self._folder_problems,
+            *(u.problem for u in self._units.values() if u.problem is not None),
+        ]
 
     def reload_changed(self) -> list[SkillDefinitionError]:
         """Re-load changed files, drop deleted ones, add new ones; returns new problems.
@@ -171,13 +169,18 @@ class SkillRegistry:
                 del self._units[key]
                 changed = True
         todo = [
-            key for key, (_, trusted, stamp) in listing.items()
+            key
+            for key, (_, trusted, stamp) in listing.items()
             if (unit := self._units.get(key)) is None
-            or unit.stamp != stamp or unit.trusted != trusted
+            or unit.stamp != stamp
+            or unit.trusted != trusted
         ]
         if todo or changed:
-            retry = [k for k, u in self._units.items()
-                     if u.problem is not None and u.path is not None and k not in todo]
+            retry = [
+                k
+                for k, u in self._units.items()
+                if u.problem is not None and u.path is not None and k not in todo
+            ]
             todo = [k for k in listing if k in set(todo) | set(retry)]
         failed: dict[str, SkillDefinitionError] = {}
         changed = changed or bool(todo)
@@ -227,7 +230,9 @@ class SkillRegistry:
         order += [k for k in self._units if k not in listing]
         self._units = {k: self._units[k] for k in order}
         self._skills = {
-            name: self._skills[name] for k in order for name in self._units[k].skills
+            name: self._skills[name]
+            for k in order
+            for name in self._units[k].skills
             if name in self._skills
         }
 
@@ -236,8 +241,7 @@ class SkillRegistry:
         old = self._units.pop(key, None)
         if old is not None:
             self._drop(old)
-        unit = _Unit(key=key, path=path, trusted=trusted, stamp=stamp,
-                     origin={"file": key})
+        unit = _Unit(key=key, path=path, trusted=trusted, stamp=stamp, origin={"file": key})
         try:
             if trusted:
                 self._exec_trusted(unit, path.read_bytes())
@@ -245,14 +249,14 @@ class SkillRegistry:
                 try:
                     source = path.read_text(encoding="utf-8")
                 except UnicodeDecodeError as exc:
-                    raise SkillDefinitionError(f"not UTF-8 text ({exc.reason})", path=key) \
-                        from None
+                    raise SkillDefinitionError(f"not UTF-8 text ({exc.reason})", path=key) from None
                 try:
                     self._exec_untrusted(unit, source)
                 except GeneratedSkillRejected as exc:
                     first = exc.problems[0] if exc.problems else None
                     raise SkillDefinitionError(
-                        f"rejected by the untrusted-skill check: {exc}", path=key,
+                        f"rejected by the untrusted-skill check: {exc}",
+                        path=key,
                         line=getattr(first, "line", None),
                     ) from None
         except OSError as exc:
@@ -269,14 +273,17 @@ class SkillRegistry:
             # `cradle skills check` reads it.
             text = source.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise SkillDefinitionError(f"not UTF-8 text ({exc.reason})",
-                                       path=key, line=source.count(b"\n", 0, exc.start) + 1) \
-                from None
+            raise SkillDefinitionError(
+                f"not UTF-8 text ({exc.reason})",
+                path=key,
+                line=source.count(b"\n", 0, exc.start) + 1,
+            ) from None
         try:
             code = compile(text, key, "exec", dont_inherit=True)
         except SyntaxError as exc:
-            raise SkillDefinitionError(f"syntax error: {exc.msg}", path=key, line=exc.lineno) \
-                from None
+            raise SkillDefinitionError(
+                f"syntax error: {exc.msg}", path=key, line=exc.lineno
+            ) from None
         except ValueError as exc:
             raise SkillDefinitionError(f"cannot compile: {exc}", path=key) from None
         digest = hashlib.sha1(key.encode()).hexdigest()[:8]
@@ -301,7 +308,8 @@ class SkillRegistry:
             sys.modules.pop(module_name, None)
             raise SkillDefinitionError(
                 f"failed to load: {type(exc).__name__}: {exc}",
-                path=key, line=_line_in(exc.__traceback__, key),
+                path=key,
+                line=_line_in(exc.__traceback__, key),
             ) from None
         unit.module_name = module_name
         self._register(unit, namespace, injected)
@@ -309,15 +317,14 @@ class SkillRegistry:
     def _exec_untrusted(self, unit: _Unit, source: str) -> None:
         problems = checker.check_untrusted(source, unit.key, known_skills=set(self._skills))
         if problems:
-            raise GeneratedSkillRejected(
-                "; ".join(str(p) for p in problems), problems=problems
-            )
+            raise GeneratedSkillRejected("; ".join(str(p) for p in problems), problems=problems)
         try:
             code = untrusted.compile_declarations(source, unit.key)
         except ValueError as exc:
             raise GeneratedSkillRejected(str(exc)) from None
         namespace: dict[str, Any] = {
-            "__builtins__": dict(untrusted.DECLARATION_BUILTINS), "skill": skill,
+            "__builtins__": dict(untrusted.DECLARATION_BUILTINS),
+            "skill": skill,
             "__name__": "cradle_generated_skill",
         }
         try:
@@ -325,8 +332,7 @@ class SkillRegistry:
         except SkillDefinitionError as exc:
             raise GeneratedSkillRejected(str(exc)) from None
         except Exception as exc:  # noqa: BLE001 - report, never crash the loader
-            raise GeneratedSkillRejected(f"failed to load: {type(exc).__name__}: {exc}") \
-                from None
+            raise GeneratedSkillRejected(f"failed to load: {type(exc).__name__}: {exc}") from None
         unit.guarded = untrusted.guarded_source(source, unit.key)
         unit.calls = untrusted.called_names(source)
         self._register(unit, namespace, set(), generated=True)
@@ -386,8 +392,10 @@ class SkillRegistry:
         for s in found:
             other = self._skills.get(s.name)
             if other is not None and self._owner.get(s.name) not in superseded:
-                message = (f"duplicate skill {s.name!r}: already defined at "
-                           f"{other.source_file}:{other.line}")
+                message = (
+                    f"duplicate skill {s.name!r}: already defined at "
+                    f"{other.source_file}:{other.line}"
+                )
                 if generated:
                     raise GeneratedSkillRejected(message)
                 raise SkillDefinitionError(message, path=s.source_file, line=s.line)
@@ -469,8 +477,7 @@ class SkillRegistry:
         if ctx.guard is not None:
             from cradle.types import SkillCall
 
-            refusal = ctx.guard(target, SkillCall(skill=name, args=args_list,
-                                                  kwargs=kwargs_dict))
+            refusal = ctx.guard(target, SkillCall(skill=name, args=args_list, kwargs=kwargs_dict))
             if refusal:
                 raise SkillExecutionError(f"{name}: {refusal}")
         return target, args_list, kwargs_dict

@@ -80,10 +80,18 @@ def _guard_result(value: Any) -> Any:
 
 
 _OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
-    "Add": operator.add, "Sub": operator.sub, "Mult": operator.mul, "Div": operator.truediv,
-    "FloorDiv": operator.floordiv, "Mod": operator.mod, "Pow": operator.pow,
-    "LShift": operator.lshift, "RShift": operator.rshift, "BitOr": operator.or_,
-    "BitXor": operator.xor, "BitAnd": operator.and_,
+    "Add": operator.add,
+    "Sub": operator.sub,
+    "Mult": operator.mul,
+    "Div": operator.truediv,
+    "FloorDiv": operator.floordiv,
+    "Mod": operator.mod,
+    "Pow": operator.pow,
+    "LShift": operator.lshift,
+    "RShift": operator.rshift,
+    "BitOr": operator.or_,
+    "BitXor": operator.xor,
+    "BitAnd": operator.and_,
 }
 
 
@@ -151,10 +159,18 @@ def _sized(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 SANDBOX_BUILTINS: dict[str, Any] = {
-    "len": len, "range": capped_range, "min": min, "max": max, "abs": abs,
-    "round": bounded_round, "str": _sized(str), "int": _sized(int), "float": float,
+    "len": len,
+    "range": capped_range,
+    "min": min,
+    "max": max,
+    "abs": abs,
+    "round": bounded_round,
+    "str": _sized(str),
+    "int": _sized(int),
+    "float": float,
     # only reachable from annotations (the checker forbids them elsewhere)
-    "bool": bool, "list": list,
+    "bool": bool,
+    "list": list,
 }
 
 

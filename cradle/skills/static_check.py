@@ -76,8 +76,10 @@ def check_files(
     read with the others."""
     shared_reports = {
         p.resolve(): read_skills(p)
-        for folder in shared if folder.is_dir()
-        for p in sorted(folder.glob("*.py")) if not p.name.startswith("_")
+        for folder in shared
+        if folder.is_dir()
+        for p in sorted(folder.glob("*.py"))
+        if not p.name.startswith("_")
     }
     owners: dict[str, Skill] = {}
     for report in shared_reports.values():
@@ -97,20 +99,25 @@ def _register(report: FileReport, owners: dict[str, Skill]) -> None:
     none of the file, and each duplicate is a problem of the file)."""
     if report.problems:
         return
-    clashes = [(s, owners[s.name]) for s in report.skills
-               if s.name in owners and owners[s.name].source_file != s.source_file]
+    clashes = [
+        (s, owners[s.name])
+        for s in report.skills
+        if s.name in owners and owners[s.name].source_file != s.source_file
+    ]
     for found, other in clashes:
-        report.problems.append(SkillDefinitionError(
-            f"duplicate skill {found.name!r}: already defined at {other.source_file}:{other.line}",
-            path=found.source_file, line=found.line,
-        ))
+        report.problems.append(
+            SkillDefinitionError(
+                f"duplicate skill {found.name!r}: already defined at "
+                f"{other.source_file}:{other.line}",
+                path=found.source_file,
+                line=found.line,
+            )
+        )
     if not clashes:
         owners.update((s.name, s) for s in report.skills)
 
 
-def read_skills(
-    path: Path, *, untrusted: bool = False, known: Collection[str] = ()
-) -> FileReport:
+def read_skills(path: Path, *, untrusted: bool = False, known: Collection[str] = ()) -> FileReport:
     """The ``@skill`` functions of ``path`` and the problems loading it would raise.
 
     ``untrusted`` applies the policy for model-written code first
@@ -176,14 +183,14 @@ def _decode(data: bytes, key: str) -> str:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as exc:
-        raise SkillDefinitionError(f"syntax error: {exc.msg}", path=key, line=exc.lineno) \
-            from None
+        raise SkillDefinitionError(f"syntax error: {exc.msg}", path=key, line=exc.lineno) from None
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:
         name = "UTF-8" if encoding.startswith("utf-8") else encoding
-        raise SkillDefinitionError(f"not {name} text ({exc.reason})", path=key,
-                                   line=data[:exc.start].count(b"\n") + 1) from None
+        raise SkillDefinitionError(
+            f"not {name} text ({exc.reason})", path=key, line=data[: exc.start].count(b"\n") + 1
+        ) from None
 
 
 def _parse(source: str, key: str) -> ast.Module:
@@ -193,8 +200,7 @@ def _parse(source: str, key: str) -> ast.Module:
         tree = ast.parse(source, filename=key)
         compile(tree, key, "exec", dont_inherit=True)
     except SyntaxError as exc:
-        raise SkillDefinitionError(f"syntax error: {exc.msg}", path=key, line=exc.lineno) \
-            from None
+        raise SkillDefinitionError(f"syntax error: {exc.msg}", path=key, line=exc.lineno) from None
     except ValueError as exc:
         raise SkillDefinitionError(f"cannot compile: {exc}", path=key) from None
     except (RecursionError, MemoryError) as exc:
@@ -293,8 +299,9 @@ def _skill_decorator(
         if dotted is None:
             name = _root_name(target)
             hint = "; add `from cradle.skills import skill`" if name == "skill" else ""
-            raise SkillDefinitionError(f"name {name!r} is not defined{hint}",
-                                       path=key, line=decorator.lineno)
+            raise SkillDefinitionError(
+                f"name {name!r} is not defined{hint}", path=key, line=decorator.lineno
+            )
         if dotted not in _SKILL_DECORATORS:
             continue
         if call is None:
@@ -302,9 +309,11 @@ def _skill_decorator(
         unknown = [k.arg for k in call.keywords if k.arg != "risky"]
         if call.args or unknown:
             raise SkillDefinitionError(
-                "@skill takes no positional arguments; use @skill(risky=True)" if call.args
+                "@skill takes no positional arguments; use @skill(risky=True)"
+                if call.args
                 else f"@skill got an unexpected keyword argument {unknown[0]!r}",
-                path=key, line=decorator.lineno,
+                path=key,
+                line=decorator.lineno,
             )
         risky = next((k.value for k in call.keywords if k.arg == "risky"), None)
         # Only a literal false is known to be false; anything else counts as risky.
@@ -332,8 +341,12 @@ def _describe(
     args = node.args
 
     def hints() -> dict[str, Any]:
-        every = [*args.posonlyargs, *args.args, *args.kwonlyargs,
-                 *(a for a in (args.vararg, args.kwarg) if a is not None)]
+        every = [
+            *args.posonlyargs,
+            *args.args,
+            *args.kwonlyargs,
+            *(a for a in (args.vararg, args.kwarg) if a is not None),
+        ]
         found = {a.arg: _hint(a.annotation, scope) for a in every if a.annotation is not None}
         if node.returns is not None:
             found["return"] = _hint(node.returns, scope)
@@ -358,14 +371,19 @@ def _parameters(args: ast.arguments) -> list[inspect.Parameter]:
     defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults))
     defaults += args.defaults
     params = [
-        P(a.arg, P.POSITIONAL_ONLY if i < len(args.posonlyargs) else P.POSITIONAL_OR_KEYWORD,
-          default=_default(d))
+        P(
+            a.arg,
+            P.POSITIONAL_ONLY if i < len(args.posonlyargs) else P.POSITIONAL_OR_KEYWORD,
+            default=_default(d),
+        )
         for i, (a, d) in enumerate(zip(positional, defaults, strict=True))
     ]
     if args.vararg is not None:
         params.append(P(args.vararg.arg, P.VAR_POSITIONAL))
-    params += [P(a.arg, P.KEYWORD_ONLY, default=_default(d))
-               for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True)]
+    params += [
+        P(a.arg, P.KEYWORD_ONLY, default=_default(d))
+        for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True)
+    ]
     if args.kwarg is not None:
         params.append(P(args.kwarg.arg, P.VAR_KEYWORD))
     return params
@@ -431,8 +449,7 @@ def _constant_hint(value: Any, scope: _Scope, depth: int) -> Any:
     try:
         inner = ast.parse(value.strip(), mode="eval").body
     except SyntaxError:
-        raise SyntaxError(f"Forward reference must be an expression -- got {value!r}") \
-            from None
+        raise SyntaxError(f"Forward reference must be an expression -- got {value!r}") from None
     return _hint(inner, scope, depth + 1)
 
 

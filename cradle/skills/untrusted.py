@@ -44,8 +44,11 @@ class _Guard(ast.NodeTransformer):
         name = node.target.id
         call = ast.Call(
             func=ast.Name(id=OP_GUARD, ctx=ast.Load()),
-            args=[ast.Constant(type(node.op).__name__), ast.Name(id=name, ctx=ast.Load()),
-                  node.value],
+            args=[
+                ast.Constant(type(node.op).__name__),
+                ast.Name(id=name, ctx=ast.Load()),
+                node.value,
+            ],
             keywords=[],
         )
         assign = ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())], value=call)
@@ -85,8 +88,18 @@ DECLARATION_BUILTINS: dict[str, Any] = {name: getattr(builtins, name) for name i
 """What declarations may touch: the annotation types (defaults are literals)."""
 
 
-_SIGNATURE_NODES = (ast.Name, ast.Constant, ast.BinOp, ast.BitOr, ast.Subscript, ast.Load,
-                    ast.UnaryOp, ast.USub, ast.Call, ast.keyword)
+_SIGNATURE_NODES = (
+    ast.Name,
+    ast.Constant,
+    ast.BinOp,
+    ast.BitOr,
+    ast.Subscript,
+    ast.Load,
+    ast.UnaryOp,
+    ast.USub,
+    ast.Call,
+    ast.keyword,
+)
 _SIGNATURE_NAMES = frozenset({*DECLARATION_NAMES, "skill"})
 
 
@@ -96,8 +109,11 @@ def _require_plain_signature(func: ast.FunctionDef) -> None:
     already demands this; if it ever misses a case, nothing runs."""
     args = func.args
     parts = [*func.decorator_list, *args.defaults, *(d for d in args.kw_defaults if d)]
-    parts += [a.annotation for a in (*args.posonlyargs, *args.args, *args.kwonlyargs,
-                                     args.vararg, args.kwarg) if a is not None and a.annotation]
+    parts += [
+        a.annotation
+        for a in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg)
+        if a is not None and a.annotation
+    ]
     parts += [func.returns] if func.returns is not None else []
     for part in parts:
         for node in ast.walk(part):
@@ -110,6 +126,7 @@ def _require_plain_signature(func: ast.FunctionDef) -> None:
 def called_names(source: str) -> frozenset[str]:
     """Names called by plain name in ``source`` (skills, and the few builtins allowed)."""
     return frozenset(
-        node.func.id for node in ast.walk(ast.parse(source))
+        node.func.id
+        for node in ast.walk(ast.parse(source))
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
     )

@@ -19,12 +19,23 @@ from cradle.tasks.loader import MAX_FILE_BYTES, MAX_TASKS, TaskFileError, valida
 from cradle.types import Task
 
 
-def instruction_tasks(path: Path, *, environment: str, env_options: dict[str, Any],
-                      max_steps: int, timeout: float | None) -> list[Task]:
+def instruction_tasks(
+    path: Path,
+    *,
+    environment: str,
+    env_options: dict[str, Any],
+    max_steps: int,
+    timeout: float | None,
+) -> list[Task]:
     """One unchecked task per non-empty line of ``path`` (``#`` starts a comment line)."""
     tasks: list[Task] = []
-    fields: dict[str, Any] = {"environment": environment, "env_options": env_options,
-                              "check": [], "max_steps": max_steps, "source": str(path)}
+    fields: dict[str, Any] = {
+        "environment": environment,
+        "env_options": env_options,
+        "check": [],
+        "max_steps": max_steps,
+        "source": str(path),
+    }
     if timeout is not None:
         fields["timeout"] = timeout
     for number, line in enumerate(_read(path).splitlines(), start=1):
@@ -38,8 +49,9 @@ def instruction_tasks(path: Path, *, environment: str, env_options: dict[str, An
         except ValidationError as exc:
             raise TaskFileError(f"{path}:{number}: {validation_problem(exc)}") from None
     if not tasks:
-        raise TaskFileError(f"{path}: no instruction in it; write one per line (# starts a "
-                            "comment)")
+        raise TaskFileError(
+            f"{path}: no instruction in it; write one per line (# starts a comment)"
+        )
     return tasks
 
 

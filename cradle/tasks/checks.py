@@ -34,8 +34,12 @@ def judge(
     return Verdict(success=all(r.passed for r in results), checks=results, stage="done")
 
 
-def _check(check: Check, place: EpisodePlace, final_screen: Image.Image | None,
-           state: Callable[[], dict[str, Any]] | None) -> CheckResult:
+def _check(
+    check: Check,
+    place: EpisodePlace,
+    final_screen: Image.Image | None,
+    state: Callable[[], dict[str, Any]] | None,
+) -> CheckResult:
     kind = check.kind
     try:
         if check.command is not None:
@@ -49,8 +53,9 @@ def _check(check: Check, place: EpisodePlace, final_screen: Image.Image | None,
         assert check.state is not None
         actual = state() if state is not None else {}
         missing = subset_mismatch(check.state, actual)
-        return CheckResult(kind=kind, passed=not missing,
-                           detail=missing or "the environment's state matches")
+        return CheckResult(
+            kind=kind, passed=not missing, detail=missing or "the environment's state matches"
+        )
     except Exception as exc:  # noqa: BLE001 - a broken check fails the task, never the harness
         return CheckResult(kind=kind, passed=False, detail=f"check failed to run: {exc}")
 
@@ -60,8 +65,9 @@ def _file_check(spec: FileCheck, place: EpisodePlace) -> CheckResult:
     if not path.is_file():
         return CheckResult(kind="file", passed=False, detail=f"{spec.path} does not exist")
     if path.stat().st_size > MAX_FILE_BYTES:
-        return CheckResult(kind="file", passed=False,
-                           detail=f"{spec.path} is larger than {MAX_FILE_BYTES:,} bytes")
+        return CheckResult(
+            kind="file", passed=False, detail=f"{spec.path} is larger than {MAX_FILE_BYTES:,} bytes"
+        )
     text = path.read_bytes().decode("utf-8", "replace")
     problems: list[str] = []
     if spec.contains is not None and spec.contains not in text:

@@ -103,8 +103,10 @@ def _validate(item: dict[str, Any], where: str, path: Path) -> Task:
     except ValidationError as exc:
         raise TaskFileError(f"{where}: {label}: {validation_problem(exc)}") from None
     if not task.check:  # unchecked tasks are only made in memory (cradle run --tasks-file)
-        raise TaskFileError(f"{where}: {label}: check: give at least one check; the checks, "
-                            "not the model's done, decide whether the task passed")
+        raise TaskFileError(
+            f"{where}: {label}: check: give at least one check; the checks, "
+            "not the model's done, decide whether the task passed"
+        )
     return task
 
 

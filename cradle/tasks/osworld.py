@@ -56,15 +56,31 @@ MAX_WAIT = 50.0
 """Seconds of postconfig sleep kept before the checks (a check command may run for 60 s)."""
 _DEVTOOLS = "reads Chrome through its DevTools connection"
 _RESULT_REASONS = {
-    "cloud_file": NETWORK, "googledrive_file": NETWORK, "pdf_from_url": NETWORK,
-    "info_from_website": NETWORK, "cache_file": "reads the output of a postconfig step",
+    "cloud_file": NETWORK,
+    "googledrive_file": NETWORK,
+    "pdf_from_url": NETWORK,
+    "info_from_website": NETWORK,
+    "cache_file": "reads the output of a postconfig step",
     "accessibility_tree": "reads the accessibility tree",
     "active_url_from_accessTree": "reads the accessibility tree",
     **dict.fromkeys(
-        ("active_tab_info", "active_tab_html_parse", "active_tab_url_parse", "open_tabs_info",
-         "url_dashPart", "bookmarks", "history", "cookie_data", "profile_name", "page_info",
-         "default_search_engine", "find_unpacked_extension_path", "enable_do_not_track"),
-        _DEVTOOLS),
+        (
+            "active_tab_info",
+            "active_tab_html_parse",
+            "active_tab_url_parse",
+            "open_tabs_info",
+            "url_dashPart",
+            "bookmarks",
+            "history",
+            "cookie_data",
+            "profile_name",
+            "page_info",
+            "default_search_engine",
+            "find_unpacked_extension_path",
+            "enable_do_not_track",
+        ),
+        _DEVTOOLS,
+    ),
 }
 
 
@@ -93,8 +109,11 @@ def _task(item: dict[str, Any]) -> dict[str, Any]:
         raise Skip(f"it {NETWORK} (through OSWorld's proxy)")
     checks = _evaluator(item.get("evaluator"))
     task: dict[str, Any] = {
-        "id": task_id, "instruction": instruction, "environment": "desktop",
-        "setup": config_steps(item.get("config", [])), "check": checks,
+        "id": task_id,
+        "instruction": instruction,
+        "environment": "desktop",
+        "setup": config_steps(item.get("config", [])),
+        "check": checks,
     }
     if "max_steps" in item:
         task["max_steps"] = item["max_steps"]
@@ -134,18 +153,23 @@ def _evaluator(evaluator: Any) -> list[dict[str, Any]]:
         raise Skip("'evaluator' is not an object")
     func = evaluator.get("func")
     if func == "infeasible":
-        raise Skip("evaluator 'infeasible': the agent is to declare the task impossible, "
-                   "which cradle does not judge")
+        raise Skip(
+            "evaluator 'infeasible': the agent is to declare the task impossible, "
+            "which cradle does not judge"
+        )
     listed = isinstance(func, list)
     funcs = func if listed else [func]
     if not funcs or not all(isinstance(name, str) and name for name in funcs):
         raise Skip("the evaluator has no func")
     conj = evaluator.get("conj", "and")
     if len(funcs) > 1 and conj != "and":
-        raise Skip(f"evaluator conj {conj!r} is not supported: a task passes when all its "
-                   "checks pass")
-    parts = [_per_func(evaluator.get(key), len(funcs), listed, key)
-             for key in ("result", "expected", "options")]
+        raise Skip(
+            f"evaluator conj {conj!r} is not supported: a task passes when all its checks pass"
+        )
+    parts = [
+        _per_func(evaluator.get(key), len(funcs), listed, key)
+        for key in ("result", "expected", "options")
+    ]
     checks: list[dict[str, Any]] = []
     for name, result, expected, options in zip(funcs, *parts, strict=True):
         checks += _metric(name, result, expected, options)
@@ -217,8 +241,7 @@ def _postconfig(steps: Any) -> float:
         if kind in STEP_REASONS:
             raise Skip(f"{where} {STEP_REASONS[kind]}")
         if kind != "sleep":
-            raise Skip(f"{where} is not supported: nothing runs between the episode and "
-                       "its checks")
+            raise Skip(f"{where} is not supported: nothing runs between the episode and its checks")
         total += seconds(params, where)
     if total > MAX_WAIT:
         raise Skip(f"postconfig waits {total:g} s; at most {MAX_WAIT:g} s is supported")
@@ -270,24 +293,28 @@ def _match_in_list(out: _Output, rules: dict[str, Any], where: str) -> list[dict
     wanted = _texts(rules, "expected", where)
     if not wanted:
         raise Skip(f"{where}: rule 'expected' is empty")
-    return _output_check(out, _require([_literal(w) for w in wanted],
-                                       "the output is none of the expected: "))
+    return _output_check(
+        out, _require([_literal(w) for w in wanted], "the output is none of the expected: ")
+    )
 
 
 def _include_exclude(out: _Output, rules: dict[str, Any], where: str) -> list[dict[str, Any]]:
     include, exclude = _texts(rules, "include", where), _texts(rules, "exclude", where)
     if not include and not exclude:
         raise Skip(f"{where}: no 'include' or 'exclude' rules")
-    tests = [_require([f"*{_literal(text)}*"], f"the output lacks include {number}: ")
-             for number, text in enumerate(include, start=1)]
-    tests += [_require([f"*{_literal(text)}*"], f"the output has exclude {number}: ",
-                       present=False) for number, text in enumerate(exclude, start=1)]
+    tests = [
+        _require([f"*{_literal(text)}*"], f"the output lacks include {number}: ")
+        for number, text in enumerate(include, start=1)
+    ]
+    tests += [
+        _require([f"*{_literal(text)}*"], f"the output has exclude {number}: ", present=False)
+        for number, text in enumerate(exclude, start=1)
+    ]
     return _output_check(out, *tests)
 
 
 def _is_in_list(out: _Output, rules: dict[str, Any], where: str) -> list[dict[str, Any]]:
-    return _include_exclude(out, {"include": _texts(rules, "expected", where, single=True)},
-                            where)
+    return _include_exclude(out, {"include": _texts(rules, "expected", where, single=True)}, where)
 
 
 # --------------------------------------------------------------------------- files
@@ -296,7 +323,8 @@ def _is_in_list(out: _Output, rules: dict[str, Any], where: str) -> list[dict[st
 def _file_contains(file: _File, rules: dict[str, Any], where: str) -> list[dict[str, Any]]:
     texts = _texts(rules, "expected", where)
     return [{"file": {"path": file.path, "contains": t}} for t in texts] or [
-        {"file": {"path": file.path}}]
+        {"file": {"path": file.path}}
+    ]
 
 
 def _check_list(file: _File, rules: dict[str, Any], where: str) -> list[dict[str, Any]]:
@@ -304,7 +332,8 @@ def _check_list(file: _File, rules: dict[str, Any], where: str) -> list[dict[str
         raise Skip(f"{where}: 'unexpect' patterns are not supported")
     patterns = _texts(rules, "expect", where)
     return [{"file": {"path": file.path, "regex": p}} for p in patterns] or [
-        {"file": {"path": file.path}}]
+        {"file": {"path": file.path}}
+    ]
 
 
 def _check_json(file: _File, rules: dict[str, Any], where: str) -> list[dict[str, Any]]:
@@ -350,5 +379,6 @@ _METRICS: dict[str, _Metric] = {
     "check_list": _Metric(_File, "rule", _check_list),
     "check_json": _Metric(_File, "rule", _check_json, (("is_yaml", False),)),
     "compare_text_file": _Metric(
-        _File, "file", _compare_text_file, (("ignore_blanks", False), ("ignore_case", False))),
+        _File, "file", _compare_text_file, (("ignore_blanks", False), ("ignore_case", False))
+    ),
 }

@@ -13,7 +13,10 @@ HOME = "/home/user"
 """The home folder of OSWorld's VM user; it maps onto the episode's home."""
 NETWORK = "needs the network"
 STEP_REASONS = {
-    "download": NETWORK, "googledrive": NETWORK, "login": NETWORK, "proxy": NETWORK,
+    "download": NETWORK,
+    "googledrive": NETWORK,
+    "login": NETWORK,
+    "proxy": NETWORK,
     "chrome_open_tabs": "drives Chrome through its DevTools connection",
     "chrome_close_tabs": "drives Chrome through its DevTools connection",
 }
@@ -22,8 +25,10 @@ STEP_REASONS = {
 _HOME_AT = re.compile(r"(?<![\w.-])/home/user(?![\w.-])")
 _VM_ONLY = (
     (re.compile(r"(?<![\w-])sudo(?![\w-])"), "needs root (sudo); an episode runs as you"),
-    (re.compile(r"\{(?:CLIENT_PASSWORD|SCREEN_[A-Z_]+)\}"),
-     "uses OSWorld's {CLIENT_PASSWORD}/{SCREEN_...} placeholders"),
+    (
+        re.compile(r"\{(?:CLIENT_PASSWORD|SCREEN_[A-Z_]+)\}"),
+        "uses OSWorld's {CLIENT_PASSWORD}/{SCREEN_...} placeholders",
+    ),
 )
 
 
@@ -64,8 +69,9 @@ def config_steps(steps: Any) -> list[dict[str, Any]]:
             if not isinstance(path, str) or not path:
                 raise Skip(f"{where} has no path")
             name = path.replace("\\", "/").rsplit("/", 1)[-1]
-            setup.append({"launch": {"command": f"xdg-open {shell_word(path)}",
-                                     "window": _ere(name)}})
+            setup.append(
+                {"launch": {"command": f"xdg-open {shell_word(path)}", "window": _ere(name)}}
+            )
         else:
             raise Skip(f"{where} {STEP_REASONS.get(kind, 'is not supported')}")
     return setup
@@ -75,9 +81,11 @@ def known_parameters(params: dict[str, Any], where: str, *names: str) -> None:
     """Skip a step with a parameter beyond ``names``: it would do more than its translation."""
     for key in params:
         if key not in names:
-            what = {"stdout": "saves its output for the evaluator",
-                    "stderr": "saves its output for the evaluator",
-                    "until": "repeats until a condition holds"}.get(key, "is not supported")
+            what = {
+                "stdout": "saves its output for the evaluator",
+                "stderr": "saves its output for the evaluator",
+                "until": "repeats until a condition holds",
+            }.get(key, "is not supported")
             raise Skip(f"{where}: parameter {key!r} {what}")
 
 
@@ -159,7 +167,7 @@ def _home_in_script(script: str) -> str:
             continue
         char = script[index]
         if char == "\\" and quote != "'":
-            out.append(script[index:index + 2])
+            out.append(script[index : index + 2])
             index += 2
             continue
         if char in "'\"" and quote in ("", char):
@@ -182,7 +190,7 @@ def home_path(path: Any, where: str) -> str:
         if path == prefix:
             return "~"
         if path.startswith(prefix + "/"):
-            return "~/" + path[len(prefix) + 1:]
+            return "~/" + path[len(prefix) + 1 :]
     if path.startswith(("/", "\\")) or re.match(r"[A-Za-z]:[\\/]", path):
         raise Skip(f"{where} reads {path}, outside the VM's home folder {HOME}")
     return path

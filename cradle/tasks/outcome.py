@@ -27,28 +27,34 @@ def display_problem(environment: Environment, place: EpisodePlace | None) -> str
     if not getattr(environment, "needs_display", True) or wanted is None:
         return ""
     if wanted != os.environ.get("DISPLAY"):
-        return (f"the episode's display {wanted} is not this process's DISPLAY "
-                f"({os.environ.get('DISPLAY') or 'unset'}); run each episode's process on its "
-                "own display")
+        return (
+            f"the episode's display {wanted} is not this process's DISPLAY "
+            f"({os.environ.get('DISPLAY') or 'unset'}); run each episode's process on its "
+            "own display"
+        )
     return ""
 
 
 def totals(recorder: RunRecorder) -> dict[str, Any]:
     """The cost fields of a ``TaskResult``, from the run's totals."""
     counted = recorder.info.totals
-    return {"steps": counted.steps, "model_calls": counted.model_calls,
-            "tokens": counted.input_tokens + counted.output_tokens,
-            "cost": round(counted.cost_usd, 6), "run_dir": str(recorder.folder)}
+    return {
+        "steps": counted.steps,
+        "model_calls": counted.model_calls,
+        "tokens": counted.input_tokens + counted.output_tokens,
+        "cost": round(counted.cost_usd, 6),
+        "run_dir": str(recorder.folder),
+    }
 
 
-def judged(episode: Episode, task: Task, ran: RunResult | None, base: TaskResult
-           ) -> TaskResult:
+def judged(episode: Episode, task: Task, ran: RunResult | None, base: TaskResult) -> TaskResult:
     """The result of a finished loop: judged, unless the setup failed, the environment never
     came up or the user stopped the episode."""
     assert episode.recorder is not None and episode.place is not None
     info = episode.recorder.info
-    done = base.model_copy(update={**totals(episode.recorder), "status": info.status,
-                                   "reason": info.reason})
+    done = base.model_copy(
+        update={**totals(episode.recorder), "status": info.status, "reason": info.reason}
+    )
     if episode.setup_error:
         return done.model_copy(update={"stage": "setup", "error": episode.setup_error})
     if ran is None or ran.status == "interrupted" or episode.screen is None:
@@ -61,8 +67,14 @@ def judged(episode: Episode, task: Task, ran: RunResult | None, base: TaskResult
     verdict = judge(task, episode.place, final_screen=final, state=lambda: state)
     # A task with no checks (an instruction of cradle run --tasks-file) has only the claim.
     success = verdict.success if task.check else info.status == "done"
-    return done.model_copy(update={"success": success, "checks": verdict.checks,
-                                   "stage": verdict.stage, "error": verdict.error})
+    return done.model_copy(
+        update={
+            "success": success,
+            "checks": verdict.checks,
+            "stage": verdict.stage,
+            "error": verdict.error,
+        }
+    )
 
 
 def _state(environment: Environment) -> dict[str, Any]:

@@ -38,8 +38,9 @@ class EpisodePlace:
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     @classmethod
-    def create(cls, root: Path, *, display: str | None = None,
-               base_env: dict[str, str] | None = None) -> EpisodePlace:
+    def create(
+        cls, root: Path, *, display: str | None = None, base_env: dict[str, str] | None = None
+    ) -> EpisodePlace:
         """Folders under ``root`` (made now) and an environment pointing into them.
 
         The XDG folders exist from the start, as in a real home: some apps (galculator)
@@ -52,11 +53,16 @@ class EpisodePlace:
             folder.mkdir(parents=True, exist_ok=True)
         runtime.chmod(0o700)
         env = dict(os.environ if base_env is None else base_env)
-        env.update({
-            "HOME": str(home), "TMPDIR": str(tmp), "XDG_RUNTIME_DIR": str(runtime),
-            "XDG_CONFIG_HOME": str(home / ".config"), "XDG_DATA_HOME": str(home / ".local/share"),
-            "XDG_CACHE_HOME": str(home / ".cache"),
-        })
+        env.update(
+            {
+                "HOME": str(home),
+                "TMPDIR": str(tmp),
+                "XDG_RUNTIME_DIR": str(runtime),
+                "XDG_CONFIG_HOME": str(home / ".config"),
+                "XDG_DATA_HOME": str(home / ".local/share"),
+                "XDG_CACHE_HOME": str(home / ".cache"),
+            }
+        )
         if display is not None:
             env["DISPLAY"] = display
         return cls(home=home, env=env)
@@ -82,8 +88,13 @@ class EpisodePlace:
         the step open."""
         with tempfile.TemporaryFile() as out:
             proc = subprocess.Popen(
-                ["sh", "-c", command], cwd=self.home, env=self.env, stdin=subprocess.DEVNULL,
-                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                ["sh", "-c", command],
+                cwd=self.home,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
             try:
                 code = proc.wait(timeout=timeout)
@@ -105,10 +116,13 @@ class EpisodePlace:
         from cradle.elements.platform import app_accessibility_env
 
         proc = subprocess.Popen(
-            ["sh", "-c", app.command], cwd=self.home,
+            ["sh", "-c", app.command],
+            cwd=self.home,
             env={**self.env, **app_accessibility_env(self.env)},
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         self.processes.append(proc)
         if app.window is None:
@@ -125,8 +139,11 @@ class EpisodePlace:
         while time.monotonic() < deadline:
             try:
                 found = subprocess.run(
-                    ["xdotool", "search", "--onlyvisible", "--name", title], env=self.env,
-                    capture_output=True, text=True, timeout=10,
+                    ["xdotool", "search", "--onlyvisible", "--name", title],
+                    env=self.env,
+                    capture_output=True,
+                    text=True,
+                    timeout=10,
                 )
             except subprocess.TimeoutExpired:
                 continue
@@ -185,4 +202,3 @@ def _setup_step(step: SetupStep, place: EpisodePlace) -> str:
     if step.sleep is not None:
         time.sleep(step.sleep)
     return ""
-

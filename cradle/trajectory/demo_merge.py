@@ -37,11 +37,24 @@ Point = tuple[int, int]
 MODIFIER_ORDER = ("ctrl", "alt", "shift", "winleft")
 """Modifiers in the order hotkeys list them."""
 _MODIFIER_NAMES = {
-    "ctrl": "ctrl", "ctrlleft": "ctrl", "ctrlright": "ctrl", "control": "ctrl",
-    "alt": "alt", "altleft": "alt", "altright": "alt", "option": "alt", "altgr": "alt",
-    "shift": "shift", "shiftleft": "shift", "shiftright": "shift",
-    "winleft": "winleft", "winright": "winleft", "win": "winleft", "command": "winleft",
-    "cmd": "winleft", "super": "winleft",
+    "ctrl": "ctrl",
+    "ctrlleft": "ctrl",
+    "ctrlright": "ctrl",
+    "control": "ctrl",
+    "alt": "alt",
+    "altleft": "alt",
+    "altright": "alt",
+    "option": "alt",
+    "altgr": "alt",
+    "shift": "shift",
+    "shiftleft": "shift",
+    "shiftright": "shift",
+    "winleft": "winleft",
+    "winright": "winleft",
+    "win": "winleft",
+    "command": "winleft",
+    "cmd": "winleft",
+    "super": "winleft",
 }
 _UNSHIFTED = dict(zip('~!@#$%^&*()_+{}|:"<>?', "`1234567890-=[]\\;',./", strict=True))
 """US layout: the key under each shifted symbol, so ctrl+shift+1 is hotkey('ctrl','shift','1')."""
@@ -164,8 +177,11 @@ class DemoMerger:
             return []
         press, _ = self._pending_click
         self._pending_click = None
-        return [DemoAction("click", press.t, kwargs={"x": press.x, "y": press.y},
-                           points=((press.x, press.y),))]
+        return [
+            DemoAction(
+                "click", press.t, kwargs={"x": press.x, "y": press.y}, points=((press.x, press.y),)
+            )
+        ]
 
     def _flush_scroll(self) -> list[DemoAction]:
         if self._scroll is None:
@@ -174,8 +190,7 @@ class DemoMerger:
         self._scroll = None
         if dy == 0:
             return []
-        return [DemoAction("scroll", t0, kwargs={"amount": dy, "x": x, "y": y},
-                           points=((x, y),))]
+        return [DemoAction("scroll", t0, kwargs={"amount": dy, "x": x, "y": y}, points=((x, y),))]
 
     def _flush_all(self) -> list[DemoAction]:
         return [*self._flush_text(), *self._flush_click(), *self._flush_scroll()]
@@ -235,24 +250,38 @@ class DemoMerger:
         moved = not self._near((press.x, press.y), (event.x, event.y))
         if press.button == "left" and moved:
             done += self._flush_click()
-            done.append(DemoAction(
-                "drag", press.t,
-                kwargs={"x1": press.x, "y1": press.y, "x2": event.x, "y2": event.y},
-                points=((press.x, press.y), (event.x, event.y)),
-            ))
+            done.append(
+                DemoAction(
+                    "drag",
+                    press.t,
+                    kwargs={"x1": press.x, "y1": press.y, "x2": event.x, "y2": event.y},
+                    points=((press.x, press.y), (event.x, event.y)),
+                )
+            )
         elif press.button == "left":
             if self._pending_click is not None:
                 first, _ = self._pending_click
                 self._pending_click = None
-                done.append(DemoAction("double_click", first.t,
-                                       kwargs={"x": first.x, "y": first.y},
-                                       points=((first.x, first.y),)))
+                done.append(
+                    DemoAction(
+                        "double_click",
+                        first.t,
+                        kwargs={"x": first.x, "y": first.y},
+                        points=((first.x, first.y),),
+                    )
+                )
             else:
                 self._pending_click = (press, event.t)
         elif press.button == "right":
             done += self._flush_click()
-            done.append(DemoAction("right_click", press.t, kwargs={"x": press.x, "y": press.y},
-                                   points=((press.x, press.y),)))
+            done.append(
+                DemoAction(
+                    "right_click",
+                    press.t,
+                    kwargs={"x": press.x, "y": press.y},
+                    points=((press.x, press.y),),
+                )
+            )
         return done
 
     def _wheel(self, event: ScrollEvent) -> list[DemoAction]:

@@ -135,7 +135,10 @@ class DemonstrationRecorder:
         path = self.recorder.save_screenshot(f"step-{self._step:04d}", frame)
         image_size = fit_within(frame.size, self.max_image_side)
         observation = Observation(
-            step=self._step, screenshot=path, screen_size=frame.size, image_size=image_size,
+            step=self._step,
+            screenshot=path,
+            screen_size=frame.size,
+            image_size=image_size,
         )
         return observation, CoordinateMap(image_size, self.screen.geometry)
 
@@ -147,23 +150,34 @@ class DemonstrationRecorder:
         source = call.render()
         inside = all(mapping.contains(x, y) for x, y in clicks)
         outcome = ActionOutcome(
-            source=source, call=call, status="ok" if inside else "skipped",
+            source=source,
+            call=call,
+            status="ok" if inside else "skipped",
             error="" if inside else "outside the recorded screen area; not replayed",
-            clicks=clicks if inside else [], started_at=when,
+            clicks=clicks if inside else [],
+            started_at=when,
         )
         self.actions += inside
         self.skipped += not inside
-        self.recorder.append_step(StepRecord(
-            run_id=self.recorder.run_id, step=self._step, mode="fused",
-            started_at=when, ended_at=when, observation=observation,
-            action_planning=ActionPlan(reasoning="human demonstration", actions=[source],
-                                       done=False),
-            actions=[outcome],
-        ))
+        self.recorder.append_step(
+            StepRecord(
+                run_id=self.recorder.run_id,
+                step=self._step,
+                mode="fused",
+                started_at=when,
+                ended_at=when,
+                observation=observation,
+                action_planning=ActionPlan(
+                    reasoning="human demonstration", actions=[source], done=False
+                ),
+                actions=[outcome],
+            )
+        )
         self._on_action(source if inside else f"(skipped) {source}")
 
-    def stop(self, *, interrupted: bool = False, settle: float | None = None,
-             ended_by: str = "") -> RunResult:
+    def stop(
+        self, *, interrupted: bool = False, settle: float | None = None, ended_by: str = ""
+    ) -> RunResult:
         """Write what is pending and the final screen; ``interrupted`` drops a final ctrl+c.
 
         ``ended_by`` (e.g. "stopped by SIGTERM") is added to the recorded reason.
@@ -178,27 +192,41 @@ class DemonstrationRecorder:
         frame = self.screen.capture()
         observation, _ = self._observe(frame)
         now = utc_now()
-        self.recorder.append_step(StepRecord(
-            run_id=self.recorder.run_id, step=self._step, mode="fused", started_at=now,
-            ended_at=now, observation=observation,
-            action_planning=ActionPlan(reasoning="end of the demonstration", actions=[],
-                                       done=True),
-            done=True,
-        ))
-        reason = f"demonstration recorded: {self.actions} action(s)" + (
-            f", {self.skipped} outside the screen skipped" if self.skipped else "") + (
-            f"; {ended_by}" if ended_by else "")
+        self.recorder.append_step(
+            StepRecord(
+                run_id=self.recorder.run_id,
+                step=self._step,
+                mode="fused",
+                started_at=now,
+                ended_at=now,
+                observation=observation,
+                action_planning=ActionPlan(
+                    reasoning="end of the demonstration", actions=[], done=True
+                ),
+                done=True,
+            )
+        )
+        reason = (
+            f"demonstration recorded: {self.actions} action(s)"
+            + (f", {self.skipped} outside the screen skipped" if self.skipped else "")
+            + (f"; {ended_by}" if ended_by else "")
+        )
         self.recorder.finish("done", EXIT_DONE, reason)
-        return RunResult("done", EXIT_DONE, reason, self.recorder.info.totals.steps,
-                         str(self.recorder.folder))
+        return RunResult(
+            "done", EXIT_DONE, reason, self.recorder.info.totals.steps, str(self.recorder.folder)
+        )
 
 
 def demonstration_info(env: str, task: str, settings: dict[str, Any]) -> RunInfo:
     from cradle.versions import versions
 
     return RunInfo(
-        run_id=new_run_id(env, task or "demonstration"), task=task or "human demonstration",
-        environment=env, model=HUMAN_MODEL, mode=DEMONSTRATION_MODE, settings=settings,
+        run_id=new_run_id(env, task or "demonstration"),
+        task=task or "human demonstration",
+        environment=env,
+        model=HUMAN_MODEL,
+        mode=DEMONSTRATION_MODE,
+        settings=settings,
         versions=versions(),
     )
 
@@ -220,13 +248,28 @@ def open_recorder(out: Path | None, runs_dir: Path, info: RunInfo) -> RunRecorde
 
 
 _PYNPUT_NAMES = {
-    "ctrl_l": "ctrl", "ctrl_r": "ctrl", "alt_l": "alt", "alt_r": "alt", "alt_gr": "alt",
-    "shift_l": "shift", "shift_r": "shift", "cmd_l": "winleft", "cmd_r": "winleft",
-    "cmd": "winleft", "page_up": "pageup", "page_down": "pagedown",
-    "caps_lock": "capslock", "num_lock": "numlock", "scroll_lock": "scrolllock",
-    "print_screen": "printscreen", "media_play_pause": "playpause",
-    "media_volume_up": "volumeup", "media_volume_down": "volumedown",
-    "media_volume_mute": "volumemute", "media_next": "nexttrack", "media_previous": "prevtrack",
+    "ctrl_l": "ctrl",
+    "ctrl_r": "ctrl",
+    "alt_l": "alt",
+    "alt_r": "alt",
+    "alt_gr": "alt",
+    "shift_l": "shift",
+    "shift_r": "shift",
+    "cmd_l": "winleft",
+    "cmd_r": "winleft",
+    "cmd": "winleft",
+    "page_up": "pageup",
+    "page_down": "pagedown",
+    "caps_lock": "capslock",
+    "num_lock": "numlock",
+    "scroll_lock": "scrolllock",
+    "print_screen": "printscreen",
+    "media_play_pause": "playpause",
+    "media_volume_up": "volumeup",
+    "media_volume_down": "volumedown",
+    "media_volume_mute": "volumemute",
+    "media_next": "nexttrack",
+    "media_previous": "prevtrack",
 }
 
 
@@ -265,6 +308,7 @@ def start_listeners(sink: Callable[[InputEvent], None], clock: Callable[[], floa
             name = pynput_key_name(key)
             if name is not None:
                 sink(KeyEvent(clock(), name, pressed))
+
         return handler
 
     listeners = [
@@ -309,15 +353,18 @@ def record_demonstration(
         )
         stop = _record_until_stopped(demo, on_ready)
         with deferred():  # the recording is finished whatever arrives now
-            return demo.stop(interrupted=stop is not None and stop.signum == signal.SIGINT,
-                             ended_by=stop.reason if stop is not None else "")
+            return demo.stop(
+                interrupted=stop is not None and stop.signum == signal.SIGINT,
+                ended_by=stop.reason if stop is not None else "",
+            )
     finally:
         with deferred():
             environment.close()
 
 
-def _record_until_stopped(demo: DemonstrationRecorder, on_ready: Callable[[], None] | None
-                          ) -> Stopped | None:
+def _record_until_stopped(
+    demo: DemonstrationRecorder, on_ready: Callable[[], None] | None
+) -> Stopped | None:
     """Listen and record until the stop chord (None) or a stop signal (returned)."""
     listeners: list[Any] = []
     try:

@@ -112,8 +112,13 @@ def read_info(folder: Path) -> RunInfo:
             f"{folder} is not a run folder: it has no {RUN_FILE} "
             "(give one folder under runs/, e.g. runs/20261126-041500-...)"
         )
-    text = read_text_file(run_file, "run file", max_bytes=MAX_RUN_FILE_BYTES,
-                          error=TrajectoryError, hint="it was damaged or not written by cradle")
+    text = read_text_file(
+        run_file,
+        "run file",
+        max_bytes=MAX_RUN_FILE_BYTES,
+        error=TrajectoryError,
+        hint="it was damaged or not written by cradle",
+    )
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -165,8 +170,10 @@ def _lines(handle: BinaryIO, path: Path) -> Iterator[bytes]:
     while line := handle.readline(MAX_STEP_LINE_BYTES + 1):
         index += 1
         if len(line) > MAX_STEP_LINE_BYTES:
-            raise TrajectoryError(f"{path}:{index}: longer than {MAX_STEP_LINE_BYTES:,} bytes "
-                                  "(not a step line cradle writes)")
+            raise TrajectoryError(
+                f"{path}:{index}: longer than {MAX_STEP_LINE_BYTES:,} bytes "
+                "(not a step line cradle writes)"
+            )
         yield line
 
 

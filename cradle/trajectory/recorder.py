@@ -202,7 +202,7 @@ class RunRecorder:
             try:
                 view = memoryview(line)
                 while view:
-                    view = view[handle.write(view) or 0:]
+                    view = view[handle.write(view) or 0 :]
                 os.fsync(handle.fileno())
             except BaseException:
                 with contextlib.suppress(OSError):

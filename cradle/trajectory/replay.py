@@ -232,7 +232,9 @@ class Replayer:
             perception = self._perception(record, settled.frame)
             for action in todo:
                 outcome = self.actions.run(
-                    [action.source], mapping=mapping, timeout=options.action_timeout,
+                    [action.source],
+                    mapping=mapping,
+                    timeout=options.action_timeout,
                     perception=perception,
                 )[0]
                 if outcome.status != "ok":
@@ -281,8 +283,12 @@ def replay_run(
     screen = environment.start()
     try:
         replayer = Replayer(
-            run, screen, _load_actions(run, screen, environment),
-            options=options, perceiver=environment.perceiver(), on_event=on_event,
+            run,
+            screen,
+            _load_actions(run, screen, environment),
+            options=options,
+            perceiver=environment.perceiver(),
+            on_event=on_event,
         )
         report = replayer.replay()
         report.output_dir = str(replayer.output_dir)

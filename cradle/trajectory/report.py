@@ -98,12 +98,19 @@ def _grounded(result: Any) -> dict[str, Any] | None:
     if not isinstance(result, dict) or not isinstance(result.get("target"), str):
         return None
     point = result.get("point")
-    if (not isinstance(point, list) or len(point) != 2
-            or not all(isinstance(v, int | float) for v in point)):
+    if (
+        not isinstance(point, list)
+        or len(point) != 2
+        or not all(isinstance(v, int | float) for v in point)
+    ):
         return None
-    return {"x": point[0], "y": point[1], "label": result["target"][:80],
-            "reply": str(result.get("reply", ""))[:300],
-            "latency_ms": result.get("latency_ms", 0)}
+    return {
+        "x": point[0],
+        "y": point[1],
+        "label": result["target"][:80],
+        "reply": str(result.get("reply", ""))[:300],
+        "latency_ms": result.get("latency_ms", 0),
+    }
 
 
 def _duration(start: datetime | None, end: datetime | None) -> str:
@@ -123,8 +130,10 @@ def _cost(run: LoadedRun, options: ReportOptions) -> str:
         if recorded:
             return f"{recorded:.4f} (recorded during the run)"
         return "unknown (give --price-in/--price-out per 1M tokens)"
-    cost = (totals.input_tokens * (options.price_in or 0.0)
-            + totals.output_tokens * (options.price_out or 0.0)) / 1_000_000
+    cost = (
+        totals.input_tokens * (options.price_in or 0.0)
+        + totals.output_tokens * (options.price_out or 0.0)
+    ) / 1_000_000
     return f"{cost:.4f} (at {options.price_in or 0:g} in / {options.price_out or 0:g} out per 1M)"
 
 
@@ -155,8 +164,9 @@ def _step_view(run: LoadedRun, record: StepRecord, options: ReportOptions) -> di
         for x, y in outcome.clicks:
             number += 1
             view["clicks"].append({"x": x, "y": y, "n": number})
-    view["targets"] = [target for outcome in record.actions
-                       if (target := _grounded(outcome.result)) is not None]
+    view["targets"] = [
+        target for outcome in record.actions if (target := _grounded(outcome.result)) is not None
+    ]
     width, height = record.observation.image_size
     view["marker"] = max(4, round(max(width, height) / 90))
     view["skills"] = [_skill_view(verdict) for verdict in record.new_skills]

@@ -103,8 +103,11 @@ def resume_session(
         **settings.model_dump(mode="json", exclude={"task", "env"}),
         "resumed": [
             *info.settings.get("resumed", []),
-            {"at": utc_now().isoformat(), "after_step": run.last_step,
-             "model": episode.model.model_name},
+            {
+                "at": utc_now().isoformat(),
+                "after_step": run.last_step,
+                "model": episode.model.model_name,
+            },
         ],
     }
     info.totals = run.totals()
@@ -113,8 +116,9 @@ def resume_session(
         reason = f"max steps ({total}) already used by the {run.last_step} recorded step(s)"
         recorder.finish("budget_exhausted", EXIT_BUDGET, reason)
         episode.close()
-        return RunResult("budget_exhausted", EXIT_BUDGET, reason, info.totals.steps,
-                         str(run.folder))
+        return RunResult(
+            "budget_exhausted", EXIT_BUDGET, reason, info.totals.steps, str(run.folder)
+        )
 
     def prepare(screen: Any, actions: Any, perceiver: Any) -> None:
         if not (restore if restore is not None else starts_fresh(episode.environment)):
@@ -125,9 +129,7 @@ def resume_session(
             recorder.finish("failed", ReplayDiverged.exit_code, message)
             raise ReplayDiverged(message)
 
-    return episode.drive(
-        recorder, first_step=run.last_step + 1, history=run.steps, prepare=prepare
-    )
+    return episode.drive(recorder, first_step=run.last_step + 1, history=run.steps, prepare=prepare)
 
 
 class RecordedRecall:
@@ -189,14 +191,19 @@ def rerun_with_model_replies(
 
             planner = ReplayedPlanner.from_run(run)
         episode = open_episode(
-            settings, model=model, progress=progress, long_term=RecordedRecall(run),
+            settings,
+            model=model,
+            progress=progress,
+            long_term=RecordedRecall(run),
             planner=planner,
         )
         if settings.grounding.base_url:  # the grounding model's replies are played back too
             from cradle.computer_use.grounding import replayed_grounder
 
-            live, episode.runtime.grounder = episode.runtime.grounder, replayed_grounder(
-                run.steps, settings.grounding)
+            live, episode.runtime.grounder = (
+                episode.runtime.grounder,
+                replayed_grounder(run.steps, settings.grounding),
+            )
             if live is not None:
                 live.close()
         return episode.run(), episode

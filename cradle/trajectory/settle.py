@@ -49,8 +49,11 @@ def frame_difference(reference: Image.Image, other: Image.Image) -> float:
     ``other`` is resized to ``reference``'s proportions, so a live screen of another size can
     still be compared with a recorded one (a different layout then shows as a difference).
     """
-    if (reference.size == other.size and reference.mode == other.mode
-            and ImageChops.difference(reference, other).getbbox() is None):
+    if (
+        reference.size == other.size
+        and reference.mode == other.mode
+        and ImageChops.difference(reference, other).getbbox() is None
+    ):
         return 0.0  # the same pixels: ~0.5 ms at 1024x768 instead of ~10 ms
     size = comparison_size(reference.size)
     a, b = _prepare(reference, size), _prepare(other, size)
@@ -109,8 +112,13 @@ def wait_until_settled(
     return Settled(frame, True, clock() - start, captures)
 
 
-def _needed(frame: Image.Image, frames: int, tolerance: float,
-            unchanged: Image.Image | None, unchanged_frames: int) -> int:
+def _needed(
+    frame: Image.Image,
+    frames: int,
+    tolerance: float,
+    unchanged: Image.Image | None,
+    unchanged_frames: int,
+) -> int:
     """How many equal frames make ``frame`` settled (more while nothing has changed yet)."""
     if unchanged_frames <= frames or unchanged is None:
         return frames

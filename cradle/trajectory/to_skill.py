@@ -47,9 +47,7 @@ def _call_of(outcome: ActionOutcome) -> SkillCall:
     raise UsageError(f"recorded action {outcome.source} has no parsed call; cannot reuse it")
 
 
-def skill_from_run(
-    run: LoadedRun, name: str, *, known_skills: Collection[str] = ()
-) -> str:
+def skill_from_run(run: LoadedRun, name: str, *, known_skills: Collection[str] = ()) -> str:
     """Python source of a skill ``name`` that performs ``run``'s ok actions in order."""
     if not NAME_PATTERN.fullmatch(name) or keyword.iskeyword(name) or "__" in name:
         raise UsageError(

@@ -84,12 +84,14 @@ def render_frame(run: LoadedRun, record: StepRecord, size: tuple[int, int]) -> I
         radius = max(6, round(min(width, height) / 60))
         for n, (x, y) in enumerate((p for a in record.actions for p in a.clicks), start=1):
             cx, cy = left + (x + 0.5) * fx, (y + 0.5) * fy
-            draw.ellipse((cx - radius, cy - radius, cx + radius, cy + radius),
-                         outline=(230, 30, 40), width=3)
+            draw.ellipse(
+                (cx - radius, cy - radius, cx + radius, cy + radius), outline=(230, 30, 40), width=3
+            )
             draw.text((cx + radius + 2, cy - radius - 2), str(n), fill=(230, 30, 40), font=font)
     else:
-        draw.text((20, 20), f"step {record.step}: screenshot missing", fill=(255, 200, 0),
-                  font=font)
+        draw.text(
+            (20, 20), f"step {record.step}: screenshot missing", fill=(255, 200, 0), font=font
+        )
     top = picture_height + 4
     draw.rectangle((0, picture_height, width, height), fill=(0, 0, 0))
     for i, line in enumerate(_caption(record)):

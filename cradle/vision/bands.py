@@ -88,7 +88,7 @@ def _join_short(runs: list[list[int]], min_height: int) -> list[list[int]]:
         below = runs[i + 1][0] - runs[i][1] if i + 1 < len(runs) else None
         j = i - 1 if below is None or (above is not None and above <= below) else i + 1
         lo, hi = min(i, j), max(i, j)
-        runs[lo:hi + 1] = [[runs[lo][0], runs[hi][1]]]
+        runs[lo : hi + 1] = [[runs[lo][0], runs[hi][1]]]
     return runs
 
 
@@ -109,8 +109,9 @@ def row_ink(gray: np.ndarray, settings: BandSettings) -> RowInk:
     return RowInk(first, last)
 
 
-def updated_row_ink(previous: RowInk, gray: np.ndarray, changed: tuple[int, int],
-                    settings: BandSettings) -> RowInk:
+def updated_row_ink(
+    previous: RowInk, gray: np.ndarray, changed: tuple[int, int], settings: BandSettings
+) -> RowInk:
     """``row_ink(gray)`` given the previous frame's, when only rows ``changed`` (start, end)
     differ: a row's ink depends on the rows within ``long_run + STRIDE`` of it, so only
     those around the change are computed again (from a slab wide enough to be exact)."""
@@ -118,16 +119,20 @@ def updated_row_ink(previous: RowInk, gray: np.ndarray, changed: tuple[int, int]
     height = gray.shape[0]
     start, end = changed
     slab_top = max(0, start - 2 * reach) // STRIDE * STRIDE  # samples stay on the same rows
-    slab = row_ink(gray[slab_top:min(height, end + 2 * reach)], settings)
+    slab = row_ink(gray[slab_top : min(height, end + 2 * reach)], settings)
     lo, hi = max(0, start - reach), min(height, end + reach)
     first, last = previous.first.copy(), previous.last.copy()
-    first[lo:hi] = slab.first[lo - slab_top:hi - slab_top]
-    last[lo:hi] = slab.last[lo - slab_top:hi - slab_top]
+    first[lo:hi] = slab.first[lo - slab_top : hi - slab_top]
+    last[lo:hi] = slab.last[lo - slab_top : hi - slab_top]
     return RowInk(first, last)
 
 
-def bands_of(gray: np.ndarray, rows: RowInk, settings: BandSettings,
-             known: dict[tuple[int, int, int, int], str] | None = None) -> list[Band]:
+def bands_of(
+    gray: np.ndarray,
+    rows: RowInk,
+    settings: BandSettings,
+    known: dict[tuple[int, int, int, int], str] | None = None,
+) -> list[Band]:
     """The bands of ``gray`` from its rows' ink; ``known`` digests of boxes whose pixels are
     known to be the same are reused instead of hashing them again."""
     s = settings

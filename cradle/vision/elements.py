@@ -78,8 +78,10 @@ def merge_boxes(boxes: list[Box], *, merge_iou: float, nested_ratio: float) -> l
         for i, kept in enumerate(merged):
             if iou(box, kept) >= merge_iou:
                 merged[i] = (
-                    min(box[0], kept[0]), min(box[1], kept[1]),
-                    max(box[2], kept[2]), max(box[3], kept[3]),
+                    min(box[0], kept[0]),
+                    min(box[1], kept[1]),
+                    max(box[2], kept[2]),
+                    max(box[3], kept[3]),
                 )
                 break
             if contains(kept, box) and area(kept) < nested_ratio * max(1, area(box)):
@@ -116,8 +118,9 @@ def max_area(shape: tuple[int, ...], s: DetectSettings) -> float:
     return s.max_area_fraction * shape[0] * shape[1]
 
 
-def contour_boxes(fused: np.ndarray, s: DetectSettings, largest: float,
-                  offset: tuple[int, int] = (0, 0)) -> list[Box]:
+def contour_boxes(
+    fused: np.ndarray, s: DetectSettings, largest: float, offset: tuple[int, int] = (0, 0)
+) -> list[Box]:
     """Bounding boxes of the contours of ``fused`` that are neither specks nor panes, shifted
     by ``offset`` (x, y): ``fused`` may be a band of a larger image."""
     import cv2

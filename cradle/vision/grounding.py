@@ -43,8 +43,11 @@ def _perceiver(ctx: Any) -> VisionPerceiver:
 
 
 def _has(perception: VisionPerception, need: str) -> bool:
-    return {"text": perception.ocr_done, "marks": perception.marks_done,
-            "tree": perception.tree_done}[need]
+    return {
+        "text": perception.ocr_done,
+        "marks": perception.marks_done,
+        "tree": perception.tree_done,
+    }[need]
 
 
 def current_perception(ctx: Any, *, need: str) -> VisionPerception:
@@ -62,8 +65,9 @@ def current_perception(ctx: Any, *, need: str) -> VisionPerception:
     if cached is not None and cached[0] is perceiver:  # another episode's may read no tree
         return cached[1]
     shown = _shown(frame, ctx.mapping.image_size)
-    fresh = perceiver.run(frame, shown, marks=need == "marks", ocr=need == "text",
-                          mapping=ctx.mapping)
+    fresh = perceiver.run(
+        frame, shown, marks=need == "marks", ocr=need == "text", mapping=ctx.mapping
+    )
     with _lock:
         _cache.clear()
         _cache[key] = (perceiver, fresh)
@@ -102,8 +106,9 @@ def exactly_named(perception: VisionPerception, ctx: Any, text: str) -> list[Tex
     """Spans of the elements whose accessible name is ``text`` (normalised), the ones a user
     acts on first: a field named "Email" before the label "Email" that names it."""
     want = normalize(text)
-    found = [e for e in perception.accessible
-             if e.name and is_target(e) and normalize(e.name) == want]
+    found = [
+        e for e in perception.accessible if e.name and is_target(e) and normalize(e.name) == want
+    ]
     acted_on = [e for e in found if e.role in INTERACTIVE_ROLES or e.actions]
     return [TextSpan(e.name, image_box(e, ctx.mapping)) for e in (acted_on or found)]
 

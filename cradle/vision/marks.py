@@ -16,8 +16,14 @@ from PIL import Image, ImageDraw, ImageFont
 from cradle.vision.elements import Box
 
 PALETTE: tuple[tuple[int, int, int], ...] = (
-    (230, 25, 75), (0, 130, 200), (60, 180, 75), (245, 130, 48),
-    (145, 30, 180), (0, 128, 128), (170, 110, 40), (128, 0, 0),
+    (230, 25, 75),
+    (0, 130, 200),
+    (60, 180, 75),
+    (245, 130, 48),
+    (145, 30, 180),
+    (0, 128, 128),
+    (170, 110, 40),
+    (128, 0, 0),
 )
 """Dark enough for white label text; neighbours differ so adjacent marks can be told apart."""
 

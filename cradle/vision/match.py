@@ -57,16 +57,24 @@ class TextAmbiguous(SkillExecutionError):
 
 
 def _union(spans: list[TextSpan]) -> tuple[int, int, int, int]:
-    return (min(s.box[0] for s in spans), min(s.box[1] for s in spans),
-            max(s.box[2] for s in spans), max(s.box[3] for s in spans))
+    return (
+        min(s.box[0] for s in spans),
+        min(s.box[1] for s in spans),
+        max(s.box[2] for s in spans),
+        max(s.box[3] for s in spans),
+    )
 
 
 def _overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def candidates(target: str, lines: list[TextSpan], line_words: list[list[TextSpan]],
-               threshold: float = DEFAULT_THRESHOLD) -> list[TextMatch]:
+def candidates(
+    target: str,
+    lines: list[TextSpan],
+    line_words: list[list[TextSpan]],
+    threshold: float = DEFAULT_THRESHOLD,
+) -> list[TextMatch]:
     """Every line or word run that matches ``target``, best first, overlapping ones removed."""
     want = normalize(target)
     if not want:
@@ -81,7 +89,7 @@ def candidates(target: str, lines: list[TextSpan], line_words: list[list[TextSpa
         words = line_words[index] if index < len(line_words) else []
         for size in range(max(1, n - 1), n + 2):
             for start in range(0, len(words) - size + 1):
-                run = words[start:start + size]
+                run = words[start : start + size]
                 text = " ".join(w.text for w in run)
                 got = normalize(text)
                 if got == want:
@@ -118,8 +126,14 @@ def _where(span: TextSpan | TextMatch) -> str:
     return f"{span.text!r} at ({x}, {y})"
 
 
-def find_text(target: str, lines: list[TextSpan], line_words: list[list[TextSpan]] | None = None,
-              *, nth: int = 0, threshold: float = DEFAULT_THRESHOLD) -> TextMatch:
+def find_text(
+    target: str,
+    lines: list[TextSpan],
+    line_words: list[list[TextSpan]] | None = None,
+    *,
+    nth: int = 0,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> TextMatch:
     """The one place showing ``target``; ``nth`` >= 1 picks among several in reading order.
 
     Raises ``TextNotFound`` listing the closest texts seen, or ``TextAmbiguous`` listing the

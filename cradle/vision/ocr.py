@@ -95,8 +95,9 @@ def split_bands(gray: np.ndarray, parts: int, search: float = 0.15) -> list[tupl
     return [(a, b) for a, b in zip(cuts, cuts[1:], strict=False) if b - a > 8]
 
 
-def parse_tsv(text: str, *, band: int = 0, offset_y: int = 0, min_confidence: float = 30.0
-              ) -> list[Word]:
+def parse_tsv(
+    text: str, *, band: int = 0, offset_y: int = 0, min_confidence: float = 30.0
+) -> list[Word]:
     """Words from tesseract's TSV output (level 5 rows), shifted down by ``offset_y``."""
     words: list[Word] = []
     for row in text.splitlines()[1:]:
@@ -162,8 +163,18 @@ class TesseractOCR:
         """``pages`` uses the library in this process when it loads (``cradle.vision.tesslib``)."""
 
     def _command(self) -> list[str]:
-        return [tesseract_binary(), "stdin", "stdout", "-l", self.lang, "--psm", str(self.psm),
-                "-c", "tessedit_do_invert=0", "tsv"]
+        return [
+            tesseract_binary(),
+            "stdin",
+            "stdout",
+            "-l",
+            self.lang,
+            "--psm",
+            str(self.psm),
+            "-c",
+            "tessedit_do_invert=0",
+            "tsv",
+        ]
 
     def words(self, image: Image.Image) -> list[Word]:
         """Every word read on ``image``, boxes in its pixels."""
@@ -176,8 +187,14 @@ class TesseractOCR:
             procs.append((self._start(), buffer.getvalue(), top))
         words: list[Word] = []
         for band, (proc, data, top) in enumerate(procs):
-            words.extend(parse_tsv(self._finish(proc, data), band=band, offset_y=top,
-                                   min_confidence=self.min_confidence))
+            words.extend(
+                parse_tsv(
+                    self._finish(proc, data),
+                    band=band,
+                    offset_y=top,
+                    min_confidence=self.min_confidence,
+                )
+            )
         return words
 
     def pages(self, images: list[np.ndarray]) -> list[list[Word]]:
@@ -194,27 +211,36 @@ class TesseractOCR:
             return []
         loaded = tesslib.engine(self.lang, self.psm) if self.in_process else None
         if loaded is not None:
-            return [parse_tsv(loaded.tsv(image), band=i, min_confidence=self.min_confidence)
-                    for i, image in enumerate(images)]
+            return [
+                parse_tsv(loaded.tsv(image), band=i, min_confidence=self.min_confidence)
+                for i, image in enumerate(images)
+            ]
         chunks = _chunks(len(images), self.workers)
         procs = []
         for start, stop in chunks:
             buffer = io.BytesIO()
             pages = [Image.fromarray(a) for a in images[start:stop]]
-            pages[0].save(buffer, format="TIFF", save_all=True, append_images=pages[1:],
-                          dpi=(96, 96))
+            pages[0].save(
+                buffer, format="TIFF", save_all=True, append_images=pages[1:], dpi=(96, 96)
+            )
             procs.append((self._start(), buffer.getvalue(), start))
         found: list[list[Word]] = [[] for _ in images]
         for proc, data, start in procs:
             for page, text in split_pages(self._finish(proc, data)).items():
                 if 1 <= page <= len(images) - start:
                     found[start + page - 1] = parse_tsv(
-                        text, band=start + page - 1, min_confidence=self.min_confidence)
+                        text, band=start + page - 1, min_confidence=self.min_confidence
+                    )
         return found
 
     def _start(self) -> subprocess.Popen[bytes]:
-        return subprocess.Popen(self._command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, env={**os.environ, "OMP_THREAD_LIMIT": "1"})
+        return subprocess.Popen(
+            self._command(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "OMP_THREAD_LIMIT": "1"},
+        )
 
     def _finish(self, proc: subprocess.Popen[bytes], data: bytes) -> str:
         """Feed ``data`` to a started tesseract and return its TSV, or a one-line error."""
@@ -247,12 +273,17 @@ def ocr_result(words: list[Word], scale: tuple[float, float] = (1.0, 1.0)) -> Oc
         x1 = max(w.box[2] for w in members)
         y1 = max(w.box[3] for w in members)
         conf = sum(w.confidence for w in members) / len(members) / 100.0
-        lines.append(TextSpan(" ".join(w.text for w in members),
-                              _scaled((x0, y0, x1, y1), sx, sy), round(conf, 3)))
-        line_words.append([
-            TextSpan(w.text, _scaled(w.box, sx, sy), round(w.confidence / 100.0, 3))
-            for w in members
-        ])
+        lines.append(
+            TextSpan(
+                " ".join(w.text for w in members), _scaled((x0, y0, x1, y1), sx, sy), round(conf, 3)
+            )
+        )
+        line_words.append(
+            [
+                TextSpan(w.text, _scaled(w.box, sx, sy), round(w.confidence / 100.0, 3))
+                for w in members
+            ]
+        )
     return OcrResult(lines, line_words)
 
 

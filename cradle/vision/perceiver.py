@@ -90,13 +90,21 @@ class VisionPerceiver:
         """Reuse the pieces of earlier frames whose pixels did not change (same result)."""
         self.pieces = PieceReader(self.engine, self.detect, bands)
 
-    def perceive(self, frame: Image.Image, shown: Image.Image,
-                 mapping: CoordinateMap | None = None) -> VisionPerception:
+    def perceive(
+        self, frame: Image.Image, shown: Image.Image, mapping: CoordinateMap | None = None
+    ) -> VisionPerception:
         """Elements and marks on ``shown``, text read on ``frame`` (boxes in ``shown`` pixels)."""
         return self.run(frame, shown, marks=self.marks, ocr=self.ocr, mapping=mapping)
 
-    def run(self, frame: Image.Image, shown: Image.Image, *, marks: bool, ocr: bool,
-            mapping: CoordinateMap | None = None) -> VisionPerception:
+    def run(
+        self,
+        frame: Image.Image,
+        shown: Image.Image,
+        *,
+        marks: bool,
+        ocr: bool,
+        mapping: CoordinateMap | None = None,
+    ) -> VisionPerception:
         """One perception with the stages asked for (``click_text`` asks for text only)."""
         timings: dict[str, float] = {}
         clock = time.perf_counter()
@@ -115,8 +123,9 @@ class VisionPerceiver:
         if ocr:
             clock = time.perf_counter()
             scale = (shown.width / frame.width, shown.height / frame.height)
-            result, counts = self.pieces.text(grayscale(frame, pixels), scale,
-                                              reuse=self.incremental)
+            result, counts = self.pieces.text(
+                grayscale(frame, pixels), scale, reuse=self.incremental
+            )
             lines, line_words = result.lines, result.line_words
             work.update(counts)
             timings["ocr"] = _ms(clock)
@@ -136,18 +145,33 @@ class VisionPerceiver:
             timings["marks"] = _ms(clock)
         timings["total"] = round(sum(timings.values()), 3)
         return VisionPerception(
-            image=image, elements=elements, text=lines, timings_ms=timings,
-            line_words=line_words, boxes=boxes, accessible=accessible, frame_digest=digest,
-            frame_size=frame.size, ocr_done=ocr, tree_done=self.accessibility is not None,
-            marks_done=marks, work=work,
+            image=image,
+            elements=elements,
+            text=lines,
+            timings_ms=timings,
+            line_words=line_words,
+            boxes=boxes,
+            accessible=accessible,
+            frame_digest=digest,
+            frame_size=frame.size,
+            ocr_done=ocr,
+            tree_done=self.accessibility is not None,
+            marks_done=marks,
+            work=work,
         )
 
 
 def text_elements(lines: list[TextSpan], view: View) -> list[Element]:
     """OCR lines as elements (role ``text``, the line as name)."""
     return [
-        Element(role="text", name=span.text, x=span.center[0], y=span.center[1],
-                box=screen_box(span.box, view.mapping), source="ocr")
+        Element(
+            role="text",
+            name=span.text,
+            x=span.center[0],
+            y=span.center[1],
+            box=screen_box(span.box, view.mapping),
+            source="ocr",
+        )
         for span in lines
     ]
 
@@ -155,9 +179,13 @@ def text_elements(lines: list[TextSpan], view: View) -> list[Element]:
 def contour_elements(boxes: list[Box], lines: list[TextSpan], view: View) -> list[Element]:
     """Contour boxes as elements; a box that is mostly one line of text has role ``text``."""
     return [
-        Element(role="text" if any(iou(b, s.box) >= 0.4 for s in lines) else "box",
-                x=(b[0] + b[2]) // 2, y=(b[1] + b[3]) // 2,
-                box=screen_box(b, view.mapping), source="contours")
+        Element(
+            role="text" if any(iou(b, s.box) >= 0.4 for s in lines) else "box",
+            x=(b[0] + b[2]) // 2,
+            y=(b[1] + b[3]) // 2,
+            box=screen_box(b, view.mapping),
+            source="contours",
+        )
         for b in boxes
     ]
 

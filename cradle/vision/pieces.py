@@ -81,8 +81,9 @@ class PieceCache(Generic[T]):
         return len(self._items)
 
 
-def _through_cache(cache: PieceCache[T], keys: list[str], reuse: bool,
-                   compute: Callable[[list[int]], list[T]]) -> tuple[list[T], int]:
+def _through_cache(
+    cache: PieceCache[T], keys: list[str], reuse: bool, compute: Callable[[list[int]], list[T]]
+) -> tuple[list[T], int]:
     """The result of each key: cached ones (when ``reuse``), the rest from ``compute``
     (called once with the indexes of the missing keys); returns results and how many ran."""
     results: list[T | None] = [cache.get(k) if reuse else None for k in keys]
@@ -102,8 +103,13 @@ def _through_cache(cache: PieceCache[T], keys: list[str], reuse: bool,
 class PieceReader:
     """OCR and contour boxes of frames, recomputing only the pieces whose pixels are new."""
 
-    def __init__(self, engine: TesseractOCR, detect: DetectSettings,
-                 bands: BandSettings | None = None, limit: int = MAX_PIECES) -> None:
+    def __init__(
+        self,
+        engine: TesseractOCR,
+        detect: DetectSettings,
+        bands: BandSettings | None = None,
+        limit: int = MAX_PIECES,
+    ) -> None:
         self.engine = engine
         self.detect = detect
         self.bands = bands or BandSettings()
@@ -113,19 +119,23 @@ class PieceReader:
         self._last: tuple[np.ndarray, RowInk, list[Band]] | None = None
         """The last frame read with reuse (grayscale), its rows' ink and its bands."""
 
-    def text(self, gray: np.ndarray, scale: tuple[float, float], *, reuse: bool = True
-             ) -> tuple[OcrResult, dict[str, int]]:
+    def text(
+        self, gray: np.ndarray, scale: tuple[float, float], *, reuse: bool = True
+    ) -> tuple[OcrResult, dict[str, int]]:
         """Lines and words of a grayscale frame (boxes times ``scale``), and how many bands
         were read."""
         bands = self._bands(gray, reuse)
 
         def read(indexes: list[int]) -> list[list[Word]]:
-            crops = [gray[b.top:b.bottom, b.left:b.right] for b in (bands[i] for i in indexes)]
+            crops = [gray[b.top : b.bottom, b.left : b.right] for b in (bands[i] for i in indexes)]
             return self.engine.pages(crops)
 
         found, ran = _through_cache(self._words, [b.digest for b in bands], reuse, read)
-        words = [_placed(w, band, index) for index, (band, band_words)
-                 in enumerate(zip(bands, found, strict=True)) for w in band_words]
+        words = [
+            _placed(w, band, index)
+            for index, (band, band_words) in enumerate(zip(bands, found, strict=True))
+            for w in band_words
+        ]
         return ocr_result(words, scale), {"ocr_bands": len(bands), "ocr_bands_read": ran}
 
     def _bands(self, gray: np.ndarray, reuse: bool) -> list[Band]:
@@ -141,8 +151,11 @@ class PieceReader:
             changed = changed_rows(before, gray)
             if changed is not None:
                 start, end = changed
-                known = {(b.left, b.top, b.right, b.bottom): b.digest for b in bands
-                         if b.bottom <= start or b.top >= end}
+                known = {
+                    (b.left, b.top, b.right, b.bottom): b.digest
+                    for b in bands
+                    if b.bottom <= start or b.top >= end
+                }
                 rows = updated_row_ink(rows, gray, changed, self.bands)
                 bands = bands_of(gray, rows, self.bands, known)
         if reuse:
@@ -158,14 +171,21 @@ class PieceReader:
         keys = [f"{largest}:{pixels_digest(fused[a:b])}" for a, b in slices]
 
         def trace(indexes: list[int]) -> list[list[Box]]:
-            return [contour_boxes(fused[slices[i][0]:slices[i][1]], self.detect, largest)
-                    for i in indexes]
+            return [
+                contour_boxes(fused[slices[i][0] : slices[i][1]], self.detect, largest)
+                for i in indexes
+            ]
 
         found, ran = _through_cache(self._boxes, keys, reuse, trace)
-        boxes = [(x0, y0 + a, x1, y1 + a) for (a, _), band_boxes in zip(slices, found, strict=True)
-                 for x0, y0, x1, y1 in band_boxes]
-        return tidy_boxes(boxes, self.detect), {"contour_bands": len(slices),
-                                                "contour_bands_read": ran}
+        boxes = [
+            (x0, y0 + a, x1, y1 + a)
+            for (a, _), band_boxes in zip(slices, found, strict=True)
+            for x0, y0, x1, y1 in band_boxes
+        ]
+        return tidy_boxes(boxes, self.detect), {
+            "contour_bands": len(slices),
+            "contour_bands_read": ran,
+        }
 
 
 def grayscale(frame: Image.Image, pixels: np.ndarray | None = None) -> np.ndarray:
@@ -184,13 +204,19 @@ def edge_bands(fused: np.ndarray) -> list[tuple[int, int]]:
     rows = fused.any(axis=1).astype(np.int8)
     edges = np.flatnonzero(np.diff(np.concatenate(([0], rows, [0]))))
     height = fused.shape[0]
-    return [(max(0, int(a) - 1), min(height, int(b) + 1))
-            for a, b in zip(edges[::2], edges[1::2], strict=True)]
+    return [
+        (max(0, int(a) - 1), min(height, int(b) + 1))
+        for a, b in zip(edges[::2], edges[1::2], strict=True)
+    ]
 
 
 def _placed(word: Word, band: Band, index: int) -> Word:
     """A word read on a band's crop, in frame pixels, its line keyed by the band."""
     x0, y0, x1, y1 = word.box
     _, block, paragraph, line = word.line_key
-    return Word(word.text, (x0 + band.left, y0 + band.top, x1 + band.left, y1 + band.top),
-                word.confidence, (index, block, paragraph, line))
+    return Word(
+        word.text,
+        (x0 + band.left, y0 + band.top, x1 + band.left, y1 + band.top),
+        word.confidence,
+        (index, block, paragraph, line),
+    )

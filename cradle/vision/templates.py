@@ -60,8 +60,9 @@ def load_template(name: str, folders: list[Path]) -> Image.Image:
     raise ImageNotFound(f"no image named {stem!r}; this environment has: {names}")
 
 
-def _best(gray: np.ndarray, tmpl: np.ndarray, scales: tuple[float, ...]
-          ) -> tuple[float, float, tuple[int, int], tuple[int, int]]:
+def _best(
+    gray: np.ndarray, tmpl: np.ndarray, scales: tuple[float, ...]
+) -> tuple[float, float, tuple[int, int], tuple[int, int]]:
     """(score, scale, top-left, (w, h)) of the best match of ``tmpl`` over ``scales``."""
     import cv2
 
@@ -71,8 +72,9 @@ def _best(gray: np.ndarray, tmpl: np.ndarray, scales: tuple[float, ...]
         h = max(1, round(tmpl.shape[0] * scale))
         if w < 4 or h < 4 or w > gray.shape[1] or h > gray.shape[0]:
             continue
-        resized = cv2.resize(tmpl, (w, h), interpolation=cv2.INTER_AREA if scale < 1
-                             else cv2.INTER_LINEAR)
+        resized = cv2.resize(
+            tmpl, (w, h), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+        )
         if float(resized.std()) < 1e-6:
             continue  # a flat template matches everywhere and nowhere
         result = cv2.matchTemplate(gray, resized, cv2.TM_CCOEFF_NORMED)

@@ -24,14 +24,20 @@ import numpy as np
 
 from cradle.errors import EnvironmentFailure
 
-TSV_HEADER = ("level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\t"
-              "height\tconf\ttext\n")
+TSV_HEADER = (
+    "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\t"
+    "height\tconf\ttext\n"
+)
 """The command's first line, which the library leaves out."""
 RESOLUTION = 96
 """What a BMP written by Pillow declares, and what the command is given: no guessing."""
-KNOWN_TESSDATA = ("/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-ocr/4.00/tessdata",
-                  "/usr/share/tessdata", "/usr/local/share/tessdata",
-                  "/opt/homebrew/share/tessdata")
+KNOWN_TESSDATA = (
+    "/usr/share/tesseract-ocr/5/tessdata",
+    "/usr/share/tesseract-ocr/4.00/tessdata",
+    "/usr/share/tessdata",
+    "/usr/local/share/tessdata",
+    "/opt/homebrew/share/tessdata",
+)
 
 _lock = threading.Lock()
 _engines: dict[tuple[str, int], InProcessTesseract | None] = {}
@@ -46,8 +52,9 @@ def tessdata_dir() -> str | None:
     binary = shutil.which("tesseract")
     if binary:
         try:
-            listed = subprocess.run([binary, "--list-langs"], capture_output=True, text=True,
-                                    timeout=20).stdout
+            listed = subprocess.run(
+                [binary, "--list-langs"], capture_output=True, text=True, timeout=20
+            ).stdout
         except (OSError, subprocess.TimeoutExpired):
             listed = ""
         found = re.search(r'"([^"]+)"', listed)
@@ -66,7 +73,8 @@ class InProcessTesseract:
         except RuntimeError:
             raise EnvironmentFailure(
                 f"tesseract has no model for language {lang!r} in {path}: install it "
-                f"(Debian: apt-get install tesseract-ocr-{lang})") from None
+                f"(Debian: apt-get install tesseract-ocr-{lang})"
+            ) from None
         self.api.SetVariable("tessedit_do_invert", "0")
         atexit.register(self.close)
 

@@ -107,8 +107,11 @@ class DesktopEnvironment(Environment):
         base = dict(self.place.env if self.place is not None else os.environ)
         try:
             return subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL, start_new_session=True,
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
                 # A task's episode has a home of its own: the app's files go there.
                 env={**base, **app_accessibility_env(base)},
             )
@@ -142,8 +145,10 @@ class DesktopEnvironment(Environment):
         tree = self.accessibility
         if tree is not None and tree.unavailable and not self._tree_reported:
             self._tree_reported = True
-            notes.append(f"accessibility tree unavailable ({tree.unavailable}); "
-                         "elements come from OCR and contours only")
+            notes.append(
+                f"accessibility tree unavailable ({tree.unavailable}); "
+                "elements come from OCR and contours only"
+            )
         if self.process is not None and not self._exit_reported:
             code = self.process.poll()
             if code is not None:
@@ -190,7 +195,9 @@ class DesktopEnvironment(Environment):
         return {
             "monitor": self.settings.monitor,
             "window_title": self.settings.window_title,
-            "geometry": None if geometry is None else {
+            "geometry": None
+            if geometry is None
+            else {
                 "capture_size": list(geometry.capture_size),
                 "origin": list(geometry.origin),
                 "scale": geometry.scale,

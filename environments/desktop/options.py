@@ -41,7 +41,7 @@ HELP = {
     "marks": "set-of-mark boxes on the model image (default true)",
     "ocr": "read screen text each changed step (default: true when tesseract is installed)",
     "accessibility": "read the apps' accessibility tree for elements, names and actions "
-                     "(AT-SPI on Linux; default true; false: pixels only)",
+    "(AT-SPI on Linux; default true; false: pixels only)",
     "stop_hotkey": "global chord that stops the run like Ctrl+C; none turns it off",
 }
 """What each option means: the names ``--env-option`` accepts (the same as ``VARIABLES``)."""
@@ -80,8 +80,9 @@ def _number(name: str, value: Any, kind: type) -> Any:
     return kind(value)
 
 
-def resolve_options(options: Mapping[str, Any], env: Mapping[str, str] | None = None
-                    ) -> DesktopOptions:
+def resolve_options(
+    options: Mapping[str, Any], env: Mapping[str, str] | None = None
+) -> DesktopOptions:
     """Options given explicitly, else their variable, else the default; ``ConfigError`` if bad."""
     environ = os.environ if env is None else env
     check_option_names("desktop", options, VARIABLES)
@@ -91,8 +92,9 @@ def resolve_options(options: Mapping[str, Any], env: Mapping[str, str] | None = 
             raw[name] = options[name]
         elif environ.get(variable, "") != "":
             text = environ[variable]
-            raw[name] = (text if name in ("launch", "window_title", "stop_hotkey")
-                         else parse_value(text))
+            raw[name] = (
+                text if name in ("launch", "window_title", "stop_hotkey") else parse_value(text)
+            )
     if "ocr" not in raw:
         raw["ocr"] = shutil.which("tesseract") is not None
     defaults = DesktopOptions()
@@ -103,8 +105,9 @@ def resolve_options(options: Mapping[str, Any], env: Mapping[str, str] | None = 
         launch=str(launch) if launch not in (None, "") else None,
         window_title=str(title) if title not in (None, "") else None,
         crop=_bool("crop", raw.get("crop", defaults.crop)),
-        window_timeout=_number("window_timeout", raw.get("window_timeout",
-                                                         defaults.window_timeout), float),
+        window_timeout=_number(
+            "window_timeout", raw.get("window_timeout", defaults.window_timeout), float
+        ),
         pause=_number("pause", raw.get("pause", defaults.pause), float),
         marks=_bool("marks", raw.get("marks", defaults.marks)),
         ocr=_bool("ocr", raw["ocr"]),

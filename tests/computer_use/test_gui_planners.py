@@ -28,18 +28,23 @@ def _endpoint(server: FakeOpenAIServer, **options) -> ChatEndpoint:
 
 
 def _given(step: int = 1, **more) -> PlanInput:
-    return PlanInput(task="Type hi and open File", step=step,
-                     image=Image.new("RGB", SCREEN, "white"), **more)
+    return PlanInput(
+        task="Type hi and open File", step=step, image=Image.new("RGB", SCREEN, "white"), **more
+    )
 
 
-@pytest.mark.parametrize(("family", "planner_cls", "coordinates", "convention", "smart"), [
-    ("uitars", UITarsPlanner, UITARS_DEFAULT, "absolute", True),
-    ("uitars", UITarsPlanner, Coordinates("relative-1000"), "relative-1000", False),
-    ("qwen", QwenPlanner, QWEN_DEFAULT, "absolute", True),
-    ("qwen", QwenPlanner, Coordinates("normalized"), "normalized", False),
-])
+@pytest.mark.parametrize(
+    ("family", "planner_cls", "coordinates", "convention", "smart"),
+    [
+        ("uitars", UITarsPlanner, UITARS_DEFAULT, "absolute", True),
+        ("uitars", UITarsPlanner, Coordinates("relative-1000"), "relative-1000", False),
+        ("qwen", QwenPlanner, QWEN_DEFAULT, "absolute", True),
+        ("qwen", QwenPlanner, Coordinates("normalized"), "normalized", False),
+    ],
+)
 def test_planner_turns_a_reply_into_skill_calls_and_records_the_convention(
-        family, planner_cls, coordinates, convention, smart) -> None:
+    family, planner_cls, coordinates, convention, smart
+) -> None:
     model = ScriptedGuiModel(family, SCREEN, text="hi", convention=convention, smart=smart)
     with FakeOpenAIServer(model) as server:
         planner = planner_cls(_endpoint(server), coordinates)
@@ -47,8 +52,14 @@ def test_planner_turns_a_reply_into_skill_calls_and_records_the_convention(
         second = planner.plan(_given(2))
         planner.close()
     assert first.plan.actions[0] == "type_text(text='hi')"
-    x, y = (int(v) for v in first.plan.actions[1].removeprefix("click(x=").rstrip(")")
-            .replace(" y=", "").split(","))
+    x, y = (
+        int(v)
+        for v in first.plan.actions[1]
+        .removeprefix("click(x=")
+        .rstrip(")")
+        .replace(" y=", "")
+        .split(",")
+    )
     assert 29 <= x < 82 and 49 <= y < 79  # inside the File menu
     assert not first.plan.done and second.plan.done and second.plan.actions == []
     call = first.calls[0]
@@ -98,16 +109,18 @@ PIXELS = Coordinates("absolute", "image")
 
 
 def test_call_user_ends_with_the_models_reason() -> None:
-    with FakeOpenAIServer(lambda body: reply("Thought: I need the password.\n"
-                                             "Action: call_user()")) as server:
+    with FakeOpenAIServer(
+        lambda body: reply("Thought: I need the password.\nAction: call_user()")
+    ) as server:
         with pytest.raises(UserNeeded, match="asks for help: I need the password") as caught:
             UITarsPlanner(_endpoint(server), PIXELS).plan(_given())
     assert len(caught.value.calls) == 1
 
 
 def test_unreachable_server_is_recorded_and_names_the_flag() -> None:
-    endpoint = ChatEndpoint(model="g", base_url="http://127.0.0.1:9/v1", max_retries=0,
-                            flag="--grounding-base-url")
+    endpoint = ChatEndpoint(
+        model="g", base_url="http://127.0.0.1:9/v1", max_retries=0, flag="--grounding-base-url"
+    )
     grounder = Grounder(endpoint, "point", PIXELS)
     with pytest.raises(SkillExecutionError, match="grounding model: cannot reach") as caught:
         grounder.locate("the File menu", Image.new("RGB", SCREEN))
@@ -115,24 +128,30 @@ def test_unreachable_server_is_recorded_and_names_the_flag() -> None:
     [call] = grounder.take_calls()
     assert call.request_failed and call.module == "grounding" and call.latency_ms > 0
     with pytest.raises(ModelUnavailableError, match="cannot reach"):
-        UITarsPlanner(ChatEndpoint(model="g", base_url="http://127.0.0.1:9/v1", max_retries=0),
-                      PIXELS).plan(_given())
+        UITarsPlanner(
+            ChatEndpoint(model="g", base_url="http://127.0.0.1:9/v1", max_retries=0), PIXELS
+        ).plan(_given())
 
 
-@pytest.mark.parametrize(("fmt", "convention", "grid", "flags"), [
-    ("point", "absolute", None, {}),
-    ("point", "relative-1000", None, {"coordinates": "relative-1000"}),
-    ("point", "normalized", None, {"coordinates": "normalized"}),
-    ("point", "absolute", (512, 384), {"coordinates_grid": "512x384"}),
-    ("uitars", "absolute", "smart-resize", {}),
-    ("qwen", "relative-1000", None, {"coordinates": "relative-1000"}),
-])
+@pytest.mark.parametrize(
+    ("fmt", "convention", "grid", "flags"),
+    [
+        ("point", "absolute", None, {}),
+        ("point", "relative-1000", None, {"coordinates": "relative-1000"}),
+        ("point", "normalized", None, {"coordinates": "normalized"}),
+        ("point", "absolute", (512, 384), {"coordinates_grid": "512x384"}),
+        ("uitars", "absolute", "smart-resize", {}),
+        ("qwen", "relative-1000", None, {"coordinates": "relative-1000"}),
+    ],
+)
 def test_grounder_answers_a_point_in_each_convention(fmt, convention, grid, flags) -> None:
-    fake = FakeGrounder({"the File menu": file_menu(SCREEN)}, fmt=fmt, convention=convention,
-                        grid=grid)
+    fake = FakeGrounder(
+        {"the File menu": file_menu(SCREEN)}, fmt=fmt, convention=convention, grid=grid
+    )
     with FakeOpenAIServer(fake) as server:
-        grounder = GroundingSettings(base_url=server.base_url, model="grounder", format=fmt,
-                                     **flags).build()
+        grounder = GroundingSettings(
+            base_url=server.base_url, model="grounder", format=fmt, **flags
+        ).build()
         assert grounder is not None
         found = grounder.locate("the File menu", Image.new("RGB", SCREEN, "white"))
         grounder.close()
@@ -162,10 +181,15 @@ def test_grounding_settings_refuse_half_a_configuration() -> None:
     with pytest.raises(ConfigError, match="give both --grounding-base-url and"):
         GroundingSettings(model="g").build()
     with pytest.raises(ConfigError, match="applies to absolute coordinates only"):
-        GroundingSettings(base_url="http://x/v1", model="g", coordinates="normalized",
-                          coordinates_grid="10x10").resolved()
-    assert set(GROUNDED_SKILLS) == {"click_target", "double_click_target",
-                                    "right_click_target", "type_into"}
+        GroundingSettings(
+            base_url="http://x/v1", model="g", coordinates="normalized", coordinates_grid="10x10"
+        ).resolved()
+    assert set(GROUNDED_SKILLS) == {
+        "click_target",
+        "double_click_target",
+        "right_click_target",
+        "type_into",
+    }
 
 
 def _runner(grounder: Grounder | None):
@@ -176,9 +200,13 @@ def _runner(grounder: Grounder | None):
     from environments.mock_notepad.app import NotepadApp
 
     app = NotepadApp(SCREEN)
-    runner = ActionRunner.load(screen=app.screen, folders=[shared_skills_dir()],
-                               generated_dir=None, run_id="r",
-                               episode=EpisodeView(grounder=grounder))
+    runner = ActionRunner.load(
+        screen=app.screen,
+        folders=[shared_skills_dir()],
+        generated_dir=None,
+        run_id="r",
+        episode=EpisodeView(grounder=grounder),
+    )
     return app, runner, CoordinateMap((512, 384), app.screen.geometry)
 
 
@@ -186,8 +214,9 @@ def test_without_a_grounder_grounded_skills_are_hidden_and_say_which_flags() -> 
     app, runner, mapping = _runner(None)
     listed = runner.describe()
     assert "click(" in listed and not any(f"{name}(" in listed for name in GROUNDED_SKILLS)
-    [outcome] = runner.run(["click_target(description='the File menu')"], mapping=mapping,
-                           timeout=5)
+    [outcome] = runner.run(
+        ["click_target(description='the File menu')"], mapping=mapping, timeout=5
+    )
     assert outcome.status == "failed" and "\n" not in outcome.error
     assert "--grounding-base-url URL and --grounding-model NAME" in outcome.error
     assert runner.take_model_calls() == [] and app.state()["menu"] is None
@@ -196,12 +225,14 @@ def test_without_a_grounder_grounded_skills_are_hidden_and_say_which_flags() -> 
 def test_click_target_clicks_where_the_grounder_says_and_records_it() -> None:
     fake = FakeGrounder({"the File menu": file_menu(SCREEN)}, convention="relative-1000")
     with FakeOpenAIServer(fake) as server:
-        grounder = GroundingSettings(base_url=server.base_url, model="g",
-                                     coordinates="relative-1000").build()
+        grounder = GroundingSettings(
+            base_url=server.base_url, model="g", coordinates="relative-1000"
+        ).build()
         app, runner, mapping = _runner(grounder)
         assert "click_target(description: str)" in runner.describe()
-        [outcome] = runner.run(["click_target(description='the File menu')"], mapping=mapping,
-                               timeout=10)
+        [outcome] = runner.run(
+            ["click_target(description='the File menu')"], mapping=mapping, timeout=10
+        )
     assert outcome.status == "ok", outcome.error
     assert app.state()["menu"] == "File"
     assert server.image_urls(0) and fake.asked == ["the File menu"]
@@ -217,10 +248,20 @@ def test_tool_calls_parsed_by_the_server_are_read_like_text_ones() -> None:
     from tests.fakes.openai_server import FakeResponse, completion
 
     body = completion("")
-    body["choices"][0]["message"] = {"role": "assistant", "content": None, "tool_calls": [{
-        "id": "call_1", "type": "function", "function": {
-            "name": "computer_use",
-            "arguments": '{"action": "left_click", "coordinate": [500, 500]}'}}]}
+    body["choices"][0]["message"] = {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {
+                "id": "call_1",
+                "type": "function",
+                "function": {
+                    "name": "computer_use",
+                    "arguments": '{"action": "left_click", "coordinate": [500, 500]}',
+                },
+            }
+        ],
+    }
     body["choices"][0]["finish_reason"] = "tool_calls"
     with FakeOpenAIServer(lambda request: FakeResponse(200, body)) as server:
         output = QwenPlanner(_endpoint(server), Coordinates("relative-1000")).plan(_given())
@@ -236,9 +277,11 @@ def test_a_secret_is_never_sent_to_the_grounder_as_a_description() -> None:
         grounder = GroundingSettings(base_url=server.base_url, model="g").build()
         app, runner, mapping = _runner(grounder)
         runner.secrets = SecretStore({"PW": "hunter2-secret"})
-        outcomes = runner.run(["click_target(description='{secret:PW}')",
-                               "type_into('{secret:PW}', text='x')"],
-                              mapping=mapping, timeout=10)
+        outcomes = runner.run(
+            ["click_target(description='{secret:PW}')", "type_into('{secret:PW}', text='x')"],
+            mapping=mapping,
+            timeout=10,
+        )
     assert [o.status for o in outcomes] == ["rejected", "rejected"]
     assert "cannot be part of a description" in outcomes[0].error
     assert server.requests == []

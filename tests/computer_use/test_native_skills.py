@@ -42,19 +42,36 @@ def test_new_skills_reach_the_mock_screen_through_the_mapping(registry) -> None:
     _run("hscroll(amount=2, x=10, y=10)", registry, screen)
     full = f"{x * 2},{y * 2}"
     assert screen.log[1:] == [
-        f"click {full} left x3", f"click {full} middle x1", f"mouse_down {full} left",
-        "mouse_up 40,60 left", "key_down shift", "key_up shift", "hscroll 2 at 20,20"]
+        f"click {full} left x3",
+        f"click {full} middle x1",
+        f"mouse_down {full} left",
+        "mouse_up 40,60 left",
+        "key_down shift",
+        "key_up shift",
+        "hscroll 2 at 20,20",
+    ]
     assert app.text_area.selected_text()  # pressed in the text, released above it: a selection
     assert screen.held == []
 
 
 def test_dry_run_logs_the_new_primitives(registry) -> None:
     screen = DryRunScreen(MockScreen((200, 100)))
-    for source in ("mouse_down()", "mouse_up(x=4, y=4)", "hscroll(amount=-1)",
-                   "hold_key(keys=['ctrl', 'alt'], seconds=0)"):
+    for source in (
+        "mouse_down()",
+        "mouse_up(x=4, y=4)",
+        "hscroll(amount=-1)",
+        "hold_key(keys=['ctrl', 'alt'], seconds=0)",
+    ):
         _run(source, registry, screen, image=(200, 100))
     assert [name for name, _ in screen.suppressed] == [
-        "mouse_down", "mouse_up", "hscroll", "key_down", "key_down", "key_up", "key_up"]
+        "mouse_down",
+        "mouse_up",
+        "hscroll",
+        "key_down",
+        "key_down",
+        "key_up",
+        "key_up",
+    ]
     assert screen.inner.log == []  # nothing reached the screen
 
 
@@ -97,8 +114,7 @@ def test_the_planner_follows_the_provider() -> None:
 
 
 def test_a_planner_of_another_provider_reads_its_own_key() -> None:
-    settings = _settings(mode="modular", planner={"kind": "computer-use",
-                                                  "provider": "anthropic"})
+    settings = _settings(mode="modular", planner={"kind": "computer-use", "provider": "anthropic"})
     assert planner_key_env(settings) == "ANTHROPIC_API_KEY"
 
 
@@ -121,11 +137,23 @@ def test_replayed_planner_repeats_recorded_errors_and_runs_out() -> None:
     from cradle.types import ModelCall, Observation, StepRecord
 
     now = datetime(2026, 1, 1, tzinfo=UTC)
-    bad = ModelCall(module="computer_use", model="m", response_mode="computer_tool",
-                    prompt="p", reply="{}", error="unknown computer action 'x'")
-    step = StepRecord(run_id="r", step=1, mode="computer-use", started_at=now, ended_at=now,
-                      observation=Observation(step=1, screenshot="", screen_size=(9, 9),
-                                              image_size=(9, 9)), model_calls=[bad])
+    bad = ModelCall(
+        module="computer_use",
+        model="m",
+        response_mode="computer_tool",
+        prompt="p",
+        reply="{}",
+        error="unknown computer action 'x'",
+    )
+    step = StepRecord(
+        run_id="r",
+        step=1,
+        mode="computer-use",
+        started_at=now,
+        ended_at=now,
+        observation=Observation(step=1, screenshot="", screen_size=(9, 9), image_size=(9, 9)),
+        model_calls=[bad],
+    )
     planner = ReplayedPlanner([step])
     given = PlanInput(task="t", step=1, image=Image.new("RGB", (9, 9)))
     with pytest.raises(ModelReplyError, match="unknown computer action 'x' \\(replayed\\)"):

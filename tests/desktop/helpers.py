@@ -16,14 +16,27 @@ APPS = Path(__file__).parent / "apps"
 
 def tk_command(state: Path, title: str, x: int = 300, y: int = 200) -> str:
     """The launch command of the Tk form (shell-quoted for the ``launch`` option)."""
-    return shlex.join([sys.executable, str(APPS / "tk_form.py"), "--state", str(state),
-                       "--title", title, "--x", str(x), "--y", str(y)])
+    return shlex.join(
+        [
+            sys.executable,
+            str(APPS / "tk_form.py"),
+            "--state",
+            str(state),
+            "--title",
+            title,
+            "--x",
+            str(x),
+            "--y",
+            str(y),
+        ]
+    )
 
 
 def xdotool(env: dict[str, str], *args: str) -> str:
     """Run xdotool on the test display; returns stdout."""
-    result = subprocess.run(["xdotool", *args], capture_output=True, text=True,
-                            env={**os.environ, **env}, timeout=10)
+    result = subprocess.run(
+        ["xdotool", *args], capture_output=True, text=True, env={**os.environ, **env}, timeout=10
+    )
     return result.stdout.strip()
 
 

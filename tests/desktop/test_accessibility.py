@@ -48,8 +48,9 @@ SCREEN = (0, 0, 1920, 1080)
 
 
 def _skills(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"{name}_skills_a11y",
-                                                  shared_skills_dir() / f"{name}.py")
+    spec = importlib.util.spec_from_file_location(
+        f"{name}_skills_a11y", shared_skills_dir() / f"{name}.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -86,9 +87,14 @@ def started(argv: list[str], title: str, env: dict[str, str]) -> Iterator[subpro
     own = {key: value for key, value in os.environ.items() if not key.startswith("XDG_")}
     own["XDG_RUNTIME_DIR"] = env.get("XDG_RUNTIME_DIR", os.environ.get("XDG_RUNTIME_DIR", ""))
     full = {**own, **env}
-    proc = subprocess.Popen(argv, env={**full, **app_accessibility_env(full), "HOME": str(home)},
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        argv,
+        env={**full, **app_accessibility_env(full), "HOME": str(home)},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 30
         while not xdotool(env, "search", "--onlyvisible", "--name", title):
@@ -106,8 +112,12 @@ def started(argv: list[str], title: str, env: dict[str, str]) -> Iterator[subpro
         shutil.rmtree(home, ignore_errors=True)
 
 
-def find(tree: AtspiReader, match: Callable[[AccessibleNode], bool], timeout: float = 20.0,
-         area: tuple[int, int, int, int] = SCREEN) -> tuple[AccessibleNode, TreeSnapshot]:
+def find(
+    tree: AtspiReader,
+    match: Callable[[AccessibleNode], bool],
+    timeout: float = 20.0,
+    area: tuple[int, int, int, int] = SCREEN,
+) -> tuple[AccessibleNode, TreeSnapshot]:
     """The first node ``match`` accepts, reading again until the app has published it."""
     deadline = time.monotonic() + timeout
     while True:
@@ -182,22 +192,35 @@ def test_a_dead_bus_left_on_the_display_does_not_hide_a_new_apps_tree(
     """An AT-SPI bus killed earlier leaves its address on the X root window; a GTK app reads
     that first. Launched apps get the live bus's address, so their tree still shows."""
     stale = "unix:path=/nonexistent/at-spi-bus"
-    subprocess.run(["xprop", "-root", "-f", "AT_SPI_BUS", "8s", "-set", "AT_SPI_BUS", stale],
-                   env={**os.environ, **bus}, check=True, timeout=10)
+    subprocess.run(
+        ["xprop", "-root", "-f", "AT_SPI_BUS", "8s", "-set", "AT_SPI_BUS", stale],
+        env={**os.environ, **bus},
+        check=True,
+        timeout=10,
+    )
     try:
-        argv = ["/usr/bin/python3", str(APPS / "gtk_icons.py"), "--state",
-                str(tmp_path / "s.json"), "--title", "Cradle Stale Bus"]
+        argv = [
+            "/usr/bin/python3",
+            str(APPS / "gtk_icons.py"),
+            "--state",
+            str(tmp_path / "s.json"),
+            "--title",
+            "Cradle Stale Bus",
+        ]
         with started(argv, "Cradle Stale Bus", bus):
             node, _ = find(reader, named("push button", "Zoom in"))
             assert node.box is not None
     finally:
-        subprocess.run(["xprop", "-root", "-remove", "AT_SPI_BUS"],
-                       env={**os.environ, **bus}, timeout=10)
+        subprocess.run(
+            ["xprop", "-root", "-remove", "AT_SPI_BUS"], env={**os.environ, **bus}, timeout=10
+        )
 
 
 def gtk_icons(state: Path, title: str) -> str:
-    return f"/usr/bin/python3 {APPS / 'gtk_icons.py'} --state {state} --title '{title}' " \
-           "--x 400 --y 300"
+    return (
+        f"/usr/bin/python3 {APPS / 'gtk_icons.py'} --state {state} --title '{title}' "
+        "--x 400 --y 300"
+    )
 
 
 def desktop_ctx(env) -> tuple[SkillContext, object]:
@@ -207,8 +230,12 @@ def desktop_ctx(env) -> tuple[SkillContext, object]:
     frame = screen.capture()
     mapping = CoordinateMap(frame.size, screen.geometry)
     perception = perceiver.perceive(frame, frame, mapping)
-    ctx = SkillContext(screen=screen, mapping=mapping, perception=perception,
-                       episode=EpisodeView(environment=env, perceiver=perceiver))
+    ctx = SkillContext(
+        screen=screen,
+        mapping=mapping,
+        perception=perception,
+        episode=EpisodeView(environment=env, perceiver=perceiver),
+    )
     return ctx, perception
 
 
@@ -222,15 +249,22 @@ def test_icon_only_button_clicked_by_name_pressed_and_menu_and_field_through_the
     tmp_path: Path, bus: dict[str, str]
 ) -> None:
     state_file, title = tmp_path / "icons.json", "Cradle GTK Icons"
-    env = load_environment("desktop", launch=gtk_icons(state_file, title),
-                           window_title=f"^{title}$", stop_hotkey="none")
+    env = load_environment(
+        "desktop",
+        launch=gtk_icons(state_file, title),
+        window_title=f"^{title}$",
+        stop_hotkey="none",
+    )
     try:
         ctx, perception = desktop_ctx(env)
         widgets = read_state(state_file, lambda s: s.get("widgets"))["widgets"]
         zoom_in = element(perception, "push button", "Zoom in")
         assert list(zoom_in.box) == widgets["zoom_in"], (zoom_in.box, widgets)
-        assert "Zoom" not in " ".join(e.name for e in perception.elements if e.source == "ocr"
-                                      and inside(centre(widgets["zoom_in"]), e.box))
+        assert "Zoom" not in " ".join(
+            e.name
+            for e in perception.elements
+            if e.source == "ocr" and inside(centre(widgets["zoom_in"]), e.box)
+        )
         assert "clicked 'Zoom in'" in grounding.click_text(ctx, text="Zoom in")
         assert read_state(state_file, lambda s: s["zoom"] == 110)["zoom"] == 110
 
@@ -262,13 +296,16 @@ def test_icon_only_button_clicked_by_name_pressed_and_menu_and_field_through_the
         env.close()
 
 
-def test_chromium_form_fields_found_by_name_and_filled(tmp_path: Path,
-                                                       bus: dict[str, str]) -> None:
+def test_chromium_form_fields_found_by_name_and_filled(tmp_path: Path, bus: dict[str, str]) -> None:
     home = tmp_path / "home"
     home.mkdir()
     env = load_environment(
-        "desktop", launch=f"/usr/bin/python3 {WEBAPP} --home {home} --browser contact",
-        window_title="^Contact us$", window_timeout=60, stop_hotkey="none")
+        "desktop",
+        launch=f"/usr/bin/python3 {WEBAPP} --home {home} --browser contact",
+        window_title="^Contact us$",
+        window_timeout=60,
+        stop_hotkey="none",
+    )
     try:
         ctx, perception = desktop_ctx(env)
         deadline = time.monotonic() + 30
@@ -277,8 +314,11 @@ def test_chromium_form_fields_found_by_name_and_filled(tmp_path: Path,
             time.sleep(0.5)
             ctx.perception = None
             perception = grounding.current_perception(ctx, need="tree")
-        for name, text in (("Name", "Ada Lovelace"), ("Email", "ada@example.org"),
-                           ("Message", "Through the tree")):
+        for name, text in (
+            ("Name", "Ada Lovelace"),
+            ("Email", "ada@example.org"),
+            ("Message", "Through the tree"),
+        ):
             # The drawn label and the field share the name: the field (the tree's) wins.
             assert "clicked" in grounding.click_text(ctx, text=name)
             ctx.type_text(text)
@@ -309,8 +349,12 @@ def test_no_bus_turns_the_tree_off_with_a_note_and_perception_goes_on(
     finally:
         tree.close()
     state_file, title = tmp_path / "icons.json", "Cradle GTK No Bus"
-    env = load_environment("desktop", launch=gtk_icons(state_file, title),
-                           window_title=f"^{title}$", stop_hotkey="none")
+    env = load_environment(
+        "desktop",
+        launch=gtk_icons(state_file, title),
+        window_title=f"^{title}$",
+        stop_hotkey="none",
+    )
     try:
         ctx, perception = desktop_ctx(env)
         assert isinstance(env.accessibility, AccessibilityProvider)
@@ -344,9 +388,20 @@ def test_an_eval_episode_leaves_no_atspi_helpers_behind(display: dict[str, str])
     env = {**os.environ, **display, EPISODE_MARK: token, "XDG_RUNTIME_DIR": runtime}
     env.pop("DBUS_SESSION_BUS_ADDRESS", None)
     worker = subprocess.Popen(
-        ["dbus-run-session", "--", "/usr/bin/python3", str(APPS / "gtk_icons.py"), "--state",
-         str(Path(runtime) / "state.json")], env=env, stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        [
+            "dbus-run-session",
+            "--",
+            "/usr/bin/python3",
+            str(APPS / "gtk_icons.py"),
+            "--state",
+            str(Path(runtime) / "state.json"),
+        ],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 20
         while "at-spi2-registr" not in marked(token):

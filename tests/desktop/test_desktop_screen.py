@@ -34,8 +34,9 @@ def test_window_crop_maps_clicks_and_typing_into_the_window(
 ) -> None:
     state_file = tmp_path / "state.json"
     title = "Cradle Tk Crop"
-    env = load_environment("desktop", launch=tk_command(state_file, title, x=640, y=360),
-                           window_title=title, ocr=False)
+    env = load_environment(
+        "desktop", launch=tk_command(state_file, title, x=640, y=360), window_title=title, ocr=False
+    )
     screen = env.start()
     try:
         widgets = read_state(state_file, lambda s: "widgets" in s)["widgets"]
@@ -58,11 +59,14 @@ def test_window_crop_maps_clicks_and_typing_into_the_window(
 
 def test_lost_focus_is_restored_and_reported(desktop_env: dict[str, str], tmp_path: Path) -> None:
     title = "Cradle Tk Focus"
-    env = load_environment("desktop", launch=tk_command(tmp_path / "s.json", title),
-                           window_title=title, ocr=False)
+    env = load_environment(
+        "desktop", launch=tk_command(tmp_path / "s.json", title), window_title=title, ocr=False
+    )
     env.start()
-    other = subprocess.Popen(["xterm", "-title", "intruder", "-geometry", "40x10+1200+700"],
-                             env={**desktop_env, **dict(__import__("os").environ)})
+    other = subprocess.Popen(
+        ["xterm", "-title", "intruder", "-geometry", "40x10+1200+700"],
+        env={**desktop_env, **dict(__import__("os").environ)},
+    )
     try:
         for _ in range(100):
             found = xdotool(desktop_env, "search", "--onlyvisible", "--name", "^intruder$")
@@ -80,8 +84,13 @@ def test_lost_focus_is_restored_and_reported(desktop_env: dict[str, str], tmp_pa
 
 
 def test_window_that_never_appears_is_a_clear_failure(desktop_env: dict[str, str]) -> None:
-    env = load_environment("desktop", launch="sleep 30", window_title="never-shown-window",
-                           window_timeout=0.5, ocr=False)
+    env = load_environment(
+        "desktop",
+        launch="sleep 30",
+        window_title="never-shown-window",
+        window_timeout=0.5,
+        ocr=False,
+    )
     with pytest.raises(EnvironmentFailure, match="no window titled 'never-shown-window'"):
         env.start()
     env.close()

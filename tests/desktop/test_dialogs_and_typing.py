@@ -35,8 +35,13 @@ def _wait_for(condition: Callable[[], Any], timeout: float = 10.0) -> Any:
 class FakeX:
     """The x11 functions the keeper calls, over a made-up set of windows."""
 
-    def __init__(self, focused: int | None, stack: list[int], popups: frozenset[int] = frozenset(),
-                 names: dict[int, str] | None = None) -> None:
+    def __init__(
+        self,
+        focused: int | None,
+        stack: list[int],
+        popups: frozenset[int] = frozenset(),
+        names: dict[int, str] | None = None,
+    ) -> None:
         self.focused, self.stack, self.popups = focused, stack, set(popups)
         self.names = names or {}
         self.focus_calls: list[int] = []
@@ -99,8 +104,14 @@ def test_keys_go_to_a_non_modal_dialog_and_back_to_the_editor(
         monkeypatch.setenv(name, str(tmp_path / sub))
     document = tmp_path / "colours.txt"
     document.write_text("colour\n")
-    env = load_environment("desktop", launch=f"mousepad {shlex.quote(str(document))}",
-                           window_title="colours.txt", ocr=False, marks=False, crop=False)
+    env = load_environment(
+        "desktop",
+        launch=f"mousepad {shlex.quote(str(document))}",
+        window_title="colours.txt",
+        ocr=False,
+        marks=False,
+        crop=False,
+    )
     screen = env.start()
     try:
         screen.hotkey("ctrl", "r")  # Find and Replace: a dialog that is not modal
@@ -124,8 +135,9 @@ def test_characters_pyautogui_mistypes_arrive_intact(
     desktop_env: dict[str, str], tmp_path: Path
 ) -> None:
     title = "cradle-typing"
-    env = load_environment("desktop", launch=f"xterm -title {title} -e sh", window_title=title,
-                           ocr=False, marks=False)
+    env = load_environment(
+        "desktop", launch=f"xterm -title {title} -e sh", window_title=title, ocr=False, marks=False
+    )
     screen = env.start()
     target = tmp_path / "typed.txt"
     try:

@@ -25,10 +25,10 @@ AREA = (100, 100, 500, 400)
 PROJECT = project_dir()
 
 
-def node(role: str, box: tuple[int, int, int, int] | None, showing: bool = True
-         ) -> AccessibleNode:
-    return AccessibleNode(role=role, name=role, box=box,
-                          states=frozenset({"showing"} if showing else set()))
+def node(role: str, box: tuple[int, int, int, int] | None, showing: bool = True) -> AccessibleNode:
+    return AccessibleNode(
+        role=role, name=role, box=box, states=frozenset({"showing"} if showing else set())
+    )
 
 
 def element(box: tuple[int, int, int, int], source: str = "ocr") -> Element:
@@ -47,7 +47,9 @@ def test_targets_are_showing_interactive_nodes_centred_in_the_window_one_per_box
         node("link", (200, 300, 260, 320)),
     ]
     assert [(t.role, t.box) for t in tree_targets(nodes, AREA)] == [
-        ("push button", (110, 110, 150, 140)), ("link", (200, 300, 260, 320))]
+        ("push button", (110, 110, 150, 140)),
+        ("link", (200, 300, 260, 320)),
+    ]
 
 
 def test_found_needs_the_centre_in_a_box_and_hit_needs_a_centre_in_the_target() -> None:
@@ -63,13 +65,21 @@ def test_found_needs_the_centre_in_a_box_and_hit_needs_a_centre_in_the_target() 
 
 def test_score_counts_each_provider_and_lists_who_found_what() -> None:
     targets = [Widget("push button", "A", (0, 0, 10, 10)), Widget("entry", "B", (20, 0, 40, 10))]
-    observed = {"a11y": (1.0, [element((0, 0, 10, 10), "a11y"), element((20, 0, 40, 10), "a11y")]),
-                "ocr": (2.0, [element((1, 1, 9, 9))])}
+    observed = {
+        "a11y": (1.0, [element((0, 0, 10, 10), "a11y"), element((20, 0, 40, 10), "a11y")]),
+        "ocr": (2.0, [element((1, 1, 9, 9))]),
+    }
     result = score(targets, observed)
     assert result["targets"] == 2
     assert result["providers"]["a11y"]["found_pct"] == 100.0
-    assert result["providers"]["ocr"] == {"found": 1, "found_pct": 50.0, "hit": 1,
-                                          "hit_pct": 50.0, "elements": 1, "ms": 2.0}
+    assert result["providers"]["ocr"] == {
+        "found": 1,
+        "found_pct": 50.0,
+        "hit": 1,
+        "hit_pct": 50.0,
+        "elements": 1,
+        "ms": 2.0,
+    }
     assert [row["found_by"] for row in result["target_list"]] == [["a11y", "ocr"], ["a11y"]]
 
 
@@ -83,11 +93,22 @@ def test_an_unknown_app_or_a_broken_results_file_is_one_line(tmp_path: Path) -> 
 
 
 def fake_report() -> dict:
-    providers = {name: {"found": n, "found_pct": 25.0 * n, "hit": n, "hit_pct": 25.0 * n,
-                        "elements": 5, "ms": 10.0 * n}
-                 for name, n in (("a11y", 4), ("ocr", 1), ("contours", 3), ("merged", 4))}
-    return {"repeat": 1, "command": "python -m benchmarks.grounding_bench", "apps": {
-        "gtk_icons": {"targets": 4, "providers": providers, "target_list": []}}}
+    providers = {
+        name: {
+            "found": n,
+            "found_pct": 25.0 * n,
+            "hit": n,
+            "hit_pct": 25.0 * n,
+            "elements": 5,
+            "ms": 10.0 * n,
+        }
+        for name, n in (("a11y", 4), ("ocr", 1), ("contours", 3), ("merged", 4))
+    }
+    return {
+        "repeat": 1,
+        "command": "python -m benchmarks.grounding_bench",
+        "apps": {"gtk_icons": {"targets": 4, "providers": providers, "target_list": []}},
+    }
 
 
 def test_results_get_the_grounding_figures_and_keep_every_other_one(tmp_path: Path) -> None:
@@ -100,8 +121,9 @@ def test_results_get_the_grounding_figures_and_keep_every_other_one(tmp_path: Pa
     fig = after["figures"].pop("grounding_found_pct_gtk_icons")
     assert (fig["value"], fig["unit"], fig["met"]) == (100.0, "% of 4", True)
     assert "ocr 25%" in fig["method"]
-    assert after["figures"] == {k: v for k, v in before["figures"].items()
-                                if not k.startswith("grounding_")}
+    assert after["figures"] == {
+        k: v for k, v in before["figures"].items() if not k.startswith("grounding_")
+    }
     text = markdown.read_text()
     assert "| gtk_icons | 4 | 100% (100%) | 25% (25%) | 75% (75%) | 100% (100%) |" in text
     assert "python -m benchmarks.grounding_bench" in text
@@ -110,7 +132,7 @@ def test_results_get_the_grounding_figures_and_keep_every_other_one(tmp_path: Pa
 
 @pytest.mark.desktop
 def test_gtk_window_tree_and_merged_cover_the_icon_buttons_ocr_misses_them(
-    desktop_env: dict[str, str]
+    desktop_env: dict[str, str],
 ) -> None:
     result = bench_app(app_named("gtk_icons"), repeat=1)
     rows = {row["name"]: row for row in result["target_list"]}

@@ -15,7 +15,8 @@ from benchmarks.frame_sequences import compare, desktop_sequence
 
 
 def test_incremental_equals_full_on_recorded_desktop_frames(
-        display: dict[str, str], tmp_path: Path) -> None:
+    display: dict[str, str], tmp_path: Path
+) -> None:
     for app in ("mousepad", "xcalc", "xterm", "xdotool"):
         if shutil.which(app) is None:
             pytest.fail(f"{app} is missing (tests/run.sh installs tests/debian-packages.txt)")

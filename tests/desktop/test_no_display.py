@@ -16,9 +16,25 @@ from cradle.screen.desktop import NO_XAUTH, explain_display_error
 def test_no_display_is_one_line_and_environment_exit(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "OPENAI_BASE_URL")}
     result = subprocess.run(
-        [sys.executable, "-m", "cradle", "run", "--env", "desktop", "--task", "x",
-         "--base-url", "http://127.0.0.1:9/v1", "--runs-dir", str(tmp_path / "runs")],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "cradle",
+            "run",
+            "--env",
+            "desktop",
+            "--task",
+            "x",
+            "--base-url",
+            "http://127.0.0.1:9/v1",
+            "--runs-dir",
+            str(tmp_path / "runs"),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 5, result.stdout + result.stderr
     output = result.stdout + result.stderr
@@ -28,11 +44,18 @@ def test_no_display_is_one_line_and_environment_exit(tmp_path: Path) -> None:
 
 def test_import_cradle_and_envs_need_no_display() -> None:
     env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
-    code = "import cradle, cradle.screen.desktop, cradle.vision.perceiver, sys; " \
-           "assert 'pyautogui' not in sys.modules and 'mss' not in sys.modules"
+    code = (
+        "import cradle, cradle.screen.desktop, cradle.vision.perceiver, sys; "
+        "assert 'pyautogui' not in sys.modules and 'mss' not in sys.modules"
+    )
     subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=60)
-    result = subprocess.run([sys.executable, "-m", "cradle", "envs"], env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "cradle", "envs"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0 and "desktop" in result.stdout
 
 
@@ -46,7 +69,7 @@ def test_display_errors_become_one_line(monkeypatch: pytest.MonkeyPatch) -> None
     assert "no display" in str(explain_display_error(KeyError("DISPLAY")))
     assert str(explain_display_error(XauthError("~/.Xauthority: No such file"))) == NO_XAUTH
     monkeypatch.setenv("DISPLAY", ":42")
-    dead = explain_display_error(DisplayConnectionError("Can't connect to display \":42\""))
+    dead = explain_display_error(DisplayConnectionError('Can\'t connect to display ":42"'))
     assert "cannot connect to display ':42'" in str(dead)
     assert all(isinstance(e, EnvironmentFailure) for e in (dead,))
 

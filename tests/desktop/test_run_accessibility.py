@@ -35,8 +35,9 @@ def run_zoom(tmp_path: Path, display: dict[str, str], *, accessibility: bool):
 
     env = {
         **display,
-        "CRADLE_DESKTOP_LAUNCH": shlex.join(["/usr/bin/python3", str(APP), "--state", str(state),
-                                             "--title", TITLE]),
+        "CRADLE_DESKTOP_LAUNCH": shlex.join(
+            ["/usr/bin/python3", str(APP), "--state", str(state), "--title", TITLE]
+        ),
         "CRADLE_DESKTOP_WINDOW": f"^{TITLE}$",
         "CRADLE_DESKTOP_ACCESSIBILITY": "true" if accessibility else "false",
     }
@@ -45,8 +46,9 @@ def run_zoom(tmp_path: Path, display: dict[str, str], *, accessibility: bool):
     return result, read_state(state), seen
 
 
-def test_icon_button_clicked_by_its_accessible_name(tmp_path: Path,
-                                                    display: dict[str, str]) -> None:
+def test_icon_button_clicked_by_its_accessible_name(
+    tmp_path: Path, display: dict[str, str]
+) -> None:
     result, state, prompts = run_zoom(tmp_path, display, accessibility=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert state["zoom"] == 110 and state["clicks"] == ["Zoom in"], state
@@ -57,8 +59,9 @@ def test_icon_button_clicked_by_its_accessible_name(tmp_path: Path,
     assert '\\"Zoom in\\"' in prompts[0] or '"Zoom in"' in prompts[0]
 
 
-def test_without_the_tree_the_name_is_not_on_screen(tmp_path: Path,
-                                                    display: dict[str, str]) -> None:
+def test_without_the_tree_the_name_is_not_on_screen(
+    tmp_path: Path, display: dict[str, str]
+) -> None:
     result, state, _ = run_zoom(tmp_path, display, accessibility=False)
     assert state.get("zoom") == 100 and not state.get("clicks"), state
     [first, *_] = steps_of(tmp_path)

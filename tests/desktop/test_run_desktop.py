@@ -22,8 +22,7 @@ from tests.fakes.openai_server import FakeOpenAIServer
 pytestmark = pytest.mark.desktop
 
 FILLER = {
-    "information_gathering": {"screen_description": "A form.", "visible_text": [],
-                              "elements": []},
+    "information_gathering": {"screen_description": "A form.", "visible_text": [], "elements": []},
     "self_reflection": {"last_actions_succeeded": True, "analysis": "ok", "failure_reason": ""},
     "task_inference": {"subtask": "next", "reasoning": "script", "task_done": False},
     "skill_curation": {"relevant_skills": [], "new_skills": []},
@@ -44,19 +43,44 @@ class Script:
             actions, done = self.plans[self.step - 1](body), False
         else:
             actions, done = [], True
-        return {**FILLER, "action_planning": {"reasoning": "scripted", "actions": actions,
-                                              "done": done}}
+        return {
+            **FILLER,
+            "action_planning": {"reasoning": "scripted", "actions": actions, "done": done},
+        }
 
 
-def cradle_run(tmp_path: Path, server: FakeOpenAIServer, env: dict[str, str], *extra: str
-               ) -> subprocess.CompletedProcess:
+def cradle_run(
+    tmp_path: Path, server: FakeOpenAIServer, env: dict[str, str], *extra: str
+) -> subprocess.CompletedProcess:
     full = {**os.environ, **env}
     full.pop("OPENAI_BASE_URL", None)
     return subprocess.run(
-        [sys.executable, "-m", "cradle", "run", "--env", "desktop", "--task", "scripted",
-         "--base-url", server.base_url, "--model", "fake-vlm", "--mode", "fused",
-         "--max-steps", "8", "--runs-dir", str(tmp_path / "runs"), *extra],
-        cwd=tmp_path, env=full, capture_output=True, text=True, timeout=180,
+        [
+            sys.executable,
+            "-m",
+            "cradle",
+            "run",
+            "--env",
+            "desktop",
+            "--task",
+            "scripted",
+            "--base-url",
+            server.base_url,
+            "--model",
+            "fake-vlm",
+            "--mode",
+            "fused",
+            "--max-steps",
+            "8",
+            "--runs-dir",
+            str(tmp_path / "runs"),
+            *extra,
+        ],
+        cwd=tmp_path,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
 
 
@@ -78,12 +102,17 @@ def test_tk_form_click_text_downscaled_click_type_and_enter(
         x, y = centre(box)
         return f"x={x // 2}, y={y // 2}"  # the model sees 960x540: coordinates are halved
 
-    script = Script([
-        lambda body: ["click_text(text='Apply')"],
-        lambda body: [f"click({half(widgets()['count_button'])})"],
-        lambda body: [f"click({half(widgets()['entry'])})", "type_text(text='world')",
-                      "press_key(key='enter')"],
-    ])
+    script = Script(
+        [
+            lambda body: ["click_text(text='Apply')"],
+            lambda body: [f"click({half(widgets()['count_button'])})"],
+            lambda body: [
+                f"click({half(widgets()['entry'])})",
+                "type_text(text='world')",
+                "press_key(key='enter')",
+            ],
+        ]
+    )
     env = {
         **display,
         "CRADLE_DESKTOP_LAUNCH": tk_command(state_file, title, x=700, y=400),
@@ -113,9 +142,15 @@ def test_tk_form_click_text_downscaled_click_type_and_enter(
     (run_dir,) = [p for p in (tmp_path / "runs").iterdir() if p.is_dir()]
     replayed = subprocess.run(
         [sys.executable, "-m", "cradle", "replay", str(run_dir)],
-        cwd=tmp_path, capture_output=True, text=True, timeout=180,
-        env={**os.environ, **env,
-             "CRADLE_DESKTOP_LAUNCH": tk_command(replay_state, title, x=700, y=400)},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={
+            **os.environ,
+            **env,
+            "CRADLE_DESKTOP_LAUNCH": tk_command(replay_state, title, x=700, y=400),
+        },
     )
     assert replayed.returncode == 0, replayed.stdout + replayed.stderr
     again = read_state(replay_state)
@@ -127,11 +162,17 @@ def test_tk_form_click_text_downscaled_click_type_and_enter(
 def test_xterm_typing_and_hotkey(tmp_path: Path, display: dict[str, str]) -> None:
     target = tmp_path / "hi.txt"
     title = "cradle-xterm-e2e"
-    script = Script([
-        lambda body: ["type_text(text='garbage')", "hotkey('ctrl', 'u')",
-                      f"type_text(text='echo hi > {target}')", "press_key(key='enter')"],
-        lambda body: ["wait(seconds=0.5)"],
-    ])
+    script = Script(
+        [
+            lambda body: [
+                "type_text(text='garbage')",
+                "hotkey('ctrl', 'u')",
+                f"type_text(text='echo hi > {target}')",
+                "press_key(key='enter')",
+            ],
+            lambda body: ["wait(seconds=0.5)"],
+        ]
+    )
     env = {
         **display,
         "CRADLE_DESKTOP_LAUNCH": f"xterm -title {title} -geometry 80x24+100+100 -e sh",

@@ -57,18 +57,42 @@ def test_capture_after_typing_shows_the_typed_text(
             at_rest[number] = _window_at_rest()
         return fused(plans[number - 1]) if number <= len(plans) else fused([], done=True)
 
-    env = {**os.environ, "OPENAI_API_KEY": "sk-test", "CRADLE_DESKTOP_WINDOW": TITLE,
-           "CRADLE_DESKTOP_LAUNCH": f"xterm -title {TITLE} -geometry 60x8+100+100 "
-                                    f"-fa 'DejaVu Sans Mono' -fs 14 -e {PROGRAMS[program]}",
-           "CRADLE_DESKTOP_OCR": "false", "CRADLE_DESKTOP_MARKS": "false"}
+    env = {
+        **os.environ,
+        "OPENAI_API_KEY": "sk-test",
+        "CRADLE_DESKTOP_WINDOW": TITLE,
+        "CRADLE_DESKTOP_LAUNCH": f"xterm -title {TITLE} -geometry 60x8+100+100 "
+        f"-fa 'DejaVu Sans Mono' -fs 14 -e {PROGRAMS[program]}",
+        "CRADLE_DESKTOP_OCR": "false",
+        "CRADLE_DESKTOP_MARKS": "false",
+    }
     env.pop("OPENAI_BASE_URL", None)
     with FakeOpenAIServer(model) as server:
         result = subprocess.run(
-            [sys.executable, "-m", "cradle", "run", "--env", "desktop", "--task", "type",
-             "--base-url", server.base_url, "--model", "fake-vlm", "--no-memory",
-             "--runs-dir", str(tmp_path / "runs"), "--generated-skills-dir",
-             str(tmp_path / "generated")],
-            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180,
+            [
+                sys.executable,
+                "-m",
+                "cradle",
+                "run",
+                "--env",
+                "desktop",
+                "--task",
+                "type",
+                "--base-url",
+                server.base_url,
+                "--model",
+                "fake-vlm",
+                "--no-memory",
+                "--runs-dir",
+                str(tmp_path / "runs"),
+                "--generated-skills-dir",
+                str(tmp_path / "generated"),
+            ],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
         )
     assert result.returncode == 0, result.stdout + result.stderr
     (run_dir,) = (tmp_path / "runs").iterdir()
@@ -77,6 +101,7 @@ def test_capture_after_typing_shows_the_typed_text(
     assert seen["changed"] is True, "the capture after typing was recorded as unchanged"
     assert seen["settled"] is True and 0 < seen["settle_ms"] < 1000
     captured = Image.open(run_dir / seen["screenshot"]).convert("RGB")
-    assert ImageChops.difference(captured, at_rest[2].convert("RGB")).getbbox() is None, \
+    assert ImageChops.difference(captured, at_rest[2].convert("RGB")).getbbox() is None, (
         "the screen changed after the capture: a repaint was missed"
+    )
     assert MARKER in ocr_text(captured.resize((captured.width * 2, captured.height * 2)))

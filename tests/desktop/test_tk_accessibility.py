@@ -24,16 +24,18 @@ from tests.desktop.helpers import read_state, tk_command
 
 pytestmark = pytest.mark.desktop
 
-spec = importlib.util.spec_from_file_location("grounding_skills_tk",
-                                              shared_skills_dir() / "grounding.py")
+spec = importlib.util.spec_from_file_location(
+    "grounding_skills_tk", shared_skills_dir() / "grounding.py"
+)
 assert spec is not None and spec.loader is not None
 grounding = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(grounding)
 
 
 @pytest.fixture
-def session_bus(desktop_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
-                ) -> Iterator[dict[str, str]]:
+def session_bus(
+    desktop_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[dict[str, str]]:
     """A private D-Bus session (and AT-SPI bus) exported to this process and its apps."""
     with private_session(desktop_env) as bus:
         for key, value in bus.items():
@@ -46,8 +48,12 @@ def test_tk_form_keeps_ocr_and_contours_and_click_text_with_accessibility_on(
 ) -> None:
     state_file = tmp_path / "tk-state.json"
     title = "Cradle Tk Form A11y"
-    env = load_environment("desktop", launch=tk_command(state_file, title, x=500, y=300),
-                           window_title=title, stop_hotkey="none")
+    env = load_environment(
+        "desktop",
+        launch=tk_command(state_file, title, x=500, y=300),
+        window_title=title,
+        stop_hotkey="none",
+    )
     assert env.settings.accessibility, "accessibility is on by default"
     try:
         screen = env.start()
@@ -65,8 +71,12 @@ def test_tk_form_keeps_ocr_and_contours_and_click_text_with_accessibility_on(
         assert env.accessibility.unavailable == "", env.accessibility.unavailable
         assert not any("accessibility" in note for note in env.notes())
 
-        ctx = SkillContext(screen=screen, mapping=mapping, perception=perception,
-                           episode=EpisodeView(environment=env, perceiver=perceiver))
+        ctx = SkillContext(
+            screen=screen,
+            mapping=mapping,
+            perception=perception,
+            episode=EpisodeView(environment=env, perceiver=perceiver),
+        )
         result = grounding.click_text(ctx, text="Apply")
         assert "clicked 'Apply'" in result
         state = read_state(state_file, lambda s: s["clicks"])

@@ -15,14 +15,19 @@ from tests.fakes.openai_server import FakeOpenAIServer
 
 HEADER = "from cradle.skills import skill\n\n\n"
 
-HUGE = HEADER + f'''@skill
+HUGE = (
+    HEADER
+    + f'''@skill
 def blow_up(screen) -> int:
     """Build huge strings."""
-    x = [{10 ** 300}] * 200000
+    x = [{10**300}] * 200000
     return len(min(str(x), str(x), str(x), str(x)))
 '''
+)
 
-FOREVER = HEADER + '''@skill
+FOREVER = (
+    HEADER
+    + '''@skill
 def forever(screen) -> int:
     """Count for a very long time."""
     total = 0
@@ -32,14 +37,18 @@ def forever(screen) -> int:
                 total += 1
     return total
 '''
+)
 
 ROWS = [" + ".join(["1"] * 40)] * 50  # one expression of 2,000 terms, on 50 lines
 SUM = " +\n        ".join(ROWS)
-LONG_EXPRESSION = HEADER + f'''@skill
+LONG_EXPRESSION = (
+    HEADER
+    + f'''@skill
 def add_up(screen) -> int:
     """Add many ones."""
     return ({SUM})
 '''
+)
 
 # Reports the largest resident size of any descendant of the wrapper (cradle and its skill
 # processes), once they have all been reaped.
@@ -53,10 +62,12 @@ PEAK_WRAPPER = (
 
 def _step(actions: list[str], new_skills: list[str]) -> dict:
     return {
-        "information_gathering": {"screen_description": "notepad", "visible_text": [],
-                                  "elements": []},
-        "self_reflection": {"last_actions_succeeded": True, "analysis": "ok",
-                            "failure_reason": ""},
+        "information_gathering": {
+            "screen_description": "notepad",
+            "visible_text": [],
+            "elements": [],
+        },
+        "self_reflection": {"last_actions_succeeded": True, "analysis": "ok", "failure_reason": ""},
         "task_inference": {"subtask": "try skills", "reasoning": "r", "task_done": False},
         "skill_curation": {"relevant_skills": [], "new_skills": new_skills},
         "action_planning": {"reasoning": "r", "actions": actions, "done": False},
@@ -75,12 +86,39 @@ def test_hostile_generated_skills_end_within_the_run_deadline(tmp_path: Path) ->
     with FakeOpenAIServer(replies=[json.dumps(r) for r in replies]) as server:
         start = time.monotonic()
         done = subprocess.run(
-            [sys.executable, "-c", PEAK_WRAPPER, sys.executable, "-m", "cradle", "run",
-             "--env", "mock-notepad", "--task", "try the new skills", "--base-url",
-             server.base_url, "--model", "fake", "--mode", "fused", "--max-steps", "3",
-             "--max-time", "20", "--no-memory", "--runs-dir", str(tmp_path / "runs"),
-             "--generated-skills-dir", str(generated)],
-            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+            [
+                sys.executable,
+                "-c",
+                PEAK_WRAPPER,
+                sys.executable,
+                "-m",
+                "cradle",
+                "run",
+                "--env",
+                "mock-notepad",
+                "--task",
+                "try the new skills",
+                "--base-url",
+                server.base_url,
+                "--model",
+                "fake",
+                "--mode",
+                "fused",
+                "--max-steps",
+                "3",
+                "--max-time",
+                "20",
+                "--no-memory",
+                "--runs-dir",
+                str(tmp_path / "runs"),
+                "--generated-skills-dir",
+                str(generated),
+            ],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         elapsed = time.monotonic() - start
     assert "Traceback" not in done.stderr, done.stderr

@@ -20,16 +20,36 @@ from tests.reliability.helpers import cradle_env
 KEY = "sk-models-check-0123456789"
 
 
-def _check(tmp_path: Path, provider: str, base_url: str, *args: str,
-           key: bool = True) -> subprocess.CompletedProcess:
+def _check(
+    tmp_path: Path, provider: str, base_url: str, *args: str, key: bool = True
+) -> subprocess.CompletedProcess:
     env = cradle_env({"ANTHROPIC_API_KEY": KEY, "OPENAI_API_KEY": KEY} if key else None)
     if not key:
         env.pop("ANTHROPIC_API_KEY", None)
     env.pop("ANTHROPIC_BASE_URL", None)
     return subprocess.run(
-        [sys.executable, "-m", "cradle", "models", "check", "--provider", provider,
-         "--base-url", base_url, "--model", "fake", "--timeout", "10", *args],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "cradle",
+            "models",
+            "check",
+            "--provider",
+            provider,
+            "--base-url",
+            base_url,
+            "--model",
+            "fake",
+            "--timeout",
+            "10",
+            *args,
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def _rows(out: str) -> dict[str, list[str]]:
@@ -38,36 +58,42 @@ def _rows(out: str) -> dict[str, list[str]]:
     for line in out.splitlines():
         for name in ("text reply", "image input", "structured output", "computer tool"):
             if line.startswith(name):
-                rest = line[len(name):].split(None, 1)
+                rest = line[len(name) :].split(None, 1)
                 needed, tail = rest[0], rest[1]
                 result = "not supported" if tail.startswith("not supported") else tail.split()[0]
-                _ms, detail = (tail[len(result):].split(None, 1) + [""])[:2]
+                _ms, detail = (tail[len(result) :].split(None, 1) + [""])[:2]
                 rows[name] = [needed, result, detail]
     return rows
 
 
-@pytest.mark.parametrize(("provider", "server", "mode", "structured"), [
-    ("anthropic", FakeAnthropicServer, "fused", "tool_use"),
-    ("openai-responses", FakeResponsesServer, "computer-use", "json_schema"),
-])
-def test_a_capable_model_passes_every_check(tmp_path: Path, provider: str, server: type,
-                                            mode: str, structured: str) -> None:
+@pytest.mark.parametrize(
+    ("provider", "server", "mode", "structured"),
+    [
+        ("anthropic", FakeAnthropicServer, "fused", "tool_use"),
+        ("openai-responses", FakeResponsesServer, "computer-use", "json_schema"),
+    ],
+)
+def test_a_capable_model_passes_every_check(
+    tmp_path: Path, provider: str, server: type, mode: str, structured: str
+) -> None:
     handler = AnthropicChecks() if provider == "anthropic" else ResponsesChecks()
     with server(handler) as fake:
         done = _check(tmp_path, provider, fake.base_url, "--mode", mode)
     assert done.returncode == 0, done.stdout + done.stderr
     rows = _rows(done.stdout)
     assert {name: row[1] for name, row in rows.items()} == {
-        "text reply": "ok", "image input": "ok", "structured output": "ok",
-        "computer tool": "ok"}
+        "text reply": "ok",
+        "image input": "ok",
+        "structured output": "ok",
+        "computer tool": "ok",
+    }
     assert "named the colour" in rows["image input"][2]
     assert rows["structured output"][2] == structured
     assert "called the computer tool (screenshot)" in rows["computer tool"][2]
     assert rows["computer tool"][0] == ("yes" if mode == "computer-use" else "no")
     assert f"ready for --mode {mode}" in done.stdout
     tools = [t for body in fake.requests for t in body.get("tools") or []]
-    computer = [t for t in tools if t.get("type") in ("computer_20250124",
-                                                     "computer_use_preview")]
+    computer = [t for t in tools if t.get("type") in ("computer_20250124", "computer_use_preview")]
     assert len(computer) == 1
     if provider == "anthropic":
         assert computer[0]["display_width_px"] == 1280 and computer[0]["display_height_px"] == 720
@@ -76,12 +102,16 @@ def test_a_capable_model_passes_every_check(tmp_path: Path, provider: str, serve
         assert computer[0]["display_width"] == 1280 and computer[0]["environment"] == "linux"
 
 
-@pytest.mark.parametrize(("provider", "server", "handler"), [
-    ("anthropic", FakeAnthropicServer, AnthropicChecks(images=False, tools=False)),
-    ("openai-responses", FakeResponsesServer, ResponsesChecks(images=False, tools=False)),
-])
+@pytest.mark.parametrize(
+    ("provider", "server", "handler"),
+    [
+        ("anthropic", FakeAnthropicServer, AnthropicChecks(images=False, tools=False)),
+        ("openai-responses", FakeResponsesServer, ResponsesChecks(images=False, tools=False)),
+    ],
+)
 def test_a_model_without_images_or_tools_fails_with_the_servers_reasons(
-        tmp_path: Path, provider: str, server: type, handler: object) -> None:
+    tmp_path: Path, provider: str, server: type, handler: object
+) -> None:
     with server(handler) as fake:
         done = _check(tmp_path, provider, fake.base_url)
     assert done.returncode == 1, done.stdout + done.stderr
@@ -118,7 +148,8 @@ def test_an_unusable_endpoint_fails_fast_and_asks_nothing_more(tmp_path: Path) -
     rows = _rows(done.stdout)
     assert rows["text reply"][1] == "failed" and "overloaded (529)" in rows["text reply"][2]
     assert [rows[n][1] for n in ("image input", "structured output", "computer tool")] == [
-        "skipped"] * 3
+        "skipped"
+    ] * 3
     assert len(fake.requests) == 1 and time.monotonic() - started < 60
     assert "--no-vision" not in done.stdout  # the image was not refused, only not asked
 

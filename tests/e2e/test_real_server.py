@@ -29,18 +29,29 @@ REPLY_TIMEOUT = 600.0
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     found = real_server.probe(real_server.default_python())
     if found.reason:
-        pytest.skip(f"llama-cpp-python's server is not available: {found.reason}; build it with "
-                    f"`python -m benchmarks.real_server --install` or set "
-                    f"{real_server.PYTHON_ENV} to a python that has it")
+        pytest.skip(
+            f"llama-cpp-python's server is not available: {found.reason}; build it with "
+            f"`python -m benchmarks.real_server --install` or set "
+            f"{real_server.PYTHON_ENV} to a python that has it"
+        )
     log = tmp_path_factory.mktemp("llama-server") / "server.log"
     with real_server.llama_server(found, log) as url:
         yield url
 
 
 def test_models_check_finds_text_and_grammar_output_but_no_images(server: str) -> None:
-    done = real_server.cradle("models", "check", "--base-url", server, "--model",
-                              real_server.MODEL, "--no-vision", "--timeout", str(REPLY_TIMEOUT),
-                              timeout=REPLY_TIMEOUT * 6)
+    done = real_server.cradle(
+        "models",
+        "check",
+        "--base-url",
+        server,
+        "--model",
+        real_server.MODEL,
+        "--no-vision",
+        "--timeout",
+        str(REPLY_TIMEOUT),
+        timeout=REPLY_TIMEOUT * 6,
+    )
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
     assert "Traceback" not in output
@@ -54,9 +65,11 @@ def test_models_check_finds_text_and_grammar_output_but_no_images(server: str) -
 
 
 def test_a_no_vision_run_goes_through_its_steps_without_protocol_failures(
-        server: str, tmp_path: Path) -> None:
-    done, exchanges = real_server.run_against(server, tmp_path, steps=2, max_output_tokens=256,
-                                              reply_timeout=REPLY_TIMEOUT)
+    server: str, tmp_path: Path
+) -> None:
+    done, exchanges = real_server.run_against(
+        server, tmp_path, steps=2, max_output_tokens=256, reply_timeout=REPLY_TIMEOUT
+    )
     assert "Traceback" not in done.stdout + done.stderr, done.stderr[-3000:]
     # The model may finish, fail the task or run out of steps. Two steps are too few for the
     # "3 steps in a row without a usable reply" stop, so exit 4 here is a protocol failure.

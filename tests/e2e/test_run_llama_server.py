@@ -46,12 +46,29 @@ class ModuleAnswers:
 
 def _run(tmp_path: Path, base_url: str, *args: str) -> Finished:
     (tmp_path / "tasks.yaml").write_text(TASK_FILE)
-    command = [sys.executable, "-m", "cradle", "run", "--task-file", str(tmp_path / "tasks.yaml"),
-               "--base-url", base_url, "--model", "smollm2", "--no-memory", "--settle", "0",
-               "--runs-dir", str(tmp_path / "runs"), "--generated-skills-dir",
-               str(tmp_path / "generated"), *args]
-    done = subprocess.run(command, cwd=tmp_path, env=cradle_env(), capture_output=True,
-                          text=True, timeout=180)
+    command = [
+        sys.executable,
+        "-m",
+        "cradle",
+        "run",
+        "--task-file",
+        str(tmp_path / "tasks.yaml"),
+        "--base-url",
+        base_url,
+        "--model",
+        "smollm2",
+        "--no-memory",
+        "--settle",
+        "0",
+        "--runs-dir",
+        str(tmp_path / "runs"),
+        "--generated-skills-dir",
+        str(tmp_path / "generated"),
+        *args,
+    ]
+    done = subprocess.run(
+        command, cwd=tmp_path, env=cradle_env(), capture_output=True, text=True, timeout=180
+    )
     return Finished(done.returncode, done.stdout, done.stderr, 0.0, tmp_path / "runs")
 
 
@@ -94,16 +111,16 @@ def test_an_image_to_a_text_only_server_stops_with_the_no_vision_hint(tmp_path: 
     (step,) = run.steps()
     calls = step["model_calls"]
     assert [c["response_mode"] for c in calls] == ["json_schema", "json_object_schema"]
-    assert all(c["request_failed"] and TYPED in c["prompt"] and c["images"] == 1
-               for c in calls)
+    assert all(c["request_failed"] and TYPED in c["prompt"] and c["images"] == 1 for c in calls)
     assert "--no-vision" in calls[-1]["error"]
     assert run.info()["status"] == "model_failure"
 
 
 def test_response_mode_and_max_output_tokens_reach_every_request(tmp_path: Path) -> None:
     with FakeOpenAIServer(Plans([f"type_text(text={TYPED!r})"])) as server:
-        run = _run(tmp_path, server.base_url, "--response-mode", "prompt",
-                   "--max-output-tokens", "300")
+        run = _run(
+            tmp_path, server.base_url, "--response-mode", "prompt", "--max-output-tokens", "300"
+        )
     assert run.code == 0, run.stderr[-3000:]
     assert {format_kind(b) for b in server.requests} == {"prompt"}
     assert {b["max_tokens"] for b in server.requests} == {300}
@@ -124,7 +141,12 @@ def test_bad_response_mode_is_a_usage_error(tmp_path: Path) -> None:
     run = _run(tmp_path, "http://127.0.0.1:9/v1", "--response-mode", "xml")
     assert run.code == 2 and "--response-mode" in run.stderr
     assert "Traceback" not in run.stderr
-    help_text = subprocess.run([sys.executable, "-m", "cradle", "eval", "--help"],
-                               capture_output=True, text=True, env=cradle_env(), timeout=60)
+    help_text = subprocess.run(
+        [sys.executable, "-m", "cradle", "eval", "--help"],
+        capture_output=True,
+        text=True,
+        env=cradle_env(),
+        timeout=60,
+    )
     for flag in ("--no-vision", "--response-mode", "--max-output-tokens"):
         assert flag in help_text.stdout

@@ -22,10 +22,16 @@ REPLIES = {
         "visible_text": ["Untitled - Notepad"],
         "elements": [{"label": "File", "role": "menu", "x": 55, "y": 64}],
     },
-    "SelfReflection": {"last_actions_succeeded": True, "analysis": "Text typed.",
-                       "failure_reason": ""},
-    "TaskInference": {"subtask": "Type the text", "reasoning": "It is not there yet.",
-                      "task_done": False},
+    "SelfReflection": {
+        "last_actions_succeeded": True,
+        "analysis": "Text typed.",
+        "failure_reason": "",
+    },
+    "TaskInference": {
+        "subtask": "Type the text",
+        "reasoning": "It is not there yet.",
+        "task_done": False,
+    },
     "SkillCuration": {"relevant_skills": ["type_text"], "new_skills": []},
 }
 
@@ -64,7 +70,11 @@ def _cradle(*args: str, cwd: Path, env: dict | None = None) -> subprocess.Comple
     full_env.pop("OPENAI_BASE_URL", None)
     return subprocess.run(
         [sys.executable, "-m", "cradle", *args],
-        cwd=cwd, env=full_env, capture_output=True, text=True, timeout=120,
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -78,10 +88,23 @@ def _only_run(runs: Path) -> Path:
 def test_run_against_local_openai_compatible_server(tmp_path: Path, mode: str) -> None:
     with FakeOpenAIServer(ScriptedServer()) as server:
         result = _cradle(
-            "run", "--env", "mock-notepad", "--task", f"Type '{TYPED}'",
-            "--base-url", server.base_url, "--model", "fake-vlm", "--mode", mode,
-            "--max-steps", "5", "--runs-dir", str(tmp_path / "runs"),
-            cwd=tmp_path, env={"OPENAI_API_KEY": "sk-e2e-secret-value"},
+            "run",
+            "--env",
+            "mock-notepad",
+            "--task",
+            f"Type '{TYPED}'",
+            "--base-url",
+            server.base_url,
+            "--model",
+            "fake-vlm",
+            "--mode",
+            mode,
+            "--max-steps",
+            "5",
+            "--runs-dir",
+            str(tmp_path / "runs"),
+            cwd=tmp_path,
+            env={"OPENAI_API_KEY": "sk-e2e-secret-value"},
         )
     assert result.returncode == 0, result.stderr
     run_dir = _only_run(tmp_path / "runs")
@@ -113,8 +136,9 @@ def test_run_against_local_openai_compatible_server(tmp_path: Path, mode: str) -
 
 
 def test_unknown_environment_is_one_line_and_usage_exit(tmp_path: Path) -> None:
-    result = _cradle("run", "--env", "nope", "--task", "x", "--base-url",
-                     "http://127.0.0.1:9/v1", cwd=tmp_path)
+    result = _cradle(
+        "run", "--env", "nope", "--task", "x", "--base-url", "http://127.0.0.1:9/v1", cwd=tmp_path
+    )
     assert result.returncode == 2
     assert "unknown environment 'nope'" in result.stderr
     assert "Traceback" not in result.stderr
@@ -125,16 +149,29 @@ def test_missing_key_is_one_line_and_usage_exit(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
     result = subprocess.run(
         [sys.executable, "-m", "cradle", "run", "--env", "mock-notepad", "--task", "x"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2
     assert "no API key" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_unreachable_server_keeps_the_run_folder(tmp_path: Path) -> None:
-    result = _cradle("run", "--env", "mock-notepad", "--task", "x", "--base-url",
-                     "http://127.0.0.1:9/v1", "--runs-dir", str(tmp_path / "runs"),
-                     cwd=tmp_path)
+    result = _cradle(
+        "run",
+        "--env",
+        "mock-notepad",
+        "--task",
+        "x",
+        "--base-url",
+        "http://127.0.0.1:9/v1",
+        "--runs-dir",
+        str(tmp_path / "runs"),
+        cwd=tmp_path,
+    )
     assert result.returncode == 4, result.stderr
     assert "cannot reach the model server" in result.stderr
     assert "Traceback" not in result.stderr
@@ -148,8 +185,18 @@ def test_unreachable_server_keeps_the_run_folder(tmp_path: Path) -> None:
 
 def test_unparsable_replies_stop_with_model_exit(tmp_path: Path) -> None:
     with FakeOpenAIServer(lambda body: "this is not json") as server:
-        result = _cradle("run", "--env", "mock-notepad", "--task", "x", "--base-url",
-                         server.base_url, "--runs-dir", str(tmp_path / "runs"), cwd=tmp_path)
+        result = _cradle(
+            "run",
+            "--env",
+            "mock-notepad",
+            "--task",
+            "x",
+            "--base-url",
+            server.base_url,
+            "--runs-dir",
+            str(tmp_path / "runs"),
+            cwd=tmp_path,
+        )
     assert result.returncode == 4, result.stderr
     assert "Traceback" not in result.stderr
     run_dir = _only_run(tmp_path / "runs")
@@ -170,9 +217,20 @@ def test_budget_exhausted_exit_code(tmp_path: Path) -> None:
         return reply
 
     with FakeOpenAIServer(handler) as server:
-        result = _cradle("run", "--env", "mock-notepad", "--task", "x", "--base-url",
-                         server.base_url, "--max-steps", "2", "--runs-dir",
-                         str(tmp_path / "runs"), cwd=tmp_path)
+        result = _cradle(
+            "run",
+            "--env",
+            "mock-notepad",
+            "--task",
+            "x",
+            "--base-url",
+            server.base_url,
+            "--max-steps",
+            "2",
+            "--runs-dir",
+            str(tmp_path / "runs"),
+            cwd=tmp_path,
+        )
     assert result.returncode == 3, result.stderr
     run_dir = _only_run(tmp_path / "runs")
     assert len((run_dir / "trajectory.jsonl").read_text().splitlines()) == 2

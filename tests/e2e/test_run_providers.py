@@ -70,25 +70,53 @@ class Script:
         return FILLER[re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()]
 
 
-def _cradle(tmp_path: Path, provider: str, base_url: str, *args: str,
-            key: str | None = KEY, judged: bool = True) -> Finished:
+def _cradle(
+    tmp_path: Path,
+    provider: str,
+    base_url: str,
+    *args: str,
+    key: str | None = KEY,
+    judged: bool = True,
+) -> Finished:
     """``cradle run`` of the task file (judged on the app's state), or of its instruction
     alone (``judged=False``: the model's done or a budget ends it)."""
     (tmp_path / "tasks.yaml").write_text(TASK_FILE)
-    task = (["--task-file", str(tmp_path / "tasks.yaml")] if judged
-            else ["--env", "mock-notepad", "--task", f"Type '{TYPED}'"])
+    task = (
+        ["--task-file", str(tmp_path / "tasks.yaml")]
+        if judged
+        else ["--env", "mock-notepad", "--task", f"Type '{TYPED}'"]
+    )
     env = cradle_env()
     env.pop("OPENAI_API_KEY", None)
     env.pop("ANTHROPIC_BASE_URL", None)
     if key:
         env[PROVIDERS[provider][1]] = key
-    command = [sys.executable, "-m", "cradle", "run", "--provider", provider, *task,
-               "--base-url", base_url, "--model", "fake-cua",
-               "--no-memory", "--settle", "0", "--max-retries", "0", "--runs-dir",
-               str(tmp_path / "runs"), "--generated-skills-dir", str(tmp_path / "generated"),
-               *args]
-    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True,
-                          timeout=180)
+    command = [
+        sys.executable,
+        "-m",
+        "cradle",
+        "run",
+        "--provider",
+        provider,
+        *task,
+        "--base-url",
+        base_url,
+        "--model",
+        "fake-cua",
+        "--no-memory",
+        "--settle",
+        "0",
+        "--max-retries",
+        "0",
+        "--runs-dir",
+        str(tmp_path / "runs"),
+        "--generated-skills-dir",
+        str(tmp_path / "generated"),
+        *args,
+    ]
+    done = subprocess.run(
+        command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180
+    )
     return Finished(done.returncode, done.stdout, done.stderr, 0.0, tmp_path / "runs")
 
 
@@ -113,26 +141,51 @@ def test_the_task_is_done_and_the_run_replays(tmp_path: Path, provider: str, mod
     assert all(body["model"] == "fake-cua" for body in requests)
     assert _images(provider, server, 0), "the screenshot was not sent"
     names = {requested(provider, body) for body in requests}
-    assert names == ({"FusedStep"} if mode == "fused" else
-                     {"InformationGathering", "SelfReflection", "TaskInference",
-                      "SkillCuration", "ActionPlan"})
+    assert names == (
+        {"FusedStep"}
+        if mode == "fused"
+        else {
+            "InformationGathering",
+            "SelfReflection",
+            "TaskInference",
+            "SkillCuration",
+            "ActionPlan",
+        }
+    )
     calls = [c for s in steps for c in s["model_calls"]]
     assert len(calls) == len(requests)
     assert {c["response_mode"] for c in calls} == (
-        {"tool_use"} if provider == "anthropic" else {"json_schema"})
+        {"tool_use"} if provider == "anthropic" else {"json_schema"}
+    )
     totals = run.info()["totals"]
-    assert (totals["input_tokens"], totals["output_tokens"]) == (100 * len(requests),
-                                                                 20 * len(requests))
+    assert (totals["input_tokens"], totals["output_tokens"]) == (
+        100 * len(requests),
+        20 * len(requests),
+    )
     assert not leaks(run.run_dir, KEY) and KEY not in run.stdout + run.stderr
 
     replay = subprocess.run(
-        [sys.executable, "-m", "cradle", "replay", str(run.run_dir), "--model-replies",
-         "--runs-dir", str(tmp_path / "replayed")],
-        cwd=tmp_path, env=cradle_env(), capture_output=True, text=True, timeout=180)
+        [
+            sys.executable,
+            "-m",
+            "cradle",
+            "replay",
+            str(run.run_dir),
+            "--model-replies",
+            "--runs-dir",
+            str(tmp_path / "replayed"),
+        ],
+        cwd=tmp_path,
+        env=cradle_env(),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert replay.returncode == 0, replay.stderr[-3000:]
     again = Finished(0, "", "", 0.0, tmp_path / "replayed").steps()
     assert [[a["call"] for a in s["actions"]] for s in again] == [
-        [a["call"] for a in s["actions"]] for s in steps]
+        [a["call"] for a in s["actions"]] for s in steps
+    ]
     assert all(a["status"] == "ok" for s in again for a in s["actions"])
 
 
@@ -143,15 +196,17 @@ def test_the_token_budget_counts_the_providers_usage(tmp_path: Path, provider: s
     def handler(body: dict) -> Any:
         answer = json.dumps(script(body))
         if provider == "anthropic":  # 60 new + 40 cached input tokens, 20 output
-            return ant.message([ant.tool_use(ant.forced_tool(body), json.loads(answer))],
-                               stop_reason="tool_use", input_tokens=60,
-                               cache_read_input_tokens=40)
+            return ant.message(
+                [ant.tool_use(ant.forced_tool(body), json.loads(answer))],
+                stop_reason="tool_use",
+                input_tokens=60,
+                cache_read_input_tokens=40,
+            )
         return resp.response([resp.text_message(answer)])
 
     server_type, _ = PROVIDERS[provider]
     with server_type(handler) as server:
-        run = _cradle(tmp_path, provider, server.base_url, "--max-tokens", "150",
-                      judged=False)
+        run = _cradle(tmp_path, provider, server.base_url, "--max-tokens", "150", judged=False)
     info = assert_clean_stop(run, 3, "budget_exhausted", "token")
     assert len(run.steps()) == 2 and len(server.requests) == 2
     assert info["totals"]["input_tokens"] == 200 and info["totals"]["output_tokens"] == 40
@@ -166,30 +221,49 @@ def _anthropic_invalid(body: dict) -> Any:
 
 
 def _anthropic_refusal(body: dict) -> Any:
-    return ant.message([{"type": "text", "text": "I can't help with that."}],
-                       stop_reason="refusal")
+    return ant.message([{"type": "text", "text": "I can't help with that."}], stop_reason="refusal")
 
 
 BAD = [
     ("anthropic", _anthropic_text, "without calling the tool FusedStep", 3),
     ("anthropic", _anthropic_invalid, "tool input does not fit FusedStep", 3),
     ("anthropic", _anthropic_refusal, "refused to answer", 3),
-    ("anthropic", lambda body: ant.error(401, "authentication_error", "invalid x-api-key"),
-     "check ANTHROPIC_API_KEY", 1),
-    ("anthropic", lambda body: ant.error(529, "overloaded_error", "Overloaded"),
-     "overloaded (529)", 1),
+    (
+        "anthropic",
+        lambda body: ant.error(401, "authentication_error", "invalid x-api-key"),
+        "check ANTHROPIC_API_KEY",
+        1,
+    ),
+    (
+        "anthropic",
+        lambda body: ant.error(529, "overloaded_error", "Overloaded"),
+        "overloaded (529)",
+        1,
+    ),
     ("openai-responses", lambda body: "no JSON here", "reply does not fit FusedStep", 3),
-    ("openai-responses", lambda body: resp.response([resp.refusal_message("No.")]),
-     "refused to answer", 3),
-    ("openai-responses", lambda body: resp.error(401, "Incorrect API key", "invalid_api_key"),
-     "check OPENAI_API_KEY", 1),
+    (
+        "openai-responses",
+        lambda body: resp.response([resp.refusal_message("No.")]),
+        "refused to answer",
+        3,
+    ),
+    (
+        "openai-responses",
+        lambda body: resp.error(401, "Incorrect API key", "invalid_api_key"),
+        "check OPENAI_API_KEY",
+        1,
+    ),
 ]
 
 
-@pytest.mark.parametrize(("provider", "handler", "reason", "steps"), BAD,
-                         ids=[f"{p}-{r.split()[0]}-{n}" for n, (p, _, r, _) in enumerate(BAD)])
-def test_bad_replies_stop_with_one_line_and_exit_4(tmp_path: Path, provider: str, handler: Any,
-                                                   reason: str, steps: int) -> None:
+@pytest.mark.parametrize(
+    ("provider", "handler", "reason", "steps"),
+    BAD,
+    ids=[f"{p}-{r.split()[0]}-{n}" for n, (p, _, r, _) in enumerate(BAD)],
+)
+def test_bad_replies_stop_with_one_line_and_exit_4(
+    tmp_path: Path, provider: str, handler: Any, reason: str, steps: int
+) -> None:
     server_type, _ = PROVIDERS[provider]
     with server_type(handler) as server:
         run = _cradle(tmp_path, provider, server.base_url, judged=False)
@@ -221,10 +295,29 @@ def test_eval_runs_the_task_through_the_anthropic_provider(tmp_path: Path) -> No
     env.pop("ANTHROPIC_BASE_URL", None)
     with ant.FakeAnthropicServer(Script("anthropic")) as server:
         done = subprocess.run(
-            [sys.executable, "-m", "cradle", "eval", str(tmp_path / "tasks.yaml"),
-             "--provider", "anthropic", "--base-url", server.base_url, "--model", "fake-cua",
-             "--out", str(tmp_path / "out"), "--max-retries", "0"],
-            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240)
+            [
+                sys.executable,
+                "-m",
+                "cradle",
+                "eval",
+                str(tmp_path / "tasks.yaml"),
+                "--provider",
+                "anthropic",
+                "--base-url",
+                server.base_url,
+                "--model",
+                "fake-cua",
+                "--out",
+                str(tmp_path / "out"),
+                "--max-retries",
+                "0",
+            ],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
     assert done.returncode == 0, done.stderr[-3000:]
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["passed"] == 1 and summary["tasks"] == 1

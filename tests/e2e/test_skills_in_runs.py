@@ -35,13 +35,24 @@ def write_signature(screen, name: str) -> None:
 '''
 
 
-def _fused(actions: list[str], *, done: bool = False, new_skills: list[str] | None = None,
-           reflection: str = "ok") -> dict:
+def _fused(
+    actions: list[str],
+    *,
+    done: bool = False,
+    new_skills: list[str] | None = None,
+    reflection: str = "ok",
+) -> dict:
     return {
-        "information_gathering": {"screen_description": "notepad", "visible_text": [],
-                                  "elements": []},
-        "self_reflection": {"last_actions_succeeded": True, "analysis": reflection,
-                            "failure_reason": ""},
+        "information_gathering": {
+            "screen_description": "notepad",
+            "visible_text": [],
+            "elements": [],
+        },
+        "self_reflection": {
+            "last_actions_succeeded": True,
+            "analysis": reflection,
+            "failure_reason": "",
+        },
         "task_inference": {"subtask": "type", "reasoning": "r", "task_done": done},
         "skill_curation": {"relevant_skills": [], "new_skills": new_skills or []},
         "action_planning": {"reasoning": "r", "actions": actions, "done": done},
@@ -88,11 +99,13 @@ def test_hostile_actions_are_refused_and_the_run_goes_on(tmp_path: Path, monkeyp
 
 
 def test_curated_skill_is_saved_listed_and_callable_next_step(tmp_path: Path) -> None:
-    model = ScriptedModel([
-        _fused(["type_text(text='Hi')", "press_key(key='enter')"], new_skills=[NEW_SKILL]),
-        _fused(["write_signature(name='Ada')"]),
-        _fused([], done=True),
-    ])
+    model = ScriptedModel(
+        [
+            _fused(["type_text(text='Hi')", "press_key(key='enter')"], new_skills=[NEW_SKILL]),
+            _fused(["write_signature(name='Ada')"]),
+            _fused([], done=True),
+        ]
+    )
     session = _session(tmp_path, model)
     assert session.run().exit_code == 0
     assert session.environment.state()["text"] == "Hi\nRegards,\nAda"
@@ -108,9 +121,19 @@ def test_curated_skill_is_saved_listed_and_callable_next_step(tmp_path: Path) ->
     assert steps[1]["actions"][0]["status"] == "ok"
 
     listing = subprocess.run(
-        [sys.executable, "-m", "cradle", "skills", "list",
-         "--generated-skills-dir", str(tmp_path / "generated")],
-        capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "250"},
+        [
+            sys.executable,
+            "-m",
+            "cradle",
+            "skills",
+            "list",
+            "--generated-skills-dir",
+            str(tmp_path / "generated"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "250"},
     )
     assert listing.returncode == 0, listing.stderr
     assert "write_signature" in listing.stdout and "[generated]" in listing.stdout

@@ -28,10 +28,19 @@ def make_view() -> Callable[..., View]:
     """A view of ``capture`` device pixels at ``origin`` (input points), HiDPI ``scale``,
     shown to the model at ``shown`` pixels."""
 
-    def build(capture: tuple[int, int], origin: tuple[int, int], scale: float,
-              shown: tuple[int, int], digest: str = "frame-1") -> View:
+    def build(
+        capture: tuple[int, int],
+        origin: tuple[int, int],
+        scale: float,
+        shown: tuple[int, int],
+        digest: str = "frame-1",
+    ) -> View:
         geometry = ScreenGeometry(capture_size=capture, origin=origin, scale=scale)
-        return View(Image.new("RGB", capture), Image.new("RGB", shown),
-                    CoordinateMap(shown, geometry), digest)
+        return View(
+            Image.new("RGB", capture),
+            Image.new("RGB", shown),
+            CoordinateMap(shown, geometry),
+            digest,
+        )
 
     return build

@@ -40,12 +40,16 @@ SHOWN = ("showing", "visible", "sensitive", "enabled")
 AREA = (0, 0, 1000, 800)
 
 
-def node(role: str, name: str = "", box: tuple[int, int, int, int] | None = (0, 0, 10, 10),
-         kids: tuple[str, ...] = (), states: tuple[str, ...] = SHOWN, **more: Any
-         ) -> dict[str, Any]:
+def node(
+    role: str,
+    name: str = "",
+    box: tuple[int, int, int, int] | None = (0, 0, 10, 10),
+    kids: tuple[str, ...] = (),
+    states: tuple[str, ...] = SHOWN,
+    **more: Any,
+) -> dict[str, Any]:
     """A fake accessible; ``box`` None means no Component interface."""
-    return {"role": role, "name": name, "box": box, "kids": list(kids), "states": states,
-            **more}
+    return {"role": role, "name": name, "box": box, "kids": list(kids), "states": states, **more}
 
 
 class FakeBus:
@@ -60,8 +64,16 @@ class FakeBus:
         self.tree = tree
         self.calls: list[tuple[str, str, str]] = []
 
-    async def call(self, dest: str, path: str, interface: str, member: str,
-                   signature: str = "", body: tuple = (), timeout: float = 2.0) -> list:
+    async def call(
+        self,
+        dest: str,
+        path: str,
+        interface: str,
+        member: str,
+        signature: str = "",
+        body: tuple = (),
+        timeout: float = 2.0,
+    ) -> list:
         self.calls.append((path, interface, member))
         if (dest, path) == REGISTRY:
             return [[(d, "/root") for d in sorted({d for d, _ in self.tree})]]
@@ -73,17 +85,24 @@ class FakeBus:
             raise _CallError("timeout")
         return self._answer(dest, found, interface, member, body)
 
-    def _answer(self, dest: str, n: dict[str, Any], interface: str, member: str,
-                body: tuple) -> list:
+    def _answer(
+        self, dest: str, n: dict[str, Any], interface: str, member: str, body: tuple
+    ) -> list:
         interfaces = [ACCESSIBLE] + ([COMPONENT] if n["box"] or n.get("extents") else [])
         interfaces += n.get("ifaces", [])
         kids = [(dest, k) for k in n["kids"]]
         bits = sum(1 << BITS[s] for s in n["states"])
         answers: dict[str, Any] = {
-            "GetRoleName": [n["role"]], "GetInterfaces": [interfaces],
-            "GetState": [[bits & 0xFFFFFFFF, bits >> 32]], "GetChildren": [kids],
-            "GetAll": [{"Name": Variant("s", n["name"]),
-                        "ChildCount": Variant("i", n.get("count", len(kids)))}],
+            "GetRoleName": [n["role"]],
+            "GetInterfaces": [interfaces],
+            "GetState": [[bits & 0xFFFFFFFF, bits >> 32]],
+            "GetChildren": [kids],
+            "GetAll": [
+                {
+                    "Name": Variant("s", n["name"]),
+                    "ChildCount": Variant("i", n.get("count", len(kids))),
+                }
+            ],
         }
         if member == "GetExtents":
             if COMPONENT not in interfaces:
@@ -97,7 +116,7 @@ class FakeBus:
         if member == "Get" and body == (VALUE, "CurrentValue"):
             return [Variant("d", n["value"])]
         if member == "GetText":
-            return [n["text"][body[0]:body[1]]]
+            return [n["text"][body[0] : body[1]]]
         if member == "SetTextContents":
             n["text"] = body[0]
             return [True]
@@ -140,15 +159,18 @@ def test_hidden_widgets_and_their_insides_are_dropped_but_a_sizeless_tab_is_walk
     tree = {
         (":1.1", "/root"): node("application", box=None, kids=("/w",)),
         (":1.1", "/w"): window("/menu", "/tab", "/off"),
-        (":1.1", "/menu"): node("menu", "File", (0, 0, 40, 25), ("/item",), actions=["Click"],
-                                ifaces=[ACTION]),
-        (":1.1", "/item"): node("menu item", "Quit", None, ("/deep",),
-                                extents=(HIDDEN, HIDDEN, 1, 1)),
+        (":1.1", "/menu"): node(
+            "menu", "File", (0, 0, 40, 25), ("/item",), actions=["Click"], ifaces=[ACTION]
+        ),
+        (":1.1", "/item"): node(
+            "menu item", "Quit", None, ("/deep",), extents=(HIDDEN, HIDDEN, 1, 1)
+        ),
         (":1.1", "/deep"): node("label", "inside a closed menu"),
         (":1.1", "/tab"): node("page tab", "", None, ("/editor",), extents=(-1, -1, -1, -1)),
         (":1.1", "/editor"): node("text", "Editor", (0, 30, 400, 300)),
-        (":1.1", "/off"): node("push button", "Unshown", states=("visible", "sensitive"),
-                               kids=("/under",)),
+        (":1.1", "/off"): node(
+            "push button", "Unshown", states=("visible", "sensitive"), kids=("/under",)
+        ),
         (":1.1", "/under"): node("label", "under an unshown button"),
     }
     walker = walk(tree)
@@ -172,21 +194,33 @@ def test_only_windows_meeting_the_area_are_walked() -> None:
     walker = walk(tree)
     assert names(walker) == ["Win", "Here"]
     bus_calls = walker.bus.calls  # type: ignore[attr-defined]
-    assert not [c for c in bus_calls if c[0] == "/b" and c[2] == "GetRoleName"][1:], \
+    assert not [c for c in bus_calls if c[0] == "/b" and c[2] == "GetRoleName"][1:], (
         "the other app's window is not entered"
+    )
 
 
 def test_values_actions_and_passwords() -> None:
     tree = {
         (":1.1", "/root"): node("application", box=None, kids=("/w",)),
         (":1.1", "/w"): window("/entry", "/secret", "/slider", "/web"),
-        (":1.1", "/entry"): node("text", "Comment", ifaces=[TEXT, EDITABLE_TEXT],
-                                 text="x" * 500, states=(*SHOWN, "editable")),
-        (":1.1", "/secret"): node("password text", "Password", ifaces=[TEXT, EDITABLE_TEXT],
-                                  text="hunter2", states=(*SHOWN, "editable")),
+        (":1.1", "/entry"): node(
+            "text",
+            "Comment",
+            ifaces=[TEXT, EDITABLE_TEXT],
+            text="x" * 500,
+            states=(*SHOWN, "editable"),
+        ),
+        (":1.1", "/secret"): node(
+            "password text",
+            "Password",
+            ifaces=[TEXT, EDITABLE_TEXT],
+            text="hunter2",
+            states=(*SHOWN, "editable"),
+        ),
         (":1.1", "/slider"): node("slider", "Volume", ifaces=[VALUE], value=50.0),
-        (":1.1", "/web"): node("push button", "Send", ifaces=[ACTION], actions=["press"],
-                               unnamed=True),
+        (":1.1", "/web"): node(
+            "push button", "Send", ifaces=[ACTION], actions=["press"], unnamed=True
+        ),
     }
     found = {n.name: n for n in walk(tree, WalkLimits(max_text=20)).nodes}  # type: ignore[attr-defined]
     assert len(found["Comment"].value) == 20 and found["Comment"].value.endswith("…")
@@ -210,11 +244,14 @@ def test_a_vanished_app_and_a_hung_one_cost_only_their_own_nodes() -> None:
     assert walker.truncated == "time" and time.monotonic() - started < 1.0
 
 
-@pytest.mark.parametrize(("limits", "why", "most"), [
-    (WalkLimits(max_nodes=4), "nodes", 4),
-    (WalkLimits(max_depth=1), "depth", 4),
-    (WalkLimits(max_children=2), "children", 5),
-])
+@pytest.mark.parametrize(
+    ("limits", "why", "most"),
+    [
+        (WalkLimits(max_nodes=4), "nodes", 4),
+        (WalkLimits(max_depth=1), "depth", 4),
+        (WalkLimits(max_children=2), "children", 5),
+    ],
+)
 def test_limits_cut_the_walk_and_say_which(limits: WalkLimits, why: str, most: int) -> None:
     tree = {
         (":1.1", "/root"): node("application", box=None, kids=("/w",)),
@@ -223,8 +260,9 @@ def test_limits_cut_the_walk_and_say_which(limits: WalkLimits, why: str, most: i
         **{(":1.1", f"/{i}"): node("list item", f"row {i}", kids=("/x",)) for i in range(3)},
         (":1.1", "/x"): node("label", "deep"),
     }
-    assert names(walk(tree)) == ["Win", "List", "row 0", "row 1", "row 2", "deep"], \
+    assert names(walk(tree)) == ["Win", "List", "row 0", "row 1", "row 2", "deep"], (
         "a node listed under three parents is read once"
+    )
     walker = walk(tree, limits)
     assert walker.truncated == why and len(walker.nodes) <= most, names(walker)  # type: ignore[attr-defined]
 
@@ -268,8 +306,7 @@ def test_reader_acts_through_the_tree_from_a_plain_thread(fake_reader: Any) -> N
     assert reader.read(AREA, WalkLimits()).nodes, "a closed reader starts again on demand"
 
 
-def test_no_session_bus_is_one_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Any
-                                           ) -> None:
+def test_no_session_bus_is_one_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={tmp_path}/none")
     reader = AtspiReader()
     try:
@@ -285,8 +322,7 @@ def test_nothing_runs_before_the_first_read() -> None:
     reader.close()
 
 
-def test_without_dbus_fast_the_error_says_what_to_install(monkeypatch: pytest.MonkeyPatch
-                                                          ) -> None:
+def test_without_dbus_fast_the_error_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "dbus_fast.aio", None)
     reader = AtspiReader()
     try:

@@ -87,22 +87,28 @@ class FakeApplicationServices:
             self.calls.append(("AXValue", element.data.get("AXRole")))
         return 0, self._box(name, element.data[name])
 
-    def AXUIElementCopyAttributeValues(self, element: AXElement, name: str, index: int,
-                                       most: int, out: None):
+    def AXUIElementCopyAttributeValues(
+        self, element: AXElement, name: str, index: int, most: int, out: None
+    ):
         self.widest = max(self.widest, most)
         if self.error or self.no_ranges:
             return self.error or -25201, None
         if name not in element.data:
             return NO_VALUE, None
-        return 0, self._box(name, element.data[name][index: index + most])
+        return 0, self._box(name, element.data[name][index : index + most])
 
-    def AXUIElementCopyMultipleAttributeValues(self, element: AXElement, names, options: int,
-                                               out: None):
+    def AXUIElementCopyMultipleAttributeValues(
+        self, element: AXElement, names, options: int, out: None
+    ):
         if self.error:
             return self.error, None
         assert "AXValue" not in names  # values are read apart, bounded
-        return 0, [self._box(n, element.data[n]) if n in element.data
-                   else AXValue(self.kAXValueTypeAXError, UNSUPPORTED) for n in names]
+        return 0, [
+            self._box(n, element.data[n])
+            if n in element.data
+            else AXValue(self.kAXValueTypeAXError, UNSUPPORTED)
+            for n in names
+        ]
 
     def AXValueGetType(self, value: AXValue) -> int:
         return value.kind
@@ -113,12 +119,13 @@ class FakeApplicationServices:
     def AXValueCreate(self, kind: int, value: Any) -> AXValue:
         return AXValue(kind, value)
 
-    def AXUIElementCopyParameterizedAttributeValue(self, element: AXElement, name: str,
-                                                   parameter: AXValue, out: None):
+    def AXUIElementCopyParameterizedAttributeValue(
+        self, element: AXElement, name: str, parameter: AXValue, out: None
+    ):
         assert name == "AXStringForRange" and parameter.kind == self.kAXValueTypeCFRange
         start, length = parameter.value
         self.calls.append(("AXStringForRange", length))
-        return 0, element.data["AXValue"][start: start + length]
+        return 0, element.data["AXValue"][start : start + length]
 
     def AXUIElementCopyActionNames(self, element: AXElement, out: None):
         return 0, list(element.data.get("actions", []))
@@ -160,8 +167,11 @@ def read(tree: dict[str, Any], area=TEXTEDIT, limits: WalkLimits | None = None):
 def test_conversion_gives_roles_names_values_states_actions(textedit):
     nodes, snapshot, _ = read(textedit)
     bold = nodes["Bold"]  # icon-only: the name comes from AXDescription
-    assert (bold.role, bold.box, bold.actions) == ("push button", (400, 110, 424, 134),
-                                                   ("press", "show menu"))
+    assert (bold.role, bold.box, bold.actions) == (
+        "push button",
+        (400, 110, 424, 134),
+        ("press", "show menu"),
+    )
     assert nodes["close button"].role == "push button"  # AXCloseButton: no title, no description
     assert [n.role for n in snapshot.nodes if n.name == "Find:"] == ["label", "entry"]
     field = next(n for n in snapshot.nodes if n.role == "entry")
@@ -187,20 +197,29 @@ def test_conversion_gives_roles_names_values_states_actions(textedit):
 def test_conversion_of_single_attribute_sets():
     limits = WalkLimits(max_text=8)
     assert ax_node({"AXRole": "AXButton", "AXHidden": True}, limits) is None
-    assert ax_node({"AXRole": "AXWindow", "AXMinimized": True, "AXPosition": [0, 0],
-                    "AXSize": [9, 9]}, limits) is None
-    secure = ax_node({"AXRole": "AXTextField", "AXSubrole": "AXSecureTextField",
-                      "AXValue": "hunter2"}, limits)
+    assert (
+        ax_node(
+            {"AXRole": "AXWindow", "AXMinimized": True, "AXPosition": [0, 0], "AXSize": [9, 9]},
+            limits,
+        )
+        is None
+    )
+    secure = ax_node(
+        {"AXRole": "AXTextField", "AXSubrole": "AXSecureTextField", "AXValue": "hunter2"}, limits
+    )
     assert (secure.role, secure.value) == ("password text", "")
-    tab = ax_node({"AXRole": "AXRadioButton", "AXSubrole": "AXTabButton", "AXTitle": "General",
-                   "AXValue": 1}, limits)
+    tab = ax_node(
+        {"AXRole": "AXRadioButton", "AXSubrole": "AXTabButton", "AXTitle": "General", "AXValue": 1},
+        limits,
+    )
     assert tab.role == "page tab" and "checked" in tab.states
     slider = ax_node({"AXRole": "AXSlider", "AXValue": 40.0, "AXExpanded": False}, limits)
     assert (slider.value, slider.box) == ("40", None) and "collapsed" in slider.states
     text = ax_node({"AXRole": "AXStaticText", "AXValue": "a long line of text"}, limits)
     assert (text.role, text.name, text.value) == ("label", "a long …", "")
-    odd = ax_node({"AXRole": "AXFancyThing", "actions": ["AXPress", "Name:Copy\nTarget:0x0"]},
-                  limits)
+    odd = ax_node(
+        {"AXRole": "AXFancyThing", "actions": ["AXPress", "Name:Copy\nTarget:0x0"]}, limits
+    )
     assert (odd.role, odd.actions) == ("fancything", ("press",))
     assert (action_label("AXShowMenu"), ax_action("show menu")) == ("show menu", "AXShowMenu")
 
@@ -248,14 +267,16 @@ def test_elements_land_on_the_model_image_at_retina_scale(textedit, make_view):
 def test_actions_press_and_set_the_value(textedit, make_view):
     reader, api = reader_for(textedit)
     provider = AccessibilityProvider(reader)
-    found = {e.name: e for e in provider.elements(make_view((2880, 1800), (0, 0), 2.0,
-                                                            (1440, 900)))}
+    found = {
+        e.name: e for e in provider.elements(make_view((2880, 1800), (0, 0), 2.0, (1440, 900)))
+    }
     provider.do_action(found["Bold"], "press")
     provider.do_action(found["Font family"], "show menu")
     field = next(e for e in found.values() if e.role == "entry")
     provider.set_text(field, "cradle")
     assert [c for c in api.calls if c[0] in ("perform", "set")] == [
-        ("perform", "Bold", "AXPress"), ("perform", "Font family", "AXShowMenu"),
+        ("perform", "Bold", "AXPress"),
+        ("perform", "Font family", "AXShowMenu"),
         ("set", "AXTextField", "AXValue", "cradle"),
     ]
 
@@ -280,8 +301,9 @@ def test_action_failures_are_one_line_errors(textedit):
 
 def test_permission_missing_says_where_to_grant_it(monkeypatch, textedit, make_view):
     monkeypatch.setattr(sys, "platform", "darwin")
-    monkeypatch.setitem(sys.modules, "ApplicationServices",
-                        FakeApplicationServices(textedit, trusted=False))
+    monkeypatch.setitem(
+        sys.modules, "ApplicationServices", FakeApplicationServices(textedit, trusted=False)
+    )
     with pytest.raises(AccessibilityUnavailable) as caught:
         AxReader().read(SCREEN, WalkLimits())
     message = str(caught.value)

@@ -82,6 +82,7 @@ class Library:
                     if library.fail:
                         raise RuntimeError(library.fail)
                     library.calls.append((element.node["name"], pattern, attr, args))
+
                 return method
 
         return Pattern()
@@ -94,8 +95,9 @@ def notepad(recorded):
 
 def reader_for(tree: dict[str, Any], clock=None) -> tuple[UiaReader, Library, list[str]]:
     library, pulled = Library(), []
-    source = PywinautoTree(lambda: [FakeInfo(w, pulled) for w in tree["windows"]],
-                           library.interface)
+    source = PywinautoTree(
+        lambda: [FakeInfo(w, pulled) for w in tree["windows"]], library.interface
+    )
     reader = UiaReader(source, clock=clock) if clock else UiaReader(source)
     return reader, library, pulled
 
@@ -116,7 +118,11 @@ def test_conversion_gives_roles_names_values_states_boxes_actions(notepad):
     limits = WalkLimits()
     zoom = uia_node(by_name(notepad, "Zoom in"), limits)
     assert (zoom.role, zoom.name, zoom.box, zoom.actions) == (
-        "push button", "Zoom in", (960, 677, 984, 697), ("invoke",))
+        "push button",
+        "Zoom in",
+        (960, 677, 984, 697),
+        ("invoke",),
+    )
     assert {"enabled", "focusable"} <= zoom.states and zoom.ref.startswith("uia:42.198362.4.")
     edit = uia_node(by_name(notepad, "Text Editor"), limits)
     assert (edit.role, edit.value, edit.ref) == ("entry", "Hello from cradle", "uia:42.263426")
@@ -151,8 +157,10 @@ def test_conversion_refines_roles_and_bounds_text(notepad):
     node = uia_node(custom, limits)
     assert node.role == "push button" and node.name == "x" * 9 + "…"
     assert uia_node(dict(custom, patterns={}), limits).role == "unknown"
-    assert uia_node(dict(custom, control_type="SomethingNew", patterns={}), limits).role \
+    assert (
+        uia_node(dict(custom, control_type="SomethingNew", patterns={}), limits).role
         == "somethingnew"
+    )
 
 
 def test_live_source_reads_exactly_the_recorded_shape(notepad):
@@ -190,11 +198,14 @@ def test_walk_keeps_visible_nodes_of_windows_meeting_the_area(notepad):
     assert "Seven" in {n.name for n in whole.nodes}
 
 
-@pytest.mark.parametrize(("limits", "cut"), [
-    (WalkLimits(max_nodes=5), "nodes"),
-    (WalkLimits(max_depth=1), "depth"),
-    (WalkLimits(max_children=2), "children"),
-])
+@pytest.mark.parametrize(
+    ("limits", "cut"),
+    [
+        (WalkLimits(max_nodes=5), "nodes"),
+        (WalkLimits(max_depth=1), "depth"),
+        (WalkLimits(max_children=2), "children"),
+    ],
+)
 def test_limits_cut_the_walk_and_say_which(notepad, limits, cut):
     reader, _, pulled = reader_for(notepad)
     snapshot = reader.read(SCREEN, limits)
@@ -233,16 +244,17 @@ def test_elements_land_on_the_model_image_of_a_cropped_window(notepad, make_view
 def test_actions_call_the_right_pattern(notepad, make_view):
     reader, library, _ = reader_for(notepad)
     provider = AccessibilityProvider(reader)
-    found = {e.name: e for e in provider.elements(make_view((1920, 1080), (0, 0), 1.0,
-                                                            (960, 540)))}
+    found = {e.name: e for e in provider.elements(make_view((1920, 1080), (0, 0), 1.0, (960, 540)))}
     provider.do_action(found["Zoom in"], "invoke")
     provider.do_action(found["Word wrap"], "toggle")
     provider.do_action(found["File"], "expand")
     provider.do_action(found["notes.txt"], "select")
     provider.set_text(found["Text Editor"], "new text")
     assert library.calls == [
-        ("Zoom in", "Invoke", "Invoke", ()), ("Word wrap", "Toggle", "Toggle", ()),
-        ("File", "ExpandCollapse", "Expand", ()), ("notes.txt", "SelectionItem", "Select", ()),
+        ("Zoom in", "Invoke", "Invoke", ()),
+        ("Word wrap", "Toggle", "Toggle", ()),
+        ("File", "ExpandCollapse", "Expand", ()),
+        ("notes.txt", "SelectionItem", "Select", ()),
         ("Text Editor", "Value", "SetValue", ("new text",)),
     ]
 
@@ -295,6 +307,5 @@ def test_readers_and_their_libraries_are_not_imported_with_cradle():
         "heavy = {'pywinauto', 'comtypes', 'ApplicationServices', 'HIServices', 'objc'}\n"
         "assert not heavy & set(sys.modules), heavy & set(sys.modules)\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr

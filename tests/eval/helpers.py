@@ -11,8 +11,20 @@ from typing import Any
 
 import yaml
 
-RESULT_KEYS = {"id", "success", "checks", "steps", "model_calls", "tokens", "cost", "seconds",
-               "run_dir", "error", "environment", "node"}
+RESULT_KEYS = {
+    "id",
+    "success",
+    "checks",
+    "steps",
+    "model_calls",
+    "tokens",
+    "cost",
+    "seconds",
+    "run_dir",
+    "error",
+    "environment",
+    "node",
+}
 SUMMARY_KEYS = {"tasks", "passed", "success_rate", "totals", "environments", "skipped"}
 
 SAVE_HELLO: dict[str, Any] = {
@@ -22,8 +34,10 @@ SAVE_HELLO: dict[str, Any] = {
     "check": [{"state": {"files": {"note.txt": "hello"}}}],
     "max_steps": 5,
     "timeout": 60,
-    "reference": [["type_text(text='hello')", "hotkey('ctrl', 's')"],
-                  ["type_text(text='note.txt')", "press_key(key='enter')"]],
+    "reference": [
+        ["type_text(text='hello')", "hotkey('ctrl', 's')"],
+        ["type_text(text='note.txt')", "press_key(key='enter')"],
+    ],
 }
 REPLACE_DRAFT: dict[str, Any] = {
     "id": "notepad-replace-draft",
@@ -52,8 +66,12 @@ CRASH_ONCE: dict[str, Any] = {
     "id": "calculator-crash-once",
     "instruction": "Compute 2 + 2 on the calculator",
     "environment": "mock-calculator",
-    "setup": [{"run": 'test -e "$CRADLE_TASK_DIR/crashed-once" || '
-                      '{ touch "$CRADLE_TASK_DIR/crashed-once"; kill -9 $PPID; }'}],
+    "setup": [
+        {
+            "run": 'test -e "$CRADLE_TASK_DIR/crashed-once" || '
+            '{ touch "$CRADLE_TASK_DIR/crashed-once"; kill -9 $PPID; }'
+        }
+    ],
     "check": [{"state": {"display": "4"}}],
     "max_steps": 5,
     "timeout": 60,
@@ -75,13 +93,20 @@ def write_suite(folder: Path, tasks: list[dict[str, Any]] | None = None) -> Path
     return folder
 
 
-def cradle_eval(*args: str | Path, cwd: Path, timeout: float = 300,
-                env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def cradle_eval(
+    *args: str | Path, cwd: Path, timeout: float = 300, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """``cradle eval ARGS`` in a new process (as a user or CI runs it)."""
     full = {**os.environ, **(env or {})}
     full.pop("OPENAI_BASE_URL", None)
-    return subprocess.run([sys.executable, "-m", "cradle", "eval", *map(str, args)],
-                          cwd=cwd, env=full, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "cradle", "eval", *map(str, args)],
+        cwd=cwd,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def results(out: Path) -> dict[str, dict[str, Any]]:

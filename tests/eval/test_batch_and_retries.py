@@ -36,26 +36,45 @@ class BatchModel:
         return _fused(["type_text(text='hi')"], done=True)
 
 
-def cradle_run(*args: str | Path, cwd: Path, env: dict[str, str] | None = None
-               ) -> subprocess.CompletedProcess[str]:
+def cradle_run(
+    *args: str | Path, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     full = {**os.environ, **(env or {})}
     full.pop("OPENAI_BASE_URL", None)
-    return subprocess.run([sys.executable, "-m", "cradle", "run", *map(str, args)], cwd=cwd,
-                          env=full, capture_output=True, text=True, timeout=240)
+    return subprocess.run(
+        [sys.executable, "-m", "cradle", "run", *map(str, args)],
+        cwd=cwd,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
 
 
 def batch_args(folder: Path, server: FakeOpenAIServer, *more: str | Path) -> list[str | Path]:
     (folder / "instructions.txt").write_text(INSTRUCTIONS)
-    return ["--env", "mock-notepad", "--tasks-file", folder / "instructions.txt",
-            "--base-url", server.base_url, "--model", "fake-vlm", "--max-steps", "2", *more]
+    return [
+        "--env",
+        "mock-notepad",
+        "--tasks-file",
+        folder / "instructions.txt",
+        "--base-url",
+        server.base_url,
+        "--model",
+        "fake-vlm",
+        "--max-steps",
+        "2",
+        *more,
+    ]
 
 
 def test_a_batch_runs_each_instruction_as_an_unchecked_episode(tmp_path: Path) -> None:
     """Each line is an episode in a worker; with no checks, the model's done is what passes
     (and the output says it is only a claim); exit 1 as one episode never ended done."""
     with FakeOpenAIServer(BatchModel()) as server:
-        done = cradle_run(*batch_args(tmp_path, server, "--workers", "2", "--out",
-                                      tmp_path / "out"), cwd=tmp_path)
+        done = cradle_run(
+            *batch_args(tmp_path, server, "--workers", "2", "--out", tmp_path / "out"), cwd=tmp_path
+        )
     assert done.returncode == 1, done.stderr
     lines = results(tmp_path / "out")
     assert set(lines) == {"line-0003", "line-0004"}  # ids are line numbers
@@ -67,22 +86,34 @@ def test_a_batch_runs_each_instruction_as_an_unchecked_episode(tmp_path: Path) -
     assert verdict["status"] == "done" and verdict["checks"] == []
     assert summary(tmp_path / "out")["workers"] == 2
     assert "1/2 episodes ended with the model's done (a claim" in done.stderr
-    again = cradle_run("--env", "mock-notepad", "--tasks-file", tmp_path / "instructions.txt",
-                       "--resume", tmp_path / "out", cwd=tmp_path)
+    again = cradle_run(
+        "--env",
+        "mock-notepad",
+        "--tasks-file",
+        tmp_path / "instructions.txt",
+        "--resume",
+        tmp_path / "out",
+        cwd=tmp_path,
+    )
     assert again.returncode == 1, again.stderr  # nothing left to run; same verdicts
     assert "resuming: 2 task(s) already" in again.stderr
 
 
-@pytest.mark.parametrize(("extra", "message"), [
-    (["--dry-run"], "--dry-run: not with --tasks-file"),
-    (["--workers", "2", "--ray", "127.0.0.1:1"], "--workers is for this machine"),
-    (["--shared-out", "."], "--shared-out needs --ray"),
-])
-def test_a_batch_refuses_what_does_not_apply(tmp_path: Path, extra: list[str], message: str
-                                             ) -> None:
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--dry-run"], "--dry-run: not with --tasks-file"),
+        (["--workers", "2", "--ray", "127.0.0.1:1"], "--workers is for this machine"),
+        (["--shared-out", "."], "--shared-out needs --ray"),
+    ],
+)
+def test_a_batch_refuses_what_does_not_apply(
+    tmp_path: Path, extra: list[str], message: str
+) -> None:
     (tmp_path / "i.txt").write_text("do it\n")
-    done = cradle_run("--env", "mock-notepad", "--tasks-file", tmp_path / "i.txt", *extra,
-                      cwd=tmp_path)
+    done = cradle_run(
+        "--env", "mock-notepad", "--tasks-file", tmp_path / "i.txt", *extra, cwd=tmp_path
+    )
     assert done.returncode == 2 and message in done.stderr, done.stderr
 
 
@@ -94,21 +125,28 @@ def test_batch_flags_need_a_tasks_file(tmp_path: Path) -> None:
 def test_an_instruction_file_becomes_unchecked_tasks(tmp_path: Path) -> None:
     path = tmp_path / "i.txt"
     path.write_text(INSTRUCTIONS)
-    tasks = instruction_tasks(path, environment="mock-notepad", env_options={"text": "x"},
-                              max_steps=3, timeout=None)
-    assert [(t.id, t.instruction, t.check, t.max_steps, t.timeout, t.env_options["text"])
-            for t in tasks] == [
+    tasks = instruction_tasks(
+        path, environment="mock-notepad", env_options={"text": "x"}, max_steps=3, timeout=None
+    )
+    assert [
+        (t.id, t.instruction, t.check, t.max_steps, t.timeout, t.env_options["text"]) for t in tasks
+    ] == [
         ("line-0003", "Type hi in the editor", [], 3, 300.0, "x"),
-        ("line-0004", "Wander about without ever finishing", [], 3, 300.0, "x")]
+        ("line-0004", "Wander about without ever finishing", [], 3, 300.0, "x"),
+    ]
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    ("# only a comment\n\n", "no instruction in it"),
-    (b"caf\xe9\n", "not UTF-8 text"),
-    ("ok\n" + "x" * 10_001 + "\n", "i.txt:2: instruction: String should have at most"),
-])
-def test_a_bad_instruction_file_is_one_line(tmp_path: Path, content: str | bytes,
-                                            message: str) -> None:
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("# only a comment\n\n", "no instruction in it"),
+        (b"caf\xe9\n", "not UTF-8 text"),
+        ("ok\n" + "x" * 10_001 + "\n", "i.txt:2: instruction: String should have at most"),
+    ],
+)
+def test_a_bad_instruction_file_is_one_line(
+    tmp_path: Path, content: str | bytes, message: str
+) -> None:
     path = tmp_path / "i.txt"
     path.write_bytes(content if isinstance(content, bytes) else content.encode())
     with pytest.raises(UsageError, match=message.replace("(", r"\(")):
@@ -121,8 +159,13 @@ def _crash_once_suite(folder: Path) -> Path:
 
 def test_a_crashed_episode_is_attempted_again(tmp_path: Path) -> None:
     """The first worker dies (SIGKILL) without a result: a note, a second attempt, a pass."""
-    done = cradle_eval(_crash_once_suite(tmp_path / "tasks"), "--reference", "--out",
-                       tmp_path / "out", cwd=tmp_path)
+    done = cradle_eval(
+        _crash_once_suite(tmp_path / "tasks"),
+        "--reference",
+        "--out",
+        tmp_path / "out",
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     assert "crashed: the worker was killed by SIGKILL" in done.stderr
     assert "trying again" in done.stderr
@@ -132,8 +175,15 @@ def test_a_crashed_episode_is_attempted_again(tmp_path: Path) -> None:
 
 
 def test_with_no_retries_a_crash_fails_the_task(tmp_path: Path) -> None:
-    done = cradle_eval(_crash_once_suite(tmp_path / "tasks"), "--reference", "--retries",
-                       "0", "--out", tmp_path / "out", cwd=tmp_path)
+    done = cradle_eval(
+        _crash_once_suite(tmp_path / "tasks"),
+        "--reference",
+        "--retries",
+        "0",
+        "--out",
+        tmp_path / "out",
+        cwd=tmp_path,
+    )
     assert done.returncode == 1, done.stderr
     line: dict[str, Any] = results(tmp_path / "out")[CRASH_ONCE["id"]]
     assert line["success"] is False

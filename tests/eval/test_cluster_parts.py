@@ -43,8 +43,9 @@ def test_a_run_folder_travels_whole(tmp_path: Path) -> None:
     unpack(data, tmp_path / "driver")
     copy = tmp_path / "driver" / run.name
     assert (copy / "run.json").read_text() == '{"status": "done"}'
-    assert (copy / "screenshots" / "step-0001.png").read_bytes() == \
-        (run / "screenshots" / "step-0001.png").read_bytes()
+    assert (copy / "screenshots" / "step-0001.png").read_bytes() == (
+        run / "screenshots" / "step-0001.png"
+    ).read_bytes()
     assert folder_bytes(run.parent) == 18 + 1004
     assert pack(tmp_path / "missing") and folder_bytes(tmp_path / "missing") == 0
 
@@ -68,8 +69,9 @@ def test_an_archive_cannot_write_outside_its_folder(tmp_path: Path) -> None:
     assert (tmp_path / "driver" / str(absolute).lstrip("/")).read_text() == "hi"
 
 
-def test_a_run_folder_over_the_bound_stays_on_the_node(tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_run_folder_over_the_bound_stays_on_the_node(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "node-tmp"))
     (tmp_path / "node-tmp").mkdir()
     run = _run_folder(tmp_path / "node")
@@ -83,8 +85,9 @@ def test_a_run_folder_over_the_bound_stays_on_the_node(tmp_path: Path,
     assert not run.parent.exists()  # moved out of the scratch folder that is removed
 
 
-def test_scratch_of_a_dead_ray_worker_is_swept(tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_scratch_of_a_dead_ray_worker_is_swept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     dead = subprocess.Popen(["true"])
     dead.wait()
@@ -92,8 +95,10 @@ def test_scratch_of_a_dead_ray_worker_is_swept(tmp_path: Path,
         (tmp_path / f"{SCRATCH_PREFIX}{name}").mkdir()
         (tmp_path / f"{SCRATCH_PREFIX}{name}" / OWNER_FILE).write_text(owner)
     assert sweep_stale_scratch() == 1
-    assert sorted(p.name for p in tmp_path.iterdir()) == [f"{SCRATCH_PREFIX}alive",
-                                                          f"{SCRATCH_PREFIX}odd"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        f"{SCRATCH_PREFIX}alive",
+        f"{SCRATCH_PREFIX}odd",
+    ]
 
 
 def test_cluster_flags_are_checked(tmp_path: Path) -> None:
@@ -123,8 +128,9 @@ def test_a_wrong_address_is_one_line_at_once() -> None:
 
 
 def _task(**fields: object) -> Task:
-    return Task.model_validate({"id": "t", "instruction": "x", "check": [{"command": "true"}],
-                                **fields})
+    return Task.model_validate(
+        {"id": "t", "instruction": "x", "check": [{"command": "true"}], **fields}
+    )
 
 
 def test_a_task_needs_what_it_says_else_what_its_environment_needs() -> None:

@@ -72,8 +72,10 @@ def test_two_workers_give_the_same_results(suite: Path, reference_1: tuple[Path,
     assert done.returncode == 0, done.stderr
 
     def essence(folder: Path) -> dict[str, tuple]:
-        return {tid: (line["success"], line["steps"], line["model_calls"],
-                      json.dumps(line["checks"])) for tid, line in results(folder).items()}
+        return {
+            tid: (line["success"], line["steps"], line["model_calls"], json.dumps(line["checks"]))
+            for tid, line in results(folder).items()
+        }
 
     assert essence(out) == essence(reference_1[0])
     assert summary(out)["workers"] == 2
@@ -89,8 +91,9 @@ def test_report_links_each_run_report(reference_1: tuple[Path, str]) -> None:
     assert "<script" not in page and "Content-Security-Policy" in page
 
 
-def test_resume_runs_only_the_tasks_not_recorded(suite: Path, reference_1: tuple[Path, str],
-                                                 tmp_path: Path) -> None:
+def test_resume_runs_only_the_tasks_not_recorded(
+    suite: Path, reference_1: tuple[Path, str], tmp_path: Path
+) -> None:
     """A cut-off last line is dropped: that task and the unrecorded ones run again."""
     import shutil
 
@@ -120,8 +123,7 @@ def test_bad_usage_is_exit_2(suite: Path, tmp_path: Path) -> None:
     assert both.returncode == 2 and "not both" in both.stderr
     missing = cradle_eval(tmp_path / "nope", "--noop", "--out", tmp_path / "o", cwd=tmp_path)
     assert missing.returncode == 2 and "no such task file or folder" in missing.stderr
-    no_key = cradle_eval(suite, "--out", tmp_path / "o", cwd=tmp_path,
-                         env={"OPENAI_API_KEY": ""})
+    no_key = cradle_eval(suite, "--out", tmp_path / "o", cwd=tmp_path, env={"OPENAI_API_KEY": ""})
     assert no_key.returncode == 2 and "no API key" in no_key.stderr
 
 
@@ -131,7 +133,6 @@ def test_noop_fails_when_a_task_never_reached_its_checker(tmp_path: Path) -> Non
         "id: broken-setup\ninstruction: x\nenvironment: mock-notepad\n"
         "setup: [{run: 'exit 3'}]\ncheck: [{state: {text: 'never'}}]\n"
     )
-    done = cradle_eval(tmp_path / "broken.yaml", "--noop", "--out", tmp_path / "out",
-                       cwd=tmp_path)
+    done = cradle_eval(tmp_path / "broken.yaml", "--noop", "--out", tmp_path / "out", cwd=tmp_path)
     assert done.returncode == 1, done.stderr
     assert results(tmp_path / "out")["broken-setup"]["error"]

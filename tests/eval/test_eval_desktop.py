@@ -27,16 +27,24 @@ def _xterm_task(name: str) -> dict[str, Any]:
         "id": f"xterm-{name}",
         "instruction": "In the terminal, write the display and home folder to ~/where.txt",
         "environment": "desktop",
-        "env_options": {"window_title": name, "ocr": False, "marks": False,
-                        "stop_hotkey": "none"},
-        "setup": [{"run": "rm -f ~/where.txt"},
-                  {"launch": {"command": f"xterm -T {name} -e sh", "window": name}}],
-        "check": [{"command": "cat ~/where.txt"},
-                  {"file": {"path": "~/where.txt", "regex": r"^:\d+ /"}}],
+        "env_options": {"window_title": name, "ocr": False, "marks": False, "stop_hotkey": "none"},
+        "setup": [
+            {"run": "rm -f ~/where.txt"},
+            {"launch": {"command": f"xterm -T {name} -e sh", "window": name}},
+        ],
+        "check": [
+            {"command": "cat ~/where.txt"},
+            {"file": {"path": "~/where.txt", "regex": r"^:\d+ /"}},
+        ],
         "max_steps": 3,
         "timeout": 90,
-        "reference": [["type_text(text='echo \"$DISPLAY $HOME\" > ~/where.txt')",
-                       "press_key(key='enter')", "wait(seconds=1)"]],
+        "reference": [
+            [
+                "type_text(text='echo \"$DISPLAY $HOME\" > ~/where.txt')",
+                "press_key(key='enter')",
+                "wait(seconds=1)",
+            ]
+        ],
     }
 
 
@@ -44,10 +52,12 @@ def test_two_workers_never_share_a_display_or_home(tmp_path: Path) -> None:
     tasks = [_xterm_task("t1"), _xterm_task("t2")]
     (tmp_path / "xterm.yaml").write_text(yaml.safe_dump(tasks, sort_keys=False))
     out = tmp_path / "out"
-    done = cradle_eval(tmp_path / "xterm.yaml", "--reference", "--workers", "2", "--out", out,
-                       cwd=tmp_path)
+    done = cradle_eval(
+        tmp_path / "xterm.yaml", "--reference", "--workers", "2", "--out", out, cwd=tmp_path
+    )
     assert done.returncode == 0, done.stderr + "".join(
-        p.read_text() for p in (out / "logs").glob("*.log"))
+        p.read_text() for p in (out / "logs").glob("*.log")
+    )
     where = {}
     for tid, line in results(out).items():
         assert line["success"], line
@@ -76,10 +86,12 @@ root.mainloop()
 
 def _fused(actions: list[str], done: bool) -> dict[str, Any]:
     return {
-        "information_gathering": {"screen_description": "A form.", "visible_text": [],
-                                  "elements": []},
-        "self_reflection": {"last_actions_succeeded": True, "analysis": "ok",
-                            "failure_reason": ""},
+        "information_gathering": {
+            "screen_description": "A form.",
+            "visible_text": [],
+            "elements": [],
+        },
+        "self_reflection": {"last_actions_succeeded": True, "analysis": "ok", "failure_reason": ""},
         "task_inference": {"subtask": "answer", "reasoning": "next", "task_done": done},
         "skill_curation": {"relevant_skills": [], "new_skills": []},
         "action_planning": {"reasoning": "type it", "actions": actions, "done": done},
@@ -95,19 +107,36 @@ def test_an_unknown_app_under_a_served_model(tmp_path: Path) -> None:
         "instruction": "Type 'hello' in the form and press Enter",
         "environment": "desktop",
         "env_options": {"window_title": "Never Seen Form", "stop_hotkey": "none"},
-        "setup": [{"launch": {"command": f"{sys.executable} {tmp_path / 'form.py'}",
-                              "window": "Never Seen Form"}}],
-        "check": [{"command": "grep -qx hello ~/answer.txt"},
-                  {"file": {"path": "~/answer.txt", "equals": "hello"}}],
+        "setup": [
+            {
+                "launch": {
+                    "command": f"{sys.executable} {tmp_path / 'form.py'}",
+                    "window": "Never Seen Form",
+                }
+            }
+        ],
+        "check": [
+            {"command": "grep -qx hello ~/answer.txt"},
+            {"file": {"path": "~/answer.txt", "equals": "hello"}},
+        ],
         "max_steps": 3,
         "timeout": 90,
     }
     (tmp_path / "form.yaml").write_text(yaml.safe_dump(task))
-    replies = [_fused(["type_text(text='hello')", "press_key(key='enter')",
-                       "wait(seconds=0.5)"], done=True)]
+    replies = [
+        _fused(
+            ["type_text(text='hello')", "press_key(key='enter')", "wait(seconds=0.5)"], done=True
+        )
+    ]
     with FakeOpenAIServer(replies=[json.dumps(r) for r in replies]) as server:
-        done = cradle_eval(tmp_path / "form.yaml", "--base-url", server.base_url,
-                           "--out", tmp_path / "out", cwd=tmp_path)
+        done = cradle_eval(
+            tmp_path / "form.yaml",
+            "--base-url",
+            server.base_url,
+            "--out",
+            tmp_path / "out",
+            cwd=tmp_path,
+        )
     assert done.returncode == 0, done.stderr
     line = results(tmp_path / "out")["never-seen-form"]
     assert line["success"] and line["model_calls"] == 1, line

@@ -41,10 +41,12 @@ TASKS = """\
 
 def _fused(actions: list[str], done: bool) -> dict[str, Any]:
     return {
-        "information_gathering": {"screen_description": "Notepad.", "visible_text": [],
-                                  "elements": []},
-        "self_reflection": {"last_actions_succeeded": True, "analysis": "ok",
-                            "failure_reason": ""},
+        "information_gathering": {
+            "screen_description": "Notepad.",
+            "visible_text": [],
+            "elements": [],
+        },
+        "self_reflection": {"last_actions_succeeded": True, "analysis": "ok", "failure_reason": ""},
         "task_inference": {"subtask": "go on", "reasoning": "next", "task_done": done},
         "skill_curation": {"relevant_skills": [], "new_skills": []},
         "action_planning": {"reasoning": "next", "actions": actions, "done": done},
@@ -71,9 +73,19 @@ def test_task_file_runs_against_an_openai_compatible_server(tmp_path: Path) -> N
     (tmp_path / "tasks.yaml").write_text(TASKS)
     model = Model()
     with FakeOpenAIServer(model) as server:
-        done = cradle_eval(tmp_path / "tasks.yaml", "--base-url", server.base_url,
-                           "--model", "fake-vlm", "--workers", "2", "--out", tmp_path / "out",
-                           cwd=tmp_path, env={"OPENAI_API_KEY": "sk-eval-secret-value"})
+        done = cradle_eval(
+            tmp_path / "tasks.yaml",
+            "--base-url",
+            server.base_url,
+            "--model",
+            "fake-vlm",
+            "--workers",
+            "2",
+            "--out",
+            tmp_path / "out",
+            cwd=tmp_path,
+            env={"OPENAI_API_KEY": "sk-eval-secret-value"},
+        )
     assert done.returncode == 1, done.stderr  # one task failed
     lines = results(tmp_path / "out")
     hello, claimed = lines["notepad-save-hello"], lines["notepad-claims-done"]
@@ -83,9 +95,11 @@ def test_task_file_runs_against_an_openai_compatible_server(tmp_path: Path) -> N
     assert "bye.txt" in claimed["checks"][0]["detail"]
     assert all(body["model"] == "fake-vlm" for body in server.requests)
     assert summary(tmp_path / "out")["success_rate"] == 0.5
-    everything = "".join(p.read_text(errors="ignore")
-                         for p in (tmp_path / "out").rglob("*") if p.is_file()
-                         and p.suffix in (".json", ".jsonl", ".html", ".log"))
+    everything = "".join(
+        p.read_text(errors="ignore")
+        for p in (tmp_path / "out").rglob("*")
+        if p.is_file() and p.suffix in (".json", ".jsonl", ".html", ".log")
+    )
     assert "sk-eval-secret-value" not in everything + done.stderr
 
 
@@ -142,8 +156,16 @@ def test_a_skill_one_episode_writes_is_not_seen_by_another(tmp_path: Path) -> No
     (tmp_path / "tasks.yaml").write_text(TWO)
     model = SkillWriter()
     with FakeOpenAIServer(model) as server:
-        done = cradle_eval(tmp_path / "tasks.yaml", "--base-url", server.base_url,
-                           "--workers", "2", "--out", tmp_path / "out", cwd=tmp_path)
+        done = cradle_eval(
+            tmp_path / "tasks.yaml",
+            "--base-url",
+            server.base_url,
+            "--workers",
+            "2",
+            "--out",
+            tmp_path / "out",
+            cwd=tmp_path,
+        )
     assert done.returncode == 0, done.stderr
     lines = results(tmp_path / "out")
     assert lines["writes-a-skill"]["success"] and lines["other-episode"]["success"]

@@ -49,9 +49,12 @@ def test_crash_hang_and_bad_tasks_fail_with_reasons(tmp_path: Path) -> None:
         _task(SAVE_HELLO, id="bad-option", env_options={"size": "huge"}),
         _task(SAVE_HELLO, id="unknown-env", environment="no-such-env"),
         _task(SAVE_HELLO, id="no-reference", reference=[]),
-        _task(SAVE_HELLO, id="hangs", timeout=1,
-              setup=[{"run": f"touch {started}"},
-                     {"run": f"sleep {SLEEP_MARK} & sleep 60"}]),
+        _task(
+            SAVE_HELLO,
+            id="hangs",
+            timeout=1,
+            setup=[{"run": f"touch {started}"}, {"run": f"sleep {SLEEP_MARK} & sleep 60"}],
+        ),
         ADD,
     ]
     suite = write_suite(tmp_path / "tasks", tasks)
@@ -76,14 +79,18 @@ def test_crash_hang_and_bad_tasks_fail_with_reasons(tmp_path: Path) -> None:
 
 def test_sigterm_stops_the_workers_and_keeps_what_finished(tmp_path: Path) -> None:
     """SIGTERM (also with SIGINT ignored, as in a background job) ends the eval with 143."""
-    tasks = [ADD, _task(SAVE_HELLO, id="slow", setup=[{"run": f"sleep {SLEEP_MARK}"}]),
-             _task(ADD, id="z-never-started")]  # files load in name order: last
+    tasks = [
+        ADD,
+        _task(SAVE_HELLO, id="slow", setup=[{"run": f"sleep {SLEEP_MARK}"}]),
+        _task(ADD, id="z-never-started"),
+    ]  # files load in name order: last
     suite = write_suite(tmp_path / "tasks", tasks)
     out = tmp_path / "out"
     proc = subprocess.Popen(
         [sys.executable, "-m", "cradle", "eval", str(suite), "--reference", "--out", str(out)],
-        stderr=subprocess.PIPE, text=True, preexec_fn=lambda: signal.signal(
-            signal.SIGINT, signal.SIG_IGN),
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     try:
         deadline = time.monotonic() + 120
@@ -101,8 +108,9 @@ def test_sigterm_stops_the_workers_and_keeps_what_finished(tmp_path: Path) -> No
     data = summary(out)
     assert data["not_run"] == ["slow", "z-never-started"] and data["passed"] == 1
     assert _sleepers() == []
-    run_folders = list((out / "runs" / "slow").iterdir()) if (out / "runs" / "slow").exists() \
-        else []
+    run_folders = (
+        list((out / "runs" / "slow").iterdir()) if (out / "runs" / "slow").exists() else []
+    )
     for folder in run_folders:  # the setup never finished: no run, or one marked ended
         assert json.loads((folder / "run.json").read_text())["status"] != "running"
     assert os.environ.get("CRADLE_EVAL_EPISODE") is None

@@ -69,10 +69,12 @@ def {name}(screen, text: str) -> None:
 
 def _fused(actions: list[str], done: bool, new_skills: list[str] = ()) -> dict[str, Any]:
     return {
-        "information_gathering": {"screen_description": "Notepad.", "visible_text": [],
-                                  "elements": []},
-        "self_reflection": {"last_actions_succeeded": True, "analysis": "ok",
-                            "failure_reason": ""},
+        "information_gathering": {
+            "screen_description": "Notepad.",
+            "visible_text": [],
+            "elements": [],
+        },
+        "self_reflection": {"last_actions_succeeded": True, "analysis": "ok", "failure_reason": ""},
         "task_inference": {"subtask": "go on", "reasoning": "next", "task_done": done},
         "skill_curation": {"relevant_skills": [], "new_skills": list(new_skills)},
         "action_planning": {"reasoning": "next", "actions": actions, "done": done},
@@ -84,8 +86,7 @@ def _user_text(body: dict) -> str:
     for message in body["messages"]:
         if message["role"] == "user":
             content = message["content"]
-            parts = content if isinstance(content, list) else [{"type": "text",
-                                                                 "text": content}]
+            parts = content if isinstance(content, list) else [{"type": "text", "text": content}]
             return "".join(p.get("text", "") for p in parts if p.get("type") == "text")
     return ""
 
@@ -105,8 +106,13 @@ class Model:
         prompt = json.dumps(body["messages"])
         # by the first line only: recalled memories quote other tasks' "Task: ..." lines
         first_line = _user_text(body).split("\n", 1)[0]
-        task = ("recall" if "from last time" in first_line else
-                "code" if CODE_WORD in first_line else "fails")
+        task = (
+            "recall"
+            if "from last time" in first_line
+            else "code"
+            if CODE_WORD in first_line
+            else "fails"
+        )
         with self.lock:
             self.calls[task] += 1
             self.prompts.setdefault(task, []).append(prompt)
@@ -117,10 +123,16 @@ class Model:
                 word = "the promoted skill is missing"
             return _fused([f"jot_marker_note(text={word!r})"], done=True)
         if task == "code":
-            return (_fused([], False, [_skill("jot_marker_note")]) if first else
-                    _fused([f"jot_marker_note(text={CODE_WORD!r})"], done=True))
-        return (_fused([], False, [_skill("scribble_failing_note")]) if first else
-                _fused(["scribble_failing_note(text='oops')"], done=True))
+            return (
+                _fused([], False, [_skill("jot_marker_note")])
+                if first
+                else _fused([f"jot_marker_note(text={CODE_WORD!r})"], done=True)
+            )
+        return (
+            _fused([], False, [_skill("scribble_failing_note")])
+            if first
+            else _fused(["scribble_failing_note(text='oops')"], done=True)
+        )
 
 
 @pytest.fixture
@@ -130,18 +142,33 @@ def chroma_url(tmp_path: Path) -> Iterator[str]:
 
 
 def test_memory_and_promoted_skills_reach_an_episode_of_another_worker(
-        tmp_path: Path, chroma_url: str) -> None:
+    tmp_path: Path, chroma_url: str
+) -> None:
     (tmp_path / "first.yaml").write_text(FIRST)
     (tmp_path / "second.yaml").write_text(SECOND)
     shared = tmp_path / "team-skills"
     model = Model()
     common = ["--memory-url", chroma_url, "--generated-skills-dir", shared, "--workers", "2"]
     with FakeOpenAIServer(model) as server:
-        first = cradle_eval(tmp_path / "first.yaml", "--base-url", server.base_url, *common,
-                            "--out", tmp_path / "one", cwd=tmp_path)
+        first = cradle_eval(
+            tmp_path / "first.yaml",
+            "--base-url",
+            server.base_url,
+            *common,
+            "--out",
+            tmp_path / "one",
+            cwd=tmp_path,
+        )
         assert first.returncode == 1, first.stderr  # the failing task failed
-        second = cradle_eval(tmp_path / "second.yaml", "--base-url", server.base_url, *common,
-                             "--out", tmp_path / "two", cwd=tmp_path)
+        second = cradle_eval(
+            tmp_path / "second.yaml",
+            "--base-url",
+            server.base_url,
+            *common,
+            "--out",
+            tmp_path / "two",
+            cwd=tmp_path,
+        )
     assert second.returncode == 0, second.stderr
 
     one = results(tmp_path / "one")
@@ -162,8 +189,10 @@ def test_memory_and_promoted_skills_reach_an_episode_of_another_worker(
     assert skills["folder"] == str(shared) and skills["loaded_by_episodes"] is True
     assert skills["tasks"] == {
         "remember-the-code": {"promoted": ["jot_marker_note.py"], "skipped": []},
-        "fails-with-a-skill": {"promoted": [],
-                               "skipped": ["scribble_failing_note: the task did not pass"]},
+        "fails-with-a-skill": {
+            "promoted": [],
+            "skipped": ["scribble_failing_note: the task did not pass"],
+        },
     }
     assert summary(tmp_path / "two")["memory"] == chroma_url
 
@@ -172,22 +201,40 @@ def test_memory_and_promoted_skills_reach_an_episode_of_another_worker(
     assert stats["environments"].get("mock-notepad", 0) >= 4 and stats["runs"] == 3
 
 
-@pytest.mark.parametrize(("flags", "message"), [
-    (["--memory-dir", "mem", "--workers", "2"],
-     "--memory-dir cannot be shared by several workers (chromadb's embedded store is not safe "
-     "for several processes): use --memory-url with a `chroma run` server, or --workers 1"),
-    (["--no-memory", "--memory-url", "http://127.0.0.1:9"],
-     "give --no-memory or --memory-url/--memory-dir, not both"),
-    (["--memory-url", "URL"],
-     "cannot reach the memory server at URL: is `chroma run` running?"),
-])
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (
+            ["--memory-dir", "mem", "--workers", "2"],
+            "--memory-dir cannot be shared by several workers (chromadb's embedded store is not "
+            "safe for several processes): use --memory-url with a `chroma run` server, "
+            "or --workers 1",
+        ),
+        (
+            ["--no-memory", "--memory-url", "http://127.0.0.1:9"],
+            "give --no-memory or --memory-url/--memory-dir, not both",
+        ),
+        (
+            ["--memory-url", "URL"],
+            "cannot reach the memory server at URL: is `chroma run` running?",
+        ),
+    ],
+)
 def test_memory_flags_that_cannot_work_are_one_line_errors(
-        tmp_path: Path, flags: list[str], message: str) -> None:
+    tmp_path: Path, flags: list[str], message: str
+) -> None:
     url = f"http://127.0.0.1:{free_port()}"
     flags = [url if flag == "URL" else flag for flag in flags]
     (tmp_path / "t.yaml").write_text(SECOND)
-    done = cradle_eval(tmp_path / "t.yaml", "--reference", *flags, "--out", tmp_path / "out",
-                       cwd=tmp_path, timeout=120)
+    done = cradle_eval(
+        tmp_path / "t.yaml",
+        "--reference",
+        *flags,
+        "--out",
+        tmp_path / "out",
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert done.returncode != 0
     assert done.stderr.strip().splitlines() == [f"cradle: error: {message.replace('URL', url)}"]
     assert not (tmp_path / "out" / "results.jsonl").exists()

@@ -62,24 +62,40 @@ def _suite(folder: Path, tasks: list[dict[str, Any]]) -> Path:
     return write_suite(folder, copy.deepcopy(tasks))
 
 
-def test_the_suite_passes_on_both_nodes_as_it_does_locally(cluster: Any, tmp_path: Path
-                                                            ) -> None:
+def test_the_suite_passes_on_both_nodes_as_it_does_locally(cluster: Any, tmp_path: Path) -> None:
     """Reference solutions pass on the cluster as with --workers 2 here; each line names its
     node, both nodes ran tasks, the crashed episode was attempted again, run folders are
     complete and `cradle report` reads them, and --resume runs nothing more."""
     tasks = [*SUITE, CRASH_ONCE]
-    on_ray = cradle_eval(_suite(tmp_path / "ray" / "tasks", tasks), "--reference",
-                         "--ray", cluster.address, "--out", tmp_path / "ray" / "out",
-                         cwd=tmp_path, timeout=240)
-    local = cradle_eval(_suite(tmp_path / "local" / "tasks", tasks), "--reference",
-                        "--workers", "2", "--out", tmp_path / "local" / "out",
-                        cwd=tmp_path, timeout=240)
+    on_ray = cradle_eval(
+        _suite(tmp_path / "ray" / "tasks", tasks),
+        "--reference",
+        "--ray",
+        cluster.address,
+        "--out",
+        tmp_path / "ray" / "out",
+        cwd=tmp_path,
+        timeout=240,
+    )
+    local = cradle_eval(
+        _suite(tmp_path / "local" / "tasks", tasks),
+        "--reference",
+        "--workers",
+        "2",
+        "--out",
+        tmp_path / "local" / "out",
+        cwd=tmp_path,
+        timeout=240,
+    )
     assert on_ray.returncode == 0, on_ray.stderr
     assert local.returncode == 0, local.stderr
     out = tmp_path / "ray" / "out"
     lines, here = results(out), results(tmp_path / "local" / "out")
-    assert {i: r["success"] for i, r in lines.items()} == \
-        {i: r["success"] for i, r in here.items()} == {t["id"]: True for t in tasks}
+    assert (
+        {i: r["success"] for i, r in lines.items()}
+        == {i: r["success"] for i, r in here.items()}
+        == {t["id"]: True for t in tasks}
+    )
     assert all(set(line) == RESULT_KEYS for line in lines.values())
     nodes = {node.node_id() for node in cluster.nodes}
     assert {line["node"] for line in lines.values()} == nodes  # both nodes ran tasks
@@ -98,12 +114,25 @@ def test_the_suite_passes_on_both_nodes_as_it_does_locally(cluster: Any, tmp_pat
         assert (out / "logs" / f"{line['id']}.log").is_file()
     run = Path(lines["notepad-save-hello"]["run_dir"])
     (run / "report.html").unlink()
-    shown = subprocess.run([sys.executable, "-m", "cradle", "report", str(run)],
-                           capture_output=True, text=True, timeout=60)
+    shown = subprocess.run(
+        [sys.executable, "-m", "cradle", "report", str(run)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert shown.returncode == 0, shown.stderr
     assert (run / "report.html").is_file()
-    again = cradle_eval(tmp_path / "ray" / "tasks", "--reference", "--resume", "--ray",
-                        cluster.address, "--out", out, cwd=tmp_path, timeout=120)
+    again = cradle_eval(
+        tmp_path / "ray" / "tasks",
+        "--reference",
+        "--resume",
+        "--ray",
+        cluster.address,
+        "--out",
+        out,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert again.returncode == 0, again.stderr
     assert "resuming: 4 task(s) already" in again.stderr
     assert len((out / "results.jsonl").read_text().splitlines()) == len(tasks)
@@ -116,21 +145,23 @@ def test_a_batch_of_instructions_runs_on_the_cluster(cluster: Any, tmp_path: Pat
     from tests.fakes.openai_server import FakeOpenAIServer
 
     with FakeOpenAIServer(BatchModel()) as server:
-        done = cradle_run(*batch_args(tmp_path, server, "--ray", cluster.address, "--out",
-                                      tmp_path / "out"),
-                          cwd=tmp_path, env={"OPENAI_API_KEY": "sk-driver-key-for-the-fleet"})
+        done = cradle_run(
+            *batch_args(tmp_path, server, "--ray", cluster.address, "--out", tmp_path / "out"),
+            cwd=tmp_path,
+            env={"OPENAI_API_KEY": "sk-driver-key-for-the-fleet"},
+        )
     assert done.returncode == 1, done.stderr  # one episode never ended done
     lines = results(tmp_path / "out")
-    assert {i: r["success"] for i, r in lines.items()} == {"line-0003": True,
-                                                           "line-0004": False}
-    assert all(r["node"] for r in lines.values()) and all(r["checks"] == []
-                                                         for r in lines.values())
-    assert server.headers and all(h["authorization"] == "Bearer sk-driver-key-for-the-fleet"
-                                  for h in server.headers)
+    assert {i: r["success"] for i, r in lines.items()} == {"line-0003": True, "line-0004": False}
+    assert all(r["node"] for r in lines.values()) and all(r["checks"] == [] for r in lines.values())
+    assert server.headers and all(
+        h["authorization"] == "Bearer sk-driver-key-for-the-fleet" for h in server.headers
+    )
 
 
-def test_skills_an_episode_proposes_come_back_and_are_promoted_here(cluster: Any,
-                                                                   tmp_path: Path) -> None:
+def test_skills_an_episode_proposes_come_back_and_are_promoted_here(
+    cluster: Any, tmp_path: Path
+) -> None:
     """A skill written by an episode on a node travels back in its result line, as from a
     local worker, and the driver promotes it after the task passed."""
     from tests.eval.test_eval_openai_server import TWO, SkillWriter
@@ -138,9 +169,17 @@ def test_skills_an_episode_proposes_come_back_and_are_promoted_here(cluster: Any
 
     (tmp_path / "tasks.yaml").write_text(TWO)
     with FakeOpenAIServer(SkillWriter()) as server:
-        done = cradle_eval(tmp_path / "tasks.yaml", "--base-url", server.base_url, "--ray",
-                           cluster.address, "--out", tmp_path / "out", cwd=tmp_path,
-                           timeout=240)
+        done = cradle_eval(
+            tmp_path / "tasks.yaml",
+            "--base-url",
+            server.base_url,
+            "--ray",
+            cluster.address,
+            "--out",
+            tmp_path / "out",
+            cwd=tmp_path,
+            timeout=240,
+        )
     assert done.returncode == 0, done.stderr
     promoted = summary(tmp_path / "out")["skills"]["tasks"]["writes-a-skill"]["promoted"]
     assert len(promoted) == 1
@@ -150,8 +189,11 @@ def test_skills_an_episode_proposes_come_back_and_are_promoted_here(cluster: Any
 
 def _slow(number: int) -> dict[str, Any]:
     task = copy.deepcopy(SLOW_ON_DISPLAY)
-    task.update(id=f"slow-{number}", needs={},
-                setup=[{"run": f'touch "$CRADLE_TASK_DIR/slow-{number}-started"; sleep 40'}])
+    task.update(
+        id=f"slow-{number}",
+        needs={},
+        setup=[{"run": f'touch "$CRADLE_TASK_DIR/slow-{number}-started"; sleep 40'}],
+    )
     return task
 
 
@@ -162,8 +204,9 @@ def _wait_for(paths: list[Path], driver: subprocess.Popen[str], seconds: float =
         time.sleep(0.2)
 
 
-def test_sigterm_cancels_the_running_tasks_and_keeps_what_finished(cluster: Any,
-                                                                   tmp_path: Path) -> None:
+def test_sigterm_cancels_the_running_tasks_and_keeps_what_finished(
+    cluster: Any, tmp_path: Path
+) -> None:
     """SIGTERM while both nodes run a slow episode: the driver ends within seconds (143),
     the cancelled episodes' processes are gone from the nodes and their run folders (written
     as interrupted) come back, finished tasks are kept and the others are listed as not
@@ -172,9 +215,23 @@ def test_sigterm_cancels_the_running_tasks_and_keeps_what_finished(cluster: Any,
     folder = _suite(tmp_path / "tasks", tasks)
     out = tmp_path / "out"
     driver = subprocess.Popen(
-        [sys.executable, "-m", "cradle", "eval", str(folder), "--reference", "--ray",
-         cluster.address, "--out", str(out)],
-        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "cradle",
+            "eval",
+            str(folder),
+            "--reference",
+            "--ray",
+            cluster.address,
+            "--out",
+            str(out),
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         _wait_for([folder / "slow-1-started", folder / "slow-2-started"], driver)
         driver.send_signal(signal.SIGTERM)
@@ -198,8 +255,12 @@ def test_sigterm_cancels_the_running_tasks_and_keeps_what_finished(cluster: Any,
     # a few seconds after the driver has gone. Nothing may outlive that.
     deadline = time.monotonic() + 20
     while True:
-        left = [pid for node in cluster.nodes for pid in node.pids()
-                if b"cradle.eval.worker" in _cmdline(pid) or b"sleep 40" in _cmdline(pid)]
+        left = [
+            pid
+            for node in cluster.nodes
+            for pid in node.pids()
+            if b"cradle.eval.worker" in _cmdline(pid) or b"sleep 40" in _cmdline(pid)
+        ]
         if not left or time.monotonic() > deadline:
             break
         time.sleep(0.5)
@@ -213,8 +274,7 @@ def _cmdline(pid: int) -> bytes:
         return b""
 
 
-def test_a_lost_node_leaves_complete_results_and_the_reason(cluster: Any, tmp_path: Path
-                                                            ) -> None:
+def test_a_lost_node_leaves_complete_results_and_the_reason(cluster: Any, tmp_path: Path) -> None:
     """The worker node's raylet is killed while it runs the task that needs its display: the
     other tasks pass, the lost one is recorded failed with why (no other node can hold it),
     and results.jsonl has every task."""
@@ -224,9 +284,23 @@ def test_a_lost_node_leaves_complete_results_and_the_reason(cluster: Any, tmp_pa
     folder = _suite(tmp_path / "tasks", tasks)
     out = tmp_path / "out"
     driver = subprocess.Popen(
-        [sys.executable, "-m", "cradle", "eval", str(folder), "--reference", "--ray",
-         cluster.address, "--out", str(out)],
-        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "cradle",
+            "eval",
+            str(folder),
+            "--reference",
+            "--ray",
+            cluster.address,
+            "--out",
+            str(out),
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         _wait_for([folder / "slow-started"], driver)
         worker.kill()
@@ -245,8 +319,7 @@ def test_a_lost_node_leaves_complete_results_and_the_reason(cluster: Any, tmp_pa
     assert summary(out)["not_run"] == []
 
 
-def test_memory_written_on_one_node_is_recalled_on_the_other(cluster: Any, tmp_path: Path
-                                                             ) -> None:
+def test_memory_written_on_one_node_is_recalled_on_the_other(cluster: Any, tmp_path: Path) -> None:
     """One Chroma server for the fleet: the code word an episode typed on a node reaches the
     prompts of the episodes of a later eval, wherever Ray placed them (two recall tasks at
     once, one CPU a node: normally one on each node)."""
@@ -258,15 +331,39 @@ def test_memory_written_on_one_node_is_recalled_on_the_other(cluster: Any, tmp_p
     twice = SECOND + SECOND.replace("id: recall-the-code", "id: recall-the-code-again")
     (tmp_path / "second.yaml").write_text(twice)
     model = Model()
-    with local_chroma_server(tmp_path / "chroma", log=tmp_path / "chroma.log") as url, \
-            FakeOpenAIServer(model) as server:
-        common = ["--ray", cluster.address, "--memory-url", url, "--base-url", server.base_url,
-                  "--generated-skills-dir", tmp_path / "skills"]
-        first = cradle_eval(tmp_path / "first.yaml", *common, "--out", tmp_path / "one",
-                            cwd=tmp_path, timeout=240, env={"OPENAI_API_KEY": "sk-fleet"})
+    with (
+        local_chroma_server(tmp_path / "chroma", log=tmp_path / "chroma.log") as url,
+        FakeOpenAIServer(model) as server,
+    ):
+        common = [
+            "--ray",
+            cluster.address,
+            "--memory-url",
+            url,
+            "--base-url",
+            server.base_url,
+            "--generated-skills-dir",
+            tmp_path / "skills",
+        ]
+        first = cradle_eval(
+            tmp_path / "first.yaml",
+            *common,
+            "--out",
+            tmp_path / "one",
+            cwd=tmp_path,
+            timeout=240,
+            env={"OPENAI_API_KEY": "sk-fleet"},
+        )
         assert first.returncode == 1, first.stderr  # its second task fails by design
-        second = cradle_eval(tmp_path / "second.yaml", *common, "--out", tmp_path / "two",
-                             cwd=tmp_path, timeout=240, env={"OPENAI_API_KEY": "sk-fleet"})
+        second = cradle_eval(
+            tmp_path / "second.yaml",
+            *common,
+            "--out",
+            tmp_path / "two",
+            cwd=tmp_path,
+            timeout=240,
+            env={"OPENAI_API_KEY": "sk-fleet"},
+        )
     assert second.returncode == 0, second.stderr
     writer = results(tmp_path / "one")["remember-the-code"]
     recalled = results(tmp_path / "two")

@@ -13,8 +13,17 @@ from tests.eval.helpers import RESULT_KEYS, SUMMARY_KEYS
 
 
 def _result(tid: str, success: bool, env: str = "mock-notepad", **more: object) -> EvalResult:
-    return EvalResult(id=tid, environment=env, success=success, steps=2, model_calls=2,
-                      tokens=100, cost=0.01, seconds=1.5, **more)
+    return EvalResult(
+        id=tid,
+        environment=env,
+        success=success,
+        steps=2,
+        model_calls=2,
+        tokens=100,
+        cost=0.01,
+        seconds=1.5,
+        **more,
+    )
 
 
 def test_a_cut_off_last_line_is_dropped_and_cut_from_the_file(tmp_path: Path) -> None:
@@ -29,8 +38,7 @@ def test_a_cut_off_last_line_is_dropped_and_cut_from_the_file(tmp_path: Path) ->
     assert list(read_results(path)[0]) == ["a", "b"]
 
 
-def test_a_damaged_line_in_the_middle_is_reported_and_its_task_runs_again(tmp_path: Path
-                                                                           ) -> None:
+def test_a_damaged_line_in_the_middle_is_reported_and_its_task_runs_again(tmp_path: Path) -> None:
     path = tmp_path / "results.jsonl"
     path.write_text('{"id": "x"}\n' + _result("a", True).model_dump_json() + "\n")
     found, warnings = read_results(path)
@@ -40,15 +48,23 @@ def test_a_damaged_line_in_the_middle_is_reported_and_its_task_runs_again(tmp_pa
 
 def test_summary_counts_rates_per_environment_and_unrun_tasks() -> None:
     suite = [("a", "mock-notepad"), ("b", "mock-notepad"), ("c", "desktop"), ("d", "desktop")]
-    results = {"a": _result("a", True), "b": _result("b", False),
-               "c": _result("c", True, env="desktop")}
+    results = {
+        "a": _result("a", True),
+        "b": _result("b", False),
+        "c": _result("c", True, env="desktop"),
+    }
     data = summarize(suite, results, skipped=[("x.json (t9)", "func 'foo' is not supported")])
     assert SUMMARY_KEYS <= set(data)
     assert (data["tasks"], data["ran"], data["passed"], data["success_rate"]) == (4, 3, 2, 0.5)
     assert data["environments"]["desktop"] == {"tasks": 2, "passed": 1, "success_rate": 0.5}
     assert data["not_run"] == ["d"]
-    assert data["totals"] == {"steps": 6, "model_calls": 6, "tokens": 300, "cost": 0.03,
-                              "seconds": 4.5}
+    assert data["totals"] == {
+        "steps": 6,
+        "model_calls": 6,
+        "tokens": 300,
+        "cost": 0.03,
+        "seconds": 4.5,
+    }
     assert data["skipped"] == [{"where": "x.json (t9)", "reason": "func 'foo' is not supported"}]
 
 
@@ -60,9 +76,13 @@ def test_result_lines_have_exactly_the_documented_keys() -> None:
 
 def test_report_escapes_what_checkers_and_models_wrote(tmp_path: Path) -> None:
     evil = '<script>alert(1)</script>"><img src=x>'
-    result = _result("a", False, error=evil,
-                     checks=[CheckResult(kind="command", passed=False, detail=evil)],
-                     run_dir=str(tmp_path / "runs" / "a" / "run 1"))
+    result = _result(
+        "a",
+        False,
+        error=evil,
+        checks=[CheckResult(kind="command", passed=False, detail=evil)],
+        run_dir=str(tmp_path / "runs" / "a" / "run 1"),
+    )
     (tmp_path / "runs" / "a" / "run 1").mkdir(parents=True)
     (tmp_path / "runs" / "a" / "run 1" / "report.html").write_text("x")
     suite = [("a", "mock-notepad"), ("b", "mock-notepad")]

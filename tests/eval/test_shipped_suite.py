@@ -31,8 +31,12 @@ from cradle.types import Task
 from tests.eval.helpers import cradle_eval, results
 
 FORMAPP = Path(__file__).parents[2] / "environments/desktop/tasks/webapp/formapp.py"
-APPS = {"mousepad": "mousepad", "galculator": "galculator", "xterm": "xterm",
-        "chromium": "formapp.py"}
+APPS = {
+    "mousepad": "mousepad",
+    "galculator": "galculator",
+    "xterm": "xterm",
+    "chromium": "formapp.py",
+}
 """Each real app of the suite, and what its tasks' launch commands contain."""
 
 
@@ -45,11 +49,16 @@ def test_the_suite_covers_real_apps_and_the_mocked_ones(suite: list[Task]) -> No
     assert len(suite) >= 25
     per_env = Counter(task.environment for task in suite)
     assert per_env["mock-notepad"] >= 3 and per_env["mock-calculator"] >= 3, per_env
-    launches = " ".join(step.launch.command for task in suite for step in task.setup
-                        if step.launch is not None)
+    launches = " ".join(
+        step.launch.command for task in suite for step in task.setup if step.launch is not None
+    )
     for app, marker in APPS.items():
-        count = sum(marker in step.launch.command for task in suite for step in task.setup
-                    if step.launch is not None)
+        count = sum(
+            marker in step.launch.command
+            for task in suite
+            for step in task.setup
+            if step.launch is not None
+        )
         assert count >= 3, f"{app}: {count} task(s) in {launches[:200]}"
 
 
@@ -63,19 +72,27 @@ def test_every_task_has_a_reference_of_known_skills_and_a_check(suite: list[Task
         if task.environment not in registries:
             folder = infos[task.environment].folder / "skills"
             registries[task.environment] = SkillRegistry.load(
-                [shared_skills_dir(), *([folder] if folder.is_dir() else [])])
+                [shared_skills_dir(), *([folder] if folder.is_dir() else [])]
+            )
         for step in task.reference:
             for action in step:
                 parse_action(action, registries[task.environment])  # raises on a bad call
 
 
 def test_setup_commands_find_the_task_folder_and_a_real_home(tmp_path: Path) -> None:
-    task = Task.model_validate({
-        "id": "where", "instruction": "x", "environment": "mock-notepad",
-        "setup": [{"run": 'test -f "$CRADLE_TASK_DIR/webapp/formapp.py"'},
-                  {"run": '"$CRADLE_PYTHON" -c "import cradle" && test -d ~/.config'}],
-        "check": [{"command": "true"}], "source": str(FORMAPP.parents[1] / "web.yaml"),
-    })
+    task = Task.model_validate(
+        {
+            "id": "where",
+            "instruction": "x",
+            "environment": "mock-notepad",
+            "setup": [
+                {"run": 'test -f "$CRADLE_TASK_DIR/webapp/formapp.py"'},
+                {"run": '"$CRADLE_PYTHON" -c "import cradle" && test -d ~/.config'},
+            ],
+            "check": [{"command": "true"}],
+            "source": str(FORMAPP.parents[1] / "web.yaml"),
+        }
+    )
     assert run_setup(task, EpisodePlace.create(tmp_path)) == ""
 
 
@@ -88,8 +105,11 @@ def test_a_worker_gets_the_task_file_its_setup_needs(suite: list[Task]) -> None:
 @pytest.fixture
 def formapp(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """The suite's web app serving from ``tmp_path`` (its home): (address, home)."""
-    proc = subprocess.Popen([sys.executable, str(FORMAPP), "--home", str(tmp_path)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, str(FORMAPP), "--home", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         url_file = tmp_path / ".formapp-url"
         deadline = time.monotonic() + 20
@@ -121,10 +141,14 @@ def test_the_web_app_records_each_submission(formapp: tuple[str, Path]) -> None:
     assert status == 200
     with urllib.request.urlopen(f"{url}/search?q=red+teapot", timeout=10) as page:
         assert "Results for red teapot" in page.read().decode()
-    lines = [json.loads(line) for line in (home / "form-submissions.jsonl").read_text()
-             .splitlines()]
+    lines = [
+        json.loads(line) for line in (home / "form-submissions.jsonl").read_text().splitlines()
+    ]
     assert [(x["form"], x["accepted"], x["seq"]) for x in lines] == [
-        ("signup", False, 1), ("survey", True, 2), ("search", True, 3)]
+        ("signup", False, 1),
+        ("survey", True, 2),
+        ("search", True, 3),
+    ]
     survey = json.loads((home / "form-submissions/survey.json").read_text())
     assert survey["fields"] == {"rating": "good", "used": ["cart", "wishlist"]}
 
@@ -140,8 +164,7 @@ def test_the_web_app_refuses_oversized_and_unknown_forms(formapp: tuple[str, Pat
 @pytest.mark.slow
 def test_every_reference_solution_passes(tmp_path: Path) -> None:
     out = tmp_path / "reference"
-    done = cradle_eval("--reference", "--workers", "2", "--out", out, cwd=tmp_path,
-                       timeout=1800)
+    done = cradle_eval("--reference", "--workers", "2", "--out", out, cwd=tmp_path, timeout=1800)
     failed = {k: (v["error"], v["checks"]) for k, v in results(out).items() if not v["success"]}
     assert done.returncode == 0 and not failed, (failed, done.stderr[-3000:])
 
@@ -150,8 +173,7 @@ def test_every_reference_solution_passes(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_every_checker_fails_on_the_untouched_start(tmp_path: Path) -> None:
     out = tmp_path / "noop"
-    done = cradle_eval("--noop", "--workers", "2", "--out", out, cwd=tmp_path,
-                       timeout=1800)
+    done = cradle_eval("--noop", "--workers", "2", "--out", out, cwd=tmp_path, timeout=1800)
     lines = results(out)
     assert done.returncode == 0 and len(lines) >= 25, done.stderr[-3000:]
     # Failed by its checker, not earlier: a setup that breaks would fail every task vacuously.

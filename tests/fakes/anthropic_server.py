@@ -34,15 +34,28 @@ def tool_use(name: str, value: Any) -> dict[str, Any]:
     return {"type": "tool_use", "id": f"toolu_{next(_IDS):04d}", "name": name, "input": value}
 
 
-def message(content: list[dict[str, Any]], *, stop_reason: str = "end_turn",
-            input_tokens: int = 100, output_tokens: int = 20, **usage: int) -> FakeResponse:
+def message(
+    content: list[dict[str, Any]],
+    *,
+    stop_reason: str = "end_turn",
+    input_tokens: int = 100,
+    output_tokens: int = 20,
+    **usage: int,
+) -> FakeResponse:
     """A Messages API reply (``usage`` may add cache_read_input_tokens and the like)."""
-    return FakeResponse(200, {
-        "id": f"msg_{next(_IDS):04d}", "type": "message", "role": "assistant",
-        "model": "fake-claude", "content": content, "stop_reason": stop_reason,
-        "stop_sequence": None,
-        "usage": {"input_tokens": input_tokens, "output_tokens": output_tokens, **usage},
-    })
+    return FakeResponse(
+        200,
+        {
+            "id": f"msg_{next(_IDS):04d}",
+            "type": "message",
+            "role": "assistant",
+            "model": "fake-claude",
+            "content": content,
+            "stop_reason": stop_reason,
+            "stop_sequence": None,
+            "usage": {"input_tokens": input_tokens, "output_tokens": output_tokens, **usage},
+        },
+    )
 
 
 def forced_tool(body: dict) -> str | None:
@@ -59,18 +72,27 @@ def _block_problem(block: Any, previous: dict | None) -> str | None:
         return "text block without text"
     if kind == "image":
         source = block.get("source") or {}
-        if source.get("type") != "base64" or source.get("media_type") not in _MEDIA \
-                or not source.get("data"):
+        if (
+            source.get("type") != "base64"
+            or source.get("media_type") not in _MEDIA
+            or not source.get("data")
+        ):
             return "image.source: expected base64 data with a media_type"
-    if kind == "tool_use" and not (block.get("id") and block.get("name")
-                                   and isinstance(block.get("input"), dict)):
+    if kind == "tool_use" and not (
+        block.get("id") and block.get("name") and isinstance(block.get("input"), dict)
+    ):
         return "tool_use needs id, name and an input object"
     if kind == "tool_result":
-        asked = [b.get("id") for b in (previous or {}).get("content", [])
-                 if isinstance(b, dict) and b.get("type") == "tool_use"]
+        asked = [
+            b.get("id")
+            for b in (previous or {}).get("content", [])
+            if isinstance(b, dict) and b.get("type") == "tool_use"
+        ]
         if block.get("tool_use_id") not in asked:
-            return "tool_result block(s) provided when previous message does not have the " \
-                   "corresponding tool_use block"
+            return (
+                "tool_result block(s) provided when previous message does not have the "
+                "corresponding tool_use block"
+            )
     return None
 
 
@@ -120,8 +142,11 @@ def request_problem(path: str, headers: dict[str, str], body: dict) -> FakeRespo
         return error(401, "authentication_error", "x-api-key header is required")
     if not headers.get("anthropic-version"):
         return error(400, "invalid_request_error", "anthropic-version header is required")
-    if not isinstance(body.get("model"), str) or not isinstance(body.get("max_tokens"), int) \
-            or body["max_tokens"] < 1:
+    if (
+        not isinstance(body.get("model"), str)
+        or not isinstance(body.get("max_tokens"), int)
+        or body["max_tokens"] < 1
+    ):
         return error(400, "invalid_request_error", "model and max_tokens are required")
     system = body.get("system")
     if system is not None and not isinstance(system, str | list):
@@ -159,6 +184,10 @@ class FakeAnthropicServer(FakeOpenAIServer):
 
     def images(self, index: int) -> list[dict[str, Any]]:
         """The image blocks' sources of request ``index``."""
-        return [block["source"] for item in self.requests[index]["messages"]
-                if isinstance(item["content"], list)
-                for block in item["content"] if block.get("type") == "image"]
+        return [
+            block["source"]
+            for item in self.requests[index]["messages"]
+            if isinstance(item["content"], list)
+            for block in item["content"]
+            if block.get("type") == "image"
+        ]

@@ -54,8 +54,12 @@ def request_text(body: dict) -> str:
     return "\n".join(parts)
 
 
-def written(fraction: tuple[float, float], image: tuple[int, int], convention: str,
-            grid: tuple[int, int] | None = None) -> tuple[float, float]:
+def written(
+    fraction: tuple[float, float],
+    image: tuple[int, int],
+    convention: str,
+    grid: tuple[int, int] | None = None,
+) -> tuple[float, float]:
     """A point as a model of ``convention`` writes it for an image of size ``image``."""
     fx, fy = fraction
     if convention == "relative-1000":
@@ -67,15 +71,23 @@ def written(fraction: tuple[float, float], image: tuple[int, int], convention: s
 
 
 def reply(text: str, *, prompt_tokens: int = 100, completion_tokens: int = 20) -> FakeResponse:
-    return FakeResponse(200, completion(text, prompt_tokens=prompt_tokens,
-                                        completion_tokens=completion_tokens))
+    return FakeResponse(
+        200, completion(text, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)
+    )
 
 
 class ScriptedGuiModel:
     """A planner model: step 1 types ``text`` and clicks the File menu, step 2 finishes."""
 
-    def __init__(self, family: str, screen: tuple[int, int], *, text: str,
-                 convention: str = "absolute", smart: bool = True) -> None:
+    def __init__(
+        self,
+        family: str,
+        screen: tuple[int, int],
+        *,
+        text: str,
+        convention: str = "absolute",
+        smart: bool = True,
+    ) -> None:
         self.family = family
         self.screen = screen
         self.text = text
@@ -90,28 +102,46 @@ class ScriptedGuiModel:
         x, y = written(file_menu(self.screen), size, self.convention, grid)
         if self.family == "uitars":
             if self.steps == 1:
-                return reply(f"Thought: I type the text, then open the File menu.\n"
-                             f"Action: type(content='{self.text}')\n\n"
-                             f"click(start_box='<|box_start|>({x},{y})<|box_end|>')")
-            return reply("Thought: The text is typed and the menu is open.\n"
-                         "Action: finished(content='done')")
+                return reply(
+                    f"Thought: I type the text, then open the File menu.\n"
+                    f"Action: type(content='{self.text}')\n\n"
+                    f"click(start_box='<|box_start|>({x},{y})<|box_end|>')"
+                )
+            return reply(
+                "Thought: The text is typed and the menu is open.\nAction: finished(content='done')"
+            )
         if self.steps == 1:
-            calls = [{"action": "type", "text": self.text},
-                     {"action": "left_click", "coordinate": [x, y]}]
-            return reply("I type the text, then open the File menu.\n" + "\n".join(
-                f'<tool_call>\n{json.dumps({"name": "computer_use", "arguments": c})}\n'
-                "</tool_call>" for c in calls))
-        return reply('<tool_call>\n{"name": "computer_use", "arguments": '
-                     '{"action": "terminate", "status": "success"}}\n</tool_call>')
+            calls = [
+                {"action": "type", "text": self.text},
+                {"action": "left_click", "coordinate": [x, y]},
+            ]
+            return reply(
+                "I type the text, then open the File menu.\n"
+                + "\n".join(
+                    f"<tool_call>\n{json.dumps({'name': 'computer_use', 'arguments': c})}\n"
+                    "</tool_call>"
+                    for c in calls
+                )
+            )
+        return reply(
+            '<tool_call>\n{"name": "computer_use", "arguments": '
+            '{"action": "terminate", "status": "success"}}\n</tool_call>'
+        )
 
 
 class FakeGrounder:
     """A grounding model: finds the description in the prompt among ``targets`` (screen
     fractions) and answers its point in ``fmt`` and ``convention``."""
 
-    def __init__(self, targets: dict[str, tuple[float, float]], *, fmt: str = "point",
-                 convention: str = "absolute", grid: tuple[int, int] | str | None = None,
-                 prompt_tokens: int = 1000) -> None:
+    def __init__(
+        self,
+        targets: dict[str, tuple[float, float]],
+        *,
+        fmt: str = "point",
+        convention: str = "absolute",
+        grid: tuple[int, int] | str | None = None,
+        prompt_tokens: int = 1000,
+    ) -> None:
         self.targets = targets
         self.fmt = fmt
         self.convention = convention
@@ -127,13 +157,14 @@ class FakeGrounder:
             return reply("I cannot find it.", prompt_tokens=self.prompt_tokens)
         self.asked.append(found[0])
         grid = SMART_GRIDS[size] if self.grid == "smart-resize" else self.grid
-        x, y = written(self.targets[found[0]], size, self.convention,
-                       grid if isinstance(grid, tuple) else None)
+        x, y = written(
+            self.targets[found[0]], size, self.convention, grid if isinstance(grid, tuple) else None
+        )
         answer = {
             "point": f"({x}, {y})",
             "uitars": f"Action: click(start_box='<|box_start|>({x},{y})<|box_end|>')",
             "qwen": '<tool_call>\n{"name": "computer_use", "arguments": {"action": '
-                    f'"left_click", "coordinate": [{x}, {y}]}}}}\n</tool_call>',
+            f'"left_click", "coordinate": [{x}, {y}]}}}}\n</tool_call>',
         }[self.fmt]
         return reply(answer, prompt_tokens=self.prompt_tokens, completion_tokens=9)
 
@@ -143,16 +174,28 @@ def general_model(plans: list[dict[str, Any]]) -> Any:
     state = {"n": 0}
 
     def handler(body: dict) -> dict:
-        plan = plans[state["n"]] if state["n"] < len(plans) else {
-            "reasoning": "done", "actions": [], "done": True}
+        plan = (
+            plans[state["n"]]
+            if state["n"] < len(plans)
+            else {"reasoning": "done", "actions": [], "done": True}
+        )
         state["n"] += 1
         return {
-            "information_gathering": {"screen_description": "Notepad.", "visible_text": [],
-                                      "elements": []},
-            "self_reflection": {"last_actions_succeeded": True, "analysis": "ok",
-                                "failure_reason": ""},
-            "task_inference": {"subtask": "open the File menu", "reasoning": "asked",
-                               "task_done": False},
+            "information_gathering": {
+                "screen_description": "Notepad.",
+                "visible_text": [],
+                "elements": [],
+            },
+            "self_reflection": {
+                "last_actions_succeeded": True,
+                "analysis": "ok",
+                "failure_reason": "",
+            },
+            "task_inference": {
+                "subtask": "open the File menu",
+                "reasoning": "asked",
+                "task_done": False,
+            },
             "skill_curation": {"relevant_skills": [], "new_skills": []},
             "action_planning": plan,
         }
@@ -164,12 +207,17 @@ def support_model() -> Any:
     """The general model of a full loop whose actions a planner decides: it answers the
     other modules (information gathering, reflection, task inference, skill curation)."""
     replies = {
-        "InformationGathering": {"screen_description": "Notepad.", "visible_text": [],
-                                 "elements": []},
-        "SelfReflection": {"last_actions_succeeded": True, "analysis": "ok",
-                           "failure_reason": ""},
-        "TaskInference": {"subtask": "type the text and open the File menu",
-                          "reasoning": "asked", "task_done": False},
+        "InformationGathering": {
+            "screen_description": "Notepad.",
+            "visible_text": [],
+            "elements": [],
+        },
+        "SelfReflection": {"last_actions_succeeded": True, "analysis": "ok", "failure_reason": ""},
+        "TaskInference": {
+            "subtask": "type the text and open the File menu",
+            "reasoning": "asked",
+            "task_done": False,
+        },
         "SkillCuration": {"relevant_skills": [], "new_skills": []},
     }
 

@@ -29,13 +29,20 @@ JSON_SCHEMA_ERROR = (
 )
 LIST_CONTENT_ERROR = 'can only concatenate str (not "list") to str'
 
-_OUTPUTS = (InformationGathering, SelfReflection, TaskInference, SkillCuration, ActionPlan,
-            FusedStep)
+_OUTPUTS = (
+    InformationGathering,
+    SelfReflection,
+    TaskInference,
+    SkillCuration,
+    ActionPlan,
+    FusedStep,
+)
 
 
 def _error(message: str) -> dict[str, Any]:
-    return {"error": {"message": message, "type": "internal_server_error", "param": None,
-                      "code": None}}
+    return {
+        "error": {"message": message, "type": "internal_server_error", "param": None, "code": None}
+    }
 
 
 def format_kind(body: dict) -> str:

@@ -28,8 +28,10 @@ def colour_of(data: str) -> str:
     raw = base64.b64decode(data.split(",", 1)[-1])
     image = Image.open(io.BytesIO(raw)).convert("RGB").resize((1, 1))
     pixel = image.getpixel((0, 0))
-    return min(COLOURS, key=lambda name: sum(
-        (a - b) ** 2 for a, b in zip(COLOURS[name], pixel, strict=True)))
+    return min(
+        COLOURS,
+        key=lambda name: sum((a - b) ** 2 for a, b in zip(COLOURS[name], pixel, strict=True)),
+    )
 
 
 class AnthropicChecks:
@@ -39,15 +41,21 @@ class AnthropicChecks:
         self.images, self.tools = images, tools
 
     def __call__(self, body: dict) -> Any:
-        sources = [b["source"]["data"] for m in body["messages"] if isinstance(m["content"], list)
-                   for b in m["content"] if b.get("type") == "image"]
+        sources = [
+            b["source"]["data"]
+            for m in body["messages"]
+            if isinstance(m["content"], list)
+            for b in m["content"]
+            if b.get("type") == "image"
+        ]
         if body.get("tools") and not self.tools:
             return ant.error(400, "invalid_request_error", "tools are not supported by this model")
         if sources and not self.images:
             return ant.error(400, "invalid_request_error", "this model does not support images")
         if any(t.get("type") == "computer_20250124" for t in body.get("tools") or []):
-            return ant.message([ant.tool_use("computer", {"action": "screenshot"})],
-                               stop_reason="tool_use")
+            return ant.message(
+                [ant.tool_use("computer", {"action": "screenshot"})], stop_reason="tool_use"
+            )
         if ant.forced_tool(body):
             return dict(ANSWER)
         return colour_of(sources[0]) if sources else "ready"
@@ -60,17 +68,28 @@ class ResponsesChecks:
         self.images, self.tools = images, tools
 
     def __call__(self, body: dict) -> Any:
-        urls = [p["image_url"] for item in body["input"] if isinstance(item.get("content"), list)
-                for p in item["content"] if p.get("type") == "input_image"]
+        urls = [
+            p["image_url"]
+            for item in body["input"]
+            if isinstance(item.get("content"), list)
+            for p in item["content"]
+            if p.get("type") == "input_image"
+        ]
         if body.get("tools") and not self.tools:
             return resp.error(400, "Tool 'computer_use_preview' is not supported with this model.")
         if urls and not self.images:
-            return resp.error(400, "Invalid content type. image_url is only supported by "
-                                   "certain models.")
+            return resp.error(
+                400, "Invalid content type. image_url is only supported by certain models."
+            )
         if body.get("tools"):
-            call = {"type": "computer_call", "id": f"cu_{next(_IDS)}", "call_id":
-                    f"call_{next(_IDS)}", "action": {"type": "screenshot"},
-                    "pending_safety_checks": [], "status": "completed"}
+            call = {
+                "type": "computer_call",
+                "id": f"cu_{next(_IDS)}",
+                "call_id": f"call_{next(_IDS)}",
+                "action": {"type": "screenshot"},
+                "pending_safety_checks": [],
+                "status": "completed",
+            }
             return resp.response([call])
         if ((body.get("text") or {}).get("format") or {}).get("type") == "json_schema":
             return dict(ANSWER)
@@ -81,9 +100,13 @@ class ChatChecks:
     """A chat completions model (any response format, images by data URL)."""
 
     def __call__(self, body: dict) -> Any:
-        urls = [p["image_url"]["url"] for m in body["messages"]
-                if isinstance(m["content"], list)
-                for p in m["content"] if p.get("type") == "image_url"]
+        urls = [
+            p["image_url"]["url"]
+            for m in body["messages"]
+            if isinstance(m["content"], list)
+            for p in m["content"]
+            if p.get("type") == "image_url"
+        ]
         if body.get("response_format"):
             return dict(ANSWER)
         return colour_of(urls[0]) if urls else "ready"

@@ -25,35 +25,62 @@ _PARTS = {"input_text", "input_image"}
 
 
 def error(status: int, text: str, kind: str = "invalid_request_error") -> FakeResponse:
-    return FakeResponse(status, {"error": {"message": text, "type": kind, "param": None,
-                                           "code": None}})
+    return FakeResponse(
+        status, {"error": {"message": text, "type": kind, "param": None, "code": None}}
+    )
 
 
 def text_message(text: str) -> dict[str, Any]:
-    return {"type": "message", "id": f"msg_{next(_IDS):04d}", "role": "assistant",
-            "status": "completed",
-            "content": [{"type": "output_text", "text": text, "annotations": []}]}
+    return {
+        "type": "message",
+        "id": f"msg_{next(_IDS):04d}",
+        "role": "assistant",
+        "status": "completed",
+        "content": [{"type": "output_text", "text": text, "annotations": []}],
+    }
 
 
 def refusal_message(text: str) -> dict[str, Any]:
-    return {"type": "message", "id": f"msg_{next(_IDS):04d}", "role": "assistant",
-            "status": "completed", "content": [{"type": "refusal", "refusal": text}]}
+    return {
+        "type": "message",
+        "id": f"msg_{next(_IDS):04d}",
+        "role": "assistant",
+        "status": "completed",
+        "content": [{"type": "refusal", "refusal": text}],
+    }
 
 
-def response(output: list[dict[str, Any]], *, input_tokens: int = 100,
-             output_tokens: int = 20, status: str = "completed",
-             incomplete: str | None = None) -> FakeResponse:
+def response(
+    output: list[dict[str, Any]],
+    *,
+    input_tokens: int = 100,
+    output_tokens: int = 20,
+    status: str = "completed",
+    incomplete: str | None = None,
+) -> FakeResponse:
     """A Responses API reply with ``output`` items and usage."""
-    return FakeResponse(200, {
-        "id": f"resp_{next(_IDS):04d}", "object": "response", "created_at": int(time.time()),
-        "model": "fake-gpt", "status": status, "output": output,
-        "incomplete_details": {"reason": incomplete} if incomplete else None,
-        "parallel_tool_calls": True, "tool_choice": "auto", "tools": [],
-        "usage": {"input_tokens": input_tokens, "output_tokens": output_tokens,
-                  "total_tokens": input_tokens + output_tokens,
-                  "input_tokens_details": {"cached_tokens": 0},
-                  "output_tokens_details": {"reasoning_tokens": 0}},
-    })
+    return FakeResponse(
+        200,
+        {
+            "id": f"resp_{next(_IDS):04d}",
+            "object": "response",
+            "created_at": int(time.time()),
+            "model": "fake-gpt",
+            "status": status,
+            "output": output,
+            "incomplete_details": {"reason": incomplete} if incomplete else None,
+            "parallel_tool_calls": True,
+            "tool_choice": "auto",
+            "tools": [],
+            "usage": {
+                "input_tokens": input_tokens,
+                "output_tokens": output_tokens,
+                "total_tokens": input_tokens + output_tokens,
+                "input_tokens_details": {"cached_tokens": 0},
+                "output_tokens_details": {"reasoning_tokens": 0},
+            },
+        },
+    )
 
 
 def _item_problem(item: Any) -> str | None:
@@ -89,14 +116,23 @@ def request_problem(path: str, headers: dict[str, str], body: dict) -> FakeRespo
     if not isinstance(body.get("model"), str):
         return error(400, "model is required")
     items = body.get("input")
-    problem = None if isinstance(items, str) else (
-        "input: a string or a list of items" if not isinstance(items, list) else
-        next((p for p in map(_item_problem, items) if p), None))
+    problem = (
+        None
+        if isinstance(items, str)
+        else (
+            "input: a string or a list of items"
+            if not isinstance(items, list)
+            else next((p for p in map(_item_problem, items) if p), None)
+        )
+    )
     if problem is None and not isinstance(body.get("instructions", ""), str | type(None)):
         problem = "instructions must be a string"
     fmt = (body.get("text") or {}).get("format") or {}
-    if problem is None and fmt.get("type") == "json_schema" and not (fmt.get("name")
-                                                                     and fmt.get("schema")):
+    if (
+        problem is None
+        and fmt.get("type") == "json_schema"
+        and not (fmt.get("name") and fmt.get("schema"))
+    ):
         problem = "text.format json_schema needs name and schema"
     limit = body.get("max_output_tokens")
     if problem is None and limit is not None and (not isinstance(limit, int) or limit < 16):
@@ -125,11 +161,17 @@ class FakeResponsesServer(FakeOpenAIServer):
 
     def format_names(self) -> list[str]:
         """``text.format.name`` of each request that asked for a JSON schema."""
-        return [((b.get("text") or {}).get("format") or {}).get("name", "")
-                for b in self.requests
-                if ((b.get("text") or {}).get("format") or {}).get("type") == "json_schema"]
+        return [
+            ((b.get("text") or {}).get("format") or {}).get("name", "")
+            for b in self.requests
+            if ((b.get("text") or {}).get("format") or {}).get("type") == "json_schema"
+        ]
 
     def image_urls(self, index: int) -> list[str]:
-        return [part["image_url"] for item in self.requests[index].get("input", [])
-                if isinstance(item, dict) and isinstance(item.get("content"), list)
-                for part in item["content"] if part.get("type") == "input_image"]
+        return [
+            part["image_url"]
+            for item in self.requests[index].get("input", [])
+            if isinstance(item, dict) and isinstance(item.get("content"), list)
+            for part in item["content"]
+            if part.get("type") == "input_image"
+        ]

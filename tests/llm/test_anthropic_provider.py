@@ -22,19 +22,35 @@ KEY = "sk-ant-unit-test-key-0042"
 
 
 def _request(images=(), budget=None) -> ModelRequest:
-    return ModelRequest(module="action_planning", system="sys prompt", user="user text",
-                        output_model=ActionPlan, images=tuple(images), max_output_tokens=budget)
+    return ModelRequest(
+        module="action_planning",
+        system="sys prompt",
+        user="user text",
+        output_model=ActionPlan,
+        images=tuple(images),
+        max_output_tokens=budget,
+    )
 
 
 def _provider(server: FakeAnthropicServer, **kwargs) -> AnthropicProvider:
-    return AnthropicProvider(model="claude-fake", base_url=server.base_url, api_key=KEY,
-                             max_retries=kwargs.pop("max_retries", 0), **kwargs)
+    return AnthropicProvider(
+        model="claude-fake",
+        base_url=server.base_url,
+        api_key=KEY,
+        max_retries=kwargs.pop("max_retries", 0),
+        **kwargs,
+    )
 
 
 def test_structured_output_by_a_forced_tool_with_usage_and_cache_tokens():
-    reply_body = message([tool_use("ActionPlan", PLAN)], stop_reason="tool_use",
-                         input_tokens=60, output_tokens=25, cache_read_input_tokens=30,
-                         cache_creation_input_tokens=10)
+    reply_body = message(
+        [tool_use("ActionPlan", PLAN)],
+        stop_reason="tool_use",
+        input_tokens=60,
+        output_tokens=25,
+        cache_read_input_tokens=30,
+        cache_creation_input_tokens=10,
+    )
     with FakeAnthropicServer(replies=[reply_body]) as server:
         reply = _provider(server).complete(_request(budget=512))
     assert reply.output == ActionPlan(**PLAN)
@@ -96,8 +112,7 @@ def test_a_text_reply_without_the_tool_call_is_asked_again():
 
 
 def test_a_refusal_ends_the_request_without_a_repair():
-    refusal = message([{"type": "text", "text": "I can't help with that."}],
-                      stop_reason="refusal")
+    refusal = message([{"type": "text", "text": "I can't help with that."}], stop_reason="refusal")
     with FakeAnthropicServer(replies=[refusal, PLAN]) as server:
         with pytest.raises(ModelReplyError, match="refused to answer: I can't help") as caught:
             _provider(server).complete(_request())
@@ -107,8 +122,11 @@ def test_a_refusal_ends_the_request_without_a_repair():
 def test_a_reply_cut_off_at_max_tokens_says_which_flag_to_raise():
     cut = message([tool_use("ActionPlan", {"reasoning": "long"})], stop_reason="max_tokens")
     with FakeAnthropicServer(replies=[cut, cut]) as server:
-        with pytest.raises(ModelReplyError, match=r"cut off at 300 tokens: raise "
-                                                  r"--max-output-tokens"):
+        with pytest.raises(
+            ModelReplyError,
+            match=r"cut off at 300 tokens: raise "
+            r"--max-output-tokens",
+        ):
             _provider(server, max_output_tokens=300).complete(_request(budget=2048))
     assert {body["max_tokens"] for body in server.requests} == {300}
 
@@ -117,8 +135,9 @@ def test_a_refused_key_names_the_variable_and_is_recorded(monkeypatch):
     monkeypatch.setenv("MY_CLAUDE_KEY", KEY)
     refused = error(401, "authentication_error", f"invalid x-api-key {KEY}")
     with FakeAnthropicServer(lambda body: refused) as server:
-        provider = AnthropicProvider(model="m", base_url=server.base_url,
-                                     api_key_env="MY_CLAUDE_KEY", max_retries=0)
+        provider = AnthropicProvider(
+            model="m", base_url=server.base_url, api_key_env="MY_CLAUDE_KEY", max_retries=0
+        )
         with pytest.raises(ModelUnavailableError, match="check MY_CLAUDE_KEY") as caught:
             provider.complete(_request())
     (failed,) = caught.value.calls

@@ -19,7 +19,10 @@ PLAN = {"reasoning": "type it", "actions": ["type_text(text='hi')"], "done": Tru
 
 def _request(images=()) -> ModelRequest:
     return ModelRequest(
-        module="action_planning", system="sys", user="user text", output_model=ActionPlan,
+        module="action_planning",
+        system="sys",
+        user="user text",
+        output_model=ActionPlan,
         images=tuple(images),
     )
 
@@ -70,7 +73,10 @@ def test_falls_back_when_server_refuses_json_schema_and_remembers():
     modes = [format_kind(b) for b in server.requests]
     assert modes == ["json_schema", "json_object_schema", "json_object", "prompt", "prompt"]
     assert [c.response_mode for c in first.calls if c.request_failed] == [
-        "json_schema", "json_object_schema", "json_object"]
+        "json_schema",
+        "json_object_schema",
+        "json_object",
+    ]
     system = server.requests[-1]["messages"][0]["content"]
     assert "JSON schema" in system and '"actions"' in system
     assert provider.response_mode == "prompt"

@@ -19,9 +19,14 @@ PLAN = {"reasoning": "type it", "actions": ["type_text(text='hi')"], "done": Tru
 
 
 def _request(images: tuple = (), max_output_tokens: int | None = None) -> ModelRequest:
-    return ModelRequest(module="action_planning", system="sys", user="user text",
-                        output_model=ActionPlan, images=images,
-                        max_output_tokens=max_output_tokens)
+    return ModelRequest(
+        module="action_planning",
+        system="sys",
+        user="user text",
+        output_model=ActionPlan,
+        images=images,
+        max_output_tokens=max_output_tokens,
+    )
 
 
 def _provider(server: FakeOpenAIServer, **kwargs) -> OpenAIProvider:
@@ -39,7 +44,9 @@ def test_llama_cpp_500_on_json_schema_falls_back_at_once_to_json_object_with_sch
     # No retry of the 500 (the client would add two), one fallback, then remembered.
     assert llama.formats == ["json_schema", "json_object_schema", "json_object_schema"]
     assert server.requests[1]["response_format"] == {
-        "type": "json_object", "schema": strict_schema(ActionPlan)}
+        "type": "json_object",
+        "schema": strict_schema(ActionPlan),
+    }
     failed, answered = first.calls
     assert failed.request_failed and failed.response_mode == "json_schema"
     assert "500" in failed.error and "trying json_object_schema" in failed.error
@@ -91,9 +98,16 @@ def test_max_tokens_is_always_sent_sized_by_the_request_or_the_user():
 def test_reasoning_models_get_max_completion_tokens():
     def handler(body: dict) -> FakeResponse | dict:
         if "max_tokens" in body:
-            return FakeResponse(400, {"error": {"message": "Unsupported parameter: 'max_tokens' "
-                                                "is not supported with this model. Use "
-                                                "'max_completion_tokens' instead."}})
+            return FakeResponse(
+                400,
+                {
+                    "error": {
+                        "message": "Unsupported parameter: 'max_tokens' "
+                        "is not supported with this model. Use "
+                        "'max_completion_tokens' instead."
+                    }
+                },
+            )
         return PLAN
 
     with FakeOpenAIServer(handler) as server:
@@ -105,8 +119,9 @@ def test_reasoning_models_get_max_completion_tokens():
 
 def test_a_timed_out_request_is_recorded_with_prompt_error_and_latency():
     with FakeOpenAIServer(lambda body: FakeResponse(200, {}, delay=2.0)) as server:
-        provider = OpenAIProvider(model="fake", base_url=server.base_url, timeout=0.4,
-                                  max_retries=0)
+        provider = OpenAIProvider(
+            model="fake", base_url=server.base_url, timeout=0.4, max_retries=0
+        )
         with pytest.raises(ModelUnavailableError, match="did not answer in time") as caught:
             provider.complete(_request())
     (call,) = caught.value.calls
@@ -150,9 +165,19 @@ def test_repair_sends_the_error_and_not_the_schema_again():
 
 
 def test_a_reply_cut_at_max_tokens_says_to_raise_it():
-    cut = {"id": "x", "object": "chat.completion", "created": 0, "model": "m",
-           "choices": [{"index": 0, "finish_reason": "length",
-                        "message": {"role": "assistant", "content": '{"reasoning": "ty'}}]}
+    cut = {
+        "id": "x",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "m",
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "length",
+                "message": {"role": "assistant", "content": '{"reasoning": "ty'},
+            }
+        ],
+    }
     with FakeOpenAIServer(lambda body: FakeResponse(200, cut)) as server:
         with pytest.raises(ModelReplyError, match="cut off at 40 tokens: raise --max-output"):
             _provider(server, repair_attempts=0).complete(_request(max_output_tokens=40))

@@ -27,13 +27,24 @@ KEY = "sk-responses-unit-test-77"
 
 
 def _request(images=(), budget=None) -> ModelRequest:
-    return ModelRequest(module="action_planning", system="sys prompt", user="user text",
-                        output_model=ActionPlan, images=tuple(images), max_output_tokens=budget)
+    return ModelRequest(
+        module="action_planning",
+        system="sys prompt",
+        user="user text",
+        output_model=ActionPlan,
+        images=tuple(images),
+        max_output_tokens=budget,
+    )
 
 
 def _provider(server: FakeResponsesServer, **kwargs) -> ResponsesProvider:
-    return ResponsesProvider(model="gpt-fake", base_url=server.base_url, api_key=KEY,
-                             max_retries=kwargs.pop("max_retries", 0), **kwargs)
+    return ResponsesProvider(
+        model="gpt-fake",
+        base_url=server.base_url,
+        api_key=KEY,
+        max_retries=kwargs.pop("max_retries", 0),
+        **kwargs,
+    )
 
 
 def test_request_shape_structured_output_and_usage():
@@ -81,8 +92,9 @@ def test_a_refusal_part_ends_the_request():
 
 
 def test_an_incomplete_reply_names_the_flag():
-    cut = response([text_message('{"reasoning": "lo')], status="incomplete",
-                   incomplete="max_output_tokens")
+    cut = response(
+        [text_message('{"reasoning": "lo')], status="incomplete", incomplete="max_output_tokens"
+    )
     with FakeResponsesServer(replies=[cut, cut]) as server:
         with pytest.raises(ModelReplyError, match="cut off at 1024 tokens"):
             _provider(server).complete(_request())
@@ -91,8 +103,9 @@ def test_an_incomplete_reply_names_the_flag():
 def test_errors_are_one_line_naming_the_key_variable(monkeypatch):
     monkeypatch.setenv("RESP_KEY", KEY)
     with FakeResponsesServer(lambda body: error(401, "bad key", "invalid_api_key")) as server:
-        provider = ResponsesProvider(model="m", base_url=server.base_url,
-                                     api_key_env="RESP_KEY", max_retries=0)
+        provider = ResponsesProvider(
+            model="m", base_url=server.base_url, api_key_env="RESP_KEY", max_retries=0
+        )
         with pytest.raises(ModelUnavailableError, match="check RESP_KEY") as caught:
             provider.complete(_request())
     assert caught.value.calls[0].request_failed

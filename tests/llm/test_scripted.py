@@ -33,8 +33,10 @@ def test_exhausted_script_fails_loudly():
 
 def test_per_module_queues():
     model = ScriptedModel(
-        {"task_inference": [{"subtask": "a", "reasoning": "b", "task_done": False}],
-         "action_planning": [PLAN]}
+        {
+            "task_inference": [{"subtask": "a", "reasoning": "b", "task_done": False}],
+            "action_planning": [PLAN],
+        }
     )
     assert model.complete(_request("action_planning")).output.actions == ["click(x=1, y=2)"]
     assert model.complete(_request("task_inference", TaskInference)).output.subtask == "a"

@@ -32,7 +32,9 @@ def make_record(
         started_at=start,
         ended_at=start + timedelta(seconds=1),
         observation=Observation(
-            step=step, screenshot=f"step_{step}.png", screen_size=(800, 600),
+            step=step,
+            screenshot=f"step_{step}.png",
+            screen_size=(800, 600),
             image_size=(800, 600),
         ),
         task_inference=TaskInference(subtask=subtask, reasoning="", task_done=False),

@@ -54,8 +54,10 @@ def test_retrieval_quality_through_the_store(
     top3 = sum(name in r for r, name in zip(ranks, names, strict=True)) / len(names)
     exact = paraphrase_recall(embedder)
     with capsys.disabled():
-        print(f"\n[memory retrieval] MiniLM on {len(names)} paraphrases: top-1 {top1:.2f}, "
-              f"top-3 {top3:.2f} (exact search: {exact[0]:.2f} / {exact[1]:.2f})")
+        print(
+            f"\n[memory retrieval] MiniLM on {len(names)} paraphrases: top-1 {top1:.2f}, "
+            f"top-3 {top3:.2f} (exact search: {exact[0]:.2f} / {exact[1]:.2f})"
+        )
     assert top3 >= 0.8
     assert top1 >= 0.6
 
@@ -118,8 +120,10 @@ class _FakeEmbeddings:
         if self.fail:
             raise self.fail
         rng = np.random.default_rng(len(self.calls))
-        data = [SimpleNamespace(index=i, embedding=list(rng.normal(size=self.dimension) * 3))
-                for i in range(len(input))]
+        data = [
+            SimpleNamespace(index=i, embedding=list(rng.normal(size=self.dimension) * 3))
+            for i in range(len(input))
+        ]
         return SimpleNamespace(data=list(reversed(data)))
 
 
@@ -131,8 +135,9 @@ def test_openai_embedder_batches_and_normalises() -> None:
     assert vectors.shape == (3, 1536)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert [call["input"] for call in fake.calls] == [["a", "b"], ["c"]]
-    custom = OpenAIEmbedder(model="nomic-embed", client=SimpleNamespace(
-        embeddings=_FakeEmbeddings(768)))
+    custom = OpenAIEmbedder(
+        model="nomic-embed", client=SimpleNamespace(embeddings=_FakeEmbeddings(768))
+    )
     assert custom.dimension == 768  # unknown model: asked of the server once
 
 
@@ -142,8 +147,9 @@ def test_openai_connection_failure_is_memory_unavailable() -> None:
 
     request = httpx.Request("POST", "http://127.0.0.1:9/v1/embeddings")
     fake = _FakeEmbeddings(1536, fail=openai.APIConnectionError(request=request))
-    embedder = OpenAIEmbedder(base_url="http://127.0.0.1:9/v1",
-                              client=SimpleNamespace(embeddings=fake))
+    embedder = OpenAIEmbedder(
+        base_url="http://127.0.0.1:9/v1", client=SimpleNamespace(embeddings=fake)
+    )
     with pytest.raises(MemoryUnavailableError, match="cannot get embeddings from"):
         embedder.embed(["x"])
 
@@ -161,7 +167,12 @@ def test_importing_memory_loads_no_client_and_no_model() -> None:
         " if m in sys.modules]\n"
         "print(','.join(heavy))"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60, cwd=Path(__file__).resolve().parents[2])
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == ""

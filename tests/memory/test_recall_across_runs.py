@@ -20,14 +20,19 @@ def _fused(body: dict, *, text: str) -> dict:
     user = json.dumps(body["messages"])
     done = "Recent steps" in user  # the window shows the typing step once it happened
     return {
-        "information_gathering": {"screen_description": "notepad", "visible_text": [],
-                                  "elements": []},
-        "self_reflection": {"last_actions_succeeded": True, "analysis": "ok",
-                            "failure_reason": ""},
+        "information_gathering": {
+            "screen_description": "notepad",
+            "visible_text": [],
+            "elements": [],
+        },
+        "self_reflection": {"last_actions_succeeded": True, "analysis": "ok", "failure_reason": ""},
         "task_inference": {"subtask": "Type the text", "reasoning": "r", "task_done": done},
         "skill_curation": {"relevant_skills": [], "new_skills": []},
-        "action_planning": {"reasoning": "r", "actions": [] if done else
-                            [f"type_text(text={text!r})"], "done": done},
+        "action_planning": {
+            "reasoning": "r",
+            "actions": [] if done else [f"type_text(text={text!r})"],
+            "done": done,
+        },
     }
 
 
@@ -36,9 +41,26 @@ def _run(tmp_path: Path, task: str, memory_flags: list[str]) -> tuple[Path, str]
     before = set(runs.iterdir()) if runs.exists() else set()
     with FakeOpenAIServer(lambda body: _fused(body, text="hello")) as server:
         result = subprocess.run(
-            [sys.executable, "-m", "cradle", "run", "--env", "mock-notepad", "--task", task,
-             "--base-url", server.base_url, "--runs-dir", str(runs), *memory_flags],
-            capture_output=True, text=True, timeout=180, cwd=tmp_path, env=dict(os.environ),
+            [
+                sys.executable,
+                "-m",
+                "cradle",
+                "run",
+                "--env",
+                "mock-notepad",
+                "--task",
+                task,
+                "--base-url",
+                server.base_url,
+                "--runs-dir",
+                str(runs),
+                *memory_flags,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            cwd=tmp_path,
+            env=dict(os.environ),
         )
     assert result.returncode == 0, result.stderr
     (folder,) = set(runs.iterdir()) - before
@@ -58,8 +80,20 @@ def test_second_run_recalls_the_first(tmp_path: Path, where: str, request) -> No
         url = request.getfixturevalue("chroma_server")
         flags = ["--memory-url", url]
         wipe = subprocess.run(
-            [sys.executable, "-m", "cradle", "memory", "forget", "--all", "--yes",
-             "--memory-url", url], capture_output=True, text=True, timeout=120,
+            [
+                sys.executable,
+                "-m",
+                "cradle",
+                "memory",
+                "forget",
+                "--all",
+                "--yes",
+                "--memory-url",
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert wipe.returncode == 0, wipe.stderr
 
@@ -73,16 +107,28 @@ def test_second_run_recalls_the_first(tmp_path: Path, where: str, request) -> No
         assert "hashing" not in err.lower()
 
     search = subprocess.run(
-        [sys.executable, "-m", "cradle", "memory", "search",
-         "the secret word typed into the notes earlier", "--json", *flags],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "cradle",
+            "memory",
+            "search",
+            "the secret word typed into the notes earlier",
+            "--json",
+            *flags,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert search.returncode == 0, search.stderr
     assert CODE_WORD in search.stdout
 
     stats = subprocess.run(
         [sys.executable, "-m", "cradle", "memory", "stats", "--json", *flags],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert stats.returncode == 0, stats.stderr
     info = json.loads(stats.stdout)

@@ -14,11 +14,14 @@ MUTE = "Mute the system sound"
 TAB = "Open a new browser tab"
 
 
-def test_two_writers_each_rank_over_their_own_set(backend: dict[str, object],
-                                                  embedder: MiniLMEmbedder) -> None:
+def test_two_writers_each_rank_over_their_own_set(
+    backend: dict[str, object], embedder: MiniLMEmbedder
+) -> None:
     where = (backend["memory_dir"], backend["memory_url"])
-    with open_memory(*where, embedder=embedder) as one, \
-            open_memory(*where, embedder=embedder) as two:  # type: ignore[arg-type]
+    with (
+        open_memory(*where, embedder=embedder) as one,
+        open_memory(*where, embedder=embedder) as two,
+    ):  # type: ignore[arg-type]
         first, second = one.skills, two.skills
         assert first.sync({"save_as": SAVE, "volume_mute": MUTE}).added == 2
         assert second.sync({"save_as": SAVE, "new_tab": TAB}).added == 2
@@ -41,8 +44,11 @@ class _Racing:
     """A collection whose first queries fail as a Chroma server's do while the first write
     into the collection is not on disk yet."""
 
-    def __init__(self, failures: int, message: str = "Error creating hnsw segment reader: "
-                 "Nothing found on disk") -> None:
+    def __init__(
+        self,
+        failures: int,
+        message: str = "Error creating hnsw segment reader: Nothing found on disk",
+    ) -> None:
         self.failures, self.message, self.calls = failures, message, 0
 
     def query(self, **query: object) -> dict[str, object]:

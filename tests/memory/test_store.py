@@ -41,9 +41,13 @@ def _fill(store: VectorMemory) -> None:
     store.remember_step(
         TASK,
         make_record(
-            "run-a", 2, "save the file as list.txt",
-            [("hotkey('ctrl', 's')", "ok", ""), ("type_text(text='list.txt')", "failed",
-                                                 "no dialog")],
+            "run-a",
+            2,
+            "save the file as list.txt",
+            [
+                ("hotkey('ctrl', 's')", "ok", ""),
+                ("type_text(text='list.txt')", "failed", "no dialog"),
+            ],
             reflection=(False, "the save dialog never opened", "ctrl+s was sent too early"),
         ),
     )
@@ -61,8 +65,11 @@ def test_add_recall_with_metadata(store: VectorMemory) -> None:
     assert items[0].metadata["run_id"] == "run-a"
     assert items == sorted(items, key=lambda item: -item.score)
     assert all(-1.0 <= item.score <= 1.0 for item in items)
-    step = next(item for item in store.search("save list.txt", 10) if item.kind == "step"
-                and item.metadata["step"] == 2)
+    step = next(
+        item
+        for item in store.search("save list.txt", 10)
+        if item.kind == "step" and item.metadata["step"] == 2
+    )
     meta = step.metadata
     assert meta["environment"] == "notepad"
     assert meta["task"] == TASK
@@ -70,18 +77,28 @@ def test_add_recall_with_metadata(store: VectorMemory) -> None:
     assert meta["time"].startswith("20")
     assert "type_text(text='list.txt') -> failed (no dialog)" in step.text
     assert "Subtask: save the file as list.txt" in step.text
-    first = next(item for item in store.search("open the File menu", 10)
-                 if item.metadata.get("step") == 1 and item.metadata["run_id"] == "run-a")
+    first = next(
+        item
+        for item in store.search("open the File menu", 10)
+        if item.metadata.get("step") == 1 and item.metadata["run_id"] == "run-a"
+    )
     assert first.metadata["success"] is True
 
 
 def test_lesson_names_the_failed_subtask(store: VectorMemory) -> None:
-    store.remember_step(TASK, make_record("run-l", 1, "save the file as list.txt",
-                                          [("hotkey('ctrl', 's')", "ok", "")]))
     store.remember_step(
         TASK,
-        make_record("run-l", 2, "type the file name", [],
-                    reflection=(False, "no dialog", "the editor needs ctrl+shift+s")),
+        make_record("run-l", 1, "save the file as list.txt", [("hotkey('ctrl', 's')", "ok", "")]),
+    )
+    store.remember_step(
+        TASK,
+        make_record(
+            "run-l",
+            2,
+            "type the file name",
+            [],
+            reflection=(False, "no dialog", "the editor needs ctrl+shift+s"),
+        ),
     )
     lessons = store.search("saving a file", 5, kinds=["lesson"])
     assert [item.text for item in lessons] == [
@@ -90,14 +107,19 @@ def test_lesson_names_the_failed_subtask(store: VectorMemory) -> None:
     assert lessons[0].kind == "lesson"
 
 
-def test_filters_by_kind_and_environment(store: VectorMemory, embedder: MiniLMEmbedder,
-                                         backend: dict[str, object]) -> None:
+def test_filters_by_kind_and_environment(
+    store: VectorMemory, embedder: MiniLMEmbedder, backend: dict[str, object]
+) -> None:
     _fill(store)
     runs = store.search("shopping list", 5, kinds=["run"])
     assert [item.kind for item in runs] == ["run"]
     assert "saving failed" in runs[0].text
-    with open_memory(backend["memory_dir"], backend["memory_url"],  # type: ignore[arg-type]
-                     environment="calculator", embedder=embedder) as other:
+    with open_memory(
+        backend["memory_dir"],
+        backend["memory_url"],  # type: ignore[arg-type]
+        environment="calculator",
+        embedder=embedder,
+    ) as other:
         other.remember_step("add numbers", make_record("run-c", 1, "press plus", []))
     found = store.search("press plus", 10, environment="calculator")
     assert {item.metadata["run_id"] for item in found} == {"run-c"}
@@ -132,12 +154,19 @@ def test_forget_run_and_wipe(store: VectorMemory) -> None:
 def test_chunked_adds(store: VectorMemory) -> None:
     store._max_chunk = 7  # force several chunks for both the embedding and the upsert
     texts = [f"memory number {i} about window {i % 5}" for i in range(23)]
-    store.add(texts, [{"kind": "step", "run_id": "bulk", "step": i} for i in range(23)],
-              [f"bulk:{i}" for i in range(23)])
+    store.add(
+        texts,
+        [{"kind": "step", "run_id": "bulk", "step": i} for i in range(23)],
+        [f"bulk:{i}" for i in range(23)],
+    )
     assert store.stats()["memories"] == 23
     vectors = np.random.default_rng(0).normal(size=(9, 384)).astype(np.float32)
-    store.add([f"v{i}" for i in range(9)], [{"kind": "step"}] * 9, [f"v:{i}" for i in range(9)],
-              embeddings=vectors)
+    store.add(
+        [f"v{i}" for i in range(9)],
+        [{"kind": "step"}] * 9,
+        [f"v:{i}" for i in range(9)],
+        embeddings=vectors,
+    )
     assert store.stats()["memories"] == 32
     assert store.forget_run("bulk") == 23
 
@@ -147,11 +176,18 @@ def test_other_embedder_is_refused(store: VectorMemory, backend: dict[str, objec
     with pytest.warns(UserWarning, match="hashing"):
         hashing = HashingEmbedder()
     with pytest.raises(MemoryStoreError, match="built with the all-MiniLM-L6-v2-int8 embedder"):
-        open_memory(backend["memory_dir"], backend["memory_url"],  # type: ignore[arg-type]
-                    embedder=hashing)
+        open_memory(
+            backend["memory_dir"],
+            backend["memory_url"],  # type: ignore[arg-type]
+            embedder=hashing,
+        )
     # Bookkeeping without an embedder still works on the same store.
-    with VectorMemory.open(backend["memory_dir"], backend["memory_url"],  # type: ignore[arg-type]
-                           embedder=None, create=False) as bare:
+    with VectorMemory.open(
+        backend["memory_dir"],
+        backend["memory_url"],  # type: ignore[arg-type]
+        embedder=None,
+        create=False,
+    ) as bare:
         assert bare.stats()["memories"] == 5
         with pytest.raises(UsageError, match="without an embedder"):
             bare.search("anything", 1)
@@ -172,8 +208,9 @@ def test_chroma_default_embedder_is_never_called(
     assert store.skills.rank("press the mouse button", 1) == ["click"]
 
 
-def test_skill_index_sync_is_cheap_and_ranks(store: VectorMemory,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_skill_index_sync_is_cheap_and_ranks(
+    store: VectorMemory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     skills = {
         "save_as": "Save As: store the current file with a different file name",
         "volume_mute": "Mute the system sound",
@@ -210,8 +247,7 @@ def test_unreachable_server_is_one_clear_error() -> None:
     assert caught.value.exit_code == EXIT_ENVIRONMENT
 
 
-def test_server_gone_mid_run_is_unavailable(chroma_server: str,
-                                            embedder: MiniLMEmbedder) -> None:
+def test_server_gone_mid_run_is_unavailable(chroma_server: str, embedder: MiniLMEmbedder) -> None:
     import httpx
 
     def boom(*args: object, **kwargs: object) -> object:
@@ -225,8 +261,7 @@ def test_server_gone_mid_run_is_unavailable(chroma_server: str,
             store.recall("anything", k=1)
 
 
-def test_foreign_folder_is_refused_and_untouched(tmp_path: Path,
-                                                 embedder: MiniLMEmbedder) -> None:
+def test_foreign_folder_is_refused_and_untouched(tmp_path: Path, embedder: MiniLMEmbedder) -> None:
     folder = tmp_path / "documents"
     folder.mkdir()
     (folder / "notes.txt").write_text("mine")
@@ -237,8 +272,7 @@ def test_foreign_folder_is_refused_and_untouched(tmp_path: Path,
         open_memory(folder / "notes.txt", None, embedder=embedder)
 
 
-def test_corrupt_store_is_refused_and_untouched(tmp_path: Path,
-                                                embedder: MiniLMEmbedder) -> None:
+def test_corrupt_store_is_refused_and_untouched(tmp_path: Path, embedder: MiniLMEmbedder) -> None:
     folder = tmp_path / "memory"
     folder.mkdir()
     garbage = b"this is not sqlite at all" * 100
@@ -249,8 +283,7 @@ def test_corrupt_store_is_refused_and_untouched(tmp_path: Path,
     assert [p.name for p in folder.iterdir()] == ["chroma.sqlite3"]
 
 
-def test_damaged_sqlite_is_refused_and_untouched(tmp_path: Path,
-                                                 embedder: MiniLMEmbedder) -> None:
+def test_damaged_sqlite_is_refused_and_untouched(tmp_path: Path, embedder: MiniLMEmbedder) -> None:
     folder = tmp_path / "memory"
     with open_memory(folder, None, embedder=embedder) as memory:
         memory.remember_run("task", "run-x", "ok", success=True)
@@ -297,7 +330,10 @@ def test_persists_across_processes(tmp_path: Path) -> None:
     def run(script: str) -> str:
         done = subprocess.run(
             [sys.executable, "-c", textwrap.dedent(script), str(folder)],
-            capture_output=True, text=True, cwd=root, timeout=60,
+            capture_output=True,
+            text=True,
+            cwd=root,
+            timeout=60,
         )
         assert done.returncode == 0, done.stderr
         return done.stdout

@@ -24,14 +24,18 @@ _SKIP = ("__pycache__", ".pytest_cache", ".ruff_cache")
 
 
 def _files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.is_file()
-                  and not any(part in _SKIP for part in p.parts) and p.suffix != ".pyc")
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and not any(part in _SKIP for part in p.parts) and p.suffix != ".pyc"
+    )
 
 
 def _dotted(package: str, folder: Path) -> set[str]:
     """``package`` and one name per sub-folder of ``folder`` that holds files."""
-    return {package} | {".".join([package, *f.parent.relative_to(folder).parts])
-                        for f in _files(folder)}
+    return {package} | {
+        ".".join([package, *f.parent.relative_to(folder).parts]) for f in _files(folder)
+    }
 
 
 def test_every_package_folder_is_listed_in_pyproject() -> None:
@@ -54,14 +58,41 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not recent:
         pytest.skip("building offline needs setuptools>=77: pip install -e '.[test]'")
     source = tmp_path_factory.mktemp("source") / "cradle"
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
-        ".git", ".venv", "venv", "build", "dist", "runs", "*.egg-info", "generated_skills",
-        "tests", "benchmarks", *_SKIP))
+    shutil.copytree(
+        ROOT,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git",
+            ".venv",
+            "venv",
+            "build",
+            "dist",
+            "runs",
+            "*.egg-info",
+            "generated_skills",
+            "tests",
+            "benchmarks",
+            *_SKIP,
+        ),
+    )
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-         "--no-index", "-q", "-w", str(out), str(source)],
-        check=True, timeout=300, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "-q",
+            "-w",
+            str(out),
+            str(source),
+        ],
+        check=True,
+        timeout=300,
+        capture_output=True,
     )
     (built,) = out.glob("cradle-*.whl")
     return built
@@ -76,8 +107,10 @@ def test_wheel_ships_every_file_of_the_top_level_folders(wheel: Path) -> None:
             rel = file.relative_to(ROOT).as_posix()
             assert f"cradle/_shipped/{rel}" in names, rel
     assert "cradle/trajectory/templates/report.html.j2" in names
-    assert {n.split("/")[0] for n in names} == {"cradle", wheel.name.split("-py3")[0] +
-                                               ".dist-info"}
+    assert {n.split("/")[0] for n in names} == {
+        "cradle",
+        wheel.name.split("-py3")[0] + ".dist-info",
+    }
 
 
 @pytest.fixture(scope="module")
@@ -85,29 +118,47 @@ def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh venv outside the checkout holding only the wheel; its dependencies are those
     of the environment running the tests, made visible by a .pth file (fast and offline)."""
     venv = tmp_path_factory.mktemp("venv")
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True,
-                   timeout=120)
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120
+    )
     python = venv / "bin" / "python"
     purelib = subprocess.run(
         [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        check=True, capture_output=True, text=True, timeout=60,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
     ).stdout.strip()
     deps = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
     Path(purelib, "_test_dependencies.pth").write_text("\n".join(sorted(deps)) + "\n")
     subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps",
-         "--no-index", "-q", str(wheel)],
-        check=True, timeout=300, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "--no-deps",
+            "--no-index",
+            "-q",
+            str(wheel),
+        ],
+        check=True,
+        timeout=300,
+        capture_output=True,
     )
     return venv
 
 
 def _run(venv: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in (
-        "PYTHONPATH", "CRADLE_HOME", "CRADLE_ENVIRONMENTS_PATH", "VIRTUAL_ENV")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONPATH", "CRADLE_HOME", "CRADLE_ENVIRONMENTS_PATH", "VIRTUAL_ENV")
+    }
     env.update(CRADLE_DATA_DIR=str(cwd / "data"), PYTHONNOUSERSITE="1")
-    return subprocess.run([*args], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run([*args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
 
 
 # Runs the installed `cradle` script and, at exit, writes where every cradle module, skill
@@ -141,8 +192,18 @@ def test_installed_wheel_runs_the_demo_from_another_folder(venv: Path, tmp_path:
     assert {"desktop", "mock-notepad", "mock-calculator"} <= listed
 
     loaded = tmp_path / "loaded.json"
-    demo = _run(venv, str(venv / "bin" / "python"), "-c", _OBSERVE, str(loaded), str(script),
-                "demo", "--runs-dir", str(tmp_path / "runs"), cwd=tmp_path)
+    demo = _run(
+        venv,
+        str(venv / "bin" / "python"),
+        "-c",
+        _OBSERVE,
+        str(loaded),
+        str(script),
+        "demo",
+        "--runs-dir",
+        str(tmp_path / "runs"),
+        cwd=tmp_path,
+    )
     assert demo.returncode == 0, demo.stdout[-2000:] + demo.stderr[-2000:]
     (run,) = (tmp_path / "runs").iterdir()
     assert json.loads((run / "run.json").read_text())["status"] == "done"

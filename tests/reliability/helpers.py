@@ -16,8 +16,11 @@ API_KEY = "sk-cradle-reliability-ZQX7-do-not-leak-93ab"
 """A distinctive fake key: finding it anywhere in a run's output is a leak."""
 
 FILLER = {
-    "information_gathering": {"screen_description": "A notepad.", "visible_text": [],
-                              "elements": []},
+    "information_gathering": {
+        "screen_description": "A notepad.",
+        "visible_text": [],
+        "elements": [],
+    },
     "self_reflection": {"last_actions_succeeded": True, "analysis": "ok", "failure_reason": ""},
     "task_inference": {"subtask": "next", "reasoning": "script", "task_done": False},
     "skill_curation": {"relevant_skills": [], "new_skills": []},
@@ -26,8 +29,10 @@ FILLER = {
 
 def fused(actions: Sequence[str], done: bool = False) -> dict[str, Any]:
     """One FusedStep reply planning ``actions``."""
-    return {**FILLER, "action_planning": {"reasoning": "scripted", "actions": list(actions),
-                                          "done": done}}
+    return {
+        **FILLER,
+        "action_planning": {"reasoning": "scripted", "actions": list(actions), "done": done},
+    }
 
 
 class Plans:
@@ -79,22 +84,52 @@ def cradle_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def cradle_run(tmp_path: Path, base_url: str, *args: str, env: dict[str, str] | None = None,
-               stdin: Any = subprocess.DEVNULL, timeout: float = 120) -> Finished:
+def cradle_run(
+    tmp_path: Path,
+    base_url: str,
+    *args: str,
+    env: dict[str, str] | None = None,
+    stdin: Any = subprocess.DEVNULL,
+    timeout: float = 120,
+) -> Finished:
     """``python -m cradle run --env mock-notepad`` against ``base_url``; fused, no memory."""
     runs = tmp_path / "runs"
-    command = [sys.executable, "-m", "cradle", "run", "--env", "mock-notepad", "--task",
-               "Write the note", "--base-url", base_url, "--model", "fake-vlm",
-               "--no-memory", "--runs-dir", str(runs),
-               "--generated-skills-dir", str(tmp_path / "generated"), *args]
+    command = [
+        sys.executable,
+        "-m",
+        "cradle",
+        "run",
+        "--env",
+        "mock-notepad",
+        "--task",
+        "Write the note",
+        "--base-url",
+        base_url,
+        "--model",
+        "fake-vlm",
+        "--no-memory",
+        "--runs-dir",
+        str(runs),
+        "--generated-skills-dir",
+        str(tmp_path / "generated"),
+        *args,
+    ]
     if "--env" in args:  # the caller picks the environment
         at = command.index("--env")
-        del command[at:at + 2]
+        del command[at : at + 2]
     started = time.monotonic()
-    result = subprocess.run(command, cwd=tmp_path, env=cradle_env(env), capture_output=True,
-                            text=True, timeout=timeout, stdin=stdin)
-    return Finished(result.returncode, result.stdout, result.stderr,
-                    time.monotonic() - started, runs)
+    result = subprocess.run(
+        command,
+        cwd=tmp_path,
+        env=cradle_env(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=stdin,
+    )
+    return Finished(
+        result.returncode, result.stdout, result.stderr, time.monotonic() - started, runs
+    )
 
 
 def assert_clean_stop(result: Finished, code: int, status: str, reason: str) -> dict[str, Any]:
@@ -115,8 +150,7 @@ def leaks(where: Path | str, needle: str) -> list[str]:
     """Files under ``where`` (or the text itself) that contain ``needle``."""
     if isinstance(where, str):
         return ["<text>"] if needle in where else []
-    return [str(p) for p in where.rglob("*") if p.is_file()
-            and needle.encode() in p.read_bytes()]
+    return [str(p) for p in where.rglob("*") if p.is_file() and needle.encode() in p.read_bytes()]
 
 
 Handler = Callable[[dict], Any]

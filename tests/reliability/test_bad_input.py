@@ -25,17 +25,33 @@ from tests.trajectory.helpers import demo_run
 
 LATIN1 = b"caf\xe9"
 """'café' in Latin-1: not UTF-8."""
-RUN = [b"run", b"--env", b"mock-notepad", b"--no-memory", b"--base-url",
-       b"http://127.0.0.1:9/v1", b"--runs-dir", b"runs"]
+RUN = [
+    b"run",
+    b"--env",
+    b"mock-notepad",
+    b"--no-memory",
+    b"--base-url",
+    b"http://127.0.0.1:9/v1",
+    b"--runs-dir",
+    b"runs",
+]
 
 
 def cradle(tmp_path: Path, *args: str | bytes) -> subprocess.CompletedProcess[str]:
     """``python -m cradle ARGS`` with raw bytes allowed in the arguments."""
-    result = subprocess.run([sys.executable, "-m", "cradle", *args], cwd=tmp_path,
-                            env=cradle_env(), capture_output=True, timeout=120)
-    return subprocess.CompletedProcess(result.args, result.returncode,
-                                       result.stdout.decode("utf-8", "replace"),
-                                       result.stderr.decode("utf-8", "replace"))
+    result = subprocess.run(
+        [sys.executable, "-m", "cradle", *args],
+        cwd=tmp_path,
+        env=cradle_env(),
+        capture_output=True,
+        timeout=120,
+    )
+    return subprocess.CompletedProcess(
+        result.args,
+        result.returncode,
+        result.stdout.decode("utf-8", "replace"),
+        result.stderr.decode("utf-8", "replace"),
+    )
 
 
 def one_line_error(result: subprocess.CompletedProcess[str], *needles: str) -> str:
@@ -49,8 +65,9 @@ def one_line_error(result: subprocess.CompletedProcess[str], *needles: str) -> s
     return lines[0]
 
 
-@pytest.mark.parametrize("task", [[b"--task", LATIN1], [b"--task=" + LATIN1]],
-                         ids=["separate", "joined"])
+@pytest.mark.parametrize(
+    "task", [[b"--task", LATIN1], [b"--task=" + LATIN1]], ids=["separate", "joined"]
+)
 def test_a_non_utf8_task_is_one_line_and_makes_no_run_folder(
     tmp_path: Path, task: list[bytes]
 ) -> None:
@@ -65,20 +82,33 @@ def test_a_non_utf8_env_option_names_the_flag(tmp_path: Path) -> None:
 
 
 def test_a_session_refuses_a_task_that_cannot_be_recorded(tmp_path: Path) -> None:
-    settings = SessionSettings(env="mock-notepad", task=LATIN1.decode("utf-8", "surrogateescape"),
-                               runs_dir=tmp_path / "runs", memory=MemorySettings(enabled=False))
+    settings = SessionSettings(
+        env="mock-notepad",
+        task=LATIN1.decode("utf-8", "surrogateescape"),
+        runs_dir=tmp_path / "runs",
+        memory=MemorySettings(enabled=False),
+    )
     with pytest.raises(ConfigError, match="the task is not UTF-8 text"):
         Session(settings, model=ScriptedModel({"fused": []}))
     assert not (tmp_path / "runs").exists()
 
 
-@pytest.mark.parametrize(("flag", "content", "needles"), [
-    ("--secrets-file", b"# secrets\nNOTE_PW=" + LATIN1 + b"-long\n",
-     ("secrets file", "input.txt:2: not UTF-8 text (byte 0xe9)")),
-    ("--secrets-file", b'{"NOTE_PW": "zq\\udce9zq"}', ("secret NOTE_PW is not UTF-8 text",)),
-    ("--prices", b'{"fake-vlm": [1, 2], "' + LATIN1 + b'": [1, 2]}',
-     ("price table", "input.txt:1: not UTF-8 text")),
-])
+@pytest.mark.parametrize(
+    ("flag", "content", "needles"),
+    [
+        (
+            "--secrets-file",
+            b"# secrets\nNOTE_PW=" + LATIN1 + b"-long\n",
+            ("secrets file", "input.txt:2: not UTF-8 text (byte 0xe9)"),
+        ),
+        ("--secrets-file", b'{"NOTE_PW": "zq\\udce9zq"}', ("secret NOTE_PW is not UTF-8 text",)),
+        (
+            "--prices",
+            b'{"fake-vlm": [1, 2], "' + LATIN1 + b'": [1, 2]}',
+            ("price table", "input.txt:1: not UTF-8 text"),
+        ),
+    ],
+)
 def test_non_utf8_input_files_are_one_line_and_make_no_run_folder(
     tmp_path: Path, flag: str, content: bytes, needles: tuple[str, ...]
 ) -> None:
@@ -91,15 +121,20 @@ def test_non_utf8_input_files_are_one_line_and_make_no_run_folder(
 
 def test_an_oversized_secrets_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "input.txt").write_bytes(b"# padding\n" * 200_000)
-    one_line_error(cradle(tmp_path, *RUN, "--task", "t", "--secrets-file", "input.txt"),
-                   "secrets file", "larger than 1,000,000 bytes")
+    one_line_error(
+        cradle(tmp_path, *RUN, "--task", "t", "--secrets-file", "input.txt"),
+        "secrets file",
+        "larger than 1,000,000 bytes",
+    )
 
 
 def _write_latin1_skill(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "latin1_skill.py"
-    path.write_bytes(b'from cradle.skills import skill\n\n\n@skill\ndef greet(screen) -> None:\n'
-                     b'    """Say ' + LATIN1 + b'."""\n')
+    path.write_bytes(
+        b"from cradle.skills import skill\n\n\n@skill\ndef greet(screen) -> None:\n"
+        b'    """Say ' + LATIN1 + b'."""\n'
+    )
     return path
 
 
@@ -121,10 +156,15 @@ def test_non_utf8_skill_files_are_a_recorded_problem_and_the_run_goes_on(
     )
     generated = _write_latin1_skill(tmp_path / "generated")
     monkeypatch.setenv("CRADLE_ENVIRONMENTS_PATH", str(environments))
-    settings = SessionSettings(env="latin1-env", task="t", runs_dir=tmp_path / "runs",
-                               generated_skills_dir=generated.parent, skill_stats=False,
-                               memory=MemorySettings(enabled=False),
-                               agent=AgentSettings(mode="fused", max_steps=3))
+    settings = SessionSettings(
+        env="latin1-env",
+        task="t",
+        runs_dir=tmp_path / "runs",
+        generated_skills_dir=generated.parent,
+        skill_stats=False,
+        memory=MemorySettings(enabled=False),
+        agent=AgentSettings(mode="fused", max_steps=3),
+    )
     replies = [fused(["wait(seconds=0)"]), fused([], done=True)]
     result = Session(settings, model=ScriptedModel({"fused": replies})).run()
     assert result.exit_code == 0, result
@@ -177,12 +217,11 @@ def test_a_non_utf8_step_line_is_one_line_naming_file_and_line(tmp_path: Path) -
 # --------------------------------------------------------------------------- --env-option
 
 
-def test_an_unknown_env_option_lists_the_known_ones_and_makes_no_run_folder(
-    tmp_path: Path
-) -> None:
+def test_an_unknown_env_option_lists_the_known_ones_and_makes_no_run_folder(tmp_path: Path) -> None:
     result = cradle(tmp_path, *RUN, "--task", "t", "--env-option", "colour=red")
-    one_line_error(result, "unknown mock-notepad option(s): colour",
-                   "known: size, width, height, text")
+    one_line_error(
+        result, "unknown mock-notepad option(s): colour", "known: size, width, height, text"
+    )
     assert not (tmp_path / "runs").exists()
 
 

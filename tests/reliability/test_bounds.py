@@ -103,8 +103,9 @@ def test_secrets_are_redacted_before_text_is_cut(tmp_path: Path) -> None:
         return next(replies, fused([], done=True))
 
     with FakeOpenAIServer(handler) as server:
-        result = cradle_run(tmp_path, server.base_url, env={"CRADLE_SECRET_PIN": SECRET},
-                            timeout=300)
+        result = cradle_run(
+            tmp_path, server.base_url, env={"CRADLE_SECRET_PIN": SECRET}, timeout=300
+        )
     assert result.code == 0, result.stderr[-2000:]
     stored = (result.run_dir / "trajectory.jsonl").read_text()
     assert "[redac" in stored
@@ -115,7 +116,9 @@ def test_secrets_are_redacted_before_text_is_cut(tmp_path: Path) -> None:
 
 def _session(tmp_path: Path, model: ScriptedModel, **agent: object) -> Session:
     settings = SessionSettings(
-        env="mock-notepad", task="type", runs_dir=tmp_path / "runs",
+        env="mock-notepad",
+        task="type",
+        runs_dir=tmp_path / "runs",
         generated_skills_dir=tmp_path / "generated",
         agent=AgentSettings(**{"mode": "fused", "max_steps": 4, **agent}),
         memory=MemorySettings(enabled=False),
@@ -169,17 +172,23 @@ def test_max_actions_flag(tmp_path: Path) -> None:
 
 
 def test_modular_modules_read_bounded_text_within_a_step(tmp_path: Path) -> None:
-    seen = {**FILLER["information_gathering"], "screen_description": "S" * BIG,
-            "visible_text": ["V" * 1000] * 5000}
-    model = ScriptedModel({
-        "information_gathering": [seen, FILLER["information_gathering"]],
-        "task_inference": [FILLER["task_inference"]] * 2,
-        "skill_curation": [FILLER["skill_curation"]] * 2,
-        "action_planning": [{"reasoning": "r", "actions": ["type_text(text='m')"],
-                             "done": False},
-                            {"reasoning": "r", "actions": [], "done": True}],
-        "self_reflection": [FILLER["self_reflection"]],
-    })
+    seen = {
+        **FILLER["information_gathering"],
+        "screen_description": "S" * BIG,
+        "visible_text": ["V" * 1000] * 5000,
+    }
+    model = ScriptedModel(
+        {
+            "information_gathering": [seen, FILLER["information_gathering"]],
+            "task_inference": [FILLER["task_inference"]] * 2,
+            "skill_curation": [FILLER["skill_curation"]] * 2,
+            "action_planning": [
+                {"reasoning": "r", "actions": ["type_text(text='m')"], "done": False},
+                {"reasoning": "r", "actions": [], "done": True},
+            ],
+            "self_reflection": [FILLER["self_reflection"]],
+        }
+    )
     session = _session(tmp_path, model, mode="modular")
     assert session.run().exit_code == 0
     later = [r for r in model.requests if r.module != "information_gathering"]
@@ -194,26 +203,50 @@ def test_a_step_line_stays_small_when_every_field_is_huge() -> None:
     text = "W" * 20_000
     outputs = {
         "information_gathering": {
-            "screen_description": text, "visible_text": [text] * 150,
-            "elements": [{"label": text, "role": text, "x": 1, "y": 2}] * 150},
-        "self_reflection": {"last_actions_succeeded": False, "analysis": text,
-                            "failure_reason": text},
+            "screen_description": text,
+            "visible_text": [text] * 150,
+            "elements": [{"label": text, "role": text, "x": 1, "y": 2}] * 150,
+        },
+        "self_reflection": {
+            "last_actions_succeeded": False,
+            "analysis": text,
+            "failure_reason": text,
+        },
         "task_inference": {"subtask": text, "reasoning": text, "task_done": False},
         "skill_curation": {"relevant_skills": [text] * 150, "new_skills": [text] * 150},
         "action_planning": {"reasoning": text, "actions": [text] * 150, "done": False},
     }
-    record = StepRecord.model_validate({
-        "run_id": "r", "step": 1, "mode": "modular", "started_at": "2026-01-01T00:00:00Z",
-        "ended_at": "2026-01-01T00:00:01Z",
-        "observation": {"step": 1, "screenshot": "s.png", "screen_size": [8, 8],
-                        "image_size": [8, 8]},
-        **outputs,
-        "actions": [ActionOutcome(source=text, status="rejected", error=text).model_dump()] * 60,
-        "new_skills": [{"accepted": False, "reason": text, "source": text}] * 150,
-        "model_calls": [ModelCall(module="m", model="m", response_mode="json_schema",
-                                  prompt=text * 5, reply=text * 5, error=text).model_dump()] * 10,
-        "errors": [text] * 150,
-    })
+    record = StepRecord.model_validate(
+        {
+            "run_id": "r",
+            "step": 1,
+            "mode": "modular",
+            "started_at": "2026-01-01T00:00:00Z",
+            "ended_at": "2026-01-01T00:00:01Z",
+            "observation": {
+                "step": 1,
+                "screenshot": "s.png",
+                "screen_size": [8, 8],
+                "image_size": [8, 8],
+            },
+            **outputs,
+            "actions": [ActionOutcome(source=text, status="rejected", error=text).model_dump()]
+            * 60,
+            "new_skills": [{"accepted": False, "reason": text, "source": text}] * 150,
+            "model_calls": [
+                ModelCall(
+                    module="m",
+                    model="m",
+                    response_mode="json_schema",
+                    prompt=text * 5,
+                    reply=text * 5,
+                    error=text,
+                ).model_dump()
+            ]
+            * 10,
+            "errors": [text] * 150,
+        }
+    )
     assert len(record.model_dump_json()) > 20_000_000
     bounded = bound_step(record)
     assert len(bounded.model_dump_json().encode()) < LINE_BYTES

@@ -38,8 +38,16 @@ def test_max_tokens(tmp_path: Path) -> None:
 def test_max_cost_with_prices_is_recorded_shown_and_reported(tmp_path: Path) -> None:
     # $10 / $50 per 1M: one reply (100 in, 20 out) costs $0.002
     with FakeOpenAIServer(never_done) as server:
-        result = cradle_run(tmp_path, server.base_url, "--max-cost", "0.005",
-                            "--price-in", "10", "--price-out", "50")
+        result = cradle_run(
+            tmp_path,
+            server.base_url,
+            "--max-cost",
+            "0.005",
+            "--price-in",
+            "10",
+            "--price-out",
+            "50",
+        )
     info = assert_clean_stop(result, 3, "budget_exhausted", "max cost ($0.0050)")
     steps = result.steps()
     assert len(steps) == 3
@@ -47,8 +55,13 @@ def test_max_cost_with_prices_is_recorded_shown_and_reported(tmp_path: Path) -> 
     assert info["totals"]["cost_usd"] == pytest.approx(0.006)
     assert "$0.0060" in result.stderr  # live on the terminal
 
-    report = subprocess.run([sys.executable, "-m", "cradle", "report", str(result.run_dir)],
-                            capture_output=True, text=True, timeout=60, env=cradle_env())
+    report = subprocess.run(
+        [sys.executable, "-m", "cradle", "report", str(result.run_dir)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=cradle_env(),
+    )
     assert report.returncode == 0, report.stderr
     html = (result.run_dir / "report.html").read_text()
     assert "0.0060 (recorded during the run)" in html
@@ -58,8 +71,9 @@ def test_max_cost_with_a_price_file(tmp_path: Path) -> None:
     prices = tmp_path / "prices.json"
     prices.write_text(json.dumps({"fake-vlm": [10, 50]}))
     with FakeOpenAIServer(never_done) as server:
-        result = cradle_run(tmp_path, server.base_url, "--max-cost", "0.003",
-                            "--prices", str(prices))
+        result = cradle_run(
+            tmp_path, server.base_url, "--max-cost", "0.003", "--prices", str(prices)
+        )
     assert_clean_stop(result, 3, "budget_exhausted", "max cost")
     assert len(result.steps()) == 2
 

@@ -55,7 +55,10 @@ def test_deny_skill_hides_and_refuses_it(tmp_path: Path) -> None:
 
 def _session(tmp_path: Path, base_url: str, confirmer, **safety) -> Session:
     settings = SessionSettings(
-        env="mock-notepad", task="t", runs_dir=tmp_path / "runs", generated_skills_dir=None,
+        env="mock-notepad",
+        task="t",
+        runs_dir=tmp_path / "runs",
+        generated_skills_dir=None,
         model=ModelSettings(model="fake-vlm", base_url=base_url, timeout=5),
         safety=SafetySettings(**safety),
     )
@@ -87,8 +90,9 @@ def test_in_process_confirmer_decides(tmp_path: Path, answer: bool) -> None:
 def test_confirm_all_asks_before_every_action(tmp_path: Path) -> None:
     asked: list[str] = []
     with FakeOpenAIServer(Plans(["type_text(text='a')", "wait(seconds=0)"])) as server:
-        session = _session(tmp_path, server.base_url, lambda p: asked.append(p) or True,
-                           confirm="all")
+        session = _session(
+            tmp_path, server.base_url, lambda p: asked.append(p) or True, confirm="all"
+        )
         assert session.run().exit_code == 0
     assert asked == ["type_text(text='a')", "wait(seconds=0.0)"]
     assert session.environment.state()["text"] == "a"
@@ -110,24 +114,37 @@ def sneaky(screen) -> None:
 def _runner(policy: ActionPolicy) -> tuple[ActionRunner, FakeScreen]:
     registry = SkillRegistry.load([shared_skills_dir()])
     screen = FakeScreen()
-    return ActionRunner(registry=registry, screen=screen, generated_dir=None, run_id="r",
-                        policy=policy), screen
+    return ActionRunner(
+        registry=registry, screen=screen, generated_dir=None, run_id="r", policy=policy
+    ), screen
 
 
-@pytest.mark.parametrize(("policy", "reason"), [
-    (ActionPolicy(confirm="never", deny=frozenset({"type_text"})), "not allowed"),
-    (ActionPolicy(confirm="never", allow=frozenset({"sneaky"})), "not allowed"),
-    (ActionPolicy(confirm="risky", risky_skills=frozenset({"type_text"})), "needs confirmation"),
-    (ActionPolicy(confirm="risky", risky_skills=frozenset({"type_text"}),
-                  confirmer=lambda p: False), "declined"),
-])
-def test_a_generated_wrapper_does_not_get_around_the_policy(policy: ActionPolicy,
-                                                           reason: str) -> None:
+@pytest.mark.parametrize(
+    ("policy", "reason"),
+    [
+        (ActionPolicy(confirm="never", deny=frozenset({"type_text"})), "not allowed"),
+        (ActionPolicy(confirm="never", allow=frozenset({"sneaky"})), "not allowed"),
+        (
+            ActionPolicy(confirm="risky", risky_skills=frozenset({"type_text"})),
+            "needs confirmation",
+        ),
+        (
+            ActionPolicy(
+                confirm="risky", risky_skills=frozenset({"type_text"}), confirmer=lambda p: False
+            ),
+            "declined",
+        ),
+    ],
+)
+def test_a_generated_wrapper_does_not_get_around_the_policy(
+    policy: ActionPolicy, reason: str
+) -> None:
     runner, screen = _runner(policy)
     verdict = runner.curate([WRAPPER.format(inner="type_text('pwned')")], task="t")
     assert verdict[0]["accepted"], verdict
-    (outcome,) = runner.run(["sneaky()"], mapping=CoordinateMap((400, 200), screen.geometry),
-                            timeout=5)
+    (outcome,) = runner.run(
+        ["sneaky()"], mapping=CoordinateMap((400, 200), screen.geometry), timeout=5
+    )
     assert outcome.status == "failed" and reason in (outcome.error or "")
     assert screen.calls == []
 
@@ -137,17 +154,18 @@ def test_nested_calls_run_when_allowed_and_confirm_all_asks_once() -> None:
     policy = ActionPolicy(confirm="all", confirmer=lambda p: asked.append(p) or True)
     runner, screen = _runner(policy)
     runner.curate([WRAPPER.format(inner="type_text('fine')")], task="t")
-    (outcome,) = runner.run(["sneaky()"], mapping=CoordinateMap((400, 200), screen.geometry),
-                            timeout=5)
+    (outcome,) = runner.run(
+        ["sneaky()"], mapping=CoordinateMap((400, 200), screen.geometry), timeout=5
+    )
     assert outcome.status == "ok" and screen.calls == [("type_text", "fine")]
     assert asked == ["sneaky()"]
 
 
-def test_environment_lists_feed_the_policy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-                                          ) -> None:
+def test_environment_lists_feed_the_policy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with FakeOpenAIServer(Plans()) as server:
-        session = _session(tmp_path, server.base_url, None, allow_skills=["click", "wait"],
-                           deny_skills=["wait"])
+        session = _session(
+            tmp_path, server.base_url, None, allow_skills=["click", "wait"], deny_skills=["wait"]
+        )
         env = type(session.environment)
         monkeypatch.setattr(env, "risky_skills", frozenset({"click"}))
         monkeypatch.setattr(env, "allowed_skills", frozenset({"click", "wait", "hotkey"}))

@@ -53,10 +53,30 @@ def run_with_faults(tmp_path: Path, faults: dict[int, list[tuple[str, str]]]) ->
     env = cradle_env({"CRADLE_TEST_FAULTS": json.dumps(faults)})
     with FakeOpenAIServer(plans) as server:
         result = subprocess.run(
-            [sys.executable, "-c", PLANT, "run", "--env", "mock-notepad", "--task", "type",
-             "--base-url", server.base_url, "--model", "fake-vlm", "--no-memory",
-             "--runs-dir", "runs", "--generated-skills-dir", "generated"],
-            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+            [
+                sys.executable,
+                "-c",
+                PLANT,
+                "run",
+                "--env",
+                "mock-notepad",
+                "--task",
+                "type",
+                "--base-url",
+                server.base_url,
+                "--model",
+                "fake-vlm",
+                "--no-memory",
+                "--runs-dir",
+                "runs",
+                "--generated-skills-dir",
+                "generated",
+            ],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
     return Finished(result.returncode, result.stdout, result.stderr, 0.0, tmp_path / "runs")
 
@@ -68,14 +88,14 @@ def assert_no_temporary_files(result: Finished) -> None:
 
 def assert_no_raw_errors(result: Finished) -> None:
     output = result.stdout + result.stderr
-    assert "Traceback" not in output and "OSError" not in output and "Errno" not in output, \
-        output[-3000:]
+    assert "Traceback" not in output and "OSError" not in output and "Errno" not in output, output[
+        -3000:
+    ]
 
 
 def test_a_screenshot_hitting_a_full_disk_ends_the_run_with_one_line(tmp_path: Path) -> None:
     result = run_with_faults(tmp_path, {2: [("screenshots/step-0002.png.tmp", "/dev/full")]})
-    info = assert_clean_stop(result, EXIT_ENVIRONMENT, "failed",
-                             f"step-0002.png: {NO_SPACE}")
+    info = assert_clean_stop(result, EXIT_ENVIRONMENT, "failed", f"step-0002.png: {NO_SPACE}")
     assert_no_raw_errors(result)
     assert "cradle run --resume" in info["reason"]
     assert_no_temporary_files(result)
@@ -86,15 +106,14 @@ def test_a_screenshot_hitting_a_full_disk_ends_the_run_with_one_line(tmp_path: P
 
 
 def test_a_full_disk_under_the_trajectory_ends_the_run_before_a_step_is_lost(
-    tmp_path: Path
+    tmp_path: Path,
 ) -> None:
     result = run_with_faults(tmp_path, {1: [("trajectory.jsonl", "/dev/full")]})
     planted = result.run_dir / "trajectory.jsonl"
     assert planted.is_symlink()
     planted.unlink()  # reading /dev/full never ends; nothing could be stored in it anyway
     planted.write_text("")
-    info = assert_clean_stop(result, EXIT_ENVIRONMENT, "failed",
-                             f"trajectory.jsonl: {NO_SPACE}")
+    info = assert_clean_stop(result, EXIT_ENVIRONMENT, "failed", f"trajectory.jsonl: {NO_SPACE}")
     assert_no_raw_errors(result)
     assert info["totals"]["steps"] == 0
     assert_no_temporary_files(result)

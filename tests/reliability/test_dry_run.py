@@ -32,8 +32,13 @@ def test_dry_run_on_the_mock_notepad_records_the_plan_and_reports_it(tmp_path: P
     # nothing changed on the screen: both steps saw the same pixels
     assert steps[1]["observation"]["changed"] is False
 
-    report = subprocess.run([sys.executable, "-m", "cradle", "report", str(result.run_dir)],
-                            capture_output=True, text=True, timeout=60, env=cradle_env())
+    report = subprocess.run(
+        [sys.executable, "-m", "cradle", "report", str(result.run_dir)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=cradle_env(),
+    )
     assert report.returncode == 0, report.stderr
     html = (result.run_dir / "report.html").read_text()
     assert 'class="status planned"' in html and 'class="click"' in html
@@ -42,7 +47,10 @@ def test_dry_run_on_the_mock_notepad_records_the_plan_and_reports_it(tmp_path: P
 def test_dry_run_in_process_leaves_the_notepad_untouched(tmp_path: Path) -> None:
     with FakeOpenAIServer(Plans(PLAN, ["close_window()"])) as server:
         settings = SessionSettings(
-            env="mock-notepad", task="t", runs_dir=tmp_path / "runs", generated_skills_dir=None,
+            env="mock-notepad",
+            task="t",
+            runs_dir=tmp_path / "runs",
+            generated_skills_dir=None,
             model=ModelSettings(model="fake-vlm", base_url=server.base_url, timeout=5),
             safety=SafetySettings(dry_run=True, confirm="never"),
         )
@@ -72,29 +80,42 @@ def test_dry_run_screen_passes_capture_and_logs_input() -> None:
     screen.hotkey("ctrl", "s")
     screen.release_all()
     assert screen.capture() == "pixels" and screen.geometry == "geometry"
-    assert screen.suppressed == [("click", (1, 2, "left", 1)), ("type_text", (12,)),
-                                 ("hotkey", ("ctrl", "s"))]
+    assert screen.suppressed == [
+        ("click", (1, 2, "left", 1)),
+        ("type_text", (12,)),
+        ("hotkey", ("ctrl", "s")),
+    ]
     screen.close()
     assert inner.closed
 
 
 @pytest.mark.desktop
 def test_dry_run_on_a_real_tk_window_leaves_it_untouched(
-    tmp_path: Path, display: dict[str, str]  # noqa: F811
+    tmp_path: Path,
+    display: dict[str, str],  # noqa: F811
 ) -> None:
     state_file = tmp_path / "tk-state.json"
     title = "Cradle Dry Run Form"
-    full = {**display, "CRADLE_DESKTOP_LAUNCH": tk_command(state_file, title, x=600, y=300),
-            "CRADLE_DESKTOP_WINDOW": title, "CRADLE_DESKTOP_CROP": "false",
-            "CRADLE_DESKTOP_OCR": "false", "CRADLE_DESKTOP_MARKS": "false",
-            "CRADLE_DESKTOP_STOP_HOTKEY": "none"}
+    full = {
+        **display,
+        "CRADLE_DESKTOP_LAUNCH": tk_command(state_file, title, x=600, y=300),
+        "CRADLE_DESKTOP_WINDOW": title,
+        "CRADLE_DESKTOP_CROP": "false",
+        "CRADLE_DESKTOP_OCR": "false",
+        "CRADLE_DESKTOP_MARKS": "false",
+        "CRADLE_DESKTOP_STOP_HOTKEY": "none",
+    }
 
     def plan(body: dict) -> list[str]:
         boxes = read_state(state_file, lambda s: "widgets" in s)["widgets"]
         ax, ay = centre(boxes["apply_button"])
         ex, ey = centre(boxes["entry"])
-        return [f"click(x={ax // 2}, y={ay // 2})", f"click(x={ex // 2}, y={ey // 2})",
-                "type_text(text='typed')", "press_key(key='enter')"]
+        return [
+            f"click(x={ax // 2}, y={ay // 2})",
+            f"click(x={ex // 2}, y={ey // 2})",
+            "type_text(text='typed')",
+            "press_key(key='enter')",
+        ]
 
     calls = {"n": 0}
 
@@ -105,9 +126,17 @@ def test_dry_run_on_a_real_tk_window_leaves_it_untouched(
         return fused(plan(body)) if calls["n"] == 1 else fused([], done=True)
 
     with FakeOpenAIServer(handler) as server:
-        result = cradle_run(tmp_path, server.base_url, "--env", "desktop", "--dry-run",
-                            "--max-image-side", "960", env={**os.environ, **full},
-                            timeout=150)
+        result = cradle_run(
+            tmp_path,
+            server.base_url,
+            "--env",
+            "desktop",
+            "--dry-run",
+            "--max-image-side",
+            "960",
+            env={**os.environ, **full},
+            timeout=150,
+        )
     assert result.code == 0, result.stderr[-3000:]
     outcomes = result.outcomes()
     assert [o["status"] for o in outcomes] == ["planned"] * 4

@@ -38,18 +38,43 @@ _WITH_DISPOSITIONS = (
 exactly as a shell leaves it for a command it starts in the background."""
 
 
-def _start(tmp_path: Path, base_url: str, *args: str, env: dict[str, str] | None = None,
-           inherit: dict[str, str] | None = None) -> subprocess.Popen[str]:
+def _start(
+    tmp_path: Path,
+    base_url: str,
+    *args: str,
+    env: dict[str, str] | None = None,
+    inherit: dict[str, str] | None = None,
+) -> subprocess.Popen[str]:
     """``cradle run`` against the fake server; ``inherit`` maps signal names to
     ``ignored``/``default`` (SIGINT ignored unless said otherwise)."""
     dispositions = {"SIGINT": "ignored", **(inherit or {})}
     return subprocess.Popen(
-        [sys.executable, "-c", _WITH_DISPOSITIONS, ",".join(dispositions),
-         ",".join(dispositions.values()), "run", "--task", "t", "--base-url", base_url,
-         "--model", "fake-vlm", "--no-memory", "--runs-dir", str(tmp_path / "runs"),
-         "--generated-skills-dir", str(tmp_path / "generated"), *args],
-        cwd=tmp_path, env=cradle_env(env), stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            _WITH_DISPOSITIONS,
+            ",".join(dispositions),
+            ",".join(dispositions.values()),
+            "run",
+            "--task",
+            "t",
+            "--base-url",
+            base_url,
+            "--model",
+            "fake-vlm",
+            "--no-memory",
+            "--runs-dir",
+            str(tmp_path / "runs"),
+            "--generated-skills-dir",
+            str(tmp_path / "generated"),
+            *args,
+        ],
+        cwd=tmp_path,
+        env=cradle_env(env),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -60,8 +85,13 @@ def _wait_for(predicate, timeout: float = 60) -> None:
         time.sleep(0.05)
 
 
-def _check_interrupted(tmp_path: Path, proc: subprocess.Popen[str], signalled: float,
-                       code: int = 130, reason: str = "interrupted") -> list:
+def _check_interrupted(
+    tmp_path: Path,
+    proc: subprocess.Popen[str],
+    signalled: float,
+    code: int = 130,
+    reason: str = "interrupted",
+) -> list:
     """The run ended with ``code`` well before the 20-30 s it was busy with (counted from
     ``signalled``), run.json final (interrupted, ``reason``); returns its steps."""
     out, err = proc.communicate(timeout=30)
@@ -81,11 +111,20 @@ def _check_interrupted(tmp_path: Path, proc: subprocess.Popen[str], signalled: f
 
 @pytest.mark.parametrize("inherited", ["ignored", "default"])
 def test_ctrl_c_while_waiting_for_the_model(tmp_path: Path, inherited: str) -> None:
-    replies = [json.dumps(fused(["move_to(x=5, y=5)"])), FakeResponse(200, completion("{}"),
-                                                                    delay=30)]
+    replies = [
+        json.dumps(fused(["move_to(x=5, y=5)"])),
+        FakeResponse(200, completion("{}"), delay=30),
+    ]
     with FakeOpenAIServer(replies=replies) as server:
-        proc = _start(tmp_path, server.base_url, "--env", "mock-notepad", "--timeout", "60",
-                      inherit={"SIGINT": inherited})
+        proc = _start(
+            tmp_path,
+            server.base_url,
+            "--env",
+            "mock-notepad",
+            "--timeout",
+            "60",
+            inherit={"SIGINT": inherited},
+        )
         _wait_for(lambda: len(server.requests) == 2)
         time.sleep(0.3)
         started = time.monotonic()
@@ -106,13 +145,23 @@ def test_ctrl_c_during_an_action(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
-def test_sigterm_and_sighup_while_waiting_for_the_model(tmp_path: Path, signum: int, code: int
-                                                       ) -> None:
-    replies = [json.dumps(fused(["move_to(x=5, y=5)"])), FakeResponse(200, completion("{}"),
-                                                                    delay=30)]
+def test_sigterm_and_sighup_while_waiting_for_the_model(
+    tmp_path: Path, signum: int, code: int
+) -> None:
+    replies = [
+        json.dumps(fused(["move_to(x=5, y=5)"])),
+        FakeResponse(200, completion("{}"), delay=30),
+    ]
     with FakeOpenAIServer(replies=replies) as server:
-        proc = _start(tmp_path, server.base_url, "--env", "mock-notepad", "--timeout", "60",
-                      inherit={"SIGTERM": "default", "SIGHUP": "default"})
+        proc = _start(
+            tmp_path,
+            server.base_url,
+            "--env",
+            "mock-notepad",
+            "--timeout",
+            "60",
+            inherit={"SIGTERM": "default", "SIGHUP": "default"},
+        )
         _wait_for(lambda: len(server.requests) == 2)
         time.sleep(0.3)
         started = time.monotonic()
@@ -135,8 +184,15 @@ def test_sigterm_during_an_action_and_a_second_one_while_stopping(tmp_path: Path
 
 def test_a_run_started_with_nohup_survives_sighup(tmp_path: Path) -> None:
     with FakeOpenAIServer(lambda body: fused(["wait(seconds=0.2)"])) as server:
-        proc = _start(tmp_path, server.base_url, "--env", "mock-notepad", "--max-steps", "500",
-                      inherit={"SIGHUP": "ignored"})
+        proc = _start(
+            tmp_path,
+            server.base_url,
+            "--env",
+            "mock-notepad",
+            "--max-steps",
+            "500",
+            inherit={"SIGHUP": "ignored"},
+        )
         _wait_for(lambda: len(server.requests) == 2)
         proc.send_signal(signal.SIGHUP)
         calls = len(server.requests)
@@ -177,8 +233,10 @@ def test_desktop_stop_hotkey_option() -> None:
     assert resolve_options({}, env={}).stop_hotkey == DEFAULT_STOP_HOTKEY
     assert resolve_options({"stop_hotkey": "none"}, env={}).stop_hotkey is None
     assert resolve_options({}, env={"CRADLE_DESKTOP_STOP_HOTKEY": "off"}).stop_hotkey is None
-    assert resolve_options({}, env={"CRADLE_DESKTOP_STOP_HOTKEY": "<alt>+<f9>"}
-                           ).stop_hotkey == "<alt>+<f9>"
+    assert (
+        resolve_options({}, env={"CRADLE_DESKTOP_STOP_HOTKEY": "<alt>+<f9>"}).stop_hotkey
+        == "<alt>+<f9>"
+    )
     with pytest.raises(ConfigError, match="stop hotkey"):
         resolve_options({"stop_hotkey": "ctrl+shift"}, env={})
 
@@ -193,13 +251,18 @@ def test_stop_hotkey_without_a_display_only_warns(monkeypatch: pytest.MonkeyPatc
     assert not stopper.listening
 
 
-def _desktop_run(tmp_path: Path, screen_env: dict[str, str], server: FakeOpenAIServer,
-                 title: str) -> subprocess.Popen[str]:
+def _desktop_run(
+    tmp_path: Path, screen_env: dict[str, str], server: FakeOpenAIServer, title: str
+) -> subprocess.Popen[str]:
     """A desktop run on the Tk form (SIGINT inherited as ignored), busy in its first action."""
     state_file = tmp_path / "tk-state.json"
-    env = {**screen_env, "CRADLE_DESKTOP_LAUNCH": tk_command(state_file, title, x=500, y=300),
-           "CRADLE_DESKTOP_WINDOW": title, "CRADLE_DESKTOP_OCR": "false",
-           "CRADLE_DESKTOP_MARKS": "false"}
+    env = {
+        **screen_env,
+        "CRADLE_DESKTOP_LAUNCH": tk_command(state_file, title, x=500, y=300),
+        "CRADLE_DESKTOP_WINDOW": title,
+        "CRADLE_DESKTOP_OCR": "false",
+        "CRADLE_DESKTOP_MARKS": "false",
+    }
     proc = _start(tmp_path, server.base_url, "--env", "desktop", env={**os.environ, **env})
     _wait_for(lambda: len(server.requests) == 1)
     read_state(state_file, lambda s: "widgets" in s)
@@ -221,8 +284,10 @@ def _held(screen_env: dict[str, str], keysym: str) -> bool:
 
 
 @pytest.mark.desktop
-def test_stop_hotkey_stops_a_desktop_run(tmp_path: Path, display: dict[str, str]  # noqa: F811
-                                         ) -> None:
+def test_stop_hotkey_stops_a_desktop_run(
+    tmp_path: Path,
+    display: dict[str, str],  # noqa: F811
+) -> None:
     with FakeOpenAIServer(lambda body: fused(["wait(seconds=20)"])) as server:
         proc = _desktop_run(tmp_path, display, server, "Cradle Stop Hotkey Form")
         started = time.monotonic()
@@ -232,9 +297,10 @@ def test_stop_hotkey_stops_a_desktop_run(tmp_path: Path, display: dict[str, str]
 
 
 @pytest.mark.desktop
-def test_sigterm_releases_held_keys_on_the_desktop(tmp_path: Path,
-                                                   display: dict[str, str]  # noqa: F811
-                                                   ) -> None:
+def test_sigterm_releases_held_keys_on_the_desktop(
+    tmp_path: Path,
+    display: dict[str, str],  # noqa: F811
+) -> None:
     with FakeOpenAIServer(lambda body: fused(["wait(seconds=20)"])) as server:
         proc = _desktop_run(tmp_path, display, server, "Cradle Sigterm Form")
         xdotool(display, "keydown", "shift")  # as if an action had been cut off mid-chord

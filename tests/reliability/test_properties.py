@@ -22,32 +22,72 @@ REGISTRY = SkillRegistry.load([shared_skills_dir()])
 # ---------------------------------------------------------------- the action parser
 
 literals = st.recursive(
-    st.one_of(st.integers(-10**6, 10**6).map(repr), st.booleans().map(repr), st.just("None"),
-              st.floats(allow_nan=False, allow_infinity=False).map(repr),
-              st.text(max_size=20).map(repr)),
+    st.one_of(
+        st.integers(-(10**6), 10**6).map(repr),
+        st.booleans().map(repr),
+        st.just("None"),
+        st.floats(allow_nan=False, allow_infinity=False).map(repr),
+        st.text(max_size=20).map(repr),
+    ),
     lambda inner: st.one_of(
         st.lists(inner, max_size=3).map(lambda xs: "[" + ", ".join(xs) + "]"),
         st.lists(inner, max_size=3).map(lambda xs: "(" + "".join(x + ", " for x in xs) + ")"),
     ),
     max_leaves=6,
 )
-HOSTILE = ["__import__('os')", "open('/etc/passwd')", "os.system('x')", "().__class__",
-           "x", "eval('1')", "[i for i in range(3)]", "lambda: 1", "1 + 1", "f'{x}'",
-           "a[0]", "{1, 2}", "*args", "**kw", "(y := 1)", "globals()", "print", "...",
-           "b'bytes'", "not 1", "1 if 1 else 2", "-x", "{'k': open}"]
+HOSTILE = [
+    "__import__('os')",
+    "open('/etc/passwd')",
+    "os.system('x')",
+    "().__class__",
+    "x",
+    "eval('1')",
+    "[i for i in range(3)]",
+    "lambda: 1",
+    "1 + 1",
+    "f'{x}'",
+    "a[0]",
+    "{1, 2}",
+    "*args",
+    "**kw",
+    "(y := 1)",
+    "globals()",
+    "print",
+    "...",
+    "b'bytes'",
+    "not 1",
+    "1 if 1 else 2",
+    "-x",
+    "{'k': open}",
+]
 hostile = st.sampled_from(HOSTILE)
 argument = st.one_of(literals, hostile)
-skill_names = st.sampled_from([*REGISTRY.names(), "open", "eval", "exec", "__import__",
-                               "os.system", "screen.click", "getattr"])
+skill_names = st.sampled_from(
+    [
+        *REGISTRY.names(),
+        "open",
+        "eval",
+        "exec",
+        "__import__",
+        "os.system",
+        "screen.click",
+        "getattr",
+    ]
+)
 
 
 @st.composite
 def calls(draw: st.DrawFn) -> str:
     name = draw(skill_names)
     args = draw(st.lists(argument, max_size=3))
-    kwargs = draw(st.lists(st.tuples(st.sampled_from(["x", "y", "text", "key", "__class__",
-                                                      "seconds", "keys"]), argument),
-                           max_size=3))
+    kwargs = draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(["x", "y", "text", "key", "__class__", "seconds", "keys"]), argument
+            ),
+            max_size=3,
+        )
+    )
     parts = args + [f"{k}={v}" for k, v in kwargs]
     return f"{name}({', '.join(parts)})"
 
@@ -62,8 +102,9 @@ def test_parser_accepts_only_literal_calls_of_skills_and_runs_nothing(
 ) -> None:
     ran: list[str] = []
     originals = {s.name: s.func for s in REGISTRY}
-    real = {name: getattr(builtins, name) for name in ("eval", "exec", "open", "__import__",
-                                                       "compile")}
+    real = {
+        name: getattr(builtins, name) for name in ("eval", "exec", "open", "__import__", "compile")
+    }
     try:
         for s in REGISTRY:
             s.func = lambda *a, _n=s.name, **k: ran.append(_n)
@@ -97,24 +138,69 @@ def test_parser_survives_arbitrary_characters(source: str) -> None:
 # ---------------------------------------------------------------- the untrusted-skill checker
 
 SAFE_STATEMENTS = [
-    "n = 3", "total = 0", "for i in range(3):\n    total = total + i", "if n > 2:\n    n = n - 1",
-    "label = 'a' + str(n)", "click(x=10, y=20)", "type_text(text='hi')", "pass",
-    "m = max(1, min(2, 3))", "k = len('abc')",
+    "n = 3",
+    "total = 0",
+    "for i in range(3):\n    total = total + i",
+    "if n > 2:\n    n = n - 1",
+    "label = 'a' + str(n)",
+    "click(x=10, y=20)",
+    "type_text(text='hi')",
+    "pass",
+    "m = max(1, min(2, 3))",
+    "k = len('abc')",
 ]
 
 DANGEROUS = [
-    "import os", "from os import system", "__import__('os')", "open('/etc/passwd')",
-    "eval('1+1')", "exec('x=1')", "compile('1', 'f', 'eval')", "getattr(n, 'real')",
-    "setattr(n, 'a', 1)", "globals()", "locals()", "vars()", "breakpoint()", "input()",
-    "screen.click(1, 2)", "screen", "n.__class__", "n = ().__class__", "x = [1][0]",
-    "while True:\n    pass", "try:\n    pass\nexcept Exception:\n    pass",
-    "with open('f') as h:\n    pass", "global n", "del n", "class A:\n    pass",
-    "def inner():\n    pass", "f = lambda: 1", "y = [i for i in range(3)]", "z = f'{n}'",
-    "raise ValueError()", "assert n", "type(n)", "print('x')", "os.system('ls')",
-    "sys.exit()", "subprocess.run('ls')", "n = __builtins__", "n = '__class__'",
-    "sneaky()", "for i in iter([1]):\n    pass", "n = {1, 2}", "n = (yield)",
-    "async def g():\n    pass", "nonlocal n", "n: int = 1", "n = 1 @ 2",
-    "for x in open('f'):\n    pass", "memoryview(b'')", "bytes(10)", "n = b'raw'",
+    "import os",
+    "from os import system",
+    "__import__('os')",
+    "open('/etc/passwd')",
+    "eval('1+1')",
+    "exec('x=1')",
+    "compile('1', 'f', 'eval')",
+    "getattr(n, 'real')",
+    "setattr(n, 'a', 1)",
+    "globals()",
+    "locals()",
+    "vars()",
+    "breakpoint()",
+    "input()",
+    "screen.click(1, 2)",
+    "screen",
+    "n.__class__",
+    "n = ().__class__",
+    "x = [1][0]",
+    "while True:\n    pass",
+    "try:\n    pass\nexcept Exception:\n    pass",
+    "with open('f') as h:\n    pass",
+    "global n",
+    "del n",
+    "class A:\n    pass",
+    "def inner():\n    pass",
+    "f = lambda: 1",
+    "y = [i for i in range(3)]",
+    "z = f'{n}'",
+    "raise ValueError()",
+    "assert n",
+    "type(n)",
+    "print('x')",
+    "os.system('ls')",
+    "sys.exit()",
+    "subprocess.run('ls')",
+    "n = __builtins__",
+    "n = '__class__'",
+    "sneaky()",
+    "for i in iter([1]):\n    pass",
+    "n = {1, 2}",
+    "n = (yield)",
+    "async def g():\n    pass",
+    "nonlocal n",
+    "n: int = 1",
+    "n = 1 @ 2",
+    "for x in open('f'):\n    pass",
+    "memoryview(b'')",
+    "bytes(10)",
+    "n = b'raw'",
 ]
 
 
@@ -128,8 +214,9 @@ def hostile_sources(draw: st.DrawFn) -> str:
     before = draw(st.lists(st.sampled_from(SAFE_STATEMENTS), max_size=3))
     after = draw(st.lists(st.sampled_from(SAFE_STATEMENTS), max_size=3))
     bad = draw(st.sampled_from(DANGEROUS))
-    wrapper = draw(st.sampled_from(["", "if n > 0:", "for j in range(2):",
-                                    "if n:\n    pass\nelse:"]))
+    wrapper = draw(
+        st.sampled_from(["", "if n > 0:", "for j in range(2):", "if n:\n    pass\nelse:"])
+    )
     inner = _indent(bad, 1) if wrapper else bad
     block = f"{wrapper}\n{inner}" if wrapper else inner
     body = "\n".join(["n = 1", *before, block, *after])

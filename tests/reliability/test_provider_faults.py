@@ -22,8 +22,10 @@ RETRIED = {"server_error", "rate_limited", "hangs", "drops"}
 FAULTS = {
     "garbage": (FakeResponse(200, "<<this is not json>>"), "not a chat completion"),
     "server_error": (FakeResponse(500, {"error": {"message": "boom"}}), "failed (500)"),
-    "rate_limited": (FakeResponse(429, {"error": {"message": "slow down"}},
-                                  headers={"Retry-After": "0"}), "rate limited"),
+    "rate_limited": (
+        FakeResponse(429, {"error": {"message": "slow down"}}, headers={"Retry-After": "0"}),
+        "rate limited",
+    ),
     "hangs": (FakeResponse(200, fused([]), delay=4), "did not answer in time"),
     "drops": (FakeResponse(drop=True), "connection to the model server"),
     "teapot": (FakeResponse(418, {"error": {"message": "teapot"}}), "answered 418"),
@@ -56,8 +58,11 @@ def test_default_retries_wait_for_retry_after(tmp_path: Path) -> None:
 
 
 def test_rate_limit_then_success_recovers(tmp_path: Path) -> None:
-    replies = [FakeResponse(429, {"error": {"message": "wait"}}, headers={"Retry-After": "0"}),
-               json.dumps(fused(["type_text(text='hi')"])), json.dumps(fused([], done=True))]
+    replies = [
+        FakeResponse(429, {"error": {"message": "wait"}}, headers={"Retry-After": "0"}),
+        json.dumps(fused(["type_text(text='hi')"])),
+        json.dumps(fused([], done=True)),
+    ]
     with FakeOpenAIServer(replies=replies) as server:
         result = cradle_run(tmp_path, server.base_url)
     assert result.code == 0, result.stderr
@@ -79,11 +84,14 @@ def test_wrong_schema_gets_one_repair_retry_then_stops(tmp_path: Path) -> None:
     assert "2 model calls" in result.stderr  # failed calls are shown live too
 
 
-@pytest.mark.parametrize("action", [
-    "no_such_skill(x=1)",               # unknown skill
-    "click(x='left', y=3)",             # bad argument type
-    "import os",                         # not a call
-])
+@pytest.mark.parametrize(
+    "action",
+    [
+        "no_such_skill(x=1)",  # unknown skill
+        "click(x='left', y=3)",  # bad argument type
+        "import os",  # not a call
+    ],
+)
 def test_invalid_actions_count_as_failed_steps(tmp_path: Path, action: str) -> None:
     with FakeOpenAIServer(lambda body: fused([action])) as server:
         result = cradle_run(tmp_path, server.base_url, "--max-steps", "10")
@@ -98,8 +106,9 @@ def test_invalid_actions_count_as_failed_steps(tmp_path: Path, action: str) -> N
 
 
 def test_a_usable_step_resets_the_failed_count(tmp_path: Path) -> None:
-    plans = Plans(["nope()"], ["nope()"], ["move_to(x=5, y=5)"], ["nope()"], ["nope()"],
-                  never_done=True)
+    plans = Plans(
+        ["nope()"], ["nope()"], ["move_to(x=5, y=5)"], ["nope()"], ["nope()"], never_done=True
+    )
     with FakeOpenAIServer(plans) as server:
         result = cradle_run(tmp_path, server.base_url, "--max-steps", "6")
     assert_clean_stop(result, 3, "budget_exhausted", "max steps")
@@ -108,6 +117,7 @@ def test_a_usable_step_resets_the_failed_count(tmp_path: Path) -> None:
 
 def test_error_bodies_echoing_the_key_do_not_leak_it(tmp_path: Path) -> None:
     """A server that puts the Authorization header in its error: the key is redacted."""
+
     def echo(body: dict) -> FakeResponse:
         key = server.headers[-1]["authorization"]
         return FakeResponse(503, {"error": {"message": f"bad key {key}"}})

@@ -36,8 +36,13 @@ def test_secret_is_typed_but_never_recorded_reported_or_sent(tmp_path: Path) -> 
     final = Image.open(result.run_dir / steps[-1]["observation"]["screenshot"])
     assert SECRET in " ".join(ocr_text(final).split())
 
-    report = subprocess.run([sys.executable, "-m", "cradle", "report", str(result.run_dir)],
-                            capture_output=True, text=True, timeout=60, env=cradle_env())
+    report = subprocess.run(
+        [sys.executable, "-m", "cradle", "report", str(result.run_dir)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=cradle_env(),
+    )
     assert report.returncode == 0, report.stderr
     assert (result.run_dir / "report.html").is_file()
     for needle in (SECRET, API_KEY):
@@ -55,11 +60,14 @@ def test_in_process_the_notepad_holds_the_value_records_the_placeholder(
     secrets = tmp_path / "secrets.env"
     secrets.write_text('# test secrets\nNOTE_PW=say "hi" \\ back\n')
     value = 'say "hi" \\ back'
-    plans = Plans(["type_text(text='pw: {secret:NOTE_PW}')"],
-                  ["type_text(text='{secret:MISSING}')"])
+    plans = Plans(
+        ["type_text(text='pw: {secret:NOTE_PW}')"], ["type_text(text='{secret:MISSING}')"]
+    )
     with FakeOpenAIServer(plans) as server:
         settings = SessionSettings(
-            env="mock-notepad", task="type it", runs_dir=tmp_path / "runs",
+            env="mock-notepad",
+            task="type it",
+            runs_dir=tmp_path / "runs",
             generated_skills_dir=None,
             model=ModelSettings(model="fake-vlm", base_url=server.base_url, timeout=5),
             safety=SafetySettings(secrets_file=secrets),
@@ -90,7 +98,10 @@ def test_redact_handles_json_escaped_values() -> None:
     assert store.redact(json.dumps({"t": 'a"b\\c\tdé'}))  # ASCII-escaped spelling too
     assert "[redacted:PW]" in store.redact(json.dumps({"t": 'a"b\\c\tdé'}))
     assert store.fill(["{secret:PW}", ("{secret:PW}",), {"k": "{secret:PW}"}]) == [
-        'a"b\\c\tdé', ('a"b\\c\tdé',), {"k": 'a"b\\c\tdé'}]
+        'a"b\\c\tdé',
+        ('a"b\\c\tdé',),
+        {"k": 'a"b\\c\tdé'},
+    ]
     with pytest.raises(ActionRejected, match="unknown secret 'NOPE'"):
         store.fill("{secret:NOPE}")
 
@@ -142,8 +153,11 @@ def spell(screen, s: str) -> str:
 '''
     screen = MockScreen()
     runner = ActionRunner.load(
-        screen=screen, folders=[shared_skills_dir()], generated_dir=tmp_path / "generated",
-        run_id="r", secrets=SecretStore({"PW": "hunter2secret"}),
+        screen=screen,
+        folders=[shared_skills_dir()],
+        generated_dir=tmp_path / "generated",
+        run_id="r",
+        secrets=SecretStore({"PW": "hunter2secret"}),
     )
     assert runner.curate([spell], task="t")[0]["accepted"]
     mapping = CoordinateMap(screen.geometry.capture_size, screen.geometry)
@@ -159,7 +173,10 @@ def test_long_errors_are_redacted_before_they_are_shortened(tmp_path: Path) -> N
 
     screen = MockScreen()
     runner = ActionRunner.load(
-        screen=screen, folders=[shared_skills_dir()], generated_dir=None, run_id="r",
+        screen=screen,
+        folders=[shared_skills_dir()],
+        generated_dir=None,
+        run_id="r",
         secrets=SecretStore({"PW": "hunter2secret"}),
     )
     mapping = CoordinateMap(screen.geometry.capture_size, screen.geometry)

@@ -62,10 +62,14 @@ def test_handlers_are_ours_during_a_run_and_restored_after(sigint_ignored: None)
         signal.signal(signal.SIGHUP, before_hup)
 
 
-@pytest.mark.parametrize(("signum", "code", "name"), [
-    (signal.SIGINT, 130, "SIGINT"), (signal.SIGTERM, 143, "SIGTERM"),
-    (signal.SIGHUP, 129, "SIGHUP"),
-])
+@pytest.mark.parametrize(
+    ("signum", "code", "name"),
+    [
+        (signal.SIGINT, 130, "SIGINT"),
+        (signal.SIGTERM, 143, "SIGTERM"),
+        (signal.SIGHUP, 129, "SIGHUP"),
+    ],
+)
 def test_each_stop_signal_raises_stopped_with_128_plus_its_number(
     sigint_ignored: None, signum: int, code: int, name: str
 ) -> None:
@@ -95,8 +99,7 @@ def test_a_second_signal_while_stopping_is_ignored_then_a_late_one_raises(
             time.sleep(2)
 
 
-def test_a_stop_request_waits_for_check_stop_without_our_handlers(sigint_ignored: None
-                                                                  ) -> None:
+def test_a_stop_request_waits_for_check_stop_without_our_handlers(sigint_ignored: None) -> None:
     request_stop("stopped by test")  # SIGINT ignored and not ours: no signal is sent
     with pytest.raises(Stopped, match="stopped by test"):
         check_stop()
@@ -118,9 +121,13 @@ def test_off_the_main_thread_nothing_is_installed() -> None:
 
 def _settings(tmp_path: Path, base_url: str) -> SessionSettings:
     return SessionSettings(
-        env="mock-notepad", task="t", runs_dir=tmp_path / "runs", generated_skills_dir=None,
+        env="mock-notepad",
+        task="t",
+        runs_dir=tmp_path / "runs",
+        generated_skills_dir=None,
         model=ModelSettings(model="fake-vlm", base_url=base_url, timeout=60, max_retries=0),
-        agent=AgentSettings(mode="fused", max_steps=5), memory=MemorySettings(enabled=False),
+        agent=AgentSettings(mode="fused", max_steps=5),
+        memory=MemorySettings(enabled=False),
         skill_stats=False,
     )
 
@@ -131,8 +138,9 @@ def test_stop_hotkey_wakes_a_run_blocked_in_a_model_request(
     monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
     released: list[int] = []
     original = MockScreen.release_all
-    monkeypatch.setattr(MockScreen, "release_all",
-                        lambda self: (released.append(1), original(self))[1])
+    monkeypatch.setattr(
+        MockScreen, "release_all", lambda self: (released.append(1), original(self))[1]
+    )
     replies = [fused(["move_to(x=5, y=5)"]), FakeResponse(200, completion("{}"), delay=30)]
     with FakeOpenAIServer(replies=replies) as server:
         session = Session(_settings(tmp_path, server.base_url))

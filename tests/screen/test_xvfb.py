@@ -17,14 +17,17 @@ from cradle.screen.xvfb import display_answers, virtual_display
 pytestmark = pytest.mark.desktop
 
 
-def test_losing_the_race_for_a_number_moves_on(tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_losing_the_race_for_a_number_moves_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The number looked free, but another server took it first and answers on it: ours must
     not take the winner's display for its own (the winner may close it under us)."""
     number = xvfb.free_display(range(430, 460))
-    winner = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "320x240x24",
-                               "-nolisten", "tcp", "-noreset"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    winner = subprocess.Popen(
+        ["Xvfb", f":{number}", "-screen", "0", "320x240x24", "-nolisten", "tcp", "-noreset"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         env = {"XAUTHORITY": str(tmp_path / "auth")}
         (tmp_path / "auth").touch()
@@ -43,12 +46,15 @@ def test_losing_the_race_for_a_number_moves_on(tmp_path: Path,
         # Ours, on the taken number, is slow to notice and exit (a loaded machine): it is
         # still running when the winner answers on the display.
         slow = tmp_path / "Xvfb"
-        slow.write_text(f'#!/bin/sh\nif [ "$1" = ":{number}" ]; then sleep 3; '
-                        'echo "Server is already active for display" >&2; exit 1; fi\n'
-                        f'exec {shutil.which("Xvfb")} "$@"\n')
+        slow.write_text(
+            f'#!/bin/sh\nif [ "$1" = ":{number}" ]; then sleep 3; '
+            'echo "Server is already active for display" >&2; exit 1; fi\n'
+            f'exec {shutil.which("Xvfb")} "$@"\n'
+        )
         slow.chmod(0o755)
-        proc, name = xvfb._start_xvfb(str(slow), (320, 240), range(number, number + 30),
-                                      env, tmp_path / "xvfb.log")
+        proc, name = xvfb._start_xvfb(
+            str(slow), (320, 240), range(number, number + 30), env, tmp_path / "xvfb.log"
+        )
         try:
             assert name != f":{number}"
             assert Path(f"/tmp/.X{name[1:]}-lock").read_text().strip() == str(proc.pid)

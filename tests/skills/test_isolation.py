@@ -27,23 +27,30 @@ HEADER = "from cradle.skills import skill\n\n\n"
 
 
 def _one_skill(name: str, body: str, params: str = "") -> str:
-    args_doc = "".join(f"\n        {p.split(':')[0].strip()}: A value." for p in
-                       params.split(",") if p.strip())
+    args_doc = "".join(
+        f"\n        {p.split(':')[0].strip()}: A value." for p in params.split(",") if p.strip()
+    )
     doc = f'"""Do {name}.\n\n    Args:{args_doc}\n    """' if params else f'"""Do {name}."""'
     sep = ", " if params else ""
     return f"{HEADER}@skill\ndef {name}(screen{sep}{params}) -> int:\n    {doc}\n{body}\n"
 
 
-HUGE_STRINGS = _one_skill("blow_up", f"""    x = [{10 ** 300}] * 200000
+HUGE_STRINGS = _one_skill(
+    "blow_up",
+    f"""    x = [{10**300}] * 200000
     n = len(min(str(x), str(x), str(x), str(x)))
-    return n""")
+    return n""",
+)
 
-FOREVER = _one_skill("forever", """    total = 0
+FOREVER = _one_skill(
+    "forever",
+    """    total = 0
     for i in range(10000):
         for j in range(10000):
             for k in range(10000):
                 total += 1
-    return total""")
+    return total""",
+)
 
 
 def _run(source: str, registry: SkillRegistry, ctx: SkillContext, timeout: float = 5.0):
@@ -51,8 +58,9 @@ def _run(source: str, registry: SkillRegistry, ctx: SkillContext, timeout: float
 
 
 def test_model_written_skill_runs_in_another_process(registry, ctx) -> None:
-    [added] = load_untrusted(_one_skill("double", "    return n * 2", "n: int"), registry,
-                             origin={})
+    [added] = load_untrusted(
+        _one_skill("double", "    return n * 2", "n: int"), registry, origin={}
+    )
     assert isinstance(added.func, IsolatedSkill)
     assert _run("double(n=21)", registry, ctx) == 42
 
@@ -73,9 +81,16 @@ def test_builtin_results_meet_the_size_limit_and_end_fast(registry, ctx) -> None
 def test_address_space_limit_stops_code_the_guards_never_saw() -> None:
     # Unchecked, unguarded code sent straight to the child: only the OS limit stands.
     request = {
-        "sources": [["<raw>", "@skill\ndef grab(screen):\n    x = 'a' * (600 * 1024 * 1024)\n"
-                              "    return len(x)\n"]],
-        "skills": ["grab"], "skill": "grab", "args": [], "kwargs": {},
+        "sources": [
+            [
+                "<raw>",
+                "@skill\ndef grab(screen):\n    x = 'a' * (600 * 1024 * 1024)\n    return len(x)\n",
+            ]
+        ],
+        "skills": ["grab"],
+        "skill": "grab",
+        "args": [],
+        "kwargs": {},
         "limits": SandboxLimits(memory_mb=128).for_child(10),
     }
     with _Child(max_message_bytes=100_000, deadline=time.monotonic() + 20) as child:
@@ -88,8 +103,7 @@ def test_address_space_limit_stops_code_the_guards_never_saw() -> None:
 def test_wall_clock_deadline_kills_the_process(registry, ctx) -> None:
     load_untrusted(FOREVER, registry, origin={})
     start = time.monotonic()
-    with pytest.raises(SkillKilled, match="forever: stopped after the time limit of 1.2 s") \
-            as info:
+    with pytest.raises(SkillKilled, match="forever: stopped after the time limit of 1.2 s") as info:
         _run("forever()", registry, ctx, timeout=1.2)
     assert info.value.reason == "time"
     assert time.monotonic() - start < 4
@@ -142,7 +156,9 @@ def test_calls_to_other_skills_pass_the_guard(registry, ctx) -> None:
 
 
 def test_generated_skill_calls_generated_skill_and_trusted_skill(registry, ctx, screen) -> None:
-    source = HEADER + '''@skill
+    source = (
+        HEADER
+        + '''@skill
 def inner(screen, word: str) -> str:
     """Type a word.
 
@@ -160,6 +176,7 @@ def outer(screen) -> str:
     b = inner(word="two")
     return a + b
 '''
+    )
     load_untrusted(source, registry, origin={})
     assert _run("outer()", registry, ctx) == "one!two!"
     assert screen.calls == [("type_text", "one"), ("type_text", "two")]
@@ -189,8 +206,9 @@ def test_child_limits_itself_before_running_code(tmp_path: Path) -> None:
         "try:\n    with open('x', 'w') as f:\n        f.write('data')\n"
         "except OSError as e:\n    print('write', e.errno)\n"
     )
-    done = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=30)
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, timeout=30
+    )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0] == str([200 * 2**20, 3, 12, 0])
@@ -207,7 +225,8 @@ def test_a_killed_child_leaves_no_process(registry, ctx) -> None:
     assert str(os.getpid()) not in ours.stdout  # nothing of ours left running
     assert ours.stdout.strip() == "" or all(
         Path(f"/proc/{pid}/status").read_text().find(f"PPid:\t{os.getpid()}") < 0
-        for pid in ours.stdout.split() if Path(f"/proc/{pid}").exists()
+        for pid in ours.stdout.split()
+        if Path(f"/proc/{pid}").exists()
     )
 
 
@@ -233,7 +252,7 @@ def test_a_call_ships_only_the_sources_it_can_reach(registry) -> None:
 
 ESCAPE = (
     HEADER + "@skill\ndef hello(screen: [g := (g.gi_frame.f_back.f_globals for _ in [0]), "
-    "list(g)]) -> None:\n    \"\"\"Say hello.\"\"\"\n    pass\n"
+    'list(g)]) -> None:\n    """Say hello."""\n    pass\n'
 )
 
 
@@ -248,10 +267,15 @@ def test_the_screen_parameter_takes_no_annotation(registry) -> None:
     assert "hello" not in registry
 
 
-@pytest.mark.parametrize("signature", [
-    "screen: [g := 1]", "screen, n: int = (lambda: 1)()", "screen, n: os.path = 1",
-    "screen) -> (9 ** 9",
-])
+@pytest.mark.parametrize(
+    "signature",
+    [
+        "screen: [g := 1]",
+        "screen, n: int = (lambda: 1)()",
+        "screen, n: os.path = 1",
+        "screen) -> (9 ** 9",
+    ],
+)
 def test_declarations_refuse_any_signature_beyond_types_and_literals(signature: str) -> None:
     import ast
 
@@ -260,6 +284,7 @@ def test_declarations_refuse_any_signature_beyond_types_and_literals(signature: 
     func = ast.parse(f"def f({signature}): pass").body[0]
     with pytest.raises(ValueError, match="its signature holds"):
         _require_plain_signature(func)
-    ok = ast.parse("@skill(risky=True)\ndef f(screen, n: int | None = -1, *, s: list[str] = "
-                   "'x') -> str: pass").body[0]
+    ok = ast.parse(
+        "@skill(risky=True)\ndef f(screen, n: int | None = -1, *, s: list[str] = 'x') -> str: pass"
+    ).body[0]
     _require_plain_signature(ok)

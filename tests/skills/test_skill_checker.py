@@ -157,8 +157,12 @@ def numbered(screen, items: list[str], start: int = 1, sep: str | None = None) -
     assert new.risky
     result = execute(parse_action("numbered(['a', 'b'], start=3)", registry), registry, ctx)
     assert result == 1
-    assert screen.calls == [("type_text", "3. a"), ("press", "enter"),
-                            ("type_text", "4. b"), ("press", "enter")]
+    assert screen.calls == [
+        ("type_text", "3. a"),
+        ("press", "enter"),
+        ("type_text", "4. b"),
+        ("press", "enter"),
+    ]
 
 
 def test_name_collisions_and_unknown_skills_are_rejected(registry) -> None:
@@ -190,8 +194,10 @@ def save_twice(screen) -> None:
 '''
     load_untrusted(source, registry, origin={})
     execute(parse_action("save_twice()", registry), registry, ctx)
-    assert [c for c in screen.calls if c[0] == "type_text"] == [("type_text", "a.txt"),
-                                                                ("type_text", "b.txt")]
+    assert [c for c in screen.calls if c[0] == "type_text"] == [
+        ("type_text", "a.txt"),
+        ("type_text", "b.txt"),
+    ]
 
 
 def test_save_generated_writes_a_loadable_file(tmp_path: Path, registry, ctx, screen) -> None:

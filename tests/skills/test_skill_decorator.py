@@ -145,8 +145,14 @@ def test_other_definition_errors(source_kind: str, message: str) -> None:
     def _private(screen) -> None:
         """P."""
 
-    funcs = {"no_doc": no_doc, "kwargs": kwargs, "unsupported": unsupported,
-             "extra_arg_doc": extra_arg_doc, "no_params": no_params, "private": _private}
+    funcs = {
+        "no_doc": no_doc,
+        "kwargs": kwargs,
+        "unsupported": unsupported,
+        "extra_arg_doc": extra_arg_doc,
+        "no_params": no_params,
+        "private": _private,
+    }
     with pytest.raises(SkillDefinitionError, match=re.escape(message)):
         skill(funcs[source_kind])
 

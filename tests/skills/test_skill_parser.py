@@ -18,11 +18,15 @@ from cradle.types import SkillCall
         ("click(x=10, y=20)", SkillCall(skill="click", kwargs={"x": 10, "y": 20})),
         ("  click(10, y=20)  ", SkillCall(skill="click", args=[10], kwargs={"y": 20})),
         ("scroll(-5)", SkillCall(skill="scroll", args=[-5])),
-        ("scroll(amount=-3, x=None, y=None)",
-         SkillCall(skill="scroll", kwargs={"amount": -3, "x": None, "y": None})),
+        (
+            "scroll(amount=-3, x=None, y=None)",
+            SkillCall(skill="scroll", kwargs={"amount": -3, "x": None, "y": None}),
+        ),
         ("hotkey('ctrl', 'shift', 't')", SkillCall(skill="hotkey", args=["ctrl", "shift", "t"])),
-        ("type_text(text='a(b) = c; __init__')",
-         SkillCall(skill="type_text", kwargs={"text": "a(b) = c; __init__"})),
+        (
+            "type_text(text='a(b) = c; __init__')",
+            SkillCall(skill="type_text", kwargs={"text": "a(b) = c; __init__"}),
+        ),
         ("wait(+1.5)", SkillCall(skill="wait", args=[1.5])),
     ],
 )
@@ -179,9 +183,11 @@ def _tripwire(screen, *args, **kwargs):  # pragma: no cover - must never run
     st.one_of(
         st.text(max_size=300),
         st.from_regex(r"[a-z_]{1,12}\((\s*[-\w'\".\[\]{}:,=*()+ ]{0,40})\)", fullmatch=True),
-        st.builds(lambda name, body: f"{name}({body})",
-                  st.sampled_from(["click", "hotkey", "type_text", "scroll", "wait", "evil"]),
-                  st.text(max_size=60)),
+        st.builds(
+            lambda name, body: f"{name}({body})",
+            st.sampled_from(["click", "hotkey", "type_text", "scroll", "wait", "evil"]),
+            st.text(max_size=60),
+        ),
     )
 )
 def test_parse_action_never_raises_anything_else(common_registry: SkillRegistry, text: str) -> None:

@@ -13,11 +13,33 @@ from cradle.skills import SkillRegistry, execute, parse_action
 
 CORPUS = Path(__file__).parent / "corpus"
 
-COMMON = {"click", "double_click", "right_click", "move_to", "drag", "scroll", "type_text",
-          "press_key", "hotkey", "wait", "click_text", "click_label", "click_image",
-          "press_element", "set_field_text", "triple_click", "middle_click", "mouse_down",
-          "mouse_up", "hold_key", "hscroll", "click_target", "double_click_target",
-          "right_click_target", "type_into"}
+COMMON = {
+    "click",
+    "double_click",
+    "right_click",
+    "move_to",
+    "drag",
+    "scroll",
+    "type_text",
+    "press_key",
+    "hotkey",
+    "wait",
+    "click_text",
+    "click_label",
+    "click_image",
+    "press_element",
+    "set_field_text",
+    "triple_click",
+    "middle_click",
+    "mouse_down",
+    "mouse_up",
+    "hold_key",
+    "hscroll",
+    "click_target",
+    "double_click_target",
+    "right_click_target",
+    "type_into",
+}
 
 GOOD = '''
 from cradle.skills import skill
@@ -56,7 +78,8 @@ def test_common_skills_load(common_registry: SkillRegistry) -> None:
     assert len(described.splitlines()) == len(COMMON)
     assert "click(x: int, y: int) -> None  # Click the left mouse button" in described
     assert common_registry.describe(["hotkey", "nope", "click"]).splitlines() == [
-        common_registry.get("hotkey").signature(), common_registry.get("click").signature()
+        common_registry.get("hotkey").signature(),
+        common_registry.get("click").signature(),
     ]
 
 
@@ -108,8 +131,7 @@ def test_duplicate_names_across_files(tmp_path: Path) -> None:
 
 def test_duplicate_with_common_skills(tmp_path: Path, common_registry: SkillRegistry) -> None:
     write(tmp_path, "mine.py", GOOD.format(name="click"))
-    registry = SkillRegistry.load([Path(common_registry.get("click").source_file).parent,
-                                   tmp_path])
+    registry = SkillRegistry.load([Path(common_registry.get("click").source_file).parent, tmp_path])
     assert "duplicate skill 'click'" in str(registry.problems[0])
     assert len(registry) == len(COMMON)
 
@@ -187,8 +209,9 @@ def shout(screen, text: str) -> str:
 '''
 
 
-def test_skills_call_skills_across_files_in_any_order(tmp_path: Path, ctx, screen,
-                                                      common_registry) -> None:
+def test_skills_call_skills_across_files_in_any_order(
+    tmp_path: Path, ctx, screen, common_registry
+) -> None:
     # "a_shout" is loaded before "b_save" but calls it: names resolve at call time.
     write(tmp_path, "a_shout.py", SHOUT)
     write(tmp_path, "b_save.py", SAVE)
@@ -235,12 +258,16 @@ def test_untrusted_folder_is_checked(tmp_path: Path, common_registry) -> None:
     assert not registry.get("click").generated
 
 
-def test_untrusted_files_may_call_skills_of_later_files(tmp_path: Path, ctx, screen,
-                                                         common_registry) -> None:
+def test_untrusted_files_may_call_skills_of_later_files(
+    tmp_path: Path, ctx, screen, common_registry
+) -> None:
     gen = tmp_path / "generated"
     gen.mkdir()
     shutil.copy(CORPUS / "ok" / "save_as.py", gen / "z_save_as.py")
-    write(gen, "a_save_twice.py", '''
+    write(
+        gen,
+        "a_save_twice.py",
+        '''
 from cradle.skills import skill
 
 
@@ -249,10 +276,13 @@ def save_twice(screen) -> None:
     """Save under two names."""
     save_as("a.txt", False)
     save_as("b.txt", False)
-''')
+''',
+    )
     common = Path(common_registry.get("click").source_file).parent
     registry = SkillRegistry.load(trusted=[common], untrusted=[gen])
     assert registry.problems == []
     execute(parse_action("save_twice()", registry), registry, ctx)
-    assert [c for c in screen.calls if c[0] == "type_text"] == [("type_text", "a.txt"),
-                                                                ("type_text", "b.txt")]
+    assert [c for c in screen.calls if c[0] == "type_text"] == [
+        ("type_text", "a.txt"),
+        ("type_text", "b.txt"),
+    ]

@@ -43,7 +43,10 @@ def _write(folder: Path, name: str, source: str | bytes) -> Path:
 
 def test_top_level_code_does_not_run_unless_import_is_given(tmp_path: Path) -> None:
     marker, touched = tmp_path / "marker.txt", tmp_path / "touched.txt"
-    path = _write(tmp_path, "evil.py", textwrap.dedent(f"""
+    path = _write(
+        tmp_path,
+        "evil.py",
+        textwrap.dedent(f"""
         import os
         from pathlib import Path
 
@@ -51,7 +54,9 @@ def test_top_level_code_does_not_run_unless_import_is_given(tmp_path: Path) -> N
 
         Path({str(marker)!r}).write_text("ran")
         os.system("touch {touched}")
-        """) + GOOD_BODY)
+        """)
+        + GOOD_BODY,
+    )
 
     code, out, err = _check(str(path))
     assert (code, err) == (0, [])
@@ -66,11 +71,16 @@ def test_top_level_code_does_not_run_unless_import_is_given(tmp_path: Path) -> N
 
 def test_untrusted_is_the_allow_list_and_runs_nothing(tmp_path: Path) -> None:
     marker = tmp_path / "marker.txt"
-    evil = _write(tmp_path, "evil.py", textwrap.dedent(f"""
+    evil = _write(
+        tmp_path,
+        "evil.py",
+        textwrap.dedent(f"""
         from cradle.skills import skill
 
         open({str(marker)!r}, "w").write("ran")
-        """) + GOOD_BODY)
+        """)
+        + GOOD_BODY,
+    )
     good = _write(tmp_path, "good.py", "from cradle.skills import skill\n" + GOOD_BODY)
     code, _, err = _check("--untrusted", str(evil))
     assert code == 1 and "only the import, docstrings and @skill functions" in err[0]
@@ -81,8 +91,10 @@ def test_untrusted_is_the_allow_list_and_runs_nothing(tmp_path: Path) -> None:
     assert code == 1 and err[0].endswith("the source defines no @skill function")
 
 
-HEADER = ("from __future__ import annotations\n\nfrom typing import Literal\n\n"
-          "from cradle.skills import skill\n\n")
+HEADER = (
+    "from __future__ import annotations\n\nfrom typing import Literal\n\n"
+    "from cradle.skills import skill\n\n"
+)
 BROKEN = {
     "no_hint": 'def f(screen, x) -> None:\n    """Do.\n\n    Args:\n        x: X.\n    """\n',
     "no_args_entry": 'def f(screen, x: int) -> None:\n    """Do."""\n',
@@ -93,14 +105,14 @@ BROKEN = {
     "no_screen": 'def f() -> None:\n    """Do."""\n',
     "kwargs": 'def f(screen, **kw: int) -> None:\n    """Do."""\n',
     "unsupported": 'def f(screen, x: set[int]) -> None:\n    """Do.\n\n    Args:\n'
-                   '        x: X.\n    """\n',
+    '        x: X.\n    """\n',
     "bad_literal": 'def f(screen, x: Literal[b"a"]) -> None:\n    """Do.\n\n    Args:\n'
-                   '        x: X.\n    """\n',
+    '        x: X.\n    """\n',
     "no_doc": "def f(screen) -> None:\n    pass\n",
     "undefined_hint": 'def f(screen, x: Foo) -> None:\n    """Do.\n\n    Args:\n'
-                      '        x: X.\n    """\n',
+    '        x: X.\n    """\n',
     "duplicate": 'def click(screen, x: int, y: int) -> None:\n    """Do.\n\n    Args:\n'
-                 '        x: X.\n        y: Y.\n    """\n',
+    '        x: X.\n        y: Y.\n    """\n',
 }
 
 
@@ -113,15 +125,18 @@ def test_static_problems_are_the_loaders(tmp_path: Path, case: str) -> None:
     assert static == loaded
 
 
-@pytest.mark.parametrize("source", [
-    b"from cradle.skills import skill\n# caf\xe9\n",   # not UTF-8 (Python skips comments)
-    b"from cradle.skills import skill\nx = 'caf\xe9'\n",
-    b"def f(:\n",
-    b"return 1\n",                                    # the compiler's error, not the parser's
-    b"x = 1\x00\n",
-    b"@skill\ndef f(screen) -> None:\n    'Do.'\n",     # skill is not imported
-    b"from cradle.skills import skill\n@skill(True)\ndef f(screen) -> None:\n    'Do.'\n",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        b"from cradle.skills import skill\n# caf\xe9\n",  # not UTF-8 (Python skips comments)
+        b"from cradle.skills import skill\nx = 'caf\xe9'\n",
+        b"def f(:\n",
+        b"return 1\n",  # the compiler's error, not the parser's
+        b"x = 1\x00\n",
+        b"@skill\ndef f(screen) -> None:\n    'Do.'\n",  # skill is not imported
+        b"from cradle.skills import skill\n@skill(True)\ndef f(screen) -> None:\n    'Do.'\n",
+    ],
+)
 def test_files_that_cannot_load_are_problems_with_a_line(tmp_path: Path, source: bytes) -> None:
     path = _write(tmp_path, "broken.py", source)
     code, out, err = _check(str(path))
@@ -130,15 +145,21 @@ def test_files_that_cannot_load_are_problems_with_a_line(tmp_path: Path, source:
 
 
 def test_hints_that_need_the_file_to_run_say_so(tmp_path: Path) -> None:
-    path = _write(tmp_path, "alias.py", HEADER + "Coord = int\n\n@skill\n"
-                  + BROKEN["undefined_hint"].replace("Foo", "Coord"))
+    path = _write(
+        tmp_path,
+        "alias.py",
+        HEADER + "Coord = int\n\n@skill\n" + BROKEN["undefined_hint"].replace("Foo", "Coord"),
+    )
     code, _, err = _check(str(path))
     assert code == 1 and "'Coord' is set when the file runs" in err[0] and "--import" in err[0]
     assert _check(str(path), "--import")[0] == 0
 
 
 def test_string_hints_literals_and_defaults_read_statically(tmp_path: Path) -> None:
-    path = _write(tmp_path, "fancy.py", '''
+    path = _write(
+        tmp_path,
+        "fancy.py",
+        '''
         from __future__ import annotations
 
         import typing as t
@@ -160,7 +181,8 @@ def test_string_hints_literals_and_defaults_read_statically(tmp_path: Path) -> N
                 exact: Match exactly.
             """
             return []
-        ''')
+        ''',
+    )
     static = check_files([path], shared=[shared_skills_dir()])[0]
     loaded = SkillRegistry.load(trusted=[path]).get("pick")
     assert static.problems == [] and loaded is not None
@@ -171,8 +193,10 @@ def test_string_hints_literals_and_defaults_read_statically(tmp_path: Path) -> N
 
 
 def test_shipped_skills_read_statically_match_the_loaded_ones() -> None:
-    folders = [shared_skills_dir(), *Path(shared_skills_dir().parent, "environments")
-               .glob("*/skills")]
+    folders = [
+        shared_skills_dir(),
+        *Path(shared_skills_dir().parent, "environments").glob("*/skills"),
+    ]
     files = [p for folder in folders for p in sorted(folder.glob("*.py"))]
     reports = check_files(files, shared=[shared_skills_dir()])
     static = sorted((s.signature(), s.line) for r in reports for s in r.skills)

@@ -25,35 +25,48 @@ IDLE_DELAY = {
     "instruction": "Set the idle delay to 0 in the settings file in my home folder.",
     "source": "https://help.ubuntu.com/",
     "config": [
-        {"type": "execute", "parameters": {
-            "command": "mkdir -p /home/user/.cfg && echo 300 > '/home/user/.cfg/idle delay'",
-            "shell": True}},
+        {
+            "type": "execute",
+            "parameters": {
+                "command": "mkdir -p /home/user/.cfg && echo 300 > '/home/user/.cfg/idle delay'",
+                "shell": True,
+            },
+        },
         {"type": "sleep", "parameters": {"seconds": 0.1}},
     ],
     "trajectory": "trajectories/",
     "related_apps": ["os"],
     "evaluator": {
         "func": "exact_match",
-        "result": {"type": "vm_command_line",
-                   "command": ["cat", "/home/user/.cfg/idle delay"]},
+        "result": {"type": "vm_command_line", "command": ["cat", "/home/user/.cfg/idle delay"]},
         "expected": {"type": "rule", "rules": {"expected": "0\n"}},
     },
 }
+
 
 def _stop_process(job: str) -> dict[str, Any]:
     """An OS task on a process (named ``job``, unique so that runs at once do not meet)."""
     return {
         "id": "os-stop-process",
         "instruction": f"The program {job} is running; end it.",
-        "config": [{"type": "execute", "parameters": {
-            "command": f"printf 'while true; do sleep 1; done' > {job}; "
-                       f"nohup sh ./{job} >/dev/null 2>&1 & echo $! > job.pid",
-            "shell": True}}],
+        "config": [
+            {
+                "type": "execute",
+                "parameters": {
+                    "command": f"printf 'while true; do sleep 1; done' > {job}; "
+                    f"nohup sh ./{job} >/dev/null 2>&1 & echo $! > job.pid",
+                    "shell": True,
+                },
+            }
+        ],
         "evaluator": {
             "postconfig": [{"type": "sleep", "parameters": {"seconds": 0.2}}],
             "func": "check_include_exclude",
-            "result": {"type": "vm_command_line", "command": f"ps -eo args | grep {job[:-1]}[h]",
-                       "shell": True},
+            "result": {
+                "type": "vm_command_line",
+                "command": f"ps -eo args | grep {job[:-1]}[h]",
+                "shell": True,
+            },
             "expected": {"type": "rule", "rules": {"include": [], "exclude": [f"./{job}"]}},
         },
     }
@@ -62,8 +75,9 @@ def _stop_process(job: str) -> dict[str, Any]:
 NOTES = {
     "id": "notes-and-settings",
     "instruction": "Write 'buy milk' in Desktop/notes.txt and turn dark mode on in prefs.json.",
-    "config": [{"type": "command", "parameters": {"command": ["mkdir", "-p",
-                                                             "/home/user/Desktop"]}}],
+    "config": [
+        {"type": "command", "parameters": {"command": ["mkdir", "-p", "/home/user/Desktop"]}}
+    ],
     "evaluator": {
         "func": ["file_contains", "check_json", "check_list"],
         "result": [
@@ -73,9 +87,15 @@ NOTES = {
         ],
         "expected": [
             {"type": "rule", "rules": {"expected": ["buy milk"]}},
-            {"type": "rule", "rules": {"expect": [
-                {"key": ["ui", "theme"], "method": "eq", "ref": "dark"},
-                {"key": ["ui", "scale"], "method": "eq", "ref": 2}]}},
+            {
+                "type": "rule",
+                "rules": {
+                    "expect": [
+                        {"key": ["ui", "theme"], "method": "eq", "ref": "dark"},
+                        {"key": ["ui", "scale"], "method": "eq", "ref": 2},
+                    ]
+                },
+            },
             {"type": "rule", "rules": {"expect": [r"^buy \w+$"]}},
         ],
         "options": [{}, {"is_yaml": False}, {}],
@@ -150,8 +170,12 @@ def test_include_exclude_and_a_postconfig_sleep(tmp_path: Path) -> None:
 def test_file_checks_from_file_contains_check_json_and_check_list(tmp_path: Path) -> None:
     task, place = _episode(NOTES, tmp_path)
     files = [check.file for check in task.check]
-    assert [f.path for f in files if f] == ["~/Desktop/notes.txt", "~/prefs.json",
-                                            "~/prefs.json", "~/Desktop/notes.txt"]
+    assert [f.path for f in files if f] == [
+        "~/Desktop/notes.txt",
+        "~/prefs.json",
+        "~/prefs.json",
+        "~/Desktop/notes.txt",
+    ]
     assert files[1] is not None and files[1].json_subset == {"ui": {"theme": "dark"}}
     assert not judge(task, place).success
     (place.home / "Desktop" / "notes.txt").write_text("buy milk\n")
@@ -165,10 +189,10 @@ def test_file_checks_from_file_contains_check_json_and_check_list(tmp_path: Path
 
 def test_output_lists_error_output_and_two_files(tmp_path: Path) -> None:
     item = {
-        "id": "several", "instruction": "Do it.",
+        "id": "several",
+        "instruction": "Do it.",
         "evaluator": {
-            "func": ["match_in_list", "is_in_list", "check_include_exclude",
-                     "compare_text_file"],
+            "func": ["match_in_list", "is_in_list", "check_include_exclude", "compare_text_file"],
             "result": [
                 {"type": "vm_command_line", "command": "cat ~/colour", "shell": True},
                 {"type": "vm_command_line", "command": ["ls", "/home/user"]},
@@ -197,32 +221,41 @@ def test_output_lists_error_output_and_two_files(tmp_path: Path) -> None:
 
 def test_launch_open_and_activate_window_become_awaited_launches() -> None:
     item = {
-        "id": "editor", "instruction": "Edit it.",
+        "id": "editor",
+        "instruction": "Edit it.",
         "config": [
             {"type": "launch", "parameters": {"command": ["mousepad", "/home/user/a (1).txt"]}},
             {"type": "activate_window", "parameters": {"window_name": "a (1).txt - Mousepad"}},
             {"type": "open", "parameters": {"path": "/home/user/Desktop/report.txt"}},
             {"type": "launch", "parameters": {"command": "xterm -T 'My term'"}},
-            {"type": "activate_window", "parameters": {"window_name": "My term",
-                                                       "strict": True}},
-            {"type": "execute", "parameters": {"command": [
-                "python", "-c", "import pyautogui; pyautogui.click(960, 540)"]}},
+            {"type": "activate_window", "parameters": {"window_name": "My term", "strict": True}},
+            {
+                "type": "execute",
+                "parameters": {
+                    "command": ["python", "-c", "import pyautogui; pyautogui.click(960, 540)"]
+                },
+            },
         ],
-        "evaluator": {"func": "file_contains",
-                      "result": {"type": "vm_file", "path": "/home/user/a (1).txt"},
-                      "expected": {"type": "rule", "rules": {"expected": ["x"]}}},
+        "evaluator": {
+            "func": "file_contains",
+            "result": {"type": "vm_file", "path": "/home/user/a (1).txt"},
+            "expected": {"type": "rule", "rules": {"expected": ["x"]}},
+        },
     }
     setup = _translated(item)["setup"]
-    assert setup[0] == {"launch": {"command": 'mousepad "${HOME}/a (1).txt"',
-                                   "window": r"a \(1\)\.txt - Mousepad"}}
-    assert setup[1] == {"launch": {"command": 'xdg-open "${HOME}/Desktop/report.txt"',
-                                   "window": r"report\.txt"}}
+    assert setup[0] == {
+        "launch": {"command": 'mousepad "${HOME}/a (1).txt"', "window": r"a \(1\)\.txt - Mousepad"}
+    }
+    assert setup[1] == {
+        "launch": {"command": 'xdg-open "${HOME}/Desktop/report.txt"', "window": r"report\.txt"}
+    }
     assert setup[2] == {"launch": {"command": "xterm -T 'My term'", "window": "^My term$"}}
-    assert setup[3] == {"run": "\"$CRADLE_PYTHON\" -c 'import pyautogui; "
-                               "pyautogui.click(960, 540)'"}
+    assert setup[3] == {
+        "run": "\"$CRADLE_PYTHON\" -c 'import pyautogui; pyautogui.click(960, 540)'"
+    }
 
 
-@pytest.mark.parametrize("arg", ["/home/user/it's \"here\" $x `y`.txt", "~/dir/f", "/home/user"])
+@pytest.mark.parametrize("arg", ['/home/user/it\'s "here" $x `y`.txt', "~/dir/f", "/home/user"])
 def test_home_in_an_argument_expands_and_the_rest_stays_literal(tmp_path: Path, arg: str) -> None:
     place = _place(tmp_path)
     code, output = place.shell(f"printf '%s' {shell_word(arg)}")
@@ -233,67 +266,162 @@ def test_home_in_an_argument_expands_and_the_rest_stays_literal(tmp_path: Path, 
 
 def test_home_in_a_shell_script_expands_inside_and_outside_quotes(tmp_path: Path) -> None:
     place = _place(tmp_path)
-    script = shell_command({"command": (
-        "printf '%s|' /home/user/a \"/home/user/b c\" '/home/user/d e' /home/users "
-        "\"it's\" 'say \"/home/user\"'"), "shell": True}, "test")
+    script = shell_command(
+        {
+            "command": (
+                "printf '%s|' /home/user/a \"/home/user/b c\" '/home/user/d e' /home/users "
+                '"it\'s" \'say "/home/user"\''
+            ),
+            "shell": True,
+        },
+        "test",
+    )
     code, output = place.shell(script)
     home = str(place.home)
-    assert (code, output) == (0, f"{home}/a|{home}/b c|{home}/d e|/home/users|it's|"
-                                 f'say "{home}"|')
+    assert (code, output) == (0, f'{home}/a|{home}/b c|{home}/d e|/home/users|it\'s|say "{home}"|')
 
 
 SKIPPED = [
-    ({"config": [{"type": "download", "parameters": {"files": [
-        {"url": "https://drive.google.com/uc?id=1", "path": "/home/user/a.docx"}]}}]},
-     "config step 1 'download' needs the network"),
-    ({"evaluator": {"func": "compare_pptx_files",
-                    "result": {"type": "vm_file", "path": "/home/user/a.pptx"},
-                    "expected": {"type": "cloud_file", "path": "https://x/a.pptx"}}},
-     "evaluator func 'compare_pptx_files' is not supported"),
+    (
+        {
+            "config": [
+                {
+                    "type": "download",
+                    "parameters": {
+                        "files": [
+                            {"url": "https://drive.google.com/uc?id=1", "path": "/home/user/a.docx"}
+                        ]
+                    },
+                }
+            ]
+        },
+        "config step 1 'download' needs the network",
+    ),
+    (
+        {
+            "evaluator": {
+                "func": "compare_pptx_files",
+                "result": {"type": "vm_file", "path": "/home/user/a.pptx"},
+                "expected": {"type": "cloud_file", "path": "https://x/a.pptx"},
+            }
+        },
+        "evaluator func 'compare_pptx_files' is not supported",
+    ),
     ({"evaluator": {"func": "infeasible"}}, "evaluator 'infeasible'"),
     ({"evaluator": {"func": "", "result": {}, "expected": {}}}, "the evaluator has no func"),
-    ({"evaluator": {"func": "exact_match", "result": {"type": "active_tab_info"},
-                    "expected": {"type": "rule", "rules": {"expected": "x"}}}},
-     "evaluator result 'active_tab_info' reads Chrome through its DevTools connection"),
-    ({"evaluator": {"func": "compare_text_file",
-                    "result": {"type": "vm_file", "path": "/home/user/a.txt"},
-                    "expected": {"type": "cloud_file", "path": "https://x/gold.txt"}}},
-     "evaluator expected 'cloud_file' needs the network"),
-    ({"evaluator": {"func": ["exact_match", "exact_match"], "conj": "or",
-                    "result": [{"type": "vm_command_line", "command": "true"}] * 2,
-                    "expected": [{"type": "rule", "rules": {"expected": ""}}] * 2}},
-     "evaluator conj 'or' is not supported"),
-    ({"evaluator": {"func": "exact_match", "postconfig": [
-        {"type": "execute", "parameters": {"command": ["pkill", "chrome"]}}],
-        "result": {"type": "vm_command_line", "command": "true"},
-        "expected": {"type": "rule", "rules": {"expected": ""}}}},
-     "postconfig step 1 'execute' is not supported: nothing runs between the episode and "
-     "its checks"),
-    ({"config": [{"type": "execute", "parameters": {
-        "command": "echo password | sudo -S apt-get install -y jq", "shell": True}}]},
-     "config step 1 'execute' needs root (sudo)"),
-    ({"evaluator": {"func": "file_contains",
-                    "result": {"type": "vm_file", "path": "/etc/hostname"},
-                    "expected": {"type": "rule", "rules": {"expected": ["x"]}}}},
-     "evaluator result 'vm_file' reads /etc/hostname, outside the VM's home folder"),
-    ({"config": [{"type": "activate_window", "parameters": {"window_name": "Chrome"}}]},
-     "config step 1 'activate_window' does not follow a launch or open step"),
-    ({"config": [{"type": "sleep", "parameters": {"seconds": 100}}]},
-     "config step 1 'sleep' waits 100 s; at most 60 s is supported"),
-    ({"config": [{"type": "execute", "parameters": {"command": "ls", "stdout": "ls.out"}}]},
-     "config step 1 'execute': parameter 'stdout' saves its output for the evaluator"),
-    ({"evaluator": {"func": "check_json",
-                    "result": {"type": "vm_file", "path": "/home/user/a.json"},
-                    "expected": {"type": "rule", "rules": {"expect": [
-                        {"key": ["a"], "method": "re", "ref": "x+"}]}}}},
-     "evaluator func 'check_json': method 're' is not supported"),
-    ({"evaluator": {"func": "compare_text_file", "options": {"ignore_blanks": True},
-                    "result": {"type": "vm_file", "path": "/home/user/a.txt"},
-                    "expected": {"type": "vm_file", "path": "/home/user/b.txt"}}},
-     "evaluator func 'compare_text_file': option 'ignore_blanks': True is not supported"),
-    ({"evaluator": {"func": "exact_match", "result": {"type": "vm_file", "path": "~/a"},
-                    "expected": {"type": "rule", "rules": {"expected": "x"}}}},
-     "evaluator func 'exact_match' on result 'vm_file' is not supported"),
+    (
+        {
+            "evaluator": {
+                "func": "exact_match",
+                "result": {"type": "active_tab_info"},
+                "expected": {"type": "rule", "rules": {"expected": "x"}},
+            }
+        },
+        "evaluator result 'active_tab_info' reads Chrome through its DevTools connection",
+    ),
+    (
+        {
+            "evaluator": {
+                "func": "compare_text_file",
+                "result": {"type": "vm_file", "path": "/home/user/a.txt"},
+                "expected": {"type": "cloud_file", "path": "https://x/gold.txt"},
+            }
+        },
+        "evaluator expected 'cloud_file' needs the network",
+    ),
+    (
+        {
+            "evaluator": {
+                "func": ["exact_match", "exact_match"],
+                "conj": "or",
+                "result": [{"type": "vm_command_line", "command": "true"}] * 2,
+                "expected": [{"type": "rule", "rules": {"expected": ""}}] * 2,
+            }
+        },
+        "evaluator conj 'or' is not supported",
+    ),
+    (
+        {
+            "evaluator": {
+                "func": "exact_match",
+                "postconfig": [{"type": "execute", "parameters": {"command": ["pkill", "chrome"]}}],
+                "result": {"type": "vm_command_line", "command": "true"},
+                "expected": {"type": "rule", "rules": {"expected": ""}},
+            }
+        },
+        "postconfig step 1 'execute' is not supported: nothing runs between the episode and "
+        "its checks",
+    ),
+    (
+        {
+            "config": [
+                {
+                    "type": "execute",
+                    "parameters": {
+                        "command": "echo password | sudo -S apt-get install -y jq",
+                        "shell": True,
+                    },
+                }
+            ]
+        },
+        "config step 1 'execute' needs root (sudo)",
+    ),
+    (
+        {
+            "evaluator": {
+                "func": "file_contains",
+                "result": {"type": "vm_file", "path": "/etc/hostname"},
+                "expected": {"type": "rule", "rules": {"expected": ["x"]}},
+            }
+        },
+        "evaluator result 'vm_file' reads /etc/hostname, outside the VM's home folder",
+    ),
+    (
+        {"config": [{"type": "activate_window", "parameters": {"window_name": "Chrome"}}]},
+        "config step 1 'activate_window' does not follow a launch or open step",
+    ),
+    (
+        {"config": [{"type": "sleep", "parameters": {"seconds": 100}}]},
+        "config step 1 'sleep' waits 100 s; at most 60 s is supported",
+    ),
+    (
+        {"config": [{"type": "execute", "parameters": {"command": "ls", "stdout": "ls.out"}}]},
+        "config step 1 'execute': parameter 'stdout' saves its output for the evaluator",
+    ),
+    (
+        {
+            "evaluator": {
+                "func": "check_json",
+                "result": {"type": "vm_file", "path": "/home/user/a.json"},
+                "expected": {
+                    "type": "rule",
+                    "rules": {"expect": [{"key": ["a"], "method": "re", "ref": "x+"}]},
+                },
+            }
+        },
+        "evaluator func 'check_json': method 're' is not supported",
+    ),
+    (
+        {
+            "evaluator": {
+                "func": "compare_text_file",
+                "options": {"ignore_blanks": True},
+                "result": {"type": "vm_file", "path": "/home/user/a.txt"},
+                "expected": {"type": "vm_file", "path": "/home/user/b.txt"},
+            }
+        },
+        "evaluator func 'compare_text_file': option 'ignore_blanks': True is not supported",
+    ),
+    (
+        {
+            "evaluator": {
+                "func": "exact_match",
+                "result": {"type": "vm_file", "path": "~/a"},
+                "expected": {"type": "rule", "rules": {"expected": "x"}},
+            }
+        },
+        "evaluator func 'exact_match' on result 'vm_file' is not supported",
+    ),
     ({"id": "has spaces"}, "the translated task is not valid: id: String should match"),
     ({"id": None}, "it has no 'id'"),
 ]
@@ -301,7 +429,8 @@ SKIPPED = [
 
 @pytest.mark.parametrize(("change", "reason"), SKIPPED)
 def test_what_cannot_be_judged_the_same_is_skipped_with_the_reason(
-        change: dict[str, Any], reason: str) -> None:
+    change: dict[str, Any], reason: str
+) -> None:
     item = {**IDLE_DELAY, **change}
     task, why = translate(item, source="x.json")
     assert task is None
@@ -311,14 +440,26 @@ def test_what_cannot_be_judged_the_same_is_skipped_with_the_reason(
 
 def test_the_loader_lists_translated_and_skipped_tasks_by_file(tmp_path: Path) -> None:
     (tmp_path / "own.yaml").write_text(
-        "id: own\ninstruction: x\nenvironment: desktop\ncheck: [{command: 'true'}]\n")
+        "id: own\ninstruction: x\nenvironment: desktop\ncheck: [{command: 'true'}]\n"
+    )
     (tmp_path / "os").mkdir()
     (tmp_path / "os" / "a.json").write_text(json.dumps(IDLE_DELAY))
-    (tmp_path / "os" / "b.json").write_text(json.dumps({**NOTES, "id": "chrome-1", "evaluator": {
-        "func": "is_expected_tabs", "result": {"type": "open_tabs_info"}}}))
+    (tmp_path / "os" / "b.json").write_text(
+        json.dumps(
+            {
+                **NOTES,
+                "id": "chrome-1",
+                "evaluator": {"func": "is_expected_tabs", "result": {"type": "open_tabs_info"}},
+            }
+        )
+    )
     loaded = load_tasks([tmp_path])
     assert sorted(t.id for t in loaded.tasks) == sorted([IDLE_DELAY["id"], "own"])
-    assert loaded.skipped == [(f"{tmp_path / 'os' / 'b.json'} (chrome-1)",
-                               "evaluator func 'is_expected_tabs' is not supported")]
+    assert loaded.skipped == [
+        (
+            f"{tmp_path / 'os' / 'b.json'} (chrome-1)",
+            "evaluator func 'is_expected_tabs' is not supported",
+        )
+    ]
     translated = next(t for t in loaded.tasks if t.id != "own")
     assert translated.source == str(tmp_path / "os" / "a.json")

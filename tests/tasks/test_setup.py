@@ -21,8 +21,15 @@ from cradle.types import LaunchApp, Task
 
 
 def _task(*steps: dict[str, object]) -> Task:
-    return Task.model_validate({"id": "t", "instruction": "x", "environment": "e",
-                                "setup": list(steps), "check": [{"command": "true"}]})
+    return Task.model_validate(
+        {
+            "id": "t",
+            "instruction": "x",
+            "environment": "e",
+            "setup": list(steps),
+            "check": [{"command": "true"}],
+        }
+    )
 
 
 def _alive(pid: int, *, within: float = 0.0) -> bool:
@@ -52,8 +59,12 @@ def display() -> Iterator[dict[str, str]]:
     and a client connecting during the reset is refused (xterm exits 1)."""
     try:
         with virtual_display((800, 600)) as env:
-            idle = subprocess.Popen(["xev", "-root"], env={**os.environ, **env},
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            idle = subprocess.Popen(
+                ["xev", "-root"],
+                env={**os.environ, **env},
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             try:
                 yield env
             finally:
@@ -68,10 +79,14 @@ def test_a_place_has_its_own_folders_and_environment(tmp_path: Path) -> None:
     home = tmp_path / "ep" / "home"
     assert place.home == home and home.is_dir()
     assert place.env == {
-        "PATH": "/bin", "HOME": str(home), "TMPDIR": str(tmp_path / "ep" / "tmp"),
+        "PATH": "/bin",
+        "HOME": str(home),
+        "TMPDIR": str(tmp_path / "ep" / "tmp"),
         "XDG_RUNTIME_DIR": str(tmp_path / "ep" / "tmp" / "runtime"),
-        "XDG_CONFIG_HOME": str(home / ".config"), "XDG_DATA_HOME": str(home / ".local/share"),
-        "XDG_CACHE_HOME": str(home / ".cache"), "DISPLAY": ":7",
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_DATA_HOME": str(home / ".local/share"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "DISPLAY": ":7",
     }
     assert (tmp_path / "ep" / "tmp" / "runtime").stat().st_mode & 0o777 == 0o700
 
@@ -84,17 +99,21 @@ def test_tilde_and_relative_paths_are_in_the_home(place: EpisodePlace) -> None:
 
 
 def test_steps_run_in_order_in_the_home_with_its_environment(place: EpisodePlace) -> None:
-    task = _task({"file": {"path": "~/in/draft.txt", "content": "draft"}},
-                 {"run": 'cat ~/in/draft.txt > copy.txt; echo "$HOME $TMPDIR" >> copy.txt'},
-                 {"sleep": 0.05})
+    task = _task(
+        {"file": {"path": "~/in/draft.txt", "content": "draft"}},
+        {"run": 'cat ~/in/draft.txt > copy.txt; echo "$HOME $TMPDIR" >> copy.txt'},
+        {"sleep": 0.05},
+    )
     assert run_setup(task, place) == ""
-    assert (place.home / "copy.txt").read_text() == (
-        f"draft{place.home} {place.env['TMPDIR']}\n")
+    assert (place.home / "copy.txt").read_text() == (f"draft{place.home} {place.env['TMPDIR']}\n")
 
 
 def test_a_failing_run_step_stops_setup_with_its_reason(place: EpisodePlace) -> None:
-    task = _task({"run": "echo first > a"}, {"run": "echo boom; exit 3"},
-                 {"file": {"path": "~/never.txt", "content": "x"}})
+    task = _task(
+        {"run": "echo first > a"},
+        {"run": "echo boom; exit 3"},
+        {"file": {"path": "~/never.txt", "content": "x"}},
+    )
     assert run_setup(task, place) == "setup step 2 (run): exit 3: boom"
     assert (place.home / "a").is_file()
     assert not (place.home / "never.txt").exists()
@@ -162,18 +181,21 @@ def test_launch_reasons_without_a_display(tmp_path: Path) -> None:
     place = EpisodePlace.create(tmp_path / "ep", base_env={"PATH": os.environ["PATH"]})
     try:
         assert place.launch(LaunchApp(command="true", window="x")) == (
-            "cannot await window 'x': the episode has no display")
+            "cannot await window 'x': the episode has no display"
+        )
     finally:
         place.close()
 
 
 @pytest.mark.desktop
-def test_launch_awaits_the_window_and_close_kills_it(tmp_path: Path,
-                                                     display: dict[str, str]) -> None:
+def test_launch_awaits_the_window_and_close_kills_it(
+    tmp_path: Path, display: dict[str, str]
+) -> None:
     assert shutil.which("xterm"), "xterm is not installed: run tests/run.sh"
     title = f"cradle-task-{uuid.uuid4().hex[:8]}"
-    place = EpisodePlace.create(tmp_path / "ep", display=display["DISPLAY"],
-                                base_env={**os.environ, **display})
+    place = EpisodePlace.create(
+        tmp_path / "ep", display=display["DISPLAY"], base_env={**os.environ, **display}
+    )
     try:
         task = _task({"launch": {"command": f"xterm -T {title}", "window": f"^{title}$"}})
         assert run_setup(task, place) == ""
@@ -188,8 +210,9 @@ def test_launch_awaits_the_window_and_close_kills_it(tmp_path: Path,
 
 @pytest.mark.desktop
 def test_launch_reasons_on_a_display(tmp_path: Path, display: dict[str, str]) -> None:
-    place = EpisodePlace.create(tmp_path / "ep", display=display["DISPLAY"],
-                                base_env={**os.environ, **display})
+    place = EpisodePlace.create(
+        tmp_path / "ep", display=display["DISPLAY"], base_env={**os.environ, **display}
+    )
     try:
         never = LaunchApp(command="exec sleep 30", window="no-such-window", timeout=0.5)
         assert place.launch(never) == "no window titled 'no-such-window' within 0.5 s"
@@ -200,8 +223,13 @@ def test_launch_reasons_on_a_display(tmp_path: Path, display: dict[str, str]) ->
 
 
 def _windows(title: str, place: EpisodePlace) -> str:
-    found = subprocess.run(["xdotool", "search", "--name", f"^{title}$"], env=place.env,
-                           capture_output=True, text=True, timeout=10)
+    found = subprocess.run(
+        ["xdotool", "search", "--name", f"^{title}$"],
+        env=place.env,
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
     return found.stdout.strip()
 
 

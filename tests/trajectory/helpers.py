@@ -26,7 +26,11 @@ def cradle_cli(*args: str, cwd: Path, timeout: float = 120) -> subprocess.Comple
     env.pop("OPENAI_BASE_URL", None)
     return subprocess.run(
         [sys.executable, "-m", "cradle", *args],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -49,11 +53,16 @@ def module_reply(schema: str, step: int, plans: list[list[str]] = SAVE_PLANS) ->
     actions = plans[min(step, len(plans)) - 1]
     done = step >= len(plans)
     replies = {
-        "InformationGathering": {"screen_description": f"Notepad at step {step}.",
-                                 "visible_text": ["Notepad"],
-                                 "elements": [_element("File", "menu", 55, 64)]},
-        "SelfReflection": {"last_actions_succeeded": True, "analysis": "It worked.",
-                           "failure_reason": ""},
+        "InformationGathering": {
+            "screen_description": f"Notepad at step {step}.",
+            "visible_text": ["Notepad"],
+            "elements": [_element("File", "menu", 55, 64)],
+        },
+        "SelfReflection": {
+            "last_actions_succeeded": True,
+            "analysis": "It worked.",
+            "failure_reason": "",
+        },
         "TaskInference": {"subtask": f"part {step}", "reasoning": "next", "task_done": done},
         "SkillCuration": {"relevant_skills": ["click"], "new_skills": []},
         "ActionPlan": {"reasoning": f"do part {step}", "actions": actions, "done": done},

@@ -11,8 +11,14 @@ from cradle.trajectory.demo_merge import (
 )
 
 
-def click(t: float, x: int, y: int, button: str = "left", up_dt: float = 0.05,
-          to: tuple[int, int] | None = None) -> list:
+def click(
+    t: float,
+    x: int,
+    y: int,
+    button: str = "left",
+    up_dt: float = 0.05,
+    to: tuple[int, int] | None = None,
+) -> list:
     ex, ey = to or (x, y)
     return [MouseEvent(t, x, y, button, True), MouseEvent(t + up_dt, ex, ey, button, False)]
 
@@ -87,15 +93,20 @@ def test_scrolls_at_one_place_are_summed() -> None:
 
 
 def test_scroll_direction_change_splits() -> None:
-    events = [ScrollEvent(1.0, 500, 400, 0, 1), ScrollEvent(1.1, 500, 400, 0, 1),
-              ScrollEvent(1.2, 500, 400, 0, -1)]
-    assert rendered(events) == ["scroll(amount=2, x=500, y=400)",
-                                "scroll(amount=-1, x=500, y=400)"]
+    events = [
+        ScrollEvent(1.0, 500, 400, 0, 1),
+        ScrollEvent(1.1, 500, 400, 0, 1),
+        ScrollEvent(1.2, 500, 400, 0, -1),
+    ]
+    assert rendered(events) == ["scroll(amount=2, x=500, y=400)", "scroll(amount=-1, x=500, y=400)"]
 
 
 def test_slow_scrolls_split_and_horizontal_is_ignored() -> None:
-    events = [ScrollEvent(1.0, 5, 5, 0, 1), ScrollEvent(3.0, 5, 5, 0, 1),
-              ScrollEvent(3.1, 5, 5, 2, 0)]
+    events = [
+        ScrollEvent(1.0, 5, 5, 0, 1),
+        ScrollEvent(3.0, 5, 5, 0, 1),
+        ScrollEvent(3.1, 5, 5, 2, 0),
+    ]
     assert rendered(events) == ["scroll(amount=1, x=5, y=5)", "scroll(amount=1, x=5, y=5)"]
 
 
@@ -105,8 +116,12 @@ def test_typing_is_one_type_text() -> None:
 
 
 def test_shifted_characters_are_typed_and_lone_shift_ignored() -> None:
-    events = [KeyEvent(1.0, "shift", True), KeyEvent(1.01, "H", True),
-              KeyEvent(1.02, "H", False), KeyEvent(1.03, "shift", False)]
+    events = [
+        KeyEvent(1.0, "shift", True),
+        KeyEvent(1.01, "H", True),
+        KeyEvent(1.02, "H", False),
+        KeyEvent(1.03, "shift", False),
+    ]
     events += keys(1.1, "i", "!")
     events += keys(2.0, "shift")
     assert rendered(events) == ["type_text(text='Hi!')"]
@@ -127,8 +142,10 @@ def test_enter_ends_the_text_and_is_pressed() -> None:
 
 
 def test_aliases_are_normalized() -> None:
-    assert rendered(keys(1.0, "Return", "Escape")) == ["press_key(key='enter')",
-                                                       "press_key(key='esc')"]
+    assert rendered(keys(1.0, "Return", "Escape")) == [
+        "press_key(key='enter')",
+        "press_key(key='esc')",
+    ]
 
 
 def test_ctrl_chord_is_a_hotkey() -> None:
@@ -178,12 +195,22 @@ def test_custom_stop_chord() -> None:
 
 
 def test_mixed_session_keeps_order_and_start_times() -> None:
-    events = (keys(1.0, *"note") + click(2.0, 55, 64) + click(3.0, 165, 163)
-              + keys(4.0, *"a.txt") + keys(5.0, "enter") + chord(6.0, "ctrl", "s"))
+    events = (
+        keys(1.0, *"note")
+        + click(2.0, 55, 64)
+        + click(3.0, 165, 163)
+        + keys(4.0, *"a.txt")
+        + keys(5.0, "enter")
+        + chord(6.0, "ctrl", "s")
+    )
     actions = merge_events(events)
     assert [a.render() for a in actions] == [
-        "type_text(text='note')", "click(x=55, y=64)", "click(x=165, y=163)",
-        "type_text(text='a.txt')", "press_key(key='enter')", "hotkey('ctrl', 's')",
+        "type_text(text='note')",
+        "click(x=55, y=64)",
+        "click(x=165, y=163)",
+        "type_text(text='a.txt')",
+        "press_key(key='enter')",
+        "hotkey('ctrl', 's')",
     ]
     assert [a.t for a in actions] == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
 

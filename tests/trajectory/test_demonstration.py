@@ -47,8 +47,10 @@ def test_recorded_demonstration_replays_to_the_same_state(tmp_path: Path) -> Non
 
     def click(x: int, y: int) -> None:
         t = clock.now
-        gesture([MouseEvent(t, x, y, "left", True), MouseEvent(t + 0.05, x, y, "left", False)],
-                lambda: screen.click(x, y))
+        gesture(
+            [MouseEvent(t, x, y, "left", True), MouseEvent(t + 0.05, x, y, "left", False)],
+            lambda: screen.click(x, y),
+        )
 
     def typing(text: str) -> None:
         t = clock.now
@@ -62,8 +64,10 @@ def test_recorded_demonstration_replays_to_the_same_state(tmp_path: Path) -> Non
     click(165, 163)  # Save As...
     typing("demo.txt")
     t = clock.now
-    gesture([KeyEvent(t, "enter", True), KeyEvent(t + 0.01, "enter", False)],
-            lambda: screen.press("enter"))
+    gesture(
+        [KeyEvent(t, "enter", True), KeyEvent(t + 0.01, "enter", False)],
+        lambda: screen.press("enter"),
+    )
     recorded_state = environment.state()
     result = demo.stop(settle=0)
     assert result.exit_code == 0 and recorded_state["files"] == {"demo.txt": "A demonstrated note"}
@@ -96,8 +100,12 @@ def test_interrupt_drops_the_ctrl_c_that_stopped_the_recording(tmp_path: Path) -
     recorder = open_recorder(None, tmp_path / "runs", demonstration_info("mock-notepad", "", {}))
     demo = DemonstrationRecorder(recorder, screen, clock=clock)
     demo.start()
-    for event in [KeyEvent(100.0, "x", True), KeyEvent(100.01, "x", False),
-                  KeyEvent(101.0, "ctrl", True), KeyEvent(101.01, "c", True)]:
+    for event in [
+        KeyEvent(100.0, "x", True),
+        KeyEvent(100.01, "x", False),
+        KeyEvent(101.0, "ctrl", True),
+        KeyEvent(101.01, "c", True),
+    ]:
         demo.on_event(event)
     result = demo.stop(interrupted=True, settle=0)
     run = load_run(result.run_dir)

@@ -17,8 +17,10 @@ from tests.trajectory.helpers import StepCountingServer, cradle_cli
 
 def _record(tmp_path: Path, mode: str) -> tuple[Path, dict]:
     settings = SessionSettings(
-        env="mock-notepad", task="Type a note and save it as notes.txt",
-        runs_dir=tmp_path / "runs", generated_skills_dir=None,
+        env="mock-notepad",
+        task="Type a note and save it as notes.txt",
+        runs_dir=tmp_path / "runs",
+        generated_skills_dir=None,
         agent=AgentSettings(mode=mode, max_steps=8),
     )
     with FakeOpenAIServer(StepCountingServer()) as server:
@@ -52,8 +54,9 @@ def test_rerun_with_recorded_replies_reaches_the_same_state(tmp_path: Path, mode
 def test_cli_model_replies_makes_a_new_run(tmp_path: Path) -> None:
     recorded_dir, _ = _record(tmp_path, "fused")
     out = tmp_path / "replays"
-    result = cradle_cli("replay", str(recorded_dir), "--model-replies", "--runs-dir", str(out),
-                      cwd=tmp_path)
+    result = cradle_cli(
+        "replay", str(recorded_dir), "--model-replies", "--runs-dir", str(out), cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     [new_dir] = list(out.iterdir())
     assert _actions(new_dir) == _actions(recorded_dir)

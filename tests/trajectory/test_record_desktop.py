@@ -25,24 +25,44 @@ def _centre(box: list[int]) -> tuple[int, int]:
 
 def _env(screen_env: dict[str, str], state: Path) -> dict[str, str]:
     return {
-        **os.environ, **screen_env, "PYTHONPATH": str(ROOT),
+        **os.environ,
+        **screen_env,
+        "PYTHONPATH": str(ROOT),
         "CRADLE_DESKTOP_LAUNCH": tk_command(state, TITLE, x=700, y=400),
-        "CRADLE_DESKTOP_WINDOW": TITLE, "CRADLE_DESKTOP_CROP": "false",
-        "CRADLE_DESKTOP_MONITOR": "1", "CRADLE_DESKTOP_MARKS": "false",
+        "CRADLE_DESKTOP_WINDOW": TITLE,
+        "CRADLE_DESKTOP_CROP": "false",
+        "CRADLE_DESKTOP_MONITOR": "1",
+        "CRADLE_DESKTOP_MARKS": "false",
         "CRADLE_DESKTOP_OCR": "false",
     }
 
 
 def test_record_with_xdotool_then_replay_on_a_fresh_window(
-    tmp_path: Path, display: dict[str, str]  # noqa: F811
+    tmp_path: Path,
+    display: dict[str, str],  # noqa: F811
 ) -> None:
     state1 = tmp_path / "state1.json"
     out = tmp_path / "demo"
     process = subprocess.Popen(
-        [sys.executable, "-m", "cradle", "record", "--env", "desktop",
-         "--out", str(out), "--max-image-side", "960", "--task", "submit world, count"],
-        cwd=tmp_path, env=_env(display, state1), stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "cradle",
+            "record",
+            "--env",
+            "desktop",
+            "--out",
+            str(out),
+            "--max-image-side",
+            "960",
+            "--task",
+            "submit world, count",
+        ],
+        cwd=tmp_path,
+        env=_env(display, state1),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(process.stderr), daemon=True)
@@ -74,14 +94,22 @@ def test_record_with_xdotool_then_replay_on_a_fresh_window(
     recorded = read_state(state1, lambda s: s.get("clicks") == ["count"])
     assert recorded["submitted"] == ["world"], recorded
     acts = [line.split("act", 1)[1].strip() for line in lines if line.strip().startswith("act")]
-    assert acts == [f"click(x={entry[0] // 2}, y={entry[1] // 2})", "type_text(text='world')",
-                    "press_key(key='enter')", f"click(x={count[0] // 2}, y={count[1] // 2})"]
+    assert acts == [
+        f"click(x={entry[0] // 2}, y={entry[1] // 2})",
+        "type_text(text='world')",
+        "press_key(key='enter')",
+        f"click(x={count[0] // 2}, y={count[1] // 2})",
+    ]
 
     state2 = tmp_path / "state2.json"
     full = _env(display, state2)
     result = subprocess.run(
-        [sys.executable, "-m", "cradle", "replay", str(out), "--timeout",
-         "5"], cwd=tmp_path, env=full, capture_output=True, text=True, timeout=120,
+        [sys.executable, "-m", "cradle", "replay", str(out), "--timeout", "5"],
+        cwd=tmp_path,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     replayed = read_state(state2, lambda s: s.get("clicks") == ["count"])

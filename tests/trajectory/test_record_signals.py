@@ -36,12 +36,14 @@ class FakeListener:
         self.stopped = True
 
 
-def _record_and_signal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, signum: int,
-                       keys: list[str]) -> tuple[demonstration.RunResult, list[FakeListener]]:
+def _record_and_signal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, signum: int, keys: list[str]
+) -> tuple[demonstration.RunResult, list[FakeListener]]:
     listeners = [FakeListener(), FakeListener()]
 
-    def fake_listeners(sink: Callable[[InputEvent], None], clock: Callable[[], float]
-                       ) -> list[FakeListener]:
+    def fake_listeners(
+        sink: Callable[[InputEvent], None], clock: Callable[[], float]
+    ) -> list[FakeListener]:
         for key in keys:  # pressed together (a chord), then released
             sink(KeyEvent(clock(), key, True))
         for key in reversed(keys):
@@ -57,7 +59,9 @@ def _record_and_signal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, signum: 
     before = signal.signal(signal.SIGINT, signal.SIG_IGN)  # as when started in the background
     try:
         result = demonstration.record_demonstration(
-            "mock-notepad", out=tmp_path / "demo", task="t",
+            "mock-notepad",
+            out=tmp_path / "demo",
+            task="t",
             on_ready=lambda: threading.Thread(target=stop_soon, daemon=True).start(),
         )
     finally:
@@ -68,8 +72,7 @@ def _record_and_signal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, signum: 
 def test_sigterm_ends_a_recording_with_every_action_and_the_final_screen(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    result, listeners = _record_and_signal(tmp_path, monkeypatch, signal.SIGTERM,
-                                           ["ctrl", "c"])
+    result, listeners = _record_and_signal(tmp_path, monkeypatch, signal.SIGTERM, ["ctrl", "c"])
     assert (result.status, result.exit_code) == ("done", 0)
     assert "SIGTERM" in result.reason and all(listener.stopped for listener in listeners)
     run = load_run(tmp_path / "demo")
@@ -90,17 +93,28 @@ def test_ctrl_c_in_the_terminal_drops_its_own_keystroke(
 
 @pytest.mark.desktop
 @pytest.mark.slow
-def test_record_command_stops_on_sigterm(tmp_path: Path, display: dict[str, str]  # noqa: F811
-                                         ) -> None:
+def test_record_command_stops_on_sigterm(
+    tmp_path: Path,
+    display: dict[str, str],  # noqa: F811
+) -> None:
     title = "Cradle Record Sigterm"
-    env = {**os.environ, **display, "PYTHONPATH": str(ROOT),
-           "CRADLE_DESKTOP_LAUNCH": tk_command(tmp_path / "state.json", title, x=600, y=300),
-           "CRADLE_DESKTOP_WINDOW": title, "CRADLE_DESKTOP_OCR": "false",
-           "CRADLE_DESKTOP_MARKS": "false"}
+    env = {
+        **os.environ,
+        **display,
+        "PYTHONPATH": str(ROOT),
+        "CRADLE_DESKTOP_LAUNCH": tk_command(tmp_path / "state.json", title, x=600, y=300),
+        "CRADLE_DESKTOP_WINDOW": title,
+        "CRADLE_DESKTOP_OCR": "false",
+        "CRADLE_DESKTOP_MARKS": "false",
+    }
     out = tmp_path / "demo"
     process = subprocess.Popen(
         [sys.executable, "-m", "cradle", "record", "--env", "desktop", "--out", str(out)],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(process.stderr or []), daemon=True)

@@ -18,7 +18,11 @@ INFER = '{"subtask": "s", "reasoning": "r", "task_done": false}'
 
 def _step(n: int, calls: list[ModelCall]) -> StepRecord:
     return StepRecord(
-        run_id="r", step=n, mode="modular", started_at=NOW, ended_at=NOW,
+        run_id="r",
+        step=n,
+        mode="modular",
+        started_at=NOW,
+        ended_at=NOW,
         observation=Observation(step=n, screenshot="", screen_size=(10, 10), image_size=(10, 10)),
         model_calls=calls,
     )
@@ -26,8 +30,14 @@ def _step(n: int, calls: list[ModelCall]) -> StepRecord:
 
 def _call(module: str, reply: str, error: str = "", repair: bool = False) -> ModelCall:
     prompt = "[system]\ns\n[user]\nu" + ("\n[repair]\nfix it" if repair else "")
-    return ModelCall(module=module, model="m", response_mode="json_schema", prompt=prompt,
-                     reply=reply, error=error)
+    return ModelCall(
+        module=module,
+        model="m",
+        response_mode="json_schema",
+        prompt=prompt,
+        reply=reply,
+        error=error,
+    )
 
 
 def _request(module: str, output) -> ModelRequest:
@@ -35,10 +45,13 @@ def _request(module: str, output) -> ModelRequest:
 
 
 def test_replies_in_order_validated_against_the_request() -> None:
-    model = ReplayedModel([
-        _step(1, [_call("task_inference", INFER), _call("action_planning", PLAN)]),
-        _step(2, [_call("task_inference", INFER)]),
-    ], name="replayed:m")
+    model = ReplayedModel(
+        [
+            _step(1, [_call("task_inference", INFER), _call("action_planning", PLAN)]),
+            _step(2, [_call("task_inference", INFER)]),
+        ],
+        name="replayed:m",
+    )
     reply = model.complete(_request("task_inference", TaskInference))
     assert isinstance(reply.output, TaskInference) and reply.calls[0].model == "replayed:m"
     plan = model.complete(_request("action_planning", ActionPlan)).output
@@ -47,8 +60,15 @@ def test_replies_in_order_validated_against_the_request() -> None:
 
 
 def test_repairs_are_grouped_with_their_request() -> None:
-    steps = [_step(1, [_call("action_planning", "junk", error="not JSON"),
-                       _call("action_planning", PLAN, repair=True)])]
+    steps = [
+        _step(
+            1,
+            [
+                _call("action_planning", "junk", error="not JSON"),
+                _call("action_planning", PLAN, repair=True),
+            ],
+        )
+    ]
     assert len(group_requests(steps)) == 1
     reply = ReplayedModel(steps).complete(_request("action_planning", ActionPlan))
     assert reply.output.done is False and len(reply.calls) == 2
@@ -95,7 +115,8 @@ def test_more_requests_than_recorded() -> None:
 
 def test_changed_prompts_are_noted() -> None:
     model = ReplayedModel([_step(1, [_call("task_inference", INFER)])])
-    request = ModelRequest(module="task_inference", system="other", user="u",
-                           output_model=TaskInference)
+    request = ModelRequest(
+        module="task_inference", system="other", user="u", output_model=TaskInference
+    )
     model.complete(request)
     assert model.prompt_changes == [(0, "task_inference")]

@@ -72,19 +72,28 @@ def test_renders_offline_in_headless_chromium(tmp_path: Path) -> None:
     assert CHROMIUM, "chromium is not installed: tests/run.sh installs Debian's chromium"
     path = write_report(_hostile_run(tmp_path))
     base = [
-        CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
-        "--host-resolver-rules=MAP * ~NOTFOUND", "--window-size=1280,2000",
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        "--window-size=1280,2000",
     ]
-    dom = subprocess.run([*base, "--dump-dom", path.as_uri()], capture_output=True, text=True,
-                         timeout=90)
+    dom = subprocess.run(
+        [*base, "--dump-dom", path.as_uri()], capture_output=True, text=True, timeout=90
+    )
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert dom.stdout.count('class="step"') == 5
     assert "<script>alert" not in dom.stdout
     shot = tmp_path / "report.png"
-    subprocess.run([*base, f"--screenshot={shot}", path.as_uri()], capture_output=True,
-                   timeout=90, check=True)
+    subprocess.run(
+        [*base, f"--screenshot={shot}", path.as_uri()], capture_output=True, timeout=90, check=True
+    )
     with Image.open(shot) as image:
         colors = image.convert("RGB").resize((64, 100)).getcolors(64 * 100)
     assert colors is not None and len(colors) > 20  # a rendered page, not a blank one
@@ -101,8 +110,9 @@ def test_elements_are_listed_with_their_source_and_escaped(tmp_path: Path) -> No
 
     run = demo_run(tmp_path)
     run.steps[0].observation.elements = [
-        Element(label="1", role="push button", name=HOSTILE, x=5, y=6, source="a11y",
-                states=["focused"]),
+        Element(
+            label="1", role="push button", name=HOSTILE, x=5, y=6, source="a11y", states=["focused"]
+        ),
         Element(label="2", role="text", name="Untitled", x=50, y=60, source="ocr"),
     ]
     html = render_report(run, ReportOptions())

@@ -61,8 +61,9 @@ KINDS = {
 }
 
 
-def _reply(actions: list[str], *, done: bool = False, skills: tuple[str, ...] = (),
-           reasoning: str = "r") -> dict:
+def _reply(
+    actions: list[str], *, done: bool = False, skills: tuple[str, ...] = (), reasoning: str = "r"
+) -> dict:
     reply = copy.deepcopy(FILLER)
     reply["skill_curation"]["new_skills"] = list(skills)
     reply["action_planning"] = {"reasoning": reasoning, "actions": actions, "done": done}
@@ -71,10 +72,13 @@ def _reply(actions: list[str], *, done: bool = False, skills: tuple[str, ...] = 
 
 def _session(tmp_path: Path, replies: list, **safety: object) -> Session:
     settings = SessionSettings(
-        env="mock-notepad", task="write", runs_dir=tmp_path / "runs",
+        env="mock-notepad",
+        task="write",
+        runs_dir=tmp_path / "runs",
         generated_skills_dir=tmp_path / "generated",
         agent=AgentSettings(mode="fused", max_steps=10, max_actions=5, idle_skips=1),
-        memory=MemorySettings(enabled=False), safety=SafetySettings(**safety),
+        memory=MemorySettings(enabled=False),
+        safety=SafetySettings(**safety),
     )
     session = Session(settings, model=ScriptedModel(replies))
     session.run()
@@ -87,27 +91,50 @@ def _trajectory(session: Session) -> Path:
 
 
 def _run_with_every_kind(tmp_path: Path) -> LoadedRun:
-    first = ["type_text(text='hi')", "no_such_skill()", "press_key(key='a')", "close_window()",
-             "move_to(x=1, y=1)", "move_to(x=2, y=2)"]
-    session = _session(tmp_path, [
-        _reply(first),
-        _reply(["click_label(label=99)", "type_text(text='x')"], skills=(GOOD_SKILL, BAD_SKILL)),
-        "not json",
-        _reply(["wait(seconds=0)"], reasoning="R" * LONG),
-        # step 5 repeats the wait without asking the model
-        _reply([], done=True),
-    ], deny_skills=["press_key"])
-    dry = _session(tmp_path / "dry", [_reply(["type_text(text='x')"]), _reply([], done=True)],
-                   dry_run=True)
+    first = [
+        "type_text(text='hi')",
+        "no_such_skill()",
+        "press_key(key='a')",
+        "close_window()",
+        "move_to(x=1, y=1)",
+        "move_to(x=2, y=2)",
+    ]
+    session = _session(
+        tmp_path,
+        [
+            _reply(first),
+            _reply(
+                ["click_label(label=99)", "type_text(text='x')"], skills=(GOOD_SKILL, BAD_SKILL)
+            ),
+            "not json",
+            _reply(["wait(seconds=0)"], reasoning="R" * LONG),
+            # step 5 repeats the wait without asking the model
+            _reply([], done=True),
+        ],
+        deny_skills=["press_key"],
+    )
+    dry = _session(
+        tmp_path / "dry", [_reply(["type_text(text='x')"]), _reply([], done=True)], dry_run=True
+    )
     trajectory = _trajectory(session)
     steps = [StepRecord.model_validate_json(line) for line in trajectory.read_text().splitlines()]
     planned = StepRecord.model_validate_json(_trajectory(dry).read_text().splitlines()[0])
     last = steps[-1]
     extra = [
         planned.model_copy(update={"run_id": last.run_id, "step": last.step + 1}),
-        steps[1].model_copy(update={"step": last.step + 2, "new_skills": [], "actions": [
-            steps[1].actions[0].model_copy(update={
-                "error": "click_label: stopped after the time limit of 2 s"})]}),
+        steps[1].model_copy(
+            update={
+                "step": last.step + 2,
+                "new_skills": [],
+                "actions": [
+                    steps[1]
+                    .actions[0]
+                    .model_copy(
+                        update={"error": "click_label: stopped after the time limit of 2 s"}
+                    )
+                ],
+            }
+        ),
     ]
     with trajectory.open("a", encoding="utf-8") as handle:
         for record in extra:

@@ -69,8 +69,9 @@ def test_resume_refuses_a_screen_it_cannot_restore(tmp_path: Path) -> None:
     shots = run.folder / "screenshots"
     (shots / "step-0002.png").write_bytes((shots / "step-0004.png").read_bytes())
     # A closed local port: if the restore check failed to stop, no model is ever reached.
-    result = cradle_cli("run", "--resume", str(run.folder), "--base-url", "http://127.0.0.1:9/v1",
-                      cwd=tmp_path)
+    result = cradle_cli(
+        "run", "--resume", str(run.folder), "--base-url", "http://127.0.0.1:9/v1", cwd=tmp_path
+    )
     assert result.returncode == 1, result.stderr
     assert "cannot restore the screen to resume" in result.stderr
     assert json.loads((run.folder / "run.json").read_text())["status"] == "failed"
@@ -88,10 +89,30 @@ def test_kill_9_mid_run_then_resume(tmp_path: Path) -> None:
     env.pop("OPENAI_BASE_URL", None)
     with FakeOpenAIServer(_slow_typist) as server:
         process = subprocess.Popen(
-            [sys.executable, "-m", "cradle", "run", "--env", "mock-notepad", "--task",
-             "type a few letters", "--base-url", server.base_url, "--model", "fake-vlm",
-             "--mode", "fused", "--max-steps", "40", "--runs-dir", str(runs)],
-            cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            [
+                sys.executable,
+                "-m",
+                "cradle",
+                "run",
+                "--env",
+                "mock-notepad",
+                "--task",
+                "type a few letters",
+                "--base-url",
+                server.base_url,
+                "--model",
+                "fake-vlm",
+                "--mode",
+                "fused",
+                "--max-steps",
+                "40",
+                "--runs-dir",
+                str(runs),
+            ],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
         try:
             deadline = time.monotonic() + 60
@@ -120,8 +141,9 @@ def test_kill_9_mid_run_then_resume(tmp_path: Path) -> None:
     done_before = len(complete)
 
     with FakeOpenAIServer(StepCountingServer(plans=[[]])) as server:
-        result = cradle_cli("run", "--resume", str(run_dir), "--base-url", server.base_url,
-                            cwd=tmp_path)
+        result = cradle_cli(
+            "run", "--resume", str(run_dir), "--base-url", server.base_url, cwd=tmp_path
+        )
     assert result.returncode == 0, result.stderr
     run = load_run(run_dir)
     assert [s.step for s in run.steps] == list(range(1, done_before + 2))

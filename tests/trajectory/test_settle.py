@@ -60,8 +60,9 @@ class _Clock:
 def test_settles_after_consecutive_equal_frames() -> None:
     frames = iter([_screen(True), _screen(), _screen(), _screen()])
     clock = _Clock()
-    result = wait_until_settled(lambda: next(frames), frames=2, interval=0.05, timeout=5,
-                                clock=clock, sleep=clock.sleep)
+    result = wait_until_settled(
+        lambda: next(frames), frames=2, interval=0.05, timeout=5, clock=clock, sleep=clock.sleep
+    )
     assert result.settled and result.captures == 3
     assert frame_difference(result.frame, _screen()) == 0.0
 
@@ -74,8 +75,9 @@ def test_gives_up_after_the_timeout() -> None:
         return _screen(text_box=flip[0])
 
     clock = _Clock()
-    result = wait_until_settled(capture, frames=2, interval=0.1, timeout=1.0, clock=clock,
-                                sleep=clock.sleep)
+    result = wait_until_settled(
+        capture, frames=2, interval=0.1, timeout=1.0, clock=clock, sleep=clock.sleep
+    )
     assert not result.settled and 1.0 <= result.waited < 1.3
 
 
@@ -89,15 +91,30 @@ def test_frames_still_equal_to_the_screen_before_need_a_longer_quiet_spell() -> 
     before = _screen()
     clock = _Clock()
     late = iter([_screen(), _screen(), _screen(True), _screen(True), _screen(True)])
-    result = wait_until_settled(lambda: next(late), frames=2, interval=0.05, timeout=5,
-                                clock=clock, sleep=clock.sleep, unchanged=before,
-                                unchanged_frames=4)
+    result = wait_until_settled(
+        lambda: next(late),
+        frames=2,
+        interval=0.05,
+        timeout=5,
+        clock=clock,
+        sleep=clock.sleep,
+        unchanged=before,
+        unchanged_frames=4,
+    )
     # Two frames equal to `before` were not enough; the late change was waited for.
     assert result.settled and result.captures == 4
     assert frame_difference(result.frame, _screen(True)) == 0.0
     clock = _Clock()
-    still = wait_until_settled(_screen, frames=2, interval=0.05, timeout=5, clock=clock,
-                               sleep=clock.sleep, unchanged=before, unchanged_frames=4)
+    still = wait_until_settled(
+        _screen,
+        frames=2,
+        interval=0.05,
+        timeout=5,
+        clock=clock,
+        sleep=clock.sleep,
+        unchanged=before,
+        unchanged_frames=4,
+    )
     assert still.settled and still.captures == 4 and abs(clock.now - 0.15) < 1e-9
 
 
@@ -124,11 +141,18 @@ class _LateScreen(MockScreen):
 
 
 def _late_run(tmp_path: Path, settle: float) -> list[StepRecord]:
-    replies = [fused(["type_text(text='hello')"]), fused(["move_to(x=5, y=5)"]),
-               fused([], done=True)]
+    replies = [
+        fused(["type_text(text='hello')"]),
+        fused(["move_to(x=5, y=5)"]),
+        fused([], done=True),
+    ]
     settings = SessionSettings(
-        env="mock-notepad", task="type", runs_dir=tmp_path / f"runs-{settle}",
-        generated_skills_dir=None, skill_stats=False, memory=MemorySettings(enabled=False),
+        env="mock-notepad",
+        task="type",
+        runs_dir=tmp_path / f"runs-{settle}",
+        generated_skills_dir=None,
+        skill_stats=False,
+        memory=MemorySettings(enabled=False),
         agent=AgentSettings(mode="fused", max_steps=4, settle_seconds=settle),
     )
     session = Session(settings, model=ScriptedModel({"fused": replies}))
@@ -150,12 +174,26 @@ def test_settling_on_the_mocked_screen_costs_one_more_capture(tmp_path: Path) ->
     counts = {}
     for settle in (0.0, 1.0):
         captured: list[int] = []
-        session = Session(SessionSettings(
-            env="mock-notepad", task="type", runs_dir=tmp_path / f"runs-{settle}",
-            generated_skills_dir=None, skill_stats=False, memory=MemorySettings(enabled=False),
-            agent=AgentSettings(mode="fused", max_steps=4, settle_seconds=settle, idle_skips=0),
-        ), model=ScriptedModel({"fused": [fused(["type_text(text='a')"]),
-                                          fused(["wait(seconds=0)"]), fused([], done=True)]}))
+        session = Session(
+            SessionSettings(
+                env="mock-notepad",
+                task="type",
+                runs_dir=tmp_path / f"runs-{settle}",
+                generated_skills_dir=None,
+                skill_stats=False,
+                memory=MemorySettings(enabled=False),
+                agent=AgentSettings(mode="fused", max_steps=4, settle_seconds=settle, idle_skips=0),
+            ),
+            model=ScriptedModel(
+                {
+                    "fused": [
+                        fused(["type_text(text='a')"]),
+                        fused(["wait(seconds=0)"]),
+                        fused([], done=True),
+                    ]
+                }
+            ),
+        )
         start = session.environment.start
 
         def counting(start=start, captured=captured) -> MockScreen:

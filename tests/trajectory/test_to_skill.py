@@ -61,14 +61,38 @@ def test_hostile_task_text_stays_in_the_docstring(tmp_path: Path) -> None:
 def test_cli_writes_a_loadable_file(tmp_path: Path) -> None:
     run = demo_run(tmp_path)
     out = tmp_path / "generated_skills"
-    result = cradle_cli("skills", "from-run", str(run.folder), "--name", "save_note", "--out",
-                      str(out), cwd=tmp_path)
+    result = cradle_cli(
+        "skills",
+        "from-run",
+        str(run.folder),
+        "--name",
+        "save_note",
+        "--out",
+        str(out),
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     registry = SkillRegistry.load(trusted=[shared_skills_dir()], untrusted=[out])
     assert "save_note" in registry.names() and registry.problems == []
-    again = cradle_cli("skills", "from-run", str(run.folder), "--name", "save_note2", "--out",
-                     str(out), cwd=tmp_path)
+    again = cradle_cli(
+        "skills",
+        "from-run",
+        str(run.folder),
+        "--name",
+        "save_note2",
+        "--out",
+        str(out),
+        cwd=tmp_path,
+    )
     assert again.returncode == 0, again.stderr
-    clash = cradle_cli("skills", "from-run", str(run.folder), "--name", "save_note", "--out",
-                     str(out), cwd=tmp_path)
+    clash = cradle_cli(
+        "skills",
+        "from-run",
+        str(run.folder),
+        "--name",
+        "save_note",
+        "--out",
+        str(out),
+        cwd=tmp_path,
+    )
     assert clash.returncode == 2 and "already exists" in clash.stderr

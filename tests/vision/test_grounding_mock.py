@@ -15,8 +15,9 @@ from cradle.skills import SkillContext
 from cradle.skills.context import EpisodeView
 from cradle.vision.perceiver import VisionPerceiver
 
-spec = importlib.util.spec_from_file_location("grounding_skills",
-                                              shared_skills_dir() / "grounding.py")
+spec = importlib.util.spec_from_file_location(
+    "grounding_skills", shared_skills_dir() / "grounding.py"
+)
 grounding = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(grounding)
 
@@ -25,8 +26,12 @@ def start(shown: tuple[int, int] | None = None, **extras: object):
     env = load_environment("mock-notepad")
     screen = env.start()
     size = shown or screen.capture().size
-    ctx = SkillContext(screen=screen, mapping=CoordinateMap(size, screen.geometry),
-                       episode=EpisodeView(environment=env), extras=dict(extras))
+    ctx = SkillContext(
+        screen=screen,
+        mapping=CoordinateMap(size, screen.geometry),
+        episode=EpisodeView(environment=env),
+        extras=dict(extras),
+    )
     return env, screen, ctx
 
 
@@ -57,8 +62,11 @@ def test_click_label_uses_the_marks_the_model_saw() -> None:
     perception = VisionPerceiver(ocr=False).perceive(frame, frame)
     ctx.perception = perception
     file_menu = next(w for w in screen.widgets() if w.label == "File")
-    label = next(e.label for e in perception.elements
-                 if abs(e.x - file_menu.center[0]) < 20 and abs(e.y - file_menu.center[1]) < 12)
+    label = next(
+        e.label
+        for e in perception.elements
+        if abs(e.x - file_menu.center[0]) < 20 and abs(e.y - file_menu.center[1]) < 12
+    )
     grounding.click_label(ctx, label=int(label))
     assert env.state()["menu"] == "File"
     with pytest.raises(SkillExecutionError, match="no mark 999"):

@@ -77,8 +77,7 @@ def test_a_dot_above_a_stem_stays_with_it_and_a_blank_frame_has_no_band() -> Non
     image, draw = _gray()
     draw.rectangle((50, 40, 51, 41), fill=0)  # the dot of an i
     draw.rectangle((50, 43, 51, 52), fill=0)  # its stem, one blank row below
-    assert [(b.top <= 40, b.bottom >= 53) for b in line_bands(np.asarray(image))] == [
-        (True, True)]
+    assert [(b.top <= 40, b.bottom >= 53) for b in line_bands(np.asarray(image))] == [(True, True)]
     assert line_bands(np.full((50, 80), 200, np.uint8)) == []
 
 
@@ -101,7 +100,7 @@ def test_equal_pixels_give_equal_digests_wherever_they_are() -> None:
 def test_the_library_and_the_command_read_the_same_words() -> None:
     frame = dict(mock_sequence((1280, 720)))["typed again"]
     gray = np.asarray(frame.convert("L"))
-    crops = [gray[b.top:b.bottom, b.left:b.right] for b in line_bands(gray)]
+    crops = [gray[b.top : b.bottom, b.left : b.right] for b in line_bands(gray)]
     library = TesseractOCR(in_process=True).pages(crops)
     command = TesseractOCR(in_process=False).pages(crops)
 
@@ -121,9 +120,9 @@ def test_bands_worked_out_around_the_change_equal_bands_worked_out_whole() -> No
     for i in range(8):  # strokes, every other one with a pane edge (a long run) beside it
         edited = edited.copy()
         top, left = int(rng.integers(0, 690)), int(rng.integers(0, 1200))
-        edited[top:top + int(rng.integers(1, 30)), left:left + 60] = rng.integers(0, 255)
+        edited[top : top + int(rng.integers(1, 30)), left : left + 60] = rng.integers(0, 255)
         if i % 2:
-            edited[max(0, top - 50):top + 50, left + 10] = 0
+            edited[max(0, top - 50) : top + 50, left + 10] = 0
         frames.append(edited)
     for gray in frames:
         assert reader._bands(gray, reuse=True) == line_bands(gray)
@@ -175,8 +174,9 @@ class _Recording:
         self.threads: list[str] = []
         self.fail = fail
 
-    def perceive(self, frame: Image.Image, shown: Image.Image, mapping: object = None
-                 ) -> Perception:
+    def perceive(
+        self, frame: Image.Image, shown: Image.Image, mapping: object = None
+    ) -> Perception:
         self.threads.append(threading.current_thread().name)
         if self.fail:
             raise EnvironmentFailure("tesseract failed: no model for 'eng'")
@@ -186,22 +186,28 @@ class _Recording:
 
 def _session(tmp_path: Path, perceiver: _Recording, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(Environment, "perceiver", lambda self: perceiver)  # mock-notepad's
-    fused = {"information_gathering": {"screen_description": "", "visible_text": [],
-                                       "elements": []},
-             "self_reflection": {"last_actions_succeeded": True, "analysis": "",
-                                 "failure_reason": ""},
-             "task_inference": {"subtask": "", "reasoning": "", "task_done": True},
-             "skill_curation": {"relevant_skills": [], "new_skills": []},
-             "action_planning": {"reasoning": "", "actions": [], "done": True}}
+    fused = {
+        "information_gathering": {"screen_description": "", "visible_text": [], "elements": []},
+        "self_reflection": {"last_actions_succeeded": True, "analysis": "", "failure_reason": ""},
+        "task_inference": {"subtask": "", "reasoning": "", "task_done": True},
+        "skill_curation": {"relevant_skills": [], "new_skills": []},
+        "action_planning": {"reasoning": "", "actions": [], "done": True},
+    }
     settings = SessionSettings(
-        env="mock-notepad", task="look", runs_dir=tmp_path / "runs",
-        generated_skills_dir=None, memory=MemorySettings(enabled=False),
-        stats_path=tmp_path / "stats.json", agent=AgentSettings(mode="fused", max_steps=2))
+        env="mock-notepad",
+        task="look",
+        runs_dir=tmp_path / "runs",
+        generated_skills_dir=None,
+        memory=MemorySettings(enabled=False),
+        stats_path=tmp_path / "stats.json",
+        agent=AgentSettings(mode="fused", max_steps=2),
+    )
     return Session(settings, model=ScriptedModel({"fused": [fused]})).run()
 
 
 def test_the_loop_perceives_on_a_worker_thread_and_joins_before_the_prompt(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     perceiver = _Recording()
     result = _session(tmp_path, perceiver, monkeypatch)
     assert result.status == "done"
@@ -212,7 +218,8 @@ def test_the_loop_perceives_on_a_worker_thread_and_joins_before_the_prompt(
 
 
 def test_a_perception_failure_on_the_worker_ends_the_run_with_its_message(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     result = _session(tmp_path, _Recording(fail=True), monkeypatch)
     assert result.status == "environment_failure"
     assert "no model for 'eng'" in result.reason
@@ -221,13 +228,24 @@ def test_a_perception_failure_on_the_worker_ends_the_run_with_its_message(
 def test_the_figure_is_not_met_when_a_frame_differs() -> None:
     from benchmarks.frame_sequences import figures
 
-    row = {"frames": 3, "repeats": 1, "full_ms": 300.0, "incremental_ms": 90.0, "ratio": 0.3,
-           "identical": False, "differ": ["menu open"]}
+    row = {
+        "frames": 3,
+        "repeats": 1,
+        "full_ms": 300.0,
+        "incremental_ms": 90.0,
+        "ratio": 0.3,
+        "identical": False,
+        "differ": ["menu open"],
+    }
     figure = figures({"mock_1080p": row})["perception_incremental_vs_full"]
     assert figure["value"] == 0.3 and figure["met"] is False
     assert "NOT IDENTICAL at menu open" in figure["method"]
-    figure = figures({"mock_1080p": {**row, "identical": True, "differ": []},
-                      "xvfb_1080p_error": "EnvironmentFailure: Xvfb is not installed"})
+    figure = figures(
+        {
+            "mock_1080p": {**row, "identical": True, "differ": []},
+            "xvfb_1080p_error": "EnvironmentFailure: Xvfb is not installed",
+        }
+    )
     assert figure["perception_incremental_vs_full"]["met"] is True
     assert "Xvfb is not installed" in figure["perception_incremental_vs_full"]["method"]
 
@@ -236,16 +254,20 @@ def test_the_typed_step_goal_is_twice_the_step_without_perception() -> None:
     from benchmarks.step_bench import desktop_figures
 
     def row(ms: float) -> dict:
-        return {"median_ms_changed": ms, "median_ms_unchanged": 100.0,
-                "stages_ms": {"changed": {"perceive": 12.0}}}
+        return {
+            "median_ms_changed": ms,
+            "median_ms_unchanged": 100.0,
+            "stages_ms": {"changed": {"perceive": 12.0}},
+        }
 
     met = desktop_figures({"xvfb_1080p": row(250.0), "xvfb_1080p_no_perception": row(130.0)})
     assert met["step_overhead_ms_1080p_xvfb_typed"]["met"] is True
     assert "12 ms waiting for the perception" in met["step_overhead_ms_1080p_xvfb_typed"]["method"]
     missed = desktop_figures({"xvfb_1080p": row(270.0), "xvfb_1080p_no_perception": row(130.0)})
     assert missed["step_overhead_ms_1080p_xvfb_typed"]["met"] is False
-    failed = desktop_figures({"xvfb_1080p": {"error": "no Xvfb"},
-                              "xvfb_1080p_no_perception": {"error": "no Xvfb"}})
+    failed = desktop_figures(
+        {"xvfb_1080p": {"error": "no Xvfb"}, "xvfb_1080p_no_perception": {"error": "no Xvfb"}}
+    )
     assert failed["step_overhead_ms_1080p_xvfb_typed"]["value"] is None
 
 
@@ -258,8 +280,14 @@ def test_tesseract_in_process_uses_one_thread_and_leaves_the_environment_alone()
         "print(len(os.listdir('/proc/self/task')) - before, 'OMP_THREAD_LIMIT' in os.environ)\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "OMP_THREAD_LIMIT"}
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          env=env, timeout=120, cwd=Path(__file__).parents[2])
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=Path(__file__).parents[2],
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["0", "False"]
 
@@ -275,9 +303,11 @@ def test_a_skill_gets_its_own_perceivers_reading_not_another_episodes() -> None:
     screen = env.start()
 
     def ctx(perceiver: VisionPerceiver) -> SkillContext:
-        return SkillContext(screen=screen, mapping=CoordinateMap(screen.capture().size,
-                                                                 screen.geometry),
-                            episode=EpisodeView(environment=env, perceiver=perceiver))
+        return SkillContext(
+            screen=screen,
+            mapping=CoordinateMap(screen.capture().size, screen.geometry),
+            episode=EpisodeView(environment=env, perceiver=perceiver),
+        )
 
     first, second = ctx(VisionPerceiver()), ctx(VisionPerceiver())
     read = current_perception(first, need="text")

@@ -13,8 +13,11 @@ from cradle.vision.ocr import TesseractOCR, group_lines, parse_tsv
 from cradle.vision.perceiver import VisionPerceiver
 from cradle.vision.templates import ImageNotFound, find_template, load_template
 
-BUTTONS = {"Open": (100, 100, 260, 150), "Save": (400, 100, 560, 150),
-           "Cancel": (700, 400, 900, 460)}
+BUTTONS = {
+    "Open": (100, 100, 260, 150),
+    "Save": (400, 100, 560, 150),
+    "Cancel": (700, 400, 900, 460),
+}
 
 
 def form(size: tuple[int, int] = (1280, 720)) -> Image.Image:
@@ -25,8 +28,7 @@ def form(size: tuple[int, int] = (1280, 720)) -> Image.Image:
     draw.text((100, 30), "Settings and preferences", fill=(0, 0, 0), font=font)
     for text, (x0, y0, x1, y1) in BUTTONS.items():
         draw.rectangle((x0, y0, x1, y1), fill=(250, 250, 250), outline=(60, 60, 60), width=2)
-        draw.text(((x0 + x1) // 2, (y0 + y1) // 2), text, fill=(0, 0, 0), font=font,
-                  anchor="mm")
+        draw.text(((x0 + x1) // 2, (y0 + y1) // 2), text, fill=(0, 0, 0), font=font, anchor="mm")
     return image
 
 
@@ -38,8 +40,9 @@ def test_detect_boxes_finds_each_button() -> None:
 
 
 def test_merge_and_drop_nested() -> None:
-    merged = merge_boxes([(0, 0, 100, 50), (2, 2, 98, 48), (300, 300, 320, 320)],
-                         merge_iou=0.5, nested_ratio=3.0)
+    merged = merge_boxes(
+        [(0, 0, 100, 50), (2, 2, 98, 48), (300, 300, 320, 320)], merge_iou=0.5, nested_ratio=3.0
+    )
     assert len(merged) == 2
 
 
@@ -51,8 +54,10 @@ def test_marks_are_drawn_and_listed() -> None:
 
 
 def test_parse_and_group_tsv_splits_far_words() -> None:
-    header = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\t" \
-             "height\tconf\ttext"
+    header = (
+        "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\t"
+        "height\tconf\ttext"
+    )
     rows = [
         "5\t1\t1\t1\t1\t1\t10\t10\t40\t16\t95\tSave",
         "5\t1\t1\t1\t1\t2\t300\t10\t60\t16\t90\tCtrl+S",
@@ -83,9 +88,14 @@ def spans(*items: tuple[str, tuple[int, int, int, int]]) -> list[TextSpan]:
 
 def test_match_exact_case_space_and_fuzzy() -> None:
     lines = spans(("File  Edit", (0, 0, 80, 20)), ("Untitled - Notepad", (200, 0, 400, 20)))
-    words = [spans(("File", (0, 0, 30, 20)), ("Edit", (50, 0, 80, 20))),
-             spans(("Untitled", (200, 0, 280, 20)), ("-", (285, 0, 290, 20)),
-                   ("Notepad", (300, 0, 400, 20)))]
+    words = [
+        spans(("File", (0, 0, 30, 20)), ("Edit", (50, 0, 80, 20))),
+        spans(
+            ("Untitled", (200, 0, 280, 20)),
+            ("-", (285, 0, 290, 20)),
+            ("Notepad", (300, 0, 400, 20)),
+        ),
+    ]
     assert find_text("edit", lines, words).box == (50, 0, 80, 20)
     assert find_text("  FILE ", lines, words).box == (0, 0, 30, 20)
     assert find_text("Notepd", lines, words).text == "Notepad"  # an OCR-like slip
@@ -94,10 +104,18 @@ def test_match_exact_case_space_and_fuzzy() -> None:
 
 
 def test_match_prefers_whole_line_and_reports_ambiguity() -> None:
-    lines = spans(("Save", (0, 30, 40, 50)), ("Save As...", (0, 60, 90, 80)),
-                  ("OK", (10, 100, 30, 120)), ("OK", (210, 100, 230, 120)))
-    words = [[lines[0]], spans(("Save", (0, 60, 40, 80)), ("As...", (45, 60, 90, 80))),
-             [lines[2]], [lines[3]]]
+    lines = spans(
+        ("Save", (0, 30, 40, 50)),
+        ("Save As...", (0, 60, 90, 80)),
+        ("OK", (10, 100, 30, 120)),
+        ("OK", (210, 100, 230, 120)),
+    )
+    words = [
+        [lines[0]],
+        spans(("Save", (0, 60, 40, 80)), ("As...", (45, 60, 90, 80))),
+        [lines[2]],
+        [lines[3]],
+    ]
     assert find_text("Save", lines, words).box == (0, 30, 40, 50)
     with pytest.raises(TextAmbiguous, match=r"'OK' at \(20, 110\), 'OK' at \(220, 110\)"):
         find_text("ok", lines, words)

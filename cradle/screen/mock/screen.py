@@ -431,15 +431,17 @@ class MockScreen(Screen):
 
     # Screen: held buttons and keys, sideways scroll ------------------------------------------
 
-    def mouse_down(self, x: int | None = None, y: int | None = None, *,
-                   button: MouseButton = "left") -> None:
+    def mouse_down(
+        self, x: int | None = None, y: int | None = None, *, button: MouseButton = "left"
+    ) -> None:
         self._check_open()
-        x, y = (self.pointer if x is None or y is None else (x, y))
+        x, y = self.pointer if x is None or y is None else (x, y)
         self.log.append(f"mouse_down {x},{y} {button}")
         self._mouse_down(x, y, button, 1)
 
-    def mouse_up(self, x: int | None = None, y: int | None = None, *,
-                 button: MouseButton = "left") -> None:
+    def mouse_up(
+        self, x: int | None = None, y: int | None = None, *, button: MouseButton = "left"
+    ) -> None:
         self._check_open()
         if x is not None and y is not None:
             self._move_to(x, y)

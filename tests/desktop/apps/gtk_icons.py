@@ -113,8 +113,13 @@ class IconWindow:
         return out
 
     def state(self) -> dict[str, Any]:
-        return {"zoom": self.zoom, "comment": self.entry.get_text(), "clicks": self.clicks,
-                "widgets": self.widgets(), "pid": os.getpid()}
+        return {
+            "zoom": self.zoom,
+            "comment": self.entry.get_text(),
+            "clicks": self.clicks,
+            "widgets": self.widgets(),
+            "pid": os.getpid(),
+        }
 
     def write(self) -> None:
         tmp = self.state_file.with_suffix(".tmp")

@@ -64,8 +64,10 @@ a { display: block; margin: 8px 0; }
 
 def _text(name: str, label: str, kind: str = "text", autofocus: bool = False) -> str:
     focus = " autofocus" if autofocus else ""
-    return (f'<label for="{name}">{label}</label><input type="{kind}" id="{name}" name="{name}"'
-            f' autocomplete="off"{focus}>')
+    return (
+        f'<label for="{name}">{label}</label><input type="{kind}" id="{name}" name="{name}"'
+        f' autocomplete="off"{focus}>'
+    )
 
 
 def _select(name: str, label: str, options: list[str]) -> str:
@@ -75,54 +77,89 @@ def _select(name: str, label: str, options: list[str]) -> str:
 
 def _check(name: str, label: str, value: str = "on", kind: str = "checkbox") -> str:
     ident = f"{name}-{value}"
-    return (f'<input type="{kind}" id="{ident}" name="{name}" value="{value}">'
-            f'<label class="inline" for="{ident}">{label}</label>')
+    return (
+        f'<input type="{kind}" id="{ident}" name="{name}" value="{value}">'
+        f'<label class="inline" for="{ident}">{label}</label>'
+    )
 
 
 PAGES: dict[str, tuple[str, str, str]] = {
     # page: (title, form method, fields)
-    "login": ("Sign in", "post", _text("username", "Username", autofocus=True)
-              + _text("password", "Password", "password")
-              + '<br><button type="submit">Sign in</button>'),
-    "contact": ("Contact us", "post", _text("name", "Name", autofocus=True)
-                + _text("email", "Email", "email")
-                + _select("topic", "Topic", ["General", "Sales", "Support", "Billing"])
-                + '<label for="message">Message</label>'
-                + '<textarea id="message" name="message" rows="3"></textarea><br>'
-                + _check("newsletter", "Send me the newsletter")
-                + '<br><button type="submit">Send</button>'),
-    "search": ("Search", "get", _text("q", "Search the catalogue", autofocus=True)
-               + '<br><button type="submit">Search</button>'),
-    "survey": ("Survey", "post", "<p>How was your visit?</p>"
-               + "".join(_check("rating", r, r.lower(), "radio")
-                         for r in ("Poor", "Fair", "Good", "Excellent"))
-               + "<p>What did you use?</p>"
-               + "".join(_check("used", f, f.lower()) for f in ("Search", "Cart", "Wishlist"))
-               + '<br><button type="submit">Submit survey</button>'),
-    "shipping": ("Shipping address", "post", _text("fullname", "Full name", autofocus=True)
-                 + _text("street", "Street") + _text("city", "City")
-                 + _text("postcode", "Postcode")
-                 + _select("country", "Country", ["France", "Germany", "Italy", "Norway",
-                                                  "Spain"])
-                 + '<br><button type="submit">Continue</button>'),
-    "signup": ("Create account", "post", _text("username", "Username", autofocus=True)
-               + _text("email", "Email", "email")
-               + _text("password", "Password", "password")
-               + _text("confirm", "Repeat password", "password") + "<br>"
-               + _check("terms", "I accept the terms")
-               + '<br><button type="submit">Create account</button>'),
+    "login": (
+        "Sign in",
+        "post",
+        _text("username", "Username", autofocus=True)
+        + _text("password", "Password", "password")
+        + '<br><button type="submit">Sign in</button>',
+    ),
+    "contact": (
+        "Contact us",
+        "post",
+        _text("name", "Name", autofocus=True)
+        + _text("email", "Email", "email")
+        + _select("topic", "Topic", ["General", "Sales", "Support", "Billing"])
+        + '<label for="message">Message</label>'
+        + '<textarea id="message" name="message" rows="3"></textarea><br>'
+        + _check("newsletter", "Send me the newsletter")
+        + '<br><button type="submit">Send</button>',
+    ),
+    "search": (
+        "Search",
+        "get",
+        _text("q", "Search the catalogue", autofocus=True)
+        + '<br><button type="submit">Search</button>',
+    ),
+    "survey": (
+        "Survey",
+        "post",
+        "<p>How was your visit?</p>"
+        + "".join(
+            _check("rating", r, r.lower(), "radio") for r in ("Poor", "Fair", "Good", "Excellent")
+        )
+        + "<p>What did you use?</p>"
+        + "".join(_check("used", f, f.lower()) for f in ("Search", "Cart", "Wishlist"))
+        + '<br><button type="submit">Submit survey</button>',
+    ),
+    "shipping": (
+        "Shipping address",
+        "post",
+        _text("fullname", "Full name", autofocus=True)
+        + _text("street", "Street")
+        + _text("city", "City")
+        + _text("postcode", "Postcode")
+        + _select("country", "Country", ["France", "Germany", "Italy", "Norway", "Spain"])
+        + '<br><button type="submit">Continue</button>',
+    ),
+    "signup": (
+        "Create account",
+        "post",
+        _text("username", "Username", autofocus=True)
+        + _text("email", "Email", "email")
+        + _text("password", "Password", "password")
+        + _text("confirm", "Repeat password", "password")
+        + "<br>"
+        + _check("terms", "I accept the terms")
+        + '<br><button type="submit">Create account</button>',
+    ),
 }
 """Each form page; its submissions are recorded under the page's name."""
 
-INDEX_LINKS = {"login": "Sign in", "contact": "Contact us", "search": "Search the catalogue",
-               "survey": "Take the survey", "shipping": "Shipping address",
-               "signup": "Create an account"}
+INDEX_LINKS = {
+    "login": "Sign in",
+    "contact": "Contact us",
+    "search": "Search the catalogue",
+    "survey": "Take the survey",
+    "shipping": "Shipping address",
+    "signup": "Create an account",
+}
 
 
 def page(title: str, body: str) -> bytes:
-    return (f'<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}'
-            f"</title><style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>"
-            f"{body}</body></html>").encode()
+    return (
+        f'<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}'
+        f"</title><style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>"
+        f"{body}</body></html>"
+    ).encode()
 
 
 def form_page(name: str) -> bytes:
@@ -167,8 +204,13 @@ class Recorder:
         errors = rule_errors(form, fields)
         with self.lock:
             self.seq += 1
-            entry = {"form": form, "fields": fields, "accepted": not errors, "errors": errors,
-                     "seq": self.seq}
+            entry = {
+                "form": form,
+                "fields": fields,
+                "accepted": not errors,
+                "errors": errors,
+                "seq": self.seq,
+            }
             line = json.dumps(entry, ensure_ascii=False) + "\n"
             log = self.home / LOG_FILE
             size = log.stat().st_size if log.exists() else 0
@@ -191,8 +233,11 @@ def result_page(entry: dict[str, Any]) -> bytes:
     if entry["form"] == "search":
         query = str(entry["fields"].get("q", ""))
         return page(f"Results for {query}", "<p>No products match yet.</p>")
-    rows = "".join(f"<p>{html.escape(k)}: {html.escape(str(v))}</p>"
-                   for k, v in entry["fields"].items() if "password" not in k and k != "confirm")
+    rows = "".join(
+        f"<p>{html.escape(k)}: {html.escape(str(v))}</p>"
+        for k, v in entry["fields"].items()
+        if "password" not in k and k != "confirm"
+    )
     return page("Thank you", f"<p>Your {entry['form']} form was received.</p>{rows}")
 
 
@@ -251,16 +296,30 @@ def browser_command(url: str, home: Path) -> list[str]:
     prefs = profile / "Default" / "Preferences"
     prefs.parent.mkdir(parents=True, exist_ok=True)
     # No "save password?" bubble after the sign-in forms: it would be a second window.
-    prefs.write_text(json.dumps({"credentials_enable_service": False,
-                                 "profile": {"password_manager_enabled": False}}))
-    argv = [find_browser(), f"--user-data-dir={profile}", "--no-first-run",
-            "--no-default-browser-check", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--password-store=basic",
-            "--disable-gpu", "--disable-features=Translate,MediaRouter,AutofillServerCommunication",
-            "--test-type", "--force-device-scale-factor=1", "--window-position=0,0",
-            # With ACCESSIBILITY_ENABLED=1 (set for launched apps) the page joins the AT-SPI tree.
-            "--force-renderer-accessibility",
-            f"--window-size={WINDOW_SIZE[0]},{WINDOW_SIZE[1]}", f"--app={url}"]
+    prefs.write_text(
+        json.dumps(
+            {"credentials_enable_service": False, "profile": {"password_manager_enabled": False}}
+        )
+    )
+    argv = [
+        find_browser(),
+        f"--user-data-dir={profile}",
+        "--no-first-run",
+        "--no-default-browser-check",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--password-store=basic",
+        "--disable-gpu",
+        "--disable-features=Translate,MediaRouter,AutofillServerCommunication",
+        "--test-type",
+        "--force-device-scale-factor=1",
+        "--window-position=0,0",
+        # With ACCESSIBILITY_ENABLED=1 (set for launched apps) the page joins the AT-SPI tree.
+        "--force-renderer-accessibility",
+        f"--window-size={WINDOW_SIZE[0]},{WINDOW_SIZE[1]}",
+        f"--app={url}",
+    ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         argv.insert(1, "--no-sandbox")  # Chromium refuses to run as root with its sandbox
     return argv
@@ -274,10 +333,18 @@ def write_url(home: Path, url: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--home", type=Path, default=Path.home(),
-                        help="where the address and the submissions are written (default ~)")
-    parser.add_argument("--browser", metavar="PAGE", choices=["", *PAGES],
-                        help="open this page in Chromium and stop when it exits")
+    parser.add_argument(
+        "--home",
+        type=Path,
+        default=Path.home(),
+        help="where the address and the submissions are written (default ~)",
+    )
+    parser.add_argument(
+        "--browser",
+        metavar="PAGE",
+        choices=["", *PAGES],
+        help="open this page in Chromium and stop when it exits",
+    )
     args = parser.parse_args(argv)
     home = args.home.expanduser()
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler(Recorder(home)))
@@ -288,9 +355,12 @@ def main(argv: list[str] | None = None) -> int:
         server.serve_forever()
         return 0
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    browser = subprocess.Popen(browser_command(f"{url}/{args.browser}", home),
-                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+    browser = subprocess.Popen(
+        browser_command(f"{url}/{args.browser}", home),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # the browser goes with us
     try:
         return browser.wait()

@@ -9,5 +9,6 @@ def evil(screen, name: str) -> None:
     Args:
         name: A name.
     """
+
     class A:
         pass

@@ -9,6 +9,8 @@ def evil(screen, name: str) -> None:
     Args:
         name: A name.
     """
+
     def inner():
         pass
+
     inner()
