@@ -51,11 +51,21 @@ def test_no_function_is_longer_than_the_limit() -> None:
     assert not long, f"functions over {MAX_FUNCTION_LINES} lines: {long}"
 
 
+def runtime_nodes(tree: ast.AST) -> Iterator[ast.AST]:
+    """Every node but those under ``if TYPE_CHECKING:`` (annotations only, never imported)."""
+    for node in ast.iter_child_nodes(tree):
+        if isinstance(node, ast.If) and ast.unparse(node.test).endswith("TYPE_CHECKING"):
+            yield from (n for child in node.orelse for n in [child, *runtime_nodes(child)])
+            continue
+        yield node
+        yield from runtime_nodes(node)
+
+
 def imported_modules(path: Path, name: str, known: set[str]) -> set[str]:
-    """Every module of ours ``path`` imports, at the top or inside a function."""
+    """Every module of ours ``path`` imports when it runs, at the top or inside a function."""
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in runtime_nodes(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
             targets = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -109,9 +119,13 @@ def test_a_cycle_is_found_when_there_is_one(tmp_path: Path) -> None:
     """The cycle finder itself: two modules importing each other inside functions."""
     (tmp_path / "a.py").write_text("def f():\n    from pkg import b\n")
     (tmp_path / "b.py").write_text("def g():\n    import pkg.a\n")
-    known = {"pkg.a", "pkg.b"}
+    (tmp_path / "c.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import pkg.a\n"
+    )
+    known = {"pkg.a", "pkg.b", "pkg.c"}
     assert imported_modules(tmp_path / "a.py", "pkg.a", known) == {"pkg.b"}
     assert imported_modules(tmp_path / "b.py", "pkg.b", known) == {"pkg.a"}
+    assert imported_modules(tmp_path / "c.py", "pkg.c", known) == set()
 
 
 @pytest.mark.parametrize("command", [["check"], ["format", "--check"]], ids=["check", "format"])
