@@ -37,9 +37,9 @@ from typing import Any
 import numpy as np
 
 from cradle.memory.embedders import MiniLMEmbedder
-from cradle.memory.paraphrases import SKILL_PARAPHRASES, paraphrase_recall
-from cradle.memory.server import local_chroma_server
 from cradle.memory.store import VectorMemory
+from cradle.testing.chroma_server import local_chroma_server
+from cradle.testing.paraphrases import SKILL_PARAPHRASES, paraphrase_recall
 
 DIMENSION = 384
 ENVIRONMENTS = ("notepad", "browser", "calculator", "terminal", "files")

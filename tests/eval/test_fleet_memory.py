@@ -17,8 +17,8 @@ from cradle.eval.fleet import MAX_PROPOSED_SKILLS, SharedSkills
 from cradle.eval.harness import EvalOptions, Scheduler
 from cradle.eval.jobs import EvalJob, EvalResult
 from cradle.eval.progress import EvalProgress
-from cradle.memory.server import free_port, local_chroma_server
 from cradle.memory.store import VectorMemory
+from cradle.testing.chroma_server import free_port, local_chroma_server
 from cradle.types import Task
 from tests.eval.helpers import RESULT_KEYS, cradle_eval, results, summary
 from tests.fakes.openai_server import FakeOpenAIServer

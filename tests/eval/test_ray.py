@@ -323,7 +323,7 @@ def test_memory_written_on_one_node_is_recalled_on_the_other(cluster: Any, tmp_p
     """One Chroma server for the fleet: the code word an episode typed on a node reaches the
     prompts of the episodes of a later eval, wherever Ray placed them (two recall tasks at
     once, one CPU a node: normally one on each node)."""
-    from cradle.memory.server import local_chroma_server
+    from cradle.testing.chroma_server import local_chroma_server
     from tests.eval.test_fleet_memory import CODE_WORD, FIRST, SECOND, Model
     from tests.fakes.openai_server import FakeOpenAIServer
 

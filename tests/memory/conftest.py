@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from cradle.memory.embedders import MiniLMEmbedder, minilm_available
-from cradle.memory.server import local_chroma_server
 from cradle.memory.store import VectorMemory, open_memory
+from cradle.testing.chroma_server import local_chroma_server
 
 
 @pytest.fixture(scope="session")

@@ -23,8 +23,8 @@ from cradle.memory.embedders import (
     default_embedder,
     select_embedder,
 )
-from cradle.memory.paraphrases import SKILL_PARAPHRASES, paraphrase_recall
 from cradle.memory.store import open_memory
+from cradle.testing.paraphrases import SKILL_PARAPHRASES, paraphrase_recall
 
 
 def test_minilm_vectors_are_normalised_and_ordered(embedder: MiniLMEmbedder) -> None:
@@ -162,7 +162,7 @@ def test_openai_without_key_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) ->
 
 def test_importing_memory_loads_no_client_and_no_model() -> None:
     code = (
-        "import sys, cradle.memory, cradle.cli.memory_cmd, cradle.memory.paraphrases\n"
+        "import sys, cradle.memory, cradle.cli.memory_cmd, cradle.testing.paraphrases\n"
         "heavy = [m for m in ('chromadb', 'onnxruntime', 'tokenizers', 'openai')"
         " if m in sys.modules]\n"
         "print(','.join(heavy))"

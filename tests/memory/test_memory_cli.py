@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 from cradle.cli.memory_cmd import memory_app
 from cradle.errors import MemoryStoreError, MemoryUnavailableError, UsageError
 from cradle.memory.embedders import MiniLMEmbedder
-from cradle.memory.server import free_port
 from cradle.memory.store import default_memory_dir, open_memory
+from cradle.testing.chroma_server import free_port
 from tests.memory.helpers import make_record
 
 runner = CliRunner()

@@ -18,13 +18,13 @@ from cradle.errors import (
     UsageError,
 )
 from cradle.memory.embedders import HashingEmbedder, MiniLMEmbedder
-from cradle.memory.server import free_port
 from cradle.memory.store import (
     MEMORIES,
     VectorMemory,
     fit_to_budget,
     open_memory,
 )
+from cradle.testing.chroma_server import free_port
 from cradle.types import MemoryItem
 from tests.memory.helpers import make_record
 
