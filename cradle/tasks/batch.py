@@ -15,7 +15,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from cradle.tasks.loader import MAX_FILE_BYTES, MAX_TASKS, TaskFileError, validation_problem
+from cradle.tasks.loader import MAX_FILE_BYTES, MAX_TASKS, TaskFileError
+from cradle.tasks.validation import validation_problem
 from cradle.types import Task
 
 

@@ -17,6 +17,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from cradle.errors import UsageError
+from cradle.tasks.osworld import translate
+from cradle.tasks.validation import validation_problem
 from cradle.types import Task
 
 MAX_FILE_BYTES = 1_000_000
@@ -80,8 +82,6 @@ def _tasks_in(path: Path, result: TaskSet) -> list[Task]:
         if not isinstance(item, dict):
             raise TaskFileError(f"{where}: a task is a mapping of keys, not {type(item).__name__}")
         if _is_osworld(item):
-            from cradle.tasks.osworld import translate
-
             task, reason = translate(item, source=str(path))
             if task is None:
                 result.skipped.append((f"{where} ({item.get('id', '?')})", reason))
@@ -108,16 +108,6 @@ def _validate(item: dict[str, Any], where: str, path: Path) -> Task:
             "not the model's done, decide whether the task passed"
         )
     return task
-
-
-def validation_problem(exc: ValidationError) -> str:
-    """The first problem pydantic found, as ``field.path: what is wrong``."""
-    first = exc.errors()[0]
-    loc = ".".join(str(part) for part in first["loc"]) or "(task)"
-    message = first["msg"]
-    if first["type"] == "extra_forbidden":
-        message = "unknown key; check its spelling (see the README's task format)"
-    return f"{loc}: {message}"
 
 
 def _read(path: Path) -> Any:

@@ -50,6 +50,7 @@ from cradle.tasks.osworld_config import (
     shell_word,
     typed_steps,
 )
+from cradle.tasks.validation import validation_problem
 from cradle.types import Task
 
 MAX_WAIT = 50.0
@@ -93,8 +94,6 @@ def translate(item: dict[str, Any], *, source: str) -> tuple[dict[str, Any] | No
     try:
         Task.model_validate({**task, "source": source})
     except ValidationError as exc:
-        from cradle.tasks.loader import validation_problem
-
         return None, f"the translated task is not valid: {validation_problem(exc)}"
     return task, ""
 
