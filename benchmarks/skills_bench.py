@@ -22,10 +22,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from cradle.gate.executor import execute
 from cradle.paths import shared_skills_dir
 from cradle.screen.mapping import CoordinateMap
 from cradle.screen.mock.screen import MockScreen
-from cradle.skills import SkillContext, execute, parse_action
+from cradle.skills import SkillContext, parse_action
 from cradle.skills.registry import SkillRegistry
 
 SOURCE = '''from cradle.skills import skill

@@ -17,7 +17,6 @@ from typing import Literal, TypeVar
 from PIL import Image
 from pydantic import BaseModel, Field
 
-from cradle.actions import ActionRunner
 from cradle.bounds import TEXT_LIMIT, bound_output, bound_step, shorten
 from cradle.budget import Budget
 from cradle.computer_use.base import ActionPlanner
@@ -36,6 +35,7 @@ from cradle.errors import (
     RunInterrupted,
     RunStorageError,
 )
+from cradle.gate.runner import ActionRunner
 from cradle.llm.base import ModelProvider
 from cradle.llm.images import downscale
 from cradle.modules import Memory, PreviousStep, StepContext

@@ -29,18 +29,18 @@ from typing import Any
 from PIL import Image
 from pydantic import Field
 
-from cradle.actions import ActionRunner
 from cradle.agent import Agent, AgentSettings
 from cradle.budget import Budget
 from cradle.computer_use.base import ActionPlanner
 from cradle.computer_use.factory import build_planner
 from cradle.environment import Environment, load_environment
 from cradle.errors import ConfigError, CradleError, EnvironmentFailure, RunStorageError, SetupFailed
+from cradle.gate.policy import ActionPolicy
+from cradle.gate.runner import ActionRunner
 from cradle.inputs import check_text
 from cradle.llm.base import ModelProvider
 from cradle.modules import Memory, PreviousStep
 from cradle.perception import Perceiver
-from cradle.policy import ActionPolicy
 from cradle.progress import Progress, SilentProgress
 from cradle.runtime import Runtime, RuntimeSettings
 from cradle.screen.base import Screen

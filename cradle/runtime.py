@@ -34,12 +34,12 @@ from cradle.budget import Price, load_prices, price_for
 from cradle.computer_use.factory import planner_key_env, planner_only
 from cradle.computer_use.grounding import Grounder, GroundingSettings
 from cradle.errors import CradleError
+from cradle.gate.policy import Confirmer, ConfirmMode, default_confirmer
+from cradle.gate.secrets import SecretStore
 from cradle.llm.base import ModelProvider
 from cradle.modules import LongTermMemory
 from cradle.paths import shared_skills_dir
-from cradle.policy import Confirmer, ConfirmMode, default_confirmer
 from cradle.prompts import PromptLibrary
-from cradle.secrets import SecretStore
 
 if TYPE_CHECKING:
     from cradle.environment import Environment

@@ -15,8 +15,8 @@ from __future__ import annotations
 from typing import Any
 
 from cradle.episode import Episode, EpisodeSettings, Prepare, open_episode
+from cradle.gate.policy import ActionPolicy, Confirmer
 from cradle.modules import LongTermMemory
-from cradle.policy import ActionPolicy, Confirmer
 from cradle.progress import Progress
 from cradle.runtime import MemorySettings, ModelSettings, SafetySettings, open_long_term
 from cradle.trajectory.recorder import RunRecorder

@@ -27,8 +27,8 @@ from cradle.errors import ModelError, UsageError
 if TYPE_CHECKING:
     from cradle.computer_use.base import ActionPlanner
     from cradle.computer_use.native import SafetyGate
+    from cradle.gate.policy import Confirmer, ConfirmMode
     from cradle.llm.base import ModelReply, ModelRequest
-    from cradle.policy import Confirmer, ConfirmMode
     from cradle.runtime import RuntimeSettings
 
 PlannerKind = Literal["model", "computer-use"]

@@ -3,7 +3,8 @@
 * :func:`skill` marks a function; its schema comes from type hints and the docstring.
 * :class:`SkillRegistry` loads skill files from folders (trusted, or untrusted = checked).
 * :func:`parse_action` turns one action string from the model into a :class:`SkillCall`
-  without evaluating anything; :func:`execute` runs it with the :class:`SkillContext`.
+  without evaluating anything; :func:`cradle.gate.executor.execute` runs it with the
+  :class:`SkillContext`.
 * :func:`check_untrusted` / :func:`load_untrusted` / :func:`save_generated` handle skills the
   model writes itself.
 
@@ -21,7 +22,6 @@ from cradle.skills.checker import Problem, check_untrusted, load_untrusted
 from cradle.skills.context import SkillContext
 from cradle.skills.curated import save_generated
 from cradle.skills.decorator import Skill, SkillParam, skill
-from cradle.skills.executor import execute
 from cradle.skills.parser import parse_action
 from cradle.skills.registry import SkillCaller, SkillRegistry, current_context, skill_context
 
@@ -34,7 +34,6 @@ __all__ = [
     "SkillRegistry",
     "check_untrusted",
     "current_context",
-    "execute",
     "load_untrusted",
     "parse_action",
     "save_generated",

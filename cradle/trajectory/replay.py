@@ -23,13 +23,13 @@ from typing import Any
 
 from PIL import Image
 
-from cradle.actions import ActionRunner
 from cradle.errors import (
     EXIT_DONE,
     EXIT_FAILURE,
     ActionRejected,
     CradleError,
 )
+from cradle.gate.runner import ActionRunner
 from cradle.perception import Perceiver, Perception
 from cradle.screen.base import Screen
 from cradle.screen.mapping import CoordinateMap

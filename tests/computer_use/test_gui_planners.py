@@ -193,7 +193,7 @@ def test_grounding_settings_refuse_half_a_configuration() -> None:
 
 
 def _runner(grounder: Grounder | None):
-    from cradle.actions import ActionRunner
+    from cradle.gate.runner import ActionRunner
     from cradle.paths import shared_skills_dir
     from cradle.screen.mapping import CoordinateMap
     from cradle.skills.context import EpisodeView
@@ -270,7 +270,7 @@ def test_tool_calls_parsed_by_the_server_are_read_like_text_ones() -> None:
 
 
 def test_a_secret_is_never_sent_to_the_grounder_as_a_description() -> None:
-    from cradle.secrets import SecretStore
+    from cradle.gate.secrets import SecretStore
 
     fake = FakeGrounder({"the password field": file_menu(SCREEN)})
     with FakeOpenAIServer(fake) as server:

@@ -9,12 +9,13 @@ import pytest
 from cradle.computer_use.factory import PlannerOnlyModel, build_planner, planner_key_env
 from cradle.computer_use.replayed import ReplayedPlanner
 from cradle.errors import ModelError, ModelReplyError, ScriptExhaustedError, UsageError
+from cradle.gate.executor import execute
 from cradle.paths import shared_skills_dir
 from cradle.runtime import RuntimeSettings
 from cradle.screen.dry_run import DryRunScreen
 from cradle.screen.mapping import CoordinateMap
 from cradle.screen.mock import MockScreen
-from cradle.skills import SkillContext, SkillRegistry, execute, parse_action
+from cradle.skills import SkillContext, SkillRegistry, parse_action
 from environments.mock_notepad.app import NotepadApp
 
 

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from cradle.errors import GeneratedSkillRejected, SkillExecutionError, SkillKilled
-from cradle.skills import SkillContext, SkillRegistry, execute, load_untrusted, parse_action
+from cradle.gate.executor import execute
+from cradle.skills import SkillContext, SkillRegistry, load_untrusted, parse_action
 from cradle.skills.isolation import (
     CHILD_SCRIPT,
     IsolatedSkill,
@@ -231,7 +232,7 @@ def test_a_killed_child_leaves_no_process(registry, ctx) -> None:
 
 
 def test_at_most_a_few_proposals_are_checked_per_step(registry, screen, tmp_path: Path) -> None:
-    from cradle.actions import MAX_NEW_SKILLS, ActionRunner
+    from cradle.gate.runner import MAX_NEW_SKILLS, ActionRunner
 
     runner = ActionRunner(registry=registry, screen=screen, generated_dir=None, run_id="r")
     sources = [_one_skill(f"made_{i}", "    return 1") for i in range(50)]

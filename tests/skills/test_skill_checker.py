@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from cradle.errors import GeneratedSkillRejected
+from cradle.gate.executor import execute
 from cradle.skills import (
     Problem,
     SkillRegistry,
     check_untrusted,
-    execute,
     load_untrusted,
     parse_action,
     save_generated,

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from cradle.errors import ActionRejected, SkillDefinitionError
-from cradle.skills import SkillRegistry, execute, parse_action
+from cradle.gate.executor import execute
+from cradle.skills import SkillRegistry, parse_action
 
 CORPUS = Path(__file__).parent / "corpus"
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from cradle.actions import ActionRunner
+from cradle.gate.policy import ActionPolicy
+from cradle.gate.runner import ActionRunner
 from cradle.paths import shared_skills_dir
-from cradle.policy import ActionPolicy
 from cradle.screen.mapping import CoordinateMap
 from cradle.session import ModelSettings, SafetySettings, Session, SessionSettings
 from cradle.skills import SkillRegistry

@@ -18,16 +18,16 @@ from typing import Any
 from cradle.bounds import shorten
 from cradle.computer_use.grounding import GROUNDED_SKILLS
 from cradle.errors import ActionRejected, SkillExecutionError, SkillKilled
+from cradle.gate.executor import execute
+from cradle.gate.policy import ActionPolicy
+from cradle.gate.secrets import SecretStore
 from cradle.perception import Perception
-from cradle.policy import ActionPolicy
 from cradle.screen.base import Screen
 from cradle.screen.mapping import CoordinateMap
-from cradle.secrets import SecretStore
 from cradle.skills import (
     Skill,
     SkillContext,
     SkillRegistry,
-    execute,
     parse_action,
     save_generated,
 )

@@ -11,9 +11,9 @@ import pytest
 from PIL import Image
 
 from cradle.errors import ActionRejected, ConfigError
+from cradle.gate.secrets import SecretStore, read_secrets_file
 from cradle.llm.openai_provider import OpenAIProvider
 from cradle.paths import shared_skills_dir
-from cradle.secrets import SecretStore, read_secrets_file
 from cradle.session import ModelSettings, SafetySettings, Session, SessionSettings
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.ocr import ocr_text
@@ -132,7 +132,7 @@ def test_short_secrets_are_refused_because_they_cannot_be_redacted() -> None:
 
 
 def test_generated_skills_never_receive_secret_values(tmp_path: Path) -> None:
-    from cradle.actions import ActionRunner
+    from cradle.gate.runner import ActionRunner
     from cradle.screen.mapping import CoordinateMap
     from cradle.screen.mock import MockScreen
 
@@ -167,7 +167,7 @@ def spell(screen, s: str) -> str:
 
 
 def test_long_errors_are_redacted_before_they_are_shortened(tmp_path: Path) -> None:
-    from cradle.actions import ActionRunner
+    from cradle.gate.runner import ActionRunner
     from cradle.screen.mapping import CoordinateMap
     from cradle.screen.mock import MockScreen
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from cradle.errors import ActionRejected, EnvironmentFailure, SkillExecutionError
-from cradle.skills import SkillRegistry, current_context, execute, load_untrusted, parse_action
+from cradle.gate.executor import execute
+from cradle.skills import SkillRegistry, current_context, load_untrusted, parse_action
 from cradle.types import SkillCall
 
 
