@@ -3,7 +3,7 @@
     python -m benchmarks.replay_bench
 
 The offline demo (cradle.demo: five steps on mock-notepad, typing, menus, a dialog) is
-recorded, then replayed with ``cradle.trajectory.replay.replay_run`` and its default options:
+recorded, then replayed with ``cradle.playback.replay.replay_run`` and its default options:
 before each step the screen must settle (two identical frames 50 ms apart) and match the
 recorded screenshot. The figure is actions replayed / wall seconds of ``replay_run`` (which
 includes starting the environment and loading the skills).
@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from cradle.demo import run_demo
+from cradle.playback.replay import replay_run
 from cradle.trajectory.loader import load_run
-from cradle.trajectory.replay import replay_run
 
 
 def run(repeat: int = 3) -> dict[str, Any]:

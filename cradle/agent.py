@@ -45,10 +45,10 @@ from cradle.progress import Progress, SilentProgress
 from cradle.prompts import PromptLibrary
 from cradle.screen.base import Screen
 from cradle.screen.mapping import CoordinateMap
+from cradle.screen.settle import Settled, wait_until_settled
 from cradle.signals import check_stop, deferred, stop_of
 from cradle.skills.parser import DEFAULT_MAX_ACTIONS, MAX_PLAN_ACTIONS
 from cradle.trajectory.recorder import RunRecorder
-from cradle.trajectory.settle import Settled, wait_until_settled
 from cradle.types import (
     ActionOutcome,
     ModelCall,

@@ -19,7 +19,7 @@ from PIL import Image
 
 from cradle.perception import Perceiver, Perception
 from cradle.screen.mapping import CoordinateMap
-from cradle.trajectory.settle import Settled
+from cradle.screen.settle import Settled
 from cradle.types import Observation, ScreenElement
 
 

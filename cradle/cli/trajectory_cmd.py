@@ -82,14 +82,14 @@ def replay(
     console = _console()
     if model_replies:
         from cradle.cli.console import ConsoleProgress
-        from cradle.trajectory.resume import rerun_with_model_replies
+        from cradle.playback.resume import rerun_with_model_replies
 
         progress = ConsoleProgress()
         result, _ = rerun_with_model_replies(run_dir, runs_dir=runs_dir, progress=progress)
         progress.run_finished(result)
         raise typer.Exit(result.exit_code)
 
-    from cradle.trajectory.replay import ReplayOptions, replay_run
+    from cradle.playback.replay import ReplayOptions, replay_run
 
     run = _load(run_dir)
     options = ReplayOptions(threshold=threshold, timeout=timeout, speed=speed, min_delay=min_delay)
@@ -135,8 +135,8 @@ def resume_run(
 ) -> None:
     """Continue an interrupted or killed run in RUN_DIR from its last complete step."""
     from cradle.cli.console import ConsoleProgress
+    from cradle.playback.resume import resume_session, settings_from_run
     from cradle.trajectory.loader import load_run
-    from cradle.trajectory.resume import resume_session, settings_from_run
 
     overrides = {
         "model": model,
@@ -236,7 +236,7 @@ def record(
     """
     from rich.markup import escape
 
-    from cradle.trajectory.demonstration import record_demonstration
+    from cradle.playback.demonstration import record_demonstration
 
     console = _console()
     chord = tuple(k.strip().lower() for k in stop_keys.split("+") if k.strip())
@@ -269,8 +269,8 @@ def skills_from_run(
     from cradle.environment import discover_environments
     from cradle.errors import UsageError
     from cradle.paths import shared_skills_dir
+    from cradle.playback.to_skill import skill_from_run
     from cradle.skills import SkillRegistry
-    from cradle.trajectory.to_skill import skill_from_run
 
     run = _load(run_dir)
     folders = [shared_skills_dir()]

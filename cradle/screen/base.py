@@ -37,7 +37,7 @@ class Screen(ABC):
 
     settle_interval: float = 0.05
     """Seconds between captures while waiting for the screen to come to rest after input
-    (``cradle.trajectory.settle``); 0 for screens that draw before input returns (mocked)."""
+    (``cradle.screen.settle``); 0 for screens that draw before input returns (mocked)."""
 
     @property
     @abstractmethod

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from cradle.environment import load_environment
-from cradle.trajectory.replay import Replayer, ReplayOptions, _load_actions, replay_run
+from cradle.playback.replay import Replayer, ReplayOptions, _load_actions, replay_run
 from tests.trajectory.helpers import cradle_cli, demo_run
 
 

@@ -10,9 +10,9 @@ from cradle.environment import load_environment
 from cradle.errors import UsageError
 from cradle.gate.executor import execute
 from cradle.paths import shared_skills_dir
+from cradle.playback.to_skill import skill_from_run
 from cradle.screen.mapping import CoordinateMap
 from cradle.skills import SkillContext, SkillRegistry, check_untrusted
-from cradle.trajectory.to_skill import skill_from_run
 from cradle.types import SkillCall
 from tests.trajectory.helpers import cradle_cli, demo_run
 

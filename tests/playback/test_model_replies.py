@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from cradle.agent import AgentSettings
+from cradle.playback.resume import rerun_with_model_replies
 from cradle.session import ModelSettings, Session, SessionSettings
 from cradle.trajectory.loader import load_run
-from cradle.trajectory.resume import rerun_with_model_replies
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.trajectory.helpers import StepCountingServer, cradle_cli
 

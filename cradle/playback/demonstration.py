@@ -1,7 +1,7 @@
 """``cradle record``: a person's demonstration written as a run, in the run format.
 
 Listeners (pynput: X RECORD on Linux, hooks on Windows/macOS) deliver raw input events; the
-pure :class:`~cradle.trajectory.demo_merge.DemoMerger` turns them into skill calls; this module
+pure :class:`~cradle.playback.demo_merge.DemoMerger` turns them into skill calls; this module
 adds what needs a screen: the screenshot before each action and the mapping from input
 coordinates to model-image pixels, using the same ``CoordinateMap`` the agent uses. Each action
 becomes one step (``action_planning.actions=[call]``, outcome ok, ``model_calls=[]``); a last
@@ -25,10 +25,10 @@ from typing import Any
 from PIL import Image
 
 from cradle.errors import EXIT_DONE, EnvironmentFailure, UsageError
+from cradle.playback.demo_merge import DemoAction, DemoMerger, InputEvent
 from cradle.screen.base import Screen
 from cradle.screen.mapping import CoordinateMap, fit_within
 from cradle.signals import Stopped, deferred, stop_of, stop_signals
-from cradle.trajectory.demo_merge import DemoAction, DemoMerger, InputEvent
 from cradle.trajectory.format import RunInfo
 from cradle.trajectory.recorder import RunRecorder, new_run_id
 from cradle.types import ActionOutcome, ActionPlan, Observation, RunResult, StepRecord, utc_now
@@ -295,7 +295,7 @@ def start_listeners(sink: Callable[[InputEvent], None], clock: Callable[[], floa
             f"cannot listen to input ({type(exc).__name__}: {exc}); install pynput and run "
             "under a display that supports it (X with RECORD, Windows, macOS)"
         ) from None
-    from cradle.trajectory.demo_merge import KeyEvent, MouseEvent, ScrollEvent
+    from cradle.playback.demo_merge import KeyEvent, MouseEvent, ScrollEvent
 
     def on_click(x: float, y: float, button: Any, pressed: bool) -> None:
         sink(MouseEvent(clock(), int(x), int(y), getattr(button, "name", str(button)), pressed))

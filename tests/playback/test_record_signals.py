@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from cradle import signals
-from cradle.trajectory import demonstration
-from cradle.trajectory.demo_merge import InputEvent, KeyEvent
+from cradle.playback import demonstration
+from cradle.playback.demo_merge import InputEvent, KeyEvent
 from cradle.trajectory.loader import load_run
 from tests.desktop.conftest import display  # noqa: F401 - the Xvfb fixture
 from tests.desktop.helpers import tk_command, xdotool

@@ -6,7 +6,7 @@ the map is built with the *live* screen's geometry, so a replay on another resol
 factor still lands on the same place of the picture. Grounded skills (``click_text``,
 ``click_image``, ``click_label``) are simply executed again: they perceive the live screen.
 
-Before each step the screen is left to settle (:mod:`cradle.trajectory.settle`) and compared
+Before each step the screen is left to settle (:mod:`cradle.screen.settle`) and compared
 with the screenshot recorded at that step. Past the threshold the replay stops with
 ``ReplayDiverged`` and saves the live frame in ``replay-<timestamp>/`` inside the run, next to
 a ``replay.json`` summary: a replay that no longer matches the recording never goes on
@@ -33,9 +33,9 @@ from cradle.gate.runner import ActionRunner
 from cradle.perception import Perceiver, Perception
 from cradle.screen.base import Screen
 from cradle.screen.mapping import CoordinateMap
+from cradle.screen.settle import frame_difference, wait_until_settled
 from cradle.skills.context import EpisodeView
 from cradle.trajectory.loader import LoadedRun
-from cradle.trajectory.settle import frame_difference, wait_until_settled
 from cradle.types import StepRecord, utc_now
 
 DEFAULT_THRESHOLD = 0.005

@@ -2,7 +2,7 @@
 
 This is the pure half of ``cradle record``: no listener, no screen, no clock of its own, so
 every rule can be unit tested with hand-made event sequences. The live recorder
-(:mod:`cradle.trajectory.demonstration`) feeds it events from pynput and turns the actions it
+(:mod:`cradle.playback.demonstration`) feeds it events from pynput and turns the actions it
 emits into steps.
 
 Rules (coordinates stay in *input* coordinates here; the recorder maps them to model-image

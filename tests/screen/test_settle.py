@@ -11,9 +11,9 @@ from PIL import Image, ImageDraw
 from cradle.agent import AgentSettings
 from cradle.llm.scripted import ScriptedModel
 from cradle.screen.mock import MockScreen
+from cradle.screen.settle import frame_difference, wait_until_settled
 from cradle.session import MemorySettings, Session, SessionSettings
 from cradle.trajectory.loader import load_run
-from cradle.trajectory.settle import frame_difference, wait_until_settled
 from cradle.types import StepRecord
 from tests.reliability.helpers import fused
 

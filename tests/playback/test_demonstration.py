@@ -10,15 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from cradle.environment import load_environment
-from cradle.trajectory.demo_merge import KeyEvent, MouseEvent
-from cradle.trajectory.demonstration import (
+from cradle.playback.demo_merge import KeyEvent, MouseEvent
+from cradle.playback.demonstration import (
     DemonstrationRecorder,
     demonstration_info,
     open_recorder,
     pynput_key_name,
 )
+from cradle.playback.replay import Replayer, _load_actions
 from cradle.trajectory.loader import load_run
-from cradle.trajectory.replay import Replayer, _load_actions
 
 
 class Clock:

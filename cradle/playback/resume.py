@@ -22,10 +22,10 @@ from pydantic import ValidationError
 
 from cradle.errors import EXIT_BUDGET, TrajectoryError, UsageError
 from cradle.llm.base import ModelProvider
+from cradle.playback.replay import ReplayDiverged, ReplayOptions, restore_screen
 from cradle.progress import Progress, SilentProgress
 from cradle.trajectory.loader import LoadedRun, load_run
 from cradle.trajectory.recorder import RunRecorder
-from cradle.trajectory.replay import ReplayDiverged, ReplayOptions, restore_screen
 from cradle.types import MemoryItem, RunResult, StepRecord, utc_now
 
 

@@ -14,9 +14,9 @@ import pytest
 
 from cradle.errors import UsageError
 from cradle.llm.scripted import ScriptedModel
+from cradle.playback.replay import replay_run
+from cradle.playback.resume import resume_session
 from cradle.trajectory.loader import load_run
-from cradle.trajectory.replay import replay_run
-from cradle.trajectory.resume import resume_session
 from tests.fakes.openai_server import FakeOpenAIServer, FakeResponse, completion
 from tests.trajectory.helpers import ROOT, StepCountingServer, cradle_cli, demo_run, module_reply
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cradle.trajectory.demo_merge import (
+from cradle.playback.demo_merge import (
     DemoMerger,
     KeyEvent,
     MouseEvent,
