@@ -43,7 +43,8 @@ from cradle.prompts import PromptLibrary
 
 if TYPE_CHECKING:
     from cradle.environment import Environment
-    from cradle.skills.ranking import SkillIndexLike, SkillRanker
+    from cradle.memory.skill_index import SkillIndexLike
+    from cradle.skills.ranking import SkillRanker
 
 ProviderName = Literal["openai", "openai-responses", "anthropic"]
 KEY_VARIABLES: dict[str, str] = {
@@ -355,7 +356,7 @@ class Runtime:
             if index is None:
                 try:
                     from cradle.memory import default_embedder
-                    from cradle.skills.ranking import InMemorySkillIndex
+                    from cradle.memory.skill_index import InMemorySkillIndex
 
                     index = InMemorySkillIndex(default_embedder("auto"))
                 except CradleError:

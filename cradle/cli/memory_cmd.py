@@ -50,7 +50,7 @@ def _where(memory_dir: Path | None, memory_url: str | None) -> tuple[Path | None
         raise UsageError("give --memory-dir or --memory-url, not both")
     if memory_url:
         return None, memory_url
-    from cradle.memory.store import default_memory_dir
+    from cradle.memory.client import default_memory_dir
 
     return memory_dir or default_memory_dir(), None
 

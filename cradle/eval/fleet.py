@@ -88,7 +88,8 @@ def check_memory(memory: dict[str, Any] | None, workers: int) -> None:
             "not safe for several processes): use --memory-url with a `chroma run` server, "
             "or --workers 1"
         )
-    from cradle.memory.store import VectorMemory, check_memory_folder
+    from cradle.memory.client import check_memory_folder
+    from cradle.memory.store import VectorMemory
 
     if url:
         VectorMemory.open(None, url, embedder=None).close()  # raises a one-line error

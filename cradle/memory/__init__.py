@@ -11,6 +11,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from cradle.memory.budget import estimate_tokens, fit_to_budget
+    from cradle.memory.client import default_memory_dir
     from cradle.memory.embedders import (
         Embedder,
         EmbedderChoice,
@@ -20,14 +22,8 @@ if TYPE_CHECKING:
         default_embedder,
         select_embedder,
     )
-    from cradle.memory.skill_index import SkillIndex, SkillSyncResult
-    from cradle.memory.store import (
-        VectorMemory,
-        default_memory_dir,
-        estimate_tokens,
-        fit_to_budget,
-        open_memory,
-    )
+    from cradle.memory.skill_index import InMemorySkillIndex, SkillIndex, SkillSyncResult
+    from cradle.memory.store import VectorMemory, open_memory
 
 _WHERE = {
     "Embedder": "embedders",
@@ -37,12 +33,13 @@ _WHERE = {
     "OpenAIEmbedder": "embedders",
     "default_embedder": "embedders",
     "select_embedder": "embedders",
+    "InMemorySkillIndex": "skill_index",
     "SkillIndex": "skill_index",
     "SkillSyncResult": "skill_index",
     "VectorMemory": "store",
-    "default_memory_dir": "store",
-    "estimate_tokens": "store",
-    "fit_to_budget": "store",
+    "default_memory_dir": "client",
+    "estimate_tokens": "budget",
+    "fit_to_budget": "budget",
     "open_memory": "store",
 }
 
@@ -50,6 +47,7 @@ __all__ = [
     "Embedder",
     "EmbedderChoice",
     "HashingEmbedder",
+    "InMemorySkillIndex",
     "MiniLMEmbedder",
     "OpenAIEmbedder",
     "SkillIndex",

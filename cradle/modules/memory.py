@@ -1,8 +1,10 @@
 """Memory: the recent steps, plus whatever a long-term store recalls for this situation.
 
-The recent-steps window is kept here. Long-term memory sits behind ``LongTermMemory`` so the
-loop works the same with no store, an embedded vector store or a shared server. What memory
-offers the model is rendered by ``prompts/memory.j2``, included by the other templates.
+The recent-steps window is kept here; what a step shows in it is
+:func:`cradle.memory.steps.summarize`, the same reading of a step the long-term store uses.
+Long-term memory sits behind ``LongTermMemory`` so the loop works the same with no store, an
+embedded vector store or a shared server. What memory offers the model is rendered by
+``prompts/memory.j2``, included by the other templates.
 """
 
 from __future__ import annotations
@@ -10,39 +12,9 @@ from __future__ import annotations
 from collections import deque
 from typing import Protocol
 
-from cradle.bounds import shorten, shorten_items
-from cradle.memory.store import fit_to_budget
+from cradle.memory.budget import fit_to_budget
+from cradle.memory.steps import summarize
 from cradle.types import MemoryItem, MemoryRecall, StepRecord, StepSummary
-
-SUMMARY_ACTIONS = 10
-"""Actions a recent step shows in later prompts; the window re-sends each step five times."""
-SUMMARY_ACTION_CHARS = 200
-SUMMARY_OUTCOME_CHARS = 800
-
-
-def outcome_text(record: StepRecord) -> str:
-    """One line saying how a step's actions went, for memory and reflection (bounded)."""
-    if not record.actions:
-        text = "no actions" + (f"; errors: {'; '.join(record.errors)}" if record.errors else "")
-    else:
-        text = ", ".join(
-            outcome.status + (f" ({outcome.error})" if outcome.error else "")
-            for outcome in record.actions
-        )
-    return shorten(text, SUMMARY_OUTCOME_CHARS)
-
-
-def summarize(record: StepRecord) -> StepSummary:
-    """A compact view of a step: what it worked on, what it did, how that went."""
-    subtask = record.task_inference.subtask if record.task_inference else ""
-    return StepSummary(
-        step=record.step,
-        subtask=subtask,
-        actions=shorten_items(
-            [shorten(o.source, SUMMARY_ACTION_CHARS) for o in record.actions], SUMMARY_ACTIONS
-        ),
-        outcome=outcome_text(record),
-    )
 
 
 class LongTermMemory(Protocol):

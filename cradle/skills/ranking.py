@@ -4,46 +4,17 @@ A library of hundreds of skills would flood the prompt. The skills from the shar
 (click, type_text, ...) are always shown; the others are ranked by embedding similarity of
 their summary and signature to the task and subtask, and the ``top_k`` best are shown. The
 index is either the vector store's skill collection or a small in-process one; both take the
-same ``sync``/``rank`` calls.
+same ``sync``/``rank`` calls (:mod:`cradle.memory.skill_index`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from cradle.skills.registry import SkillRegistry
-
-
-class SkillIndexLike(Protocol):
-    def sync(self, skills: dict[str, str]) -> Any: ...
-
-    def rank(self, query: str, k: int = 5) -> list[str]: ...
-
-
-class InMemorySkillIndex:
-    """Skill vectors in a numpy matrix: for runs without a vector store."""
-
-    def __init__(self, embedder: Any) -> None:
-        self.embedder = embedder
-        self._texts: dict[str, str] = {}
-        self._names: list[str] = []
-        self._matrix: np.ndarray | None = None
-
-    def sync(self, skills: dict[str, str]) -> None:
-        if skills == self._texts:
-            return
-        self._texts = dict(skills)
-        self._names = list(skills)
-        self._matrix = self.embedder.embed(list(skills.values())) if skills else None
-
-    def rank(self, query: str, k: int = 5) -> list[str]:
-        if self._matrix is None or k <= 0 or not query.strip():
-            return []
-        scores = self._matrix @ self.embedder.embed([query])[0]
-        return [self._names[i] for i in np.argsort(-scores)[:k]]
+if TYPE_CHECKING:
+    from cradle.memory.skill_index import SkillIndexLike
+    from cradle.skills.registry import SkillRegistry
 
 
 def skill_text(registry: SkillRegistry, name: str) -> str:

@@ -10,8 +10,9 @@ from typer.testing import CliRunner
 
 from cradle.cli.memory_cmd import memory_app
 from cradle.errors import MemoryStoreError, MemoryUnavailableError, UsageError
+from cradle.memory.client import default_memory_dir
 from cradle.memory.embedders import MiniLMEmbedder
-from cradle.memory.store import default_memory_dir, open_memory
+from cradle.memory.store import open_memory
 from cradle.testing.chroma_server import free_port
 from tests.memory.helpers import make_record
 
@@ -138,7 +139,7 @@ def test_cli_through_the_server(chroma_server: str, embedder: MiniLMEmbedder) ->
     stats = runner.invoke(memory_app, ["stats", "--memory-url", chroma_server])
     assert f"location:  {chroma_server}" in stats.output
     with open_memory(None, chroma_server, embedder=embedder) as memory:
-        session = memory._client._server._session  # type: ignore[attr-defined]
+        session = memory.chroma.client._server._session  # type: ignore[attr-defined]
         assert session.timeout.read == 60.0  # never chromadb's default of waiting forever
     both = runner.invoke(
         memory_app, ["stats", "--memory-url", chroma_server, "--memory-dir", "/tmp/x"]

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from cradle.memory.client import QUERY_TRIES, query_collection
 from cradle.memory.embedders import MiniLMEmbedder
-from cradle.memory.store import QUERY_TRIES, open_memory, query_collection
+from cradle.memory.store import open_memory
 
 SAVE = "Save As: store the current file with a different file name"
 MUTE = "Mute the system sound"

@@ -17,13 +17,10 @@ from cradle.errors import (
     MemoryUnavailableError,
     UsageError,
 )
+from cradle.memory.budget import fit_to_budget
+from cradle.memory.chroma import MEMORIES
 from cradle.memory.embedders import HashingEmbedder, MiniLMEmbedder
-from cradle.memory.store import (
-    MEMORIES,
-    VectorMemory,
-    fit_to_budget,
-    open_memory,
-)
+from cradle.memory.store import VectorMemory, open_memory
 from cradle.testing.chroma_server import free_port
 from cradle.types import MemoryItem
 from tests.memory.helpers import make_record
@@ -152,7 +149,7 @@ def test_forget_run_and_wipe(store: VectorMemory) -> None:
 
 
 def test_chunked_adds(store: VectorMemory) -> None:
-    store._max_chunk = 7  # force several chunks for both the embedding and the upsert
+    store.chroma._max_chunk = 7  # force several chunks for both the embedding and the upsert
     texts = [f"memory number {i} about window {i % 5}" for i in range(23)]
     store.add(
         texts,
@@ -254,7 +251,7 @@ def test_server_gone_mid_run_is_unavailable(chroma_server: str, embedder: MiniLM
         raise httpx.ConnectError("connection refused")
 
     with open_memory(None, chroma_server, embedder=embedder) as store:
-        collection = store._collection(MEMORIES)
+        collection = store.chroma.collection(MEMORIES)
         assert collection is not None
         collection.query = boom  # type: ignore[method-assign]
         with pytest.raises(MemoryUnavailableError, match="cannot reach the memory server"):

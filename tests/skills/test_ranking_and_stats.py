@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from cradle.memory import MiniLMEmbedder
+from cradle.memory.skill_index import InMemorySkillIndex
 from cradle.paths import shared_skills_dir
 from cradle.skills import SkillRegistry
-from cradle.skills.ranking import InMemorySkillIndex, SkillRanker
+from cradle.skills.ranking import SkillRanker
 from cradle.skills.stats import SkillStats
 from cradle.types import ActionOutcome, SkillCall
 
