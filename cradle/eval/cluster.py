@@ -35,11 +35,11 @@ from typing import Any
 
 from cradle.bounds import shorten
 from cradle.errors import UsageError
-from cradle.eval.harness import LOGS_DIR, RUNS_DIR, Scheduler, final_result
 from cradle.eval.jobs import MAX_RESULT_BYTES, EvalResult
 from cradle.eval.pool import KILL_GRACE, Attempt
 from cradle.eval.ray_node import MAX_RUN_BYTES, run_on_node, unpack
-from cradle.eval.results import EvalStorageError
+from cradle.eval.results import LOGS_DIR, RUNS_DIR, EvalStorageError
+from cradle.eval.scheduler import Scheduler, final_result
 from cradle.signals import deferred
 from cradle.types import Task
 

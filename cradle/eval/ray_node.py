@@ -33,9 +33,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from cradle.eval.harness import LOGS_DIR, RUNS_DIR
 from cradle.eval.jobs import EvalJob, EvalResult
 from cradle.eval.pool import KILL_GRACE, Attempt, Slot, run_in_slot
+from cradle.eval.results import LOGS_DIR, RUNS_DIR
 
 MAX_RUN_BYTES = 256_000_000
 """A run folder larger than this is not sent back over Ray; it stays on the node."""

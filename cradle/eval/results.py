@@ -20,6 +20,10 @@ from cradle.eval.jobs import EvalResult
 
 RESULTS_FILE = "results.jsonl"
 SUMMARY_FILE = "summary.json"
+RUNS_DIR = "runs"
+"""Beside the results: a run folder per task."""
+LOGS_DIR = "logs"
+"""Beside the results: a worker log per task."""
 MAX_RESULTS_BYTES = 200_000_000
 
 

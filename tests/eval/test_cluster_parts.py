@@ -16,7 +16,6 @@ import pytest
 
 from cradle.cli.cluster_options import check_cluster
 from cradle.errors import UsageError
-from cradle.eval.harness import _display_needs
 from cradle.eval.ray_node import (
     OWNER_FILE,
     SCRATCH_PREFIX,
@@ -26,6 +25,7 @@ from cradle.eval.ray_node import (
     sweep_stale_scratch,
     unpack,
 )
+from cradle.eval.scheduler import display_needs
 from cradle.types import Task
 
 
@@ -134,7 +134,7 @@ def _task(**fields: object) -> Task:
 
 
 def test_a_task_needs_what_it_says_else_what_its_environment_needs() -> None:
-    needs = _display_needs()
+    needs = display_needs()
     assert needs(_task(environment="desktop")) is True
     assert needs(_task(environment="mock-notepad")) is False
     assert needs(_task(environment="mock-notepad", needs={"display": True})) is True

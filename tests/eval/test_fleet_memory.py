@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 
 from cradle.eval.fleet import MAX_PROPOSED_SKILLS, SharedSkills
-from cradle.eval.harness import EvalOptions, Scheduler
 from cradle.eval.jobs import EvalJob, EvalResult
+from cradle.eval.options import EvalOptions
 from cradle.eval.progress import EvalProgress
+from cradle.eval.scheduler import Scheduler
 from cradle.memory.store import VectorMemory
 from cradle.testing.chroma_server import free_port, local_chroma_server
 from cradle.types import Task
