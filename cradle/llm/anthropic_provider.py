@@ -155,13 +155,8 @@ class AnthropicProvider(SdkProvider):
         return Sent(call=call, text=text, raw=(response, called, name, request), refusal=refusal)
 
     def _parse(self, request: ModelRequest, sent: Sent) -> BaseModel:
-        response, called, name, _ = sent.raw
-        cut = str(getattr(response, "stop_reason", "") or "") == "max_tokens"
-        suffix = (
-            (f" (cut off at {self._reply_budget(request)} tokens: raise --max-output-tokens)")
-            if cut
-            else ""
-        )
+        _, called, name, _ = sent.raw
+        suffix = self._cut_off_note(request) if self._cut_off(sent.raw) else ""
         if called is None:
             raise ModelReplyError(
                 f"the model answered without calling the tool {name}{suffix}", reply=sent.text
@@ -174,6 +169,9 @@ class AnthropicProvider(SdkProvider):
                 f"{validation_summary(exc)}{suffix}",
                 reply=sent.text,
             ) from None
+
+    def _cut_off(self, raw: Any) -> bool:
+        return str(getattr(raw[0], "stop_reason", "") or "") == "max_tokens"
 
     def _repair(self, sent: Sent, error: str) -> tuple[list[Any], str]:
         """The assistant's turn as it was, then the error as the tool's result (or, with no

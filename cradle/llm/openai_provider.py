@@ -15,120 +15,39 @@ The repair loop, records and error text are shared with the other providers
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Any
 
 import openai
 from pydantic import BaseModel
 
-from cradle.errors import ModelReplyError, ModelUnavailableError, UsageError
+from cradle.errors import ModelUnavailableError, UsageError
 from cradle.llm.base import ModelRequest
-from cradle.llm.images import ImageFormat, data_url
-from cradle.llm.schema import parse_reply, schema_instructions
-from cradle.llm.sdk_provider import (
-    DEFAULT_MAX_OUTPUT_TOKENS,
-    SdkProvider,
-    Sent,
-    bounded_echo,
-    resolve_key,
-    retry_pause,
-    short,
-)
+from cradle.llm.images import data_url
+from cradle.llm.openai_client import DEFAULT_BASE_URL, OpenAIClientProvider, openai_client
+from cradle.llm.schema import schema_instructions
+from cradle.llm.sdk_provider import DEFAULT_MAX_OUTPUT_TOKENS, Sent, retry_pause, short
 from cradle.llm.server_compat import MODES, classify, error_text, response_format
 from cradle.types import ModelCall, ResponseMode
 
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_MAX_OUTPUT_TOKENS", "OpenAIProvider", "openai_client"]
 
 
-def openai_client(
-    base_url: str | None,
-    api_key: str | None,
-    api_key_env: str,
-    azure_endpoint: str | None,
-    azure_api_version: str | None,
-    timeout: float,
-    max_retries: int,
-) -> tuple[Any, str]:
-    """An OpenAI (or Azure OpenAI) client and the key it holds ("" for a local server, which
-    needs none: only OpenAI itself and Azure insist on a key)."""
-    needed = bool(azure_endpoint) or not base_url or base_url.rstrip("/") == DEFAULT_BASE_URL
-    key = resolve_key(
-        api_key,
-        api_key_env,
-        needed=needed,
-        local_hint="or point --base-url at a local OpenAI-compatible server",
-    )
-    sent_key = key or "not-needed"  # local servers accept any key; the client insists on one
-    if azure_endpoint:
-        return openai.AzureOpenAI(
-            azure_endpoint=azure_endpoint,
-            api_version=azure_api_version or "2024-10-21",
-            api_key=sent_key,
-            timeout=timeout,
-            max_retries=max_retries,
-        ), key
-    return openai.OpenAI(
-        base_url=base_url, api_key=sent_key, timeout=timeout, max_retries=max_retries
-    ), key
-
-
-class OpenAIProvider(SdkProvider):
+class OpenAIProvider(OpenAIClientProvider):
     """Chat completions with images, structured outputs, repair retries and usage records."""
 
-    def __init__(
-        self,
-        *,
-        model: str,
-        base_url: str | None = None,
-        api_key: str | None = None,
-        api_key_env: str = "OPENAI_API_KEY",
-        azure_endpoint: str | None = None,
-        azure_api_version: str | None = None,
-        timeout: float = 120.0,
-        max_retries: int = 2,
-        repair_attempts: int = 1,
-        image_format: ImageFormat = "jpeg",
-        image_detail: str = "auto",
-        temperature: float | None = 0.0,
-        max_output_tokens: int | None = None,
-        response_mode: ResponseMode | None = None,
-        client: Any = None,
-    ) -> None:
-        base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None
-        super().__init__(
-            model=model,
-            base_url=base_url or (azure_endpoint or DEFAULT_BASE_URL),
-            api_key_env=api_key_env,
-            repair_attempts=repair_attempts,
-            max_output_tokens=max_output_tokens,
-        )
-        self._sdk = openai
-        self.image_format = image_format
-        self.image_detail = image_detail
-        self.temperature = temperature
+    def __init__(self, *, response_mode: ResponseMode | None = None, **options: Any) -> None:
+        """``options`` are :class:`~cradle.llm.openai_client.OpenAIClientProvider`'s;
+        ``response_mode`` forces one structured-output mode instead of the fallback."""
         if response_mode is not None and response_mode not in MODES:
             raise UsageError(f"unknown response mode {response_mode!r}: use {', '.join(MODES)}")
+        super().__init__(**options)
         self.forced_mode = response_mode
         self._modes = (response_mode,) if response_mode else MODES
         self._mode_index = 0
         self._confirmed = False
         """A reply came back in the current mode: its failures are real, retry them."""
-        self._max_retries = max_retries
         self._token_param = "max_tokens"
-        if client is None:
-            client, key = openai_client(
-                base_url,
-                api_key,
-                api_key_env,
-                azure_endpoint,
-                azure_api_version,
-                timeout,
-                max_retries,
-            )
-            self._keep_key(key)
-        self._client = client
 
     @property
     def response_mode(self) -> ResponseMode:
@@ -283,21 +202,8 @@ class OpenAIProvider(SdkProvider):
         )
         return Sent(call=call, text=text, raw=response, failed=failed, refusal=_refusal(response))
 
-    def _parse(self, request: ModelRequest, sent: Sent) -> BaseModel:
-        try:
-            return parse_reply(sent.text, request.output_model)
-        except ModelReplyError as exc:
-            if _finish_reason(sent.raw) != "length":
-                raise
-            raise ModelReplyError(
-                f"{exc} (cut off at {self._reply_budget(request)} tokens: raise "
-                "--max-output-tokens)",
-                reply=sent.text,
-            ) from None
-
-    def _repair(self, sent: Sent, error: str) -> tuple[list[Any], str]:
-        tail = repair_messages(sent.text, error)
-        return tail, tail[-1]["content"]
+    def _cut_off(self, raw: Any) -> bool:
+        return _finish_reason(raw) == "length"
 
     def ask_text(self, user: str, images: tuple = (), max_tokens: int = 32) -> tuple[str, float]:
         """A plain text reply to ``user`` (for ``cradle models check``) and its latency."""
@@ -314,21 +220,6 @@ class OpenAIProvider(SdkProvider):
         }
         response, latency = self.probe(lambda client: client.chat.completions.create(**kwargs))
         return _reply_text(response), latency
-
-
-def repair_messages(reply: str, error: str) -> list[dict[str, Any]]:
-    """The unusable reply as the assistant's turn, then the error and a request for the
-    object alone. The schema is not repeated: it is already in the conversation (or enforced
-    by the server), and a small model shown it again tends to echo it back."""
-    echoed = '"properties"' in reply and '"type"' in reply
-    note = ("That was the JSON schema itself, not an answer. " if echoed else "") + (
-        f"Your reply was not usable: {error}. Send the corrected JSON object now, with your "
-        "own values: only the object, no schema, no explanation."
-    )
-    return [
-        {"role": "assistant", "content": bounded_echo(reply) or "(empty reply)"},
-        {"role": "user", "content": note},
-    ]
 
 
 def _finish_reason(response: Any) -> str:

@@ -8,74 +8,26 @@ reply's ``output_text`` is parsed and validated like a chat reply, with one repa
 the request at once; a reply cut off at ``max_output_tokens`` (status incomplete) says to
 raise --max-output-tokens. Nothing is stored on the server (``store: false``).
 
-The key, client, error text and records are the chat provider's (``openai_client``,
-``cradle.llm.sdk_provider``).
+The client, key and image settings are the chat provider's (``cradle.llm.openai_client``);
+parsing, repair, error text and records are every SDK provider's (``cradle.llm.sdk_provider``).
 """
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-import openai
-from pydantic import BaseModel
-
-from cradle.errors import ModelReplyError
 from cradle.llm.base import ModelRequest
-from cradle.llm.images import ImageFormat, data_url
-from cradle.llm.openai_provider import DEFAULT_BASE_URL, openai_client, repair_messages
-from cradle.llm.schema import parse_reply, schema_name, strict_schema
-from cradle.llm.sdk_provider import SdkProvider, Sent
+from cradle.llm.images import data_url
+from cradle.llm.openai_client import OpenAIClientProvider
+from cradle.llm.schema import schema_name, strict_schema
+from cradle.llm.sdk_provider import Sent
 from cradle.types import ModelCall
 
 
-class ResponsesProvider(SdkProvider):
+class ResponsesProvider(OpenAIClientProvider):
     """Responses API with images, json_schema output, repair and usage records."""
 
     _what = "a Responses API reply"
-
-    def __init__(
-        self,
-        *,
-        model: str,
-        base_url: str | None = None,
-        api_key: str | None = None,
-        api_key_env: str = "OPENAI_API_KEY",
-        azure_endpoint: str | None = None,
-        azure_api_version: str | None = None,
-        timeout: float = 120.0,
-        max_retries: int = 2,
-        repair_attempts: int = 1,
-        image_format: ImageFormat = "jpeg",
-        image_detail: str = "auto",
-        temperature: float | None = 0.0,
-        max_output_tokens: int | None = None,
-        client: Any = None,
-    ) -> None:
-        base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None
-        super().__init__(
-            model=model,
-            base_url=base_url or (azure_endpoint or DEFAULT_BASE_URL),
-            api_key_env=api_key_env,
-            repair_attempts=repair_attempts,
-            max_output_tokens=max_output_tokens,
-        )
-        self._sdk = openai
-        self.image_format = image_format
-        self.image_detail = image_detail
-        self.temperature = temperature
-        if client is None:
-            client, key = openai_client(
-                base_url,
-                api_key,
-                api_key_env,
-                azure_endpoint,
-                azure_api_version,
-                timeout,
-                max_retries,
-            )
-            self._keep_key(key)
-        self._client = client
 
     # ------------------------------------------------------------------ request building
 
@@ -136,21 +88,8 @@ class ResponsesProvider(SdkProvider):
             refusal = "the reply was withheld by the content filter"
         return Sent(call=call, text=text, raw=response, refusal=refusal)
 
-    def _parse(self, request: ModelRequest, sent: Sent) -> BaseModel:
-        try:
-            return parse_reply(sent.text, request.output_model)
-        except ModelReplyError as exc:
-            if _incomplete(sent.raw) != "max_output_tokens":
-                raise
-            raise ModelReplyError(
-                f"{exc} (cut off at {self._reply_budget(request)} tokens: raise "
-                "--max-output-tokens)",
-                reply=sent.text,
-            ) from None
-
-    def _repair(self, sent: Sent, error: str) -> tuple[list[Any], str]:
-        tail = repair_messages(sent.text, error)
-        return tail, tail[-1]["content"]
+    def _cut_off(self, raw: Any) -> bool:
+        return _incomplete(raw) == "max_output_tokens"
 
     # ------------------------------------------------------------------ cradle models check
 

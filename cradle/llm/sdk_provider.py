@@ -6,8 +6,9 @@ request becomes a ``ModelCall`` (prompt without image bytes, reply, usage, laten
 request that fails before a reply is recorded with its error and latency, an unusable reply
 gets ``repair_attempts`` more tries, a refusal ends the request at once, and a failure of the
 service becomes one line that says what to do (the key variable named, never the key). A
-provider supplies three hooks: ``_send`` one request, ``_parse`` its reply, ``_repair`` the
-conversation tail that asks again.
+provider supplies ``_send`` (one request); the JSON-text replies of the OpenAI APIs share
+``_parse`` and ``_repair`` here and differ only in how a reply says it was cut off
+(``_cut_off``); a provider whose answer is not JSON text (Anthropic's tool call) overrides them.
 
 Budgets, redaction, recording and replay live above the provider (the loop reads
 ``ModelCall.input_tokens``/``output_tokens`` whatever the API), so they are the same for all.
@@ -26,6 +27,7 @@ from pydantic import BaseModel
 
 from cradle.errors import ModelReplyError, ModelUnavailableError, UsageError
 from cradle.llm.base import REPAIR_MARK, ModelReply, ModelRequest, prompt_record
+from cradle.llm.schema import parse_reply
 from cradle.types import ModelCall
 
 DEFAULT_MAX_OUTPUT_TOKENS = 1024
@@ -136,7 +138,8 @@ def transport_message(
 
 class SdkProvider:
     """Base of the SDK providers: see the module docstring. Subclasses set ``_sdk`` (the
-    vendor module, for error mapping) and implement ``_send``, ``_parse`` and ``_repair``."""
+    vendor module, for error mapping) and implement ``_send`` (and ``_cut_off``, or their
+    own ``_parse`` and ``_repair``)."""
 
     _what = "a chat completion"
     """What a reply should be, for the message when a server sends something else."""
@@ -232,13 +235,27 @@ class SdkProvider:
         ModelUnavailableError when no reply came back."""
         raise NotImplementedError
 
+    def _cut_off(self, raw: Any) -> bool:
+        """The reply stopped at its token budget (so a broken reply may only be short)."""
+        return False
+
+    def _cut_off_note(self, request: ModelRequest) -> str:
+        """What a cut-off reply's error adds: the budget it hit and the flag that raises it."""
+        return f" (cut off at {self._reply_budget(request)} tokens: raise --max-output-tokens)"
+
     def _parse(self, request: ModelRequest, sent: Sent) -> BaseModel:
         """The validated answer, or ModelReplyError saying what did not fit."""
-        raise NotImplementedError
+        try:
+            return parse_reply(sent.text, request.output_model)
+        except ModelReplyError as exc:
+            if not self._cut_off(sent.raw):
+                raise
+            raise ModelReplyError(f"{exc}{self._cut_off_note(request)}", reply=sent.text) from None
 
     def _repair(self, sent: Sent, error: str) -> tuple[list[Any], str]:
         """The conversation tail that asks again after ``error``, and its note as recorded."""
-        raise NotImplementedError
+        tail = repair_messages(sent.text, error)
+        return tail, tail[-1]["content"]
 
     def complete(self, request: ModelRequest) -> ModelReply:
         calls: list[ModelCall] = []
@@ -278,3 +295,18 @@ class SdkProvider:
 def bounded_echo(reply: str) -> str:
     """``reply`` bounded for sending back in a repair request."""
     return reply if len(reply) <= ECHO_LIMIT else reply[:ECHO_LIMIT] + "..."
+
+
+def repair_messages(reply: str, error: str) -> list[dict[str, Any]]:
+    """The unusable reply as the assistant's turn, then the error and a request for the
+    object alone. The schema is not repeated: it is already in the conversation (or enforced
+    by the server), and a small model shown it again tends to echo it back."""
+    echoed = '"properties"' in reply and '"type"' in reply
+    note = ("That was the JSON schema itself, not an answer. " if echoed else "") + (
+        f"Your reply was not usable: {error}. Send the corrected JSON object now, with your "
+        "own values: only the object, no schema, no explanation."
+    )
+    return [
+        {"role": "assistant", "content": bounded_echo(reply) or "(empty reply)"},
+        {"role": "user", "content": note},
+    ]
