@@ -13,7 +13,7 @@ The protocol is one JSON object per line. The parent sends one request::
      "skill": "name", "args": [...], "kwargs": {...}, "limits": {...}}
 
 ``guarded_source`` is a checked source whose arithmetic operators were rewritten into calls
-of ``__cradle_op__`` (:func:`cradle.skills.checker.guarded_source`). Every skill call the code
+of ``__cradle_op__`` (:func:`cradle.skills.untrusted.guarded_source`). Every skill call the code
 makes, to any skill, goes to the parent, which applies the same gates as to the model's own
 actions (signature, policy, confirmation) and either runs a trusted skill itself and answers
 ``{"op": "result", "value": ...}`` / ``{"op": "error", "message": ...}``, or allows a

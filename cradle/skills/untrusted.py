@@ -12,7 +12,9 @@ import ast
 import builtins
 from typing import Any
 
-from cradle.skills.checker import OP_GUARD, _is_docstring, check_untrusted
+from cradle.skills.allow_list import is_docstring
+from cradle.skills.checker import check_untrusted
+from cradle.skills.sandbox_child import OP_GUARD
 
 
 class _Guard(ast.NodeTransformer):
@@ -78,7 +80,7 @@ def compile_declarations(source: str, filename: str) -> Any:
     for func in tree.body:
         if isinstance(func, ast.FunctionDef):
             _require_plain_signature(func)
-            keep = func.body[:1] if func.body and _is_docstring(func.body[0]) else []
+            keep = func.body[:1] if func.body and is_docstring(func.body[0]) else []
             func.body = [*keep, ast.copy_location(ast.Pass(), func)]
     return compile(ast.fix_missing_locations(tree), filename, "exec", dont_inherit=True)
 
