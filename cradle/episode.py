@@ -1,4 +1,4 @@
-"""One episode: one task in one environment, from a fresh start to a verdict.
+"""One episode: one task in one environment, from a fresh start to the end of its loop.
 
 An :class:`Episode` is the per-run half of a run (the long-lived half is the
 :class:`~cradle.runtime.Runtime`): the task, the environment and its screen, the recorder
@@ -7,21 +7,15 @@ folder lives inside the run folder, so two episodes that exist at the same time 
 each other's new skills; when an episode ends its skills can be *promoted* into the shared
 ``--generated-skills-dir`` (:mod:`cradle.skills.promotion`). ``cradle run`` is one episode
 and promotes on any end, as skills were saved the moment they were accepted before episodes
-had folders of their own; :func:`run_task` promotes only when the checker passed.
-
-:func:`run_task` runs a :class:`~cradle.types.Task`: the environment's ``reset(task, place)``
-runs the setup (a failed setup fails the task at stage ``setup`` before any model call), the
-loop runs with the task's ``max_steps`` and its ``timeout`` as the wall-time budget, the
-final screen and the environment's state are captured, and :func:`~cradle.tasks.checks.judge`
-decides. The model's "done" is a claim; the verdict is the fact.
+had folders of their own; :func:`cradle.task_episode.run_task` runs a task as an episode,
+judges it and promotes only when the checker passed. What the agent works with (actions,
+perceiver, memory) is built by :mod:`cradle.episode_parts`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -34,28 +28,29 @@ from cradle.budget import Budget
 from cradle.computer_use.base import ActionPlanner
 from cradle.computer_use.factory import build_planner
 from cradle.environment import Environment, load_environment
+from cradle.episode_parts import (
+    GENERATED_DIR,
+    action_policy,
+    build_actions,
+    episode_memory,
+    episode_perceiver,
+)
 from cradle.errors import ConfigError, CradleError, EnvironmentFailure, RunStorageError, SetupFailed
 from cradle.gate.policy import ActionPolicy
 from cradle.gate.runner import ActionRunner
 from cradle.inputs import check_text
 from cradle.llm.base import ModelProvider
-from cradle.modules import Memory, PreviousStep
+from cradle.modules import PreviousStep
 from cradle.perception import Perceiver
 from cradle.progress import Progress, SilentProgress
 from cradle.runtime import Runtime, RuntimeSettings
 from cradle.screen.base import Screen
 from cradle.signals import Stopped, deferred, stop_of, stop_signals
 from cradle.skills.promotion import Promotion, promote
-from cradle.tasks.outcome import display_problem, judged, totals, write_verdict
 from cradle.tasks.setup import EpisodePlace
 from cradle.trajectory.format import RunInfo
 from cradle.trajectory.recorder import RunRecorder, new_run_id
-from cradle.types import RunResult, StepRecord, Task, TaskResult
-
-GENERATED_DIR = "generated_skills"
-"""The episode's own skills folder, inside its run folder."""
-PLACE_DIR = "place"
-"""The episode's own home and temp folders when :func:`run_task` is given no place."""
+from cradle.types import RunResult, StepRecord, Task
 
 Prepare = Callable[[Screen, ActionRunner, Perceiver | None], None]
 """Runs on the started screen before the first step (resume restores the screen with it)."""
@@ -162,90 +157,38 @@ class Episode:
 
     def policy(self) -> ActionPolicy:
         """The run's safety settings narrowed by what the environment allows and denies."""
-        safety = self.settings.safety
-        env = self.environment
-        allow = set(safety.allow_skills) if safety.allow_skills is not None else None
-        if env.allowed_skills is not None:
-            allow = set(env.allowed_skills) if allow is None else allow & set(env.allowed_skills)
-        return ActionPolicy(
-            confirm=safety.confirm,
-            risky_skills=frozenset(env.risky_skills),
-            allow=frozenset(allow) if allow is not None else None,
-            deny=frozenset(safety.deny_skills) | frozenset(env.denied_skills),
-            confirmer=self.runtime.confirmer,
-        )
+        return action_policy(self.settings.safety, self.environment, self.runtime.confirmer)
 
     def build_actions(self, screen: Screen, perceiver: Perceiver | None) -> ActionRunner:
-        """The skills of this episode, bound to its screen, policy, secrets and statistics:
-        the trusted folders, the shared generated folder, and the episode's own, where the
-        skills it accepts are saved."""
-        from cradle.paths import shared_skills_dir
-        from cradle.skills import SkillRegistry
-        from cradle.skills.context import EpisodeView
-        from cradle.skills.stats import SkillStats
-
+        """The skills of this episode, bound to its screen (see
+        :func:`~cradle.episode_parts.build_actions`)."""
         assert self.recorder is not None
-        s = self.settings
-        own = self.recorder.folder / GENERATED_DIR
-        own.mkdir(parents=True, exist_ok=True)
-        shared = s.generated_skills_dir
-        untrusted = [shared] if shared is not None and shared.is_dir() else []
-        registry = SkillRegistry.load(
-            trusted=self.runtime.skill_folders(self.environment), untrusted=[*untrusted, own]
-        )
-        run_id = self.recorder.run_id
-        home = self.place.home if self.place is not None else None
-        actions = ActionRunner(
-            registry=registry,
+        return build_actions(
+            self.runtime,
+            self.settings,
+            self.environment,
+            self.recorder,
             screen=screen,
-            generated_dir=own,
-            run_id=run_id,
-            episode=EpisodeView(
-                environment=self.environment,
-                perceiver=perceiver,
-                home=home,
-                run_id=run_id,
-                grounder=self.runtime.grounder,
-            ),
-            stats=SkillStats(s.stats_path) if s.skill_stats else None,
-            policy=self.policy(),
-            secrets=self.runtime.secrets,
-            dry_run=s.safety.dry_run,
+            perceiver=perceiver,
+            home=self.place.home if self.place is not None else None,
         )
-        common = shared_skills_dir().resolve()
-        always_on = [
-            skill.name for skill in registry if Path(skill.source_file).resolve().parent == common
-        ]
-        actions.ranker = self.runtime.skill_ranker(always_on)
-        return actions
 
     def _agent(
         self, screen: Screen, history: Sequence[StepRecord], prepare: Prepare | None
     ) -> Agent:
         s = self.settings
         assert self.recorder is not None
-        perceiver = self.environment.perceiver()
-        if perceiver is None and not s.agent.vision:
-            perceiver = text_perceiver()
-        if self.planner is not None and getattr(perceiver, "marks", False):
-            perceiver.marks = False  # type: ignore[union-attr]  # numbered boxes only help a
-            # model that picks marks; a computer-use model clicks on the clean screenshot
+        perceiver = episode_perceiver(self.environment, s.agent, self.planner)
         actions = self.build_actions(screen, perceiver)
         if prepare is not None:
             prepare(screen, actions, perceiver)
-        memory = Memory(
-            window=s.memory.window,
-            long_term=self.runtime.long_term_for(s.env),
-            recall_k=s.memory.recall_k,
-        )
-        memory.preload(list(history))
         agent = Agent(
             screen=screen,
             model=self.model,
             actions=actions,
             prompts=self.runtime.prompts(self.environment),
             recorder=self.recorder,
-            memory=memory,
+            memory=episode_memory(self.runtime, s, s.env, history),
             settings=s.agent,
             progress=self.progress,
             notes=self.environment.notes,
@@ -450,82 +393,3 @@ def open_episode(
     except BaseException:
         runtime.close()
         raise
-
-
-def run_task(
-    runtime: Runtime,
-    task: Task,
-    *,
-    runs_dir: Path,
-    place: EpisodePlace | None = None,
-    model: ModelProvider | None = None,
-    agent: AgentSettings | None = None,
-    progress: Progress | None = None,
-) -> TaskResult:
-    """Run ``task`` as one episode from ``runtime`` and judge it; never raises for the task's
-    own failure (a bad environment name, a failed setup, a crash or a failed check all come
-    back as an unsuccessful :class:`TaskResult` with the reason in ``error``).
-
-    ``place`` is the episode's own home, temp folder and display (``cradle eval`` makes one
-    per episode, on the worker's virtual display, which must be this process's ``DISPLAY``);
-    without one, a private home is made inside the run folder on this process's display.
-    Setup commands, launched apps and ``command``/``file`` checks all run in it, and apps the
-    setup launched are stopped at the end. ``model`` replaces the runtime's model for this
-    episode (a scripted one for ``--reference`` or ``--noop``); ``agent`` the runtime's loop
-    settings (``max_steps`` and the wall-time budget always come from the task). The run
-    folder gets ``verdict.json`` (this result) and ``screenshots/final.png``. The episode's
-    skills are promoted into the runtime's generated-skills folder only when the checker
-    passed. A stop signal (Ctrl+C, SIGTERM) during the loop ends the episode as
-    ``interrupted`` (unjudged); one during setup or judging propagates as ``Stopped``.
-    """
-    started = time.monotonic()
-    base = TaskResult(id=task.id, environment=task.environment, success=False)
-    try:
-        settings = EpisodeSettings.for_task(runtime.settings, task, runs_dir, agent)
-        episode = Episode(runtime, settings, task=task, place=place, model=model, progress=progress)
-        recorder = episode.create_recorder()
-    except Exception as exc:  # noqa: BLE001 - an unknown environment or bad option fails the task
-        error = str(exc) if isinstance(exc, CradleError) else f"{type(exc).__name__}: {exc}"
-        return base.model_copy(
-            update={"stage": "setup", "error": error, "seconds": _since(started)}
-        )
-    if episode.place is None:
-        episode.place = EpisodePlace.create(
-            recorder.folder / PLACE_DIR, display=os.environ.get("DISPLAY")
-        )
-    result: TaskResult | None = None
-    try:
-        display = display_problem(episode.environment, episode.place)
-        if display:
-            recorder.finish("environment_failure", SetupFailed.exit_code, display)
-            episode.setup_error = display
-        ran = None if display else episode.loop(recorder)
-        result = judged(episode, task, ran, base)
-    except Exception as exc:  # noqa: BLE001 - a crashed episode is a failed task
-        result = base.model_copy(
-            update={
-                "stage": "episode",
-                "error": f"{type(exc).__name__}: {exc}",
-                **totals(recorder),
-                "status": recorder.info.status,
-            }
-        )
-    finally:
-        with deferred():
-            episode.close(promote=result is not None and result.success)
-            episode.place.close()
-    result = result.model_copy(update={"seconds": _since(started)})
-    write_verdict(recorder, result)
-    return result
-
-
-def _since(started: float) -> float:
-    return round(time.monotonic() - started, 3)
-
-
-def text_perceiver() -> Perceiver:
-    """OCR alone, for a model without vision on an environment that perceives nothing itself
-    (the mocks): the screen's text with its coordinates is all such a model can read."""
-    from cradle.vision.perceiver import VisionPerceiver
-
-    return VisionPerceiver(marks=False, ocr=True)

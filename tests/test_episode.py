@@ -10,10 +10,11 @@ import pytest
 
 from cradle.agent import AgentSettings
 from cradle.environment import load_environment
-from cradle.episode import Episode, EpisodeSettings, run_task
+from cradle.episode import Episode, EpisodeSettings
 from cradle.errors import SetupFailed
 from cradle.llm.scripted import ScriptedModel
 from cradle.runtime import MemorySettings, Runtime, RuntimeSettings
+from cradle.task_episode import run_task
 from cradle.tasks.setup import EpisodePlace
 from cradle.types import Task
 

@@ -62,8 +62,8 @@ def run_task_file(settings: EpisodeSettings, task: Task, progress: ConsoleProgre
 
     What stops the task before its run folder exists (an unknown environment or option in
     the task, an unwritable --runs-dir) is bad input: a one-line error, exit 2."""
-    from cradle.episode import run_task
     from cradle.runtime import Runtime
+    from cradle.task_episode import run_task
     from cradle.trajectory.loader import load_run
 
     with Runtime(settings) as runtime:

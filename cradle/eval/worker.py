@@ -21,13 +21,14 @@ from typing import IO, Any
 
 # The episode's own modules, imported before its clock starts (a worker runs one episode).
 from cradle.agent import AgentSettings
-from cradle.episode import GENERATED_DIR, run_task
+from cradle.episode_parts import GENERATED_DIR
 from cradle.errors import CradleError
 from cradle.eval.fleet import MAX_PROPOSED_BYTES, MAX_PROPOSED_SKILLS, bounded, write_sources
 from cradle.eval.jobs import EvalJob, EvalResult
 from cradle.runtime import MemorySettings, ModelSettings, Runtime, RuntimeSettings
 from cradle.signals import last_stop, stop_of, stop_signals
 from cradle.skills.promotion import skill_sources
+from cradle.task_episode import run_task
 from cradle.tasks.setup import EpisodePlace
 from cradle.types import Task, TaskResult
 
@@ -35,7 +36,7 @@ MAX_JOB_BYTES = 2_000_000
 
 
 def episode(task: Task, place: EpisodePlace, job: EvalJob) -> TaskResult:
-    """Setup, the episode, the final screen and state, the verdict (cradle.episode.run_task),
+    """Setup, the episode, the final screen and state, the verdict (cradle.task_episode.run_task),
     from a runtime of this worker's own: the suite's long-term memory when the job names
     one, no skill statistics (a file of this machine's), and the promoted skills the job
     carries in a folder of this worker's own. The episode's own skills go back to the driver,
