@@ -1,27 +1,27 @@
 """The loop: observe, decide, act, record. Nothing else lives here.
 
-Each step captures the screen, asks the model (one call per module, or one fused call),
-executes the planned skill calls, and appends the step to the trajectory before the next one
-starts. Every way a run can end maps to a status and an exit code in one place (``_finish``).
+Each step looks at the screen (``cradle.observer``), has a decider fill in the module outputs
+(``cradle.decide``: the model, one call per module or one fused call, a planner, or the idle
+repeat of a wait), executes the planned skill calls, and appends the step to the trajectory
+before the next one starts. Every way a run can end maps to a status and an exit code in one
+place (``_finish``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import time
-import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal, TypeVar
 
-from PIL import Image
 from pydantic import BaseModel, Field
 
 from cradle.bounds import TEXT_LIMIT, bound_output, bound_step, shorten
 from cradle.budget import Budget
 from cradle.computer_use.base import ActionPlanner
 from cradle.computer_use.factory import PlannerSettings
-from cradle.decide import Tidy, decide
+from cradle.computer_use.step import PlannerDecider
+from cradle.decide import Decider, Decision, IdleRepeat, ModelDecider, Tidy, record_calls
 from cradle.errors import (
     EXIT_BUDGET,
     EXIT_DONE,
@@ -37,27 +37,17 @@ from cradle.errors import (
 )
 from cradle.gate.runner import ActionRunner
 from cradle.llm.base import ModelProvider
-from cradle.llm.images import downscale
 from cradle.modules import Memory, PreviousStep, StepContext
-from cradle.observing import PendingPerception, observation_of
-from cradle.perception import Perceiver, Perception
+from cradle.observer import Observer, Seen
+from cradle.perception import Perceiver
 from cradle.progress import Progress, SilentProgress
 from cradle.prompts import PromptLibrary
 from cradle.screen.base import Screen
-from cradle.screen.mapping import CoordinateMap
-from cradle.screen.settle import Settled, wait_until_settled
 from cradle.signals import check_stop, deferred, stop_of
 from cradle.skills.parser import DEFAULT_MAX_ACTIONS, MAX_PLAN_ACTIONS
+from cradle.stopwatch import Stopwatch
 from cradle.trajectory.recorder import RunRecorder
-from cradle.types import (
-    ActionOutcome,
-    ModelCall,
-    Observation,
-    RunResult,
-    RunStatus,
-    StepRecord,
-    utc_now,
-)
+from cradle.types import ActionOutcome, ModelCall, RunResult, RunStatus, StepRecord, utc_now
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -115,48 +105,9 @@ class AgentSettings(BaseModel):
     )
 
 
-class Stopwatch:
-    """Per-stage wall times of one step, in ms: each ``lap`` closes the stage since the last."""
-
-    def __init__(self) -> None:
-        self.laps: dict[str, float] = {}
-        self._start = self._last = time.perf_counter()
-
-    def lap(self, stage: str) -> None:
-        now = time.perf_counter()
-        self.laps[stage] = round(self.laps.get(stage, 0.0) + (now - self._last) * 1000, 3)
-        self._last = now
-
-    def total(self) -> float:
-        return round((time.perf_counter() - self._start) * 1000, 3)
-
-
 def _all_invalid(outcomes: list[ActionOutcome]) -> bool:
     """True when actions were planned and none parsed as a skill call (a failed step)."""
     return bool(outcomes) and all(o.status == "rejected" and o.call is None for o in outcomes)
-
-
-@dataclass(frozen=True)
-class _IdlePlan:
-    """The outputs of the last decided step, repeated by an idle step without a model call."""
-
-    last: StepRecord
-
-    def with_inputs(self, ctx: StepContext) -> StepContext:
-        last = self.last
-        plan = last.action_planning
-        assert plan is not None
-        ctx = ctx.with_output("action_planning", plan)
-        for name in ("information_gathering", "task_inference"):
-            output = getattr(last, name)
-            if output is not None:
-                ctx = ctx.with_output(name, output)
-        return ctx
-
-
-def image_digest(image: Image.Image) -> str:
-    """A cheap fingerprint of the pixels, to tell whether the screen changed (~3 ms at 1080p)."""
-    return f"{image.size[0]}x{image.size[1]}:{zlib.crc32(image.tobytes()):08x}"
 
 
 class Agent:
@@ -180,186 +131,145 @@ class Agent:
         planner: ActionPlanner | None = None,
     ) -> None:
         self.screen = screen
-        self.model = model
         self.actions = actions
-        self.prompts = prompts
         self.recorder = recorder
         self.memory = memory or Memory()
-        self.settings = settings or AgentSettings()
-        self.progress = progress or SilentProgress()
-        self._notes = notes or (lambda: [])
-        self.perceiver = perceiver
+        self.settings = settings = settings or AgentSettings()
+        self.progress = progress = progress or SilentProgress()
         self.budget = budget or Budget(
-            max_seconds=self.settings.max_seconds, max_tokens=self.settings.max_tokens
+            max_seconds=settings.max_seconds, max_tokens=settings.max_tokens
         )
         self._redact = redact
-        self.planner = planner
-        """Plans the actions instead of the general model (``cradle.computer_use``)."""
-        self._perception: Perception | None = None
-        self._last_view: tuple[Image.Image, str, str] | None = None
-        self._last_digest: str | None = None
-        self._last_frame: Image.Image | None = None
+        self.observer = Observer(
+            screen,
+            recorder,
+            perceiver=perceiver,
+            max_image_side=settings.max_image_side,
+            settle_seconds=settings.settle_seconds,
+            scrub=self._scrub,
+            notes=notes or (lambda: []),
+        )
+        self.decider: Decider = (
+            PlannerDecider(planner, settings.mode, model, prompts, progress)
+            if planner is not None  # plans the actions instead of the general model
+            else ModelDecider(settings.mode, model, prompts, progress)
+        )
+        # A planner's call ids need answering every step: it is never skipped.
+        self.idle = IdleRepeat(0 if planner is not None else settings.idle_skips)
         self._previous: PreviousStep | None = None
         self._failed_steps = 0
         self._last_record: StepRecord | None = None
-        self._idle_streak = 0
 
     # ------------------------------------------------------------------ one step
-
-    def _observe(
-        self, step: int, clock: Stopwatch
-    ) -> Callable[[], tuple[Observation, Image.Image, CoordinateMap]]:
-        """Capture the frame and start perceiving it on a worker thread; the call returned
-        joins it and gives the observation, the image shown and its map (cradle.observing)."""
-        frame, settled = self._capture()
-        clock.lap("capture")
-        digest = image_digest(frame)
-        clock.lap("digest")
-        changed = digest != self._last_digest or self._last_view is None
-        self._last_digest = digest
-        pending, view = None, self._last_view
-        if changed:
-            # Unchanged screens reuse the last step's image, file and perception: no resize,
-            # no PNG, no OCR.
-            self._last_view = None  # until this frame's view is complete
-            shown = downscale(frame, self.settings.max_image_side)
-            clock.lap("downscale")
-            if self.perceiver is not None:
-                pending = PendingPerception(
-                    self.perceiver, frame, shown, CoordinateMap(shown.size, self.screen.geometry)
-                )
-            view = (shown, self.recorder.save_screenshot(f"step-{step:04d}", frame), "")
-            clock.lap("screenshot")
-
-        def finish() -> tuple[Observation, Image.Image, CoordinateMap]:
-            assert view is not None
-            shown, path, marks_path = view
-            if pending is not None:
-                self._perception = pending.result()
-                if self._perception.image is not shown:
-                    shown = self._perception.image
-                    marks_path = self.recorder.save_screenshot(f"step-{step:04d}-marks", shown)
-                clock.lap("perceive")
-            self._last_view = (shown, path, marks_path)
-            seen = observation_of(
-                step,
-                frame,
-                shown,
-                changed=changed,
-                settled=settled,
-                paths=(path, marks_path),
-                perception=self._perception,
-                scrub=self._scrub,
-                notes=self._notes(),
-            )
-            return seen, shown, CoordinateMap(shown.size, self.screen.geometry)
-
-        return finish
-
-    def _capture(self) -> tuple[Image.Image, Settled | None]:
-        """The screen once it is at rest after the last actions, waiting at most
-        ``settle_seconds``: two equal captures ``screen.settle_interval`` apart, or four while
-        it still equals the last step's screen (the app may not have begun to repaint; a
-        screen with no interval draws before input returns, so it needs no such wait)."""
-        if self.settings.settle_seconds <= 0:
-            return self.screen.capture(), None
-        interval = self.screen.settle_interval
-        settled = wait_until_settled(
-            self.screen.capture,
-            frames=2,
-            tolerance=0.0,
-            interval=interval,
-            timeout=self.settings.settle_seconds,
-            unchanged=self._last_frame,
-            unchanged_frames=4 if interval > 0 else 0,
-        )
-        self._last_frame = settled.frame
-        return settled.frame, settled
-
-    def _scrub(self, text: str) -> str:
-        """Screen text with secret values redacted: the model never reads a secret back."""
-        return self._redact(text) if self._redact is not None else text
 
     def step(self, task: str, step: int) -> StepRecord:
         """Run one full step and record it; returns the record (``done`` says if finished)."""
         started = utc_now()
         self.progress.step_started(step)
         clock = Stopwatch()
-        observed = self._observe(step, clock)  # perceiving meanwhile, on a worker thread
-        errors: list[str] = [f"skill file: {p}" for p in self.actions.refresh()]
+        seeing = self.observer.start(step, clock)  # perceiving meanwhile, on a worker thread
+        errors = [f"skill file: {p}" for p in self.actions.refresh()]
+        ctx, seen = self._context(task, step, seeing, clock)
+        decision = self._decide(ctx, errors, clock)
+        outcomes, new_skills = self._act(decision, seen, errors, clock)
+        record = self._record(started, decision, outcomes, new_skills, errors, clock)
+        if decision.error is not None:
+            raise decision.error
+        if _all_invalid(record.actions) and not record.done:
+            raise ModelReplyError(record.errors[-1])
+        return record
+
+    def _context(
+        self, task: str, step: int, seeing: Callable[[], Seen], clock: Stopwatch
+    ) -> tuple[StepContext, Seen]:
+        """What the deciders read: skills and memories (fetched while the frame is being
+        perceived), then what was seen."""
         subtask = self._previous.subtask if self._previous else ""
         skills = self.actions.describe(query=f"{task} {subtask}")
         clock.lap("skills")
         recall = self.memory.recall(task, subtask)
         clock.lap("memory_recall")
-        observation, shown, mapping = observed()
+        seen = seeing()
         ctx = StepContext(
             task=task,
             step=step,
-            image=shown,
-            observation=observation,
+            image=seen.image,
+            observation=seen.observation,
             memory=recall,
             skills=skills,
             vision=self.settings.vision,
             previous=self._previous,
         )
-        calls: list[ModelCall] = []
-        outcomes = []
+        return ctx, seen
+
+    def _decide(self, ctx: StepContext, errors: list[str], clock: Stopwatch) -> Decision:
+        """The idle repeat of the last wait when it applies, else the decider's decision;
+        a model error is kept on the decision, so the step is still recorded."""
+        repeated = self.idle.decide(ctx, self._last_record, errors)
+        if repeated is not None:
+            return Decision(repeated, model_skipped=True)
+        decision = Decision(ctx)
+        try:
+            decision.ctx = self.decider.decide(ctx, decision.calls, self._tidy(errors))
+        except ModelError as exc:
+            decision.error = exc
+            errors.append(f"model: {exc}")
+        clock.lap("decide")
+        return decision
+
+    def _act(
+        self, decision: Decision, seen: Seen, errors: list[str], clock: Stopwatch
+    ) -> tuple[list[ActionOutcome], list[dict]]:
+        """Curate the skills the model proposed, then run the plan on the screen; model calls
+        the skills made (the grounder's) join the step's."""
+        ctx = decision.ctx
         new_skills: list[dict] = []
-        model_error: ModelError | None = None
-        idle = self._idle_reuse(observation, errors)
-        if idle is not None:
-            ctx = idle.with_inputs(ctx)
-            self._idle_streak += 1
-        else:
-            self._idle_streak = 0
-            try:
-                ctx = decide(
-                    self.settings.mode,
-                    ctx,
-                    self.model,
-                    self.prompts,
-                    calls,
-                    self.progress,
-                    self._tidy(errors),
-                    planner=self.planner,
-                )
-            except ModelError as exc:
-                model_error = exc
-                errors.append(f"model: {exc}")
-            clock.lap("decide")
         if ctx.skill_curation is not None and ctx.skill_curation.new_skills:
-            new_skills = self.actions.curate(ctx.skill_curation.new_skills, task=task)
+            new_skills = self.actions.curate(ctx.skill_curation.new_skills, task=ctx.task)
             clock.lap("curate")
         plan = ctx.action_planning
-        if plan is not None:
-            outcomes = self.actions.run(
-                plan.actions,
-                mapping=mapping,
-                timeout=self.settings.action_timeout,
-                deadline=self.budget.deadline(),
-                perception=self._perception,
-                max_actions=self.settings.max_actions,
-            )
-            clock.lap("actions")
-            for call in self.actions.take_model_calls():  # the grounder's, asked by skills
-                calls.append(call)
-                self.progress.model_called(call)
-            if _all_invalid(outcomes):
-                errors.append("no usable action: every planned action was rejected as invalid")
-        calls = [self._priced(call) for call in calls]
+        if plan is None:
+            return [], new_skills
+        outcomes = self.actions.run(
+            plan.actions,
+            mapping=seen.mapping,
+            timeout=self.settings.action_timeout,
+            deadline=self.budget.deadline(),
+            perception=seen.perception,
+            max_actions=self.settings.max_actions,
+        )
+        clock.lap("actions")
+        record_calls(self.actions.take_model_calls(), decision.calls, self.progress)
+        if _all_invalid(outcomes):
+            errors.append("no usable action: every planned action was rejected as invalid")
+        return outcomes, new_skills
+
+    def _record(
+        self,
+        started: datetime,
+        decision: Decision,
+        outcomes: list[ActionOutcome],
+        new_skills: list[dict],
+        errors: list[str],
+        clock: Stopwatch,
+    ) -> StepRecord:
+        """The step, priced, timed, redacted and bounded, in the trajectory and in memory
+        before the next step starts."""
+        ctx = decision.ctx
+        calls = [self._priced(call) for call in decision.calls]
         timings = {
             **clock.laps,
             "total": clock.total(),
             "model": round(sum(call.latency_ms for call in calls), 3),
         }
+        plan = ctx.action_planning
         record = StepRecord(
             run_id=self.recorder.run_id,
-            step=step,
+            step=ctx.step,
             mode=self.settings.mode,
             started_at=started,
             ended_at=utc_now(),
-            observation=observation,
+            observation=ctx.observation,
             memory=ctx.memory,
             information_gathering=ctx.information_gathering,
             self_reflection=ctx.self_reflection,
@@ -372,55 +282,21 @@ class Agent:
             errors=errors,
             done=bool(plan and plan.done),
             timings_ms=timings,
-            model_skipped=idle is not None,
+            model_skipped=decision.model_skipped,
         )
         record = bound_step(self._redacted(record))  # redacted first: no half secrets
         self.recorder.append_step(record)
-        self.memory.record(task, record)
+        self.memory.record(ctx.task, record)
         if self._previous is not None and ctx.self_reflection is not None:
             self.actions.judge(self._previous.outcomes, ctx.self_reflection)
         self._previous = PreviousStep.of(record)
         self._last_record = record
         self.progress.step_finished(record)
-        if model_error is not None:
-            raise model_error
-        if _all_invalid(record.actions) and not record.done:
-            raise ModelReplyError(record.errors[-1])
         return record
 
-    def _idle_reuse(self, observation: Observation, errors: list[str]) -> _IdlePlan | None:
-        """The last step's wait plan, when asking the model again could not tell it more.
-
-        Safe only when nothing the model would read has changed: the last step was a model
-        decision to wait (only ``wait(...)`` calls, at least one: an empty plan is not a
-        decision to wait), not done, every action ran ok, no skill was proposed and nothing
-        went wrong; the screen is pixel-identical and the environment's notes are the same.
-        Then its inputs differ only in the step number, so the loop runs the same wait again
-        instead of paying a call, at most ``idle_skips`` times in a row; after that, or on
-        any change, the model is asked as usual.
-        """
-        last = self._last_record
-        if (
-            self.settings.idle_skips <= self._idle_streak
-            or last is None
-            or errors
-            or self.planner is not None  # its call ids need answering every step
-            or observation.changed
-            or last.errors
-            or last.done
-            or last.new_skills
-            or not last.actions
-            or observation.notes != last.observation.notes
-        ):
-            return None
-        plan = last.action_planning
-        if plan is None or plan.done or not last.model_calls and not last.model_skipped:
-            return None
-        if any(
-            o.status != "ok" or o.call is None or o.call.skill != "wait" for o in last.actions
-        ) or len(last.actions) != len(plan.actions):
-            return None
-        return _IdlePlan(last)
+    def _scrub(self, text: str) -> str:
+        """Screen text with secret values redacted: the model never reads a secret back."""
+        return self._redact(text) if self._redact is not None else text
 
     def _redacted(self, output: M) -> M:
         """``output`` with secret values redacted (parsed again only when one was found)."""

@@ -11,8 +11,10 @@ step format whoever planned.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from cradle.computer_use.base import ActionPlanner, PlanInput
-from cradle.decide import Mode, Tidy, decide_modular
+from cradle.decide import Mode, Tidy, decide_modular, record_calls
 from cradle.errors import ModelError
 from cradle.llm.base import ModelProvider
 from cradle.modules import MODULAR_PIPELINE, ActionPlanningModule, StepContext
@@ -24,38 +26,35 @@ SUPPORT_PIPELINE = tuple(m for m in MODULAR_PIPELINE if m is not ActionPlanningM
 """The modules that run around a planner in the full loop."""
 
 
-def decide_with_planner(
-    planner: ActionPlanner,
-    mode: Mode,
-    ctx: StepContext,
-    model: ModelProvider,
-    prompts: PromptLibrary,
-    calls: list[ModelCall],
-    progress: Progress,
-    tidy: Tidy,
-) -> StepContext:
-    """The other modules (unless alone), then the planner's plan as ``action_planning``."""
-    if mode != "computer-use":
-        ctx = decide_modular(ctx, model, prompts, calls, progress, tidy, pipeline=SUPPORT_PIPELINE)
-    given = PlanInput(
-        task=ctx.task,
-        step=ctx.step,
-        image=ctx.image,
-        subtask=ctx.task_inference.subtask if ctx.task_inference else "",
-        previous=ctx.previous.outcomes if ctx.previous else (),
-        notes=tuple(ctx.observation.notes),
-    )
-    try:
-        output = planner.plan(given)
-    except ModelError as exc:
-        # Unusable replies cost tokens too, and failed requests show what was sent.
-        _record(getattr(exc, "calls", ()), calls, progress)
-        raise
-    _record(output.calls, calls, progress)
-    return ctx.with_output("action_planning", output.plan)
+@dataclass(frozen=True)
+class PlannerDecider:
+    """A ``cradle.decide.Decider``: the other modules (unless alone), then the planner's
+    plan as ``action_planning``."""
 
+    planner: ActionPlanner
+    mode: Mode
+    model: ModelProvider
+    prompts: PromptLibrary
+    progress: Progress
 
-def _record(made: tuple[ModelCall, ...], calls: list[ModelCall], progress: Progress) -> None:
-    for call in made:
-        calls.append(call)
-        progress.model_called(call)
+    def decide(self, ctx: StepContext, calls: list[ModelCall], tidy: Tidy) -> StepContext:
+        if self.mode != "computer-use":
+            ctx = decide_modular(
+                ctx, self.model, self.prompts, calls, self.progress, tidy, SUPPORT_PIPELINE
+            )
+        given = PlanInput(
+            task=ctx.task,
+            step=ctx.step,
+            image=ctx.image,
+            subtask=ctx.task_inference.subtask if ctx.task_inference else "",
+            previous=ctx.previous.outcomes if ctx.previous else (),
+            notes=tuple(ctx.observation.notes),
+        )
+        try:
+            output = self.planner.plan(given)
+        except ModelError as exc:
+            # Unusable replies cost tokens too, and failed requests show what was sent.
+            record_calls(getattr(exc, "calls", ()), calls, self.progress)
+            raise
+        record_calls(output.calls, calls, self.progress)
+        return ctx.with_output("action_planning", output.plan)

@@ -15,7 +15,6 @@ exactly the result a read of the whole frame gives (``incremental=False`` reads 
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass, field
 
@@ -27,6 +26,7 @@ from cradle.elements.base import View, image_box, screen_box
 from cradle.elements.merge import ElementBudget, merge_elements
 from cradle.perception import Perception, TextSpan
 from cradle.screen.base import ScreenGeometry
+from cradle.screen.fingerprint import frame_digest
 from cradle.screen.mapping import CoordinateMap
 from cradle.types import Element
 from cradle.vision.bands import BandSettings
@@ -34,12 +34,6 @@ from cradle.vision.elements import Box, DetectSettings, iou
 from cradle.vision.marks import draw_marks
 from cradle.vision.ocr import TesseractOCR
 from cradle.vision.pieces import PieceReader, grayscale
-
-
-def frame_digest(frame: Image.Image | np.ndarray) -> str:
-    """A fingerprint of the pixels, to tell if a perception is stale (SHA-256: the fastest
-    strong hash here, ~6 ms at 1080p where BLAKE2b takes ~9); an image and its array agree."""
-    return hashlib.sha256(np.ascontiguousarray(np.asarray(frame))).hexdigest()[:32]
 
 
 def plain_mapping(frame: Image.Image, shown: Image.Image) -> CoordinateMap:
