@@ -87,14 +87,7 @@ def _steps(report: dict[str, Any]) -> dict[str, Any]:
 
 def run(quick: bool = False, desktop: bool = True, log: Any = print) -> dict[str, Any]:
     """Run every benchmark; returns the report (figures, baseline, ratios, details)."""
-    from benchmarks import (
-        memory_bench,
-        perception_bench,
-        replay_bench,
-        skills_bench,
-        step_bench,
-        token_bench,
-    )
+    from benchmarks import frame_sequences, step_bench
 
     started = time.perf_counter()
     details: dict[str, Any] = {}
@@ -105,12 +98,43 @@ def run(quick: bool = False, desktop: bool = True, log: Any = print) -> dict[str
     figures.update(_steps(details["steps"]))
 
     log("perception: incremental vs full on recorded frame sequences ...")
-    from benchmarks import frame_sequences
-
     details["perception_incremental"] = frame_sequences.run_safely(desktop)
     figures.update(frame_sequences.figures(details["perception_incremental"]))
 
     log("model calls and input tokens (fake OpenAI server) ...")
+    figures.update(_tokens(details, quick))
+    log("long-term memory (embedded chromadb) ...")
+    figures.update(_memory(details, quick))
+    log("skill registry ...")
+    figures.update(_skills(details, quick))
+    log("OCR-grounded click and replay ...")
+    figures.update(_click_and_replay(details, quick))
+    if desktop:
+        log("grounding: accessibility tree, OCR and contours on real apps under Xvfb ...")
+        figures.update(_grounding(details, quick, log))
+    log("start-up and memory footprint (cradle run as a new process) ...")
+    figures.update(_startup(details, quick, log))
+
+    log("baseline (Cradle-style) ...")
+    baseline = _baseline(details, quick)
+    ratios = _ratios(figures, baseline)
+    figures.update(_against_baseline(ratios))
+    return {
+        "quick": quick,
+        "machine": machine(),
+        "figures": figures,
+        "baseline": baseline,
+        "ratios": ratios,
+        "details": details,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+def _tokens(details: dict[str, Any], quick: bool) -> dict[str, Any]:
+    """Model calls and input tokens per step, fused and modular, and when idle steps wait."""
+    from benchmarks import token_bench
+
+    figures: dict[str, Any] = {}
     tokens = details["tokens"] = token_bench.run(quick=quick)
     count_method = tokens["fused"]["text_count_method"]
     for mode in ("fused", "modular"):
@@ -137,7 +161,6 @@ def run(quick: bool = False, desktop: bool = True, log: Any = print) -> dict[str
             "< 3000" if mode == "fused" else "",
             row["input_tokens_per_step"] < 3000 if mode == "fused" else None,
         )
-
     waiting = tokens["fused_waiting"]
     figures["llm_calls_per_step_fused_when_waiting"] = figure(
         waiting["calls_per_step"],
@@ -148,8 +171,13 @@ def run(quick: bool = False, desktop: bool = True, log: Any = print) -> dict[str
         "< 1",
         waiting["calls_per_step"] < 1,
     )
+    return figures
 
-    log("long-term memory (embedded chromadb) ...")
+
+def _memory(details: dict[str, Any], quick: bool) -> dict[str, Any]:
+    """Query time and insert rate of the embedded store at its largest size measured."""
+    from benchmarks import memory_bench
+
     rng = np.random.default_rng(7)
     sizes = [1_000, 10_000] if quick else [1_000, 10_000, 100_000]
     with tempfile.TemporaryDirectory(prefix="cradle-bench-memory-") as tmp:
@@ -157,21 +185,28 @@ def run(quick: bool = False, desktop: bool = True, log: Any = print) -> dict[str
     details["memory"] = scale
     largest = scale[-1]
     note = " (QUICK: 10k memories, not 100k)" if quick else ""
-    figures["memory_query_ms_p50"] = figure(
-        largest["query_top5"]["p50_ms"],
-        "ms",
-        f"top-5 query through VectorMemory.search_vector at {largest['memories']:,} memories"
-        f"{note}; synthetic clustered 384-d vectors (benchmarks/memory_bench.py)",
-        "< 5 ms at 100k",
-        largest["query_top5"]["p50_ms"] < 5 if not quick else None,
-    )
-    figures["memory_add_per_s"] = figure(
-        largest["add_per_s"],
-        "memories/s",
-        f"upsert of precomputed vectors growing the store to {largest['memories']:,}{note}",
-    )
+    return {
+        "memory_query_ms_p50": figure(
+            largest["query_top5"]["p50_ms"],
+            "ms",
+            f"top-5 query through VectorMemory.search_vector at {largest['memories']:,} "
+            f"memories{note}; synthetic clustered 384-d vectors (benchmarks/memory_bench.py)",
+            "< 5 ms at 100k",
+            largest["query_top5"]["p50_ms"] < 5 if not quick else None,
+        ),
+        "memory_add_per_s": figure(
+            largest["add_per_s"],
+            "memories/s",
+            f"upsert of precomputed vectors growing the store to {largest['memories']:,}{note}",
+        ),
+    }
 
-    log("skill registry ...")
+
+def _skills(details: dict[str, Any], quick: bool) -> dict[str, Any]:
+    """Loading 1,000 skill files, trusted and checked, and one isolated skill call."""
+    from benchmarks import skills_bench
+
+    figures: dict[str, Any] = {}
     skills = details["skills"] = skills_bench.run(repeat=1 if quick else 3)
     for kind in ("trusted", "untrusted"):
         figures[f"skill_registry_load_ms_1000_{kind}"] = figure(
@@ -193,47 +228,32 @@ def run(quick: bool = False, desktop: bool = True, log: Any = print) -> dict[str
         "< 100 ms (a model call takes seconds)",
         isolated < 100,
     )
+    return figures
 
-    log("OCR-grounded click and replay ...")
+
+def _click_and_replay(details: dict[str, Any], quick: bool) -> dict[str, Any]:
+    """An OCR-grounded click on a generated 1080p frame, and replaying the recorded demo."""
+    from benchmarks import perception_bench, replay_bench
+
     hd = perception_bench.bench_size((1920, 1080), 3 if quick else 9, None)
     details["perception_1080p"] = hd
-    figures["ocr_click_latency_ms_1080p"] = figure(
-        hd["click_text_latency"],
-        "ms",
-        "digest + tesseract OCR of a generated 1920x1080 desktop frame + text match "
-        "(benchmarks/perception_bench.py; capture not included)",
-        "< 500 ms",
-        hd["click_text_latency"] < 500,
-    )
     replay = details["replay"] = replay_bench.run(repeat=1 if quick else 3)
-    figures["replay_actions_per_s"] = figure(
-        replay["actions_per_s"],
-        "actions/s",
-        f"replay_run of the recorded demo ({replay['actions']} actions, {replay['steps']} "
-        "steps) with default settle waits and screen checks, best of the repeats",
-    )
-
-    if desktop:
-        log("grounding: accessibility tree, OCR and contours on real apps under Xvfb ...")
-        figures.update(_grounding(details, quick, log))
-
-    log("start-up and memory footprint (cradle run as a new process) ...")
-    figures.update(_startup(details, quick, log))
-
-    log("baseline (Cradle-style) ...")
-    baseline = _baseline(details, quick)
-    ratios = _ratios(figures, baseline)
-    figures.update(_against_baseline(ratios))
-    report = {
-        "quick": quick,
-        "machine": machine(),
-        "figures": figures,
-        "baseline": baseline,
-        "ratios": ratios,
-        "details": details,
-        "seconds": round(time.perf_counter() - started, 1),
+    return {
+        "ocr_click_latency_ms_1080p": figure(
+            hd["click_text_latency"],
+            "ms",
+            "digest + tesseract OCR of a generated 1920x1080 desktop frame + text match "
+            "(benchmarks/perception_bench.py; capture not included)",
+            "< 500 ms",
+            hd["click_text_latency"] < 500,
+        ),
+        "replay_actions_per_s": figure(
+            replay["actions_per_s"],
+            "actions/s",
+            f"replay_run of the recorded demo ({replay['actions']} actions, {replay['steps']} "
+            "steps) with default settle waits and screen checks, best of the repeats",
+        ),
     }
-    return report
 
 
 def _grounding(details: dict[str, Any], quick: bool, log: Any) -> dict[str, Any]:
