@@ -111,32 +111,11 @@ class VisionPerceiver:
             clock = time.perf_counter()
             accessible = self.accessibility.elements(view)
             timings["a11y"] = _ms(clock)
-        lines: list[TextSpan] = []
-        line_words: list[list[TextSpan]] = []
         work: dict[str, int] = {}
-        if ocr:
-            clock = time.perf_counter()
-            scale = (shown.width / frame.width, shown.height / frame.height)
-            result, counts = self.pieces.text(
-                grayscale(frame, pixels), scale, reuse=self.incremental
-            )
-            lines, line_words = result.lines, result.line_words
-            work.update(counts)
-            timings["ocr"] = _ms(clock)
+        lines, line_words = self._text(frame, pixels, shown, timings, work) if ocr else ([], [])
         image, elements, boxes = shown, [], []
         if marks:
-            clock = time.perf_counter()
-            contours, counts = self.pieces.boxes(shown, reuse=self.incremental)
-            work.update(counts)
-            timings["detect"] = _ms(clock)
-            clock = time.perf_counter()
-            elements = merge_elements(
-                [accessible, text_elements(lines, view), contour_elements(contours, lines, view)],
-                self.budget,
-            )
-            boxes = [image_box(e, view.mapping) for e in elements]
-            image = draw_marks(shown, boxes)
-            timings["marks"] = _ms(clock)
+            image, elements, boxes = self._marks(view, accessible, lines, timings, work)
         timings["total"] = round(sum(timings.values()), 3)
         return VisionPerception(
             image=image,
@@ -153,6 +132,45 @@ class VisionPerceiver:
             marks_done=marks,
             work=work,
         )
+
+    def _text(
+        self,
+        frame: Image.Image,
+        pixels: np.ndarray,
+        shown: Image.Image,
+        timings: dict[str, float],
+        work: dict[str, int],
+    ) -> tuple[list[TextSpan], list[list[TextSpan]]]:
+        """The lines and their words, read piece by piece on the captured frame."""
+        clock = time.perf_counter()
+        scale = (shown.width / frame.width, shown.height / frame.height)
+        result, counts = self.pieces.text(grayscale(frame, pixels), scale, reuse=self.incremental)
+        work.update(counts)
+        timings["ocr"] = _ms(clock)
+        return result.lines, result.line_words
+
+    def _marks(
+        self,
+        view: View,
+        accessible: list[Element],
+        lines: list[TextSpan],
+        timings: dict[str, float],
+        work: dict[str, int],
+    ) -> tuple[Image.Image, list[Element], list[Box]]:
+        """Contour boxes, the merged element list, their boxes and the marked image."""
+        clock = time.perf_counter()
+        contours, counts = self.pieces.boxes(view.shown, reuse=self.incremental)
+        work.update(counts)
+        timings["detect"] = _ms(clock)
+        clock = time.perf_counter()
+        elements = merge_elements(
+            [accessible, text_elements(lines, view), contour_elements(contours, lines, view)],
+            self.budget,
+        )
+        boxes = [image_box(e, view.mapping) for e in elements]
+        image = draw_marks(view.shown, boxes)
+        timings["marks"] = _ms(clock)
+        return image, elements, boxes
 
 
 def text_elements(lines: list[TextSpan], view: View) -> list[Element]:
