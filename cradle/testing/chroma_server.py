@@ -7,7 +7,6 @@ for until its heartbeat answers, and stopped when the block ends.
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -17,14 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from cradle.errors import MemoryUnavailableError
-from cradle.processes import stop_process
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from cradle.processes import free_port, stop_process
 
 
 @contextmanager

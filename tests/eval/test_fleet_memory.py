@@ -19,7 +19,8 @@ from cradle.eval.options import EvalOptions
 from cradle.eval.progress import EvalProgress
 from cradle.eval.scheduler import Scheduler
 from cradle.memory.store import VectorMemory
-from cradle.testing.chroma_server import free_port, local_chroma_server
+from cradle.processes import free_port
+from cradle.testing.chroma_server import local_chroma_server
 from cradle.types import Task
 from tests.eval.helpers import RESULT_KEYS, cradle_eval, results, summary
 from tests.fakes.openai_server import FakeOpenAIServer

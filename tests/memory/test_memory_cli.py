@@ -13,7 +13,7 @@ from cradle.errors import MemoryStoreError, MemoryUnavailableError, UsageError
 from cradle.memory.client import default_memory_dir
 from cradle.memory.embedders import MiniLMEmbedder
 from cradle.memory.store import open_memory
-from cradle.testing.chroma_server import free_port
+from cradle.processes import free_port
 from tests.memory.helpers import make_record
 
 runner = CliRunner()

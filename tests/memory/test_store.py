@@ -21,7 +21,7 @@ from cradle.memory.budget import fit_to_budget
 from cradle.memory.chroma import MEMORIES
 from cradle.memory.embedders import HashingEmbedder, MiniLMEmbedder
 from cradle.memory.store import VectorMemory, open_memory
-from cradle.testing.chroma_server import free_port
+from cradle.processes import free_port
 from cradle.types import MemoryItem
 from tests.memory.helpers import make_record
 
