@@ -17,25 +17,26 @@ import pytest
 from dbus_fast import Variant
 
 from cradle.elements import atspi
-from cradle.elements.atspi import (
+from cradle.elements.atspi import AtspiReader
+from cradle.elements.atspi_bus import (
     ACCESSIBLE,
     ACTION,
     COMPONENT,
     EDITABLE_TEXT,
     HIDDEN,
     REGISTRY,
+    STATE_NAMES,
     TEXT,
     VALUE,
-    AtspiReader,
     _CallError,
-    _Walk,
     split_ref,
     state_names,
 )
+from cradle.elements.atspi_walk import _Walk
 from cradle.elements.base import WalkLimits
 from cradle.errors import AccessibilityUnavailable, SkillExecutionError
 
-BITS = {name: bit for bit, name in atspi.STATE_NAMES.items()}
+BITS = {name: bit for bit, name in STATE_NAMES.items()}
 SHOWN = ("showing", "visible", "sensitive", "enabled")
 AREA = (0, 0, 1000, 800)
 
