@@ -32,8 +32,6 @@ class Environment(ABC):
 
     name: ClassVar[str]
     description: ClassVar[str]
-    folder: ClassVar[Path | None] = None
-    """Set by discovery: the environment's folder, holding optional skills/ and prompts/."""
     risky_skills: ClassVar[frozenset[str]] = frozenset()
     """Skills that need confirmation here (closing windows, sending, deleting, paying)."""
     allowed_skills: ClassVar[frozenset[str] | None] = None
@@ -50,8 +48,12 @@ class Environment(ABC):
     """The options this environment takes (``--env-option key=value``), each with what it
     means. Any other key is refused with this list, so a typo is not silently ignored."""
 
-    def __init__(self, **options: Any) -> None:
+    def __init__(self, *, folder: Path | None = None, **options: Any) -> None:
+        """``folder`` is the environment's package folder, holding optional skills/ and
+        prompts/ (``EnvironmentInfo.create`` gives it; None: neither); ``options`` are checked
+        against ``option_help``. Subclasses read their options from ``self.options``."""
         check_option_names(self.name, options, self.option_help)
+        self.folder = folder
         self.options = options
 
     @abstractmethod
@@ -122,10 +124,16 @@ def check_option_names(environment: str, given: Iterable[str], known: Iterable[s
 
 @dataclass(frozen=True)
 class EnvironmentInfo:
+    """An environment found on the search path: its class and the folder it came from."""
+
     name: str
     description: str
     folder: Path
     cls: type[Environment]
+
+    def create(self, **options: Any) -> Environment:
+        """An instance with these options, knowing its folder (its skills and prompts)."""
+        return self.cls(folder=self.folder, **options)
 
 
 def environment_search_path() -> list[Path]:
@@ -170,7 +178,6 @@ def discover_environments() -> dict[str, EnvironmentInfo]:
             cls = getattr(module, "environment", None)
             if not (isinstance(cls, type) and issubclass(cls, Environment)):
                 continue
-            cls.folder = folder
             found.setdefault(cls.name, EnvironmentInfo(cls.name, cls.description, folder, cls))
     return found
 
@@ -184,4 +191,4 @@ def load_environment(name: str, **options: Any) -> Environment:
         raise UnknownEnvironmentError(
             f"unknown environment {name!r}; known: {names} (see `cradle envs`)"
         )
-    return known[name].cls(**options)
+    return known[name].create(**options)

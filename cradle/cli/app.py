@@ -402,7 +402,7 @@ def envs(
             continue
         from cradle.environment_check import check_environment
 
-        problems = check_environment(info.cls())
+        problems = check_environment(info.create())
         failed += bool(problems)
         for problem in problems or ["contract ok"]:
             console.print(f"{'':<{width}}  - {problem}", markup=False)

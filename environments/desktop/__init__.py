@@ -62,7 +62,7 @@ class DesktopEnvironment(Environment):
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        self.settings: DesktopOptions = resolve_options(options)
+        self.settings: DesktopOptions = resolve_options(self.options)
         self.screen: DesktopScreen | None = None
         self.process: subprocess.Popen[bytes] | None = None
         self.keeper: FocusKeeper | None = None

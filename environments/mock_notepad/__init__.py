@@ -29,7 +29,7 @@ class MockNotepad(Environment):
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        self.size = parse_size(options)  # a bad size fails here, before any run folder
+        self.size = parse_size(self.options)  # a bad size fails here, before any run folder
         self.app: NotepadApp | None = None
 
     def start(self) -> MockScreen:
