@@ -200,25 +200,7 @@ class OpenAIComputerPlanner(NativePlanner):
     def _exchange(self, given: PlanInput, done: list[Result]) -> Exchange:
         image = data_url(given.image, self.image_format)
         note = feedback(given)
-        items: list[dict[str, Any]] = []
-        lines: list[str] = []
-        for result in done:
-            output: dict[str, Any] = {
-                "type": "computer_call_output",
-                "call_id": result.call_id,
-                "output": {"type": "computer_screenshot", "image_url": image},
-            }
-            if result.acknowledged:
-                output["acknowledged_safety_checks"] = [dict(c) for c in result.acknowledged]
-            items.append(output)
-            lines.append(
-                f"computer_call_output {result.call_id}: {result.text} + screenshot"
-                + (
-                    f" (acknowledged {len(result.acknowledged)} safety check(s))"
-                    if result.acknowledged
-                    else ""
-                )
-            )
+        items, lines = _call_outputs(done, image)
         failed = [
             f"Action {r.call_id} {'failed' if not r.ok else 'result'}: {r.text}"
             for r in done
@@ -280,3 +262,23 @@ class OpenAIComputerPlanner(NativePlanner):
     def _commit(self, exchange: Exchange, reply: dict[str, Any]) -> None:
         reply_id = reply.get("id")
         self.previous_id = str(reply_id) if reply_id else None
+
+
+def _call_outputs(done: list[Result], image: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """Each call of the last reply answered with the new screenshot (and the safety checks
+    acknowledged), as input items and as the lines of the recorded prompt."""
+    items: list[dict[str, Any]] = []
+    lines: list[str] = []
+    for result in done:
+        output: dict[str, Any] = {
+            "type": "computer_call_output",
+            "call_id": result.call_id,
+            "output": {"type": "computer_screenshot", "image_url": image},
+        }
+        line = f"computer_call_output {result.call_id}: {result.text} + screenshot"
+        if result.acknowledged:
+            output["acknowledged_safety_checks"] = [dict(c) for c in result.acknowledged]
+            line += f" (acknowledged {len(result.acknowledged)} safety check(s))"
+        items.append(output)
+        lines.append(line)
+    return items, lines
