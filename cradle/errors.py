@@ -115,7 +115,30 @@ class ActionRejected(CradleError):
 
 
 class SkillExecutionError(CradleError):
-    """A skill raised or timed out while running; the reason goes back to the model."""
+    """The action did not do what the call asked; the reason goes back to the model.
+
+    Raised by a skill on purpose (the point is off the screenshot, no element matches, a
+    value is out of range: see :class:`SkillFeedback`), by the executor when a skill ran past
+    its time limit, and for any failure of a model-written skill (the model wrote its code).
+    """
+
+
+class SkillFeedback(SkillExecutionError):
+    """What a skill raises to tell the model, in a sentence, why it could not act and what to
+    try instead. Skills that raise ``SkillExecutionError`` itself mean the same."""
+
+
+class SkillBug(CradleError):
+    """A trusted skill failed from a fault of its own (a ``TypeError`` in its body), not from
+    the call the model made.
+
+    The action is recorded as failed with the ``traceback`` for the skill's author; the model
+    is told that the skill broke, not that its call was wrong.
+    """
+
+    def __init__(self, message: str, *, traceback: str):
+        self.traceback = traceback
+        super().__init__(message)
 
 
 class SkillKilled(SkillExecutionError):

@@ -1,9 +1,13 @@
 """Run one validated :class:`~cradle.types.SkillCall` against the screen.
 
-Errors: anything a skill raises becomes ``SkillExecutionError("<skill>: <message>")`` (never a
-traceback), except ``EnvironmentFailure`` and ``RunInterrupted``, which must end the run and so
-pass through, as do ``KeyboardInterrupt`` and ``SystemExit``. An unknown skill or arguments
-that do not fit the signature raise ``ActionRejected`` before anything runs.
+Errors: an unknown skill or arguments that do not fit the signature raise ``ActionRejected``
+before anything runs (the model's mistake). What a skill raises on purpose - any
+:class:`~cradle.errors.CradleError`, usually ``SkillFeedback`` / ``SkillExecutionError`` - becomes
+``SkillExecutionError("<skill>: <message>")``, feedback for the model. Any other exception is a
+bug: in a trusted skill it becomes ``SkillBug`` with the traceback, for the skill's author
+(the model did not cause it); in a model-written skill it is the model's code, so feedback
+again. ``EnvironmentFailure`` and ``RunInterrupted`` must end the run and so pass through, as
+do ``KeyboardInterrupt`` and ``SystemExit``.
 
 Time limit: the deadline travels in the context (``SkillContext.deadline``). A model-written
 skill runs in a separate process that is killed when it passes (:mod:`cradle.skills.isolation`;
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import sys
 import time
+import traceback
 from dataclasses import replace
 from types import FrameType
 from typing import Any
@@ -29,6 +34,7 @@ from cradle.errors import (
     CradleError,
     EnvironmentFailure,
     RunInterrupted,
+    SkillBug,
     SkillExecutionError,
     SkillKilled,
 )
@@ -51,7 +57,8 @@ def execute(
     """Run ``call`` with ``ctx`` injected; returns the skill's result.
 
     Raises ``ActionRejected`` (unknown skill, bad arguments), ``SkillExecutionError`` (the skill
-    failed or ran longer than ``timeout`` seconds), or lets ``EnvironmentFailure`` /
+    refused, a model-written skill failed, or it ran longer than ``timeout`` seconds),
+    ``SkillBug`` (a trusted skill's own fault), or lets ``EnvironmentFailure`` /
     ``RunInterrupted`` through.
     """
     target = registry.require(call.skill)
@@ -84,10 +91,12 @@ def execute(
             timed_out = True
         except (EnvironmentFailure, RunInterrupted, SkillKilled):
             raise
-        except Exception as exc:  # noqa: BLE001 - every skill failure goes back to the model
+        except Exception as exc:  # noqa: BLE001 - sorted into feedback or a bug just below
             if timed_out:
                 raise _timeout_error(target.name, timeout) from None
-            raise SkillExecutionError(f"{target.name}: {_message(exc)}") from None
+            if isinstance(exc, CradleError) or target.generated:
+                raise SkillExecutionError(f"{target.name}: {_message(exc)}") from None
+            raise _bug(target.name, exc) from None
         finally:
             if use_tracer:
                 sys.settrace(previous)
@@ -98,6 +107,18 @@ def execute(
 
 def _timeout_error(name: str, timeout: float) -> SkillExecutionError:
     return SkillExecutionError(f"{name}: stopped after the time limit of {timeout:g} s")
+
+
+def _bug(name: str, exc: Exception) -> SkillBug:
+    """A trusted skill's own exception: the model reads that the skill broke; its author gets
+    the traceback from the skill's frame down (the executor's frame says nothing)."""
+    tb = exc.__traceback__.tb_next if exc.__traceback__ is not None else None
+    text = "".join(traceback.format_exception(type(exc), exc, tb))
+    return SkillBug(
+        f"{name}: the skill failed from a fault of its own ({type(exc).__name__}), not because "
+        "of this call; it was recorded for its author - reach the goal another way",
+        traceback=text,  # bounded by the runner, after redaction
+    )
 
 
 def _message(exc: BaseException) -> str:

@@ -1,10 +1,19 @@
 """From the planner's action strings to effects on the screen, and from proposals to skills.
 
-The planner writes Python call expressions. Each is parsed (never evaluated), validated
-against the skill's signature and run with the screen injected. A rejected action is
-reported back to the model and the next action still runs; an action that *fails* while
-running stops the rest of the step, because the screen is no longer in the state the plan
-assumed.
+The planner writes Python call expressions. Each goes through one pipeline,
+:meth:`ActionRunner._attempt`: parsed (never evaluated), admitted by the policy and the
+secrets gate (:mod:`cradle.gate.admission`), run with its context under a time limit
+(:mod:`cradle.gate.executor`), and recorded as an outcome (:mod:`cradle.gate.recording`).
+A rejected action is reported back to the model and the next action still runs; an action
+that *fails* while running stops the rest of the step, because the screen is no longer in
+the state the plan assumed.
+
+What cuts across every action is composed around that pipeline, not branched inside it:
+the screen the runner is given may be a :class:`~cradle.screen.dry_run.DryRunScreen` (input
+logged, not sent) and an environment's screen may keep its app focused before input (the
+desktop's focus keeper); the context carries the perception of the frame the model saw, so
+skills reuse it instead of perceiving again; redaction applies to every reason the model
+reads and to calls shown for confirmation.
 """
 
 from __future__ import annotations
@@ -15,30 +24,23 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from cradle.bounds import shorten
 from cradle.computer_use.grounding import GROUNDED_SKILLS
-from cradle.errors import ActionRejected, SkillExecutionError, SkillKilled
+from cradle.errors import ActionRejected, SkillBug, SkillExecutionError, SkillKilled
+from cradle.gate.admission import admit, nested_guard
 from cradle.gate.executor import execute
 from cradle.gate.policy import ActionPolicy
+from cradle.gate.recording import Attempt
 from cradle.gate.secrets import SecretStore
 from cradle.perception import Perception
 from cradle.screen.base import Screen
 from cradle.screen.mapping import CoordinateMap
-from cradle.skills import (
-    Skill,
-    SkillContext,
-    SkillRegistry,
-    parse_action,
-    save_generated,
-)
+from cradle.skills import SkillContext, SkillRegistry, parse_action, save_generated
 from cradle.skills.context import EpisodeView
 from cradle.skills.parser import plan_cap_reason
 from cradle.skills.ranking import SkillRanker
 from cradle.skills.stats import SkillStats
-from cradle.types import ActionOutcome, ModelCall, SelfReflection, SkillCall, utc_now
+from cradle.types import ActionOutcome, ModelCall, SelfReflection, utc_now
 
-MAX_ERROR_CHARS = 500
-"""Longest reason recorded for one action (the model reads it in the next prompt)."""
 MAX_NEW_SKILLS = 5
 """Proposed skills checked in one step; more are refused unread (each costs a check and a
 declaration load, and a model that sends hundreds is not writing skills)."""
@@ -146,40 +148,12 @@ class ActionRunner:
         frame the model saw) from their context. Only the first ``max_actions`` run:
         one ``rejected`` outcome, on the first action left out, stands for all the rest.
         """
+        kept = len(actions) if max_actions is None else min(len(actions), max_actions)
         outcomes: list[ActionOutcome] = []
-        failed = False
-        refused = actions[max_actions:] if max_actions is not None else ()
-        for source in actions[: len(actions) - len(refused)]:
-            started = utc_now()
-            skip = (
-                "an earlier action in this step failed"
-                if failed
-                else "the run's time budget is spent"
-                if time.monotonic() >= deadline
-                else ""
-            )
+        for source in actions[:kept]:
+            skip = _skip_reason(outcomes, deadline)
             if skip:
-                outcomes.append(
-                    ActionOutcome(
-                        source=source,
-                        status="skipped",
-                        started_at=started,
-                        error=f"not run: {skip}",
-                    )
-                )
-                continue
-            clock = time.perf_counter()
-            try:
-                call = parse_action(source, self.registry)
-            except ActionRejected as exc:
-                outcomes.append(
-                    ActionOutcome(
-                        source=source,
-                        status="rejected",
-                        error=self._error_text(exc),
-                        started_at=started,
-                    )
-                )
+                outcomes.append(ActionOutcome(source=source, status="skipped", error=skip))
                 continue
             ctx = SkillContext(
                 screen=self.screen,
@@ -187,90 +161,36 @@ class ActionRunner:
                 episode=self.episode,
                 perception=perception,
                 extras={**self.extras, **(extras or {})},
-                guard=self._nested_refusal,
+                guard=nested_guard(self.policy, self.secrets),
                 deadline=deadline,
             )
-            try:
-                target = self.registry.require(call.skill)
-                refusal = self.policy.refusal(target, call)
-                if refusal:
-                    raise ActionRejected(refusal)
-                if target.generated and self.secrets.mentioned(call.args, call.kwargs):
-                    # A model-written skill could transform a secret (spell it out, put it
-                    # in an error) past redaction: only trusted skills receive values.
-                    raise ActionRejected(
-                        f"{{secret:...}} values can be given to trusted skills only, not to "
-                        f"the generated skill {call.skill!r}; call type_text directly"
-                    )
-                if call.skill in GROUNDED_SKILLS and self.secrets.mentioned(
-                    call.kwargs.get("description"), call.args[:1]
-                ):
-                    # The description is sent to the grounding model: a secret stays local.
-                    raise ActionRejected(
-                        "{secret:...} values cannot be part of a description sent to the "
-                        "grounding model; describe the field and give the secret as text"
-                    )
-                live = call.model_copy(
-                    update={
-                        "args": self.secrets.fill(call.args),
-                        "kwargs": self.secrets.fill(call.kwargs),
-                    }
-                )
-                result = execute(live, self.registry, ctx, timeout=timeout)
-            except SkillKilled as exc:
-                self._retire(call.skill)
-                failed = True
-                outcomes.append(
-                    ActionOutcome(
-                        source=source,
-                        call=call,
-                        status="failed",
-                        error=self._error_text(exc) + " (the skill was removed)",
-                        started_at=started,
-                        duration_ms=round((time.perf_counter() - clock) * 1000, 3),
-                    )
-                )
-                continue
-            except (ActionRejected, SkillExecutionError) as exc:
-                failed = isinstance(exc, SkillExecutionError)
-                outcomes.append(
-                    ActionOutcome(
-                        source=source,
-                        call=call,
-                        status="failed" if failed else "rejected",
-                        error=self._error_text(exc),
-                        started_at=started,
-                        duration_ms=round((time.perf_counter() - clock) * 1000, 3),
-                    )
-                )
-                continue
-            outcomes.append(
-                ActionOutcome(
-                    source=source,
-                    call=call,
-                    status="planned" if self.dry_run else "ok",
-                    started_at=started,
-                    result=_jsonable(result),
-                    clicks=list(ctx.clicks),
-                    duration_ms=round((time.perf_counter() - clock) * 1000, 3),
-                )
-            )
-        if refused:
-            outcomes.append(
-                ActionOutcome(
-                    source=refused[0],
-                    status="rejected",
-                    error=plan_cap_reason(len(actions), len(actions) - len(refused)),
-                )
-            )
+            outcomes.append(self._attempt(source, ctx, timeout))
+        if kept < len(actions):
+            error = plan_cap_reason(len(actions), kept)
+            outcomes.append(ActionOutcome(source=actions[kept], status="rejected", error=error))
         if self.stats is not None:
             self.stats.record_executed(outcomes)
         return outcomes
 
-    def _error_text(self, exc: Exception) -> str:
-        """The reason the model reads: secrets redacted first, then shortened (a secret cut
-        in half would no longer match the redaction)."""
-        return shorten(self.secrets.redact(str(exc)), MAX_ERROR_CHARS)
+    def _attempt(self, source: str, ctx: SkillContext, timeout: float) -> ActionOutcome:
+        """One action through the gate: parse, admit (policy, then secrets), execute. Each
+        way it can end is recorded as its outcome, the model's reason redacted."""
+        attempt = Attempt(source, redact=self.secrets.redact)
+        try:
+            call = attempt.call = parse_action(source, self.registry)
+            target = self.registry.require(call.skill)
+            live = admit(call, target, policy=self.policy, secrets=self.secrets)
+            result = execute(live, self.registry, ctx, timeout=timeout)
+        except ActionRejected as exc:
+            return attempt.refused(exc)
+        except SkillKilled as exc:
+            self._retire(call.skill)
+            return attempt.failed(exc, note=" (the skill was removed)")
+        except SkillExecutionError as exc:
+            return attempt.failed(exc)
+        except SkillBug as exc:
+            return attempt.broke(exc)
+        return attempt.done(result, ctx.clicks, planned=self.dry_run)
 
     def _retire(self, name: str) -> None:
         """A model-written skill hit a process limit: it would again, so it goes, from the
@@ -281,12 +201,6 @@ class ActionRunner:
                 path.unlink(missing_ok=True)  # type: ignore[union-attr]
             except OSError:
                 pass  # an unloadable leftover is reported on the next load, not fatal now
-
-    def _nested_refusal(self, skill: Skill, call: SkillCall) -> str:
-        """The policy for a skill called by a running skill (its arguments hold filled-in
-        secrets: redact them before a confirmation prompt shows the call)."""
-        shown = SkillCall.model_validate_json(self.secrets.redact(call.model_dump_json()))
-        return self.policy.refusal(skill, shown, nested=True)
 
     def take_model_calls(self) -> list[ModelCall]:
         """Model requests the skills made since the last take (the grounder's), for the
@@ -351,17 +265,11 @@ class ActionRunner:
             self.stats.save()
 
 
-def _jsonable(value: Any) -> Any:
-    """Skill results go into the trajectory: keep JSON-friendly ones, describe the rest."""
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    scalars = str | int | float | bool
-    if isinstance(value, list | tuple) and all(isinstance(v, scalars) for v in value):
-        return list(value)
-    if (
-        isinstance(value, dict)
-        and len(value) <= 20
-        and all(isinstance(k, str) and _jsonable(v) == v for k, v in value.items())
-    ):
-        return {k: shorten(v, 500) if isinstance(v, str) else v for k, v in value.items()}
-    return shorten(repr(value), 200)
+def _skip_reason(earlier: Sequence[ActionOutcome], deadline: float) -> str:
+    """Why the next action does not run: an earlier one failed, so the screen is not in the
+    state the plan assumed; or the run's time is up. Empty when it runs."""
+    if any(o.status == "failed" for o in earlier):
+        return "not run: an earlier action in this step failed"
+    if time.monotonic() >= deadline:
+        return "not run: the run's time budget is spent"
+    return ""

@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from cradle.errors import ActionRejected, EnvironmentFailure, SkillExecutionError
+from cradle.errors import (
+    ActionRejected,
+    EnvironmentFailure,
+    SkillBug,
+    SkillExecutionError,
+)
 from cradle.gate.executor import execute
 from cradle.skills import SkillRegistry, current_context, load_untrusted, parse_action
 from cradle.types import SkillCall
@@ -68,10 +73,8 @@ def test_point_outside_the_image(registry, ctx) -> None:
         run("click(500, 5)", registry, ctx)
 
 
-def test_exceptions_become_skill_execution_errors(tmp_path: Path, ctx) -> None:
-    (tmp_path / "boom.py").write_text(
-        '''
-from cradle.errors import EnvironmentFailure
+BOOM = '''
+from cradle.errors import EnvironmentFailure, SkillExecutionError, SkillFeedback
 from cradle.skills import skill
 
 
@@ -84,18 +87,53 @@ def boom(screen, kind: str) -> None:
     """
     if kind == "env":
         raise EnvironmentFailure("display gone")
+    if kind == "feedback":
+        raise SkillFeedback("no such button; pick one from the list")
+    if kind == "old":
+        raise SkillExecutionError("seconds must be between 0 and 60")
     raise ValueError("bad thing\\nTraceback (most recent call last): nope" if kind == "x" else "")
-''',
-        encoding="utf-8",
-    )
+'''
+
+
+def test_a_skills_deliberate_feedback_goes_to_the_model(tmp_path: Path, ctx) -> None:
+    (tmp_path / "boom.py").write_text(BOOM, encoding="utf-8")
     registry = SkillRegistry.load([tmp_path])
     with pytest.raises(SkillExecutionError) as info:
-        run("boom('y')", registry, ctx)
-    assert str(info.value) == "boom: ValueError"
-    with pytest.raises(SkillExecutionError, match="^boom: ValueError: bad thing"):
-        run("boom('x')", registry, ctx)
+        run("boom('feedback')", registry, ctx)
+    assert str(info.value) == "boom: no such button; pick one from the list"
+    assert not isinstance(info.value, SkillBug)
+    with pytest.raises(SkillExecutionError, match="^boom: seconds must be between 0 and 60$"):
+        run("boom('old')", registry, ctx)  # the name skills raised before SkillFeedback
     with pytest.raises(EnvironmentFailure):
         run("boom('env')", registry, ctx)
+
+
+def test_a_trusted_skills_own_exception_is_a_bug_with_its_traceback(tmp_path: Path, ctx) -> None:
+    """Not the model's mistake: the message says so, the traceback is kept for the author."""
+    (tmp_path / "boom.py").write_text(BOOM, encoding="utf-8")
+    registry = SkillRegistry.load([tmp_path])
+    with pytest.raises(SkillBug) as info:
+        run("boom('x')", registry, ctx)
+    bug = info.value
+    assert not isinstance(bug, SkillExecutionError)
+    assert str(bug).startswith("boom: the skill failed from a fault of its own (ValueError)")
+    assert "not because of this call" in str(bug) and "bad thing" not in str(bug)
+    assert bug.traceback.startswith("Traceback (most recent call last):")
+    assert str(tmp_path / "boom.py") in bug.traceback and "executor.py" not in bug.traceback
+    assert bug.traceback.rstrip().endswith("nope") and "ValueError: bad thing" in bug.traceback
+    with pytest.raises(SkillBug, match=r"^boom: .*\(ValueError\)"):
+        run("boom('y')", registry, ctx)
+
+
+def test_a_bad_argument_from_the_model_is_rejected_before_the_skill_runs(
+    tmp_path: Path, ctx
+) -> None:
+    (tmp_path / "boom.py").write_text(BOOM, encoding="utf-8")
+    registry = SkillRegistry.load([tmp_path])
+    with pytest.raises(ActionRejected):
+        execute(SkillCall(skill="boom", args=[["x"]]), registry, ctx)
+    with pytest.raises(ActionRejected, match="unexpected|unknown|how"):
+        execute(SkillCall(skill="boom", kwargs={"kind": "x", "how": "x"}), registry, ctx)
 
 
 def test_execute_revalidates_calls(registry, ctx) -> None:
