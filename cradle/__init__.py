@@ -52,10 +52,11 @@ _HOMES: dict[str, str] = {
     "Perceiver": "cradle.perception",
     "LongTermMemory": "cradle.modules.memory",
     "Screen": "cradle.screen.base",
-    # Errors: one tree; a skill raises SkillExecutionError to tell the model why it could not act.
+    # Errors: one tree; a skill raises SkillFeedback to tell the model why it could not act.
     "CradleError": "cradle.errors",
     "UsageError": "cradle.errors",
     "SkillExecutionError": "cradle.errors",
+    "SkillFeedback": "cradle.errors",
 }
 """Where each public name is defined (its module is imported on first use)."""
 
@@ -84,6 +85,7 @@ __all__ = [
     "Session",
     "SkillContext",
     "SkillExecutionError",
+    "SkillFeedback",
     "StepRecord",
     "Task",
     "TaskResult",
@@ -101,7 +103,7 @@ if TYPE_CHECKING:  # editors and type checkers resolve the names without running
     from cradle.elements.base import ElementProvider
     from cradle.environment import Environment
     from cradle.episode import Episode, EpisodeSettings, open_episode
-    from cradle.errors import CradleError, SkillExecutionError, UsageError
+    from cradle.errors import CradleError, SkillExecutionError, SkillFeedback, UsageError
     from cradle.eval.harness import run_eval
     from cradle.eval.options import EvalOptions
     from cradle.llm.base import ModelProvider, ModelReply, ModelRequest
