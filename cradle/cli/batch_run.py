@@ -12,14 +12,18 @@ refused rather than ignored.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
 
-from cradle.cli import cluster_options as cl
-from cradle.cli import gui_options as gui
 from cradle.cli import model_options as opt
+from cradle.cli.option_groups import given
 from cradle.errors import UsageError
+
+if TYPE_CHECKING:
+    from cradle.cli.run_cmd import RunOptions
+    from cradle.eval.harness import EvalOutcome
+    from cradle.types import Task
 
 DEFAULT_OUT = Path("batch-results")
 _SINGLE_EPISODE = {
@@ -37,97 +41,20 @@ _SINGLE_EPISODE = {
 }
 
 
-def _given(ctx: typer.Context, name: str) -> bool:
-    source = ctx.get_parameter_source(name)
-    return source is not None and source.name != "DEFAULT"
-
-
-def run_batch(ctx: typer.Context) -> int:
+def run_batch(ctx: typer.Context, options: RunOptions) -> int:
     """Run the instructions of ``--tasks-file``; the exit code (0: every episode ended with
     the model's done)."""
-    from cradle.cli.env_options import parse_env_options
-    from cradle.cli.eval_cmd import _check_model, _memory
-    from cradle.eval.harness import EvalOptions, run_eval
-    from cradle.tasks.batch import instruction_tasks
+    from rich.console import Console
 
-    p: dict[str, Any] = ctx.params
-    refused = [flag for name, flag in _SINGLE_EPISODE.items() if _given(ctx, name)]
+    refused = [flag for name, flag in _SINGLE_EPISODE.items() if given(ctx, name)]
     if refused:
         raise UsageError(
             f"{', '.join(refused)}: not with --tasks-file (each instruction runs "
             "as an unattended episode in a worker)"
         )
-    if p["env"] is None:
+    if options.target.env is None:
         raise UsageError("--tasks-file needs --env ENV, the environment of every instruction")
-    out = _out(p["out"], p["resume"])
-    shared = cl.check_cluster(p["ray"], p["workers"], p["shared_out"])
-    _known_environment(p["env"])
-    tasks = instruction_tasks(
-        p["tasks_file"],
-        environment=p["env"],
-        env_options=parse_env_options(p["env_option"] or []),
-        max_steps=p["max_steps"],
-        timeout=p["max_time"],
-    )
-    model = opt.model_settings(
-        provider=p["provider"],
-        model=p["model"],
-        base_url=p["base_url"],
-        api_key_env=p["api_key_env"],
-        azure_endpoint=p["azure_endpoint"],
-        azure_api_version=p["azure_api_version"],
-        timeout=p["timeout"],
-        max_retries=p["max_retries"],
-        price_in=p["price_in"],
-        price_out=p["price_out"],
-        prices=p["prices"],
-        max_output_tokens=p["max_output_tokens"],
-        response_mode=p["response_mode"],
-    )
-    _check_model(model)
-    agent = opt.agent_settings(
-        mode=p["mode"],
-        max_image_side=p["max_image_side"],
-        max_actions=p["max_actions"],
-        settle=p["settle"],
-        max_tokens=p["max_tokens"],
-        max_cost=p["max_cost"],
-        no_vision=p["no_vision"],
-        planner=opt.planner_settings(
-            planner=p["planner"],
-            planner_model=p["planner_model"],
-            planner_provider=p["planner_provider"],
-            planner_base_url=p["planner_base_url"],
-        ),
-    )
-    gui.set_action_format(
-        agent,
-        gui.action_format_settings(p["action_format"], p["coordinates"], p["coordinates_grid"]),
-    )
-    if p["grounding_base_url"] or p["grounding_model"]:
-        raise UsageError(
-            "--grounding-base-url: not with --tasks-file (its workers are given "
-            "no grounding model); run the instructions one by one with --task"
-        )
-    skills_dir = p["generated_skills_dir"] if _given(ctx, "generated_skills_dir") else None
-    outcome = run_eval(
-        EvalOptions(
-            tasks=tasks,
-            out=out,
-            workers=p["workers"],
-            resume=p["resume"] is not None,
-            mode="model",
-            model=model.model_dump(mode="json"),
-            agent=agent.model_dump(mode="json", exclude_unset=True),
-            memory=_memory(p["memory_url"], p["memory_dir"], p["no_memory"]),
-            generated_skills_dir=skills_dir.absolute() if skills_dir else None,
-            ray=p["ray"],
-            retries=p["retries"],
-            shared_out=shared,
-        )
-    )
-    from rich.console import Console
-
+    outcome = _run(ctx, options)
     s = outcome.summary
     Console(stderr=True, highlight=False, soft_wrap=True).print(
         f"{s['passed']}/{s['tasks']} episodes ended with the model's done (a claim: these "
@@ -136,6 +63,60 @@ def run_batch(ctx: typer.Context) -> int:
         markup=False,
     )
     return outcome.exit_code
+
+
+def _run(ctx: typer.Context, options: RunOptions) -> EvalOutcome:
+    """The batch through the eval pool, its flags checked in the order a user reads them."""
+    from cradle.cli.eval_cmd import check_model, memory_json
+    from cradle.eval.harness import EvalOptions, run_eval
+
+    out = _out(options.batch.out, options.resume.resume)
+    shared = options.cluster.shared_folder()
+    tasks = _tasks(options)
+    model = opt.model_from(options.service, options.request, options.budget)
+    check_model(model)
+    agent = opt.agent_from(options.loop, options.budget, options.planning)
+    if options.grounding.grounding_base_url or options.grounding.grounding_model:
+        raise UsageError(
+            "--grounding-base-url: not with --tasks-file (its workers are given "
+            "no grounding model); run the instructions one by one with --task"
+        )
+    skills_dir = options.storage.generated_skills_dir
+    memory = options.memory
+    return run_eval(
+        EvalOptions(
+            tasks=tasks,
+            out=out,
+            workers=options.cluster.workers,
+            resume=options.resume.resume is not None,
+            mode="model",
+            model=model.model_dump(mode="json"),
+            agent=agent.model_dump(mode="json", exclude_unset=True),
+            memory=memory_json(memory.memory_url, memory.memory_dir, memory.no_memory),
+            generated_skills_dir=(
+                skills_dir.absolute() if given(ctx, "generated_skills_dir") else None
+            ),
+            ray=options.cluster.ray,
+            retries=options.cluster.retries,
+            shared_out=shared,
+        )
+    )
+
+
+def _tasks(options: RunOptions) -> list[Task]:
+    """One unchecked task per instruction of --tasks-file, in --env."""
+    from cradle.cli.env_options import parse_env_options
+    from cradle.tasks.batch import instruction_tasks
+
+    env = options.target.env
+    _known_environment(env)  # type: ignore[arg-type]
+    return instruction_tasks(
+        options.batch.tasks_file,  # type: ignore[arg-type]
+        environment=env,  # type: ignore[arg-type]
+        env_options=parse_env_options(options.target.env_option or []),
+        max_steps=options.limits.max_steps,
+        timeout=options.limits.max_time,
+    )
 
 
 def _out(out: Path | None, resume: Path | None) -> Path:

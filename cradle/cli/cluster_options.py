@@ -3,11 +3,13 @@ both commands (one definition, the same help)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from cradle.cli.option_groups import SettingDefault
 from cradle.errors import UsageError
 
 Workers = Annotated[
@@ -53,6 +55,26 @@ SharedOut = Annotated[
         show_default=False,
     ),
 ]
+
+
+def _eval_fields() -> type:
+    from cradle.eval.options import EvalOptions
+
+    return EvalOptions
+
+
+@dataclass
+class ClusterOptions:
+    """Where the episodes run: worker processes here, or a Ray cluster."""
+
+    workers: Workers = SettingDefault(_eval_fields, "workers")
+    ray: Ray = None
+    retries: Retries = SettingDefault(_eval_fields, "retries")
+    shared_out: SharedOut = None
+
+    def shared_folder(self) -> Path | None:
+        """:func:`check_cluster` of these options."""
+        return check_cluster(self.ray, self.workers, self.shared_out)
 
 
 def check_cluster(ray: str | None, workers: int, shared_out: Path | None) -> Path | None:

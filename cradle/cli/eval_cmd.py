@@ -6,18 +6,21 @@ Registered on the main app in ``cradle/cli/app.py``; the work happens in
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cradle.cli import cluster_options as cl
-from cradle.cli import gui_options as gui
 from cradle.cli import model_options as opt
+from cradle.cli.option_groups import SettingDefault, option_groups
 from cradle.errors import UsageError
 
 if TYPE_CHECKING:
-    from cradle.session import ModelSettings
+    from rich.console import Console
+
+    from cradle.runtime import ModelSettings
 
 EXIT_HELP = (
     "Exit codes: 0 every task ran and passed (with --noop: every task ran and its checker "
@@ -47,28 +50,35 @@ HELP = (
 )
 
 
-def eval_(
-    paths: Annotated[
-        list[Path] | None,
-        typer.Argument(
-            help="Task files (YAML or JSON) or folders of them; default: the "
-            "shipped suite (environments/*/tasks/).",
-            show_default=False,
-        ),
-    ] = None,
-    workers: cl.Workers = 1,
+def _eval_fields() -> type:
+    from cradle.eval.options import EvalOptions
+
+    return EvalOptions
+
+
+Paths = Annotated[
+    list[Path] | None,
+    typer.Argument(
+        help="Task files (YAML or JSON) or folders of them; default: the "
+        "shipped suite (environments/*/tasks/).",
+        show_default=False,
+    ),
+]
+
+
+@dataclass
+class SuiteOptions:
+    """Which tasks, where the results go, and whether a model answers."""
+
     out: Annotated[
         Path,
         typer.Option(
             "--out", help="Folder for results.jsonl, summary.json, report.html, runs/ and logs/."
         ),
-    ] = Path("eval-results"),
+    ] = SettingDefault(_eval_fields, "out")
     resume: Annotated[
         bool, typer.Option("--resume", help="Skip the tasks already in OUT/results.jsonl.")
-    ] = False,
-    ray: cl.Ray = None,
-    retries: cl.Retries = 1,
-    shared_out: cl.SharedOut = None,
+    ] = False
     reference: Annotated[
         bool,
         typer.Option(
@@ -76,7 +86,7 @@ def eval_(
             help="No model: replay each task's reference steps, "
             "then declare done (proves the task solvable and its checker).",
         ),
-    ] = False,
+    ] = False
     noop: Annotated[
         bool,
         typer.Option(
@@ -84,34 +94,18 @@ def eval_(
             help="No model: declare done at once (proves each checker "
             "fails on the untouched start).",
         ),
-    ] = False,
-    provider: opt.Provider = "openai",
-    model: opt.Model = "gpt-4o",
-    base_url: opt.BaseUrl = None,
-    api_key_env: opt.ApiKeyEnv = None,
-    azure_endpoint: opt.AzureEndpoint = None,
-    azure_api_version: opt.AzureApiVersion = None,
-    mode: opt.Mode = "fused",
-    max_tokens: opt.MaxTokens = None,
-    max_cost: opt.MaxCost = None,
-    price_in: opt.PriceIn = None,
-    price_out: opt.PriceOut = None,
-    prices: opt.Prices = None,
-    max_image_side: opt.MaxImageSide = 1280,
-    max_actions: opt.MaxActions = 20,
-    settle: opt.Settle = None,
-    timeout: opt.ModelTimeout = 60.0,
-    max_retries: opt.MaxRetries = 2,
-    no_vision: opt.NoVision = False,
-    planner: opt.Planner = "model",
-    planner_model: opt.PlannerModel = None,
-    planner_provider: opt.PlannerProvider = None,
-    planner_base_url: opt.PlannerBaseUrl = None,
-    action_format: gui.ActionFormat = None,
-    coordinates: gui.CoordinatesOpt = None,
-    coordinates_grid: gui.CoordinatesGrid = None,
-    max_output_tokens: opt.MaxOutputTokens = None,
-    response_mode: opt.ResponseMode = None,
+    ] = False
+
+    def mode(self) -> str:
+        if self.reference and self.noop:
+            raise typer.BadParameter("give --reference or --noop, not both")
+        return "reference" if self.reference else "noop" if self.noop else "model"
+
+
+@dataclass
+class EvalMemoryOptions:
+    """The episodes' long-term memory (off by default) and where passing skills go."""
+
     memory_url: Annotated[
         str | None,
         typer.Option(
@@ -120,14 +114,14 @@ def eval_(
             "worker shares for long-term memory and the skill index, "
             "e.g. http://127.0.0.1:8000.",
         ),
-    ] = None,
+    ] = None
     memory_dir: Annotated[
         Path | None,
         typer.Option(
             "--memory-dir",
             help="Long-term memory in a folder (embedded chromadb): with --workers 1 only.",
         ),
-    ] = None,
+    ] = None
     no_memory: Annotated[
         bool,
         typer.Option(
@@ -135,7 +129,7 @@ def eval_(
             help="No long-term memory (the default): each "
             "task's result depends on that task alone.",
         ),
-    ] = False,
+    ] = False
     generated_skills_dir: Annotated[
         Path | None,
         typer.Option(
@@ -144,71 +138,52 @@ def eval_(
             "tasks are promoted into, and every episode loads; default: "
             "OUT/generated_skills, which episodes do not load.",
         ),
-    ] = None,
+    ] = None
+
+
+@option_groups
+def eval_(
+    paths: Paths = None,
+    *,
+    cluster: cl.ClusterOptions,
+    suite: SuiteOptions,
+    service: opt.ServiceOptions,
+    loop: opt.LoopOptions,
+    budget: opt.BudgetOptions,
+    request: opt.RequestOptions,
+    planning: opt.PlannerOptions,
+    memory: EvalMemoryOptions,
 ) -> None:
     """Run every task in PATHS as its own episode; see HELP."""
     from cradle.eval.harness import EvalOptions, run_eval
 
-    if reference and noop:
-        raise typer.BadParameter("give --reference or --noop, not both")
-    agent = opt.agent_settings(
-        mode=mode,
-        max_image_side=max_image_side,
-        max_actions=max_actions,
-        settle=settle,
-        max_tokens=max_tokens,
-        max_cost=max_cost,
-        no_vision=no_vision,
-        planner=opt.planner_settings(
-            planner=planner,
-            planner_model=planner_model,
-            planner_provider=planner_provider,
-            planner_base_url=planner_base_url,
-        ),
-    )
-    gui.set_action_format(
-        agent, gui.action_format_settings(action_format, coordinates, coordinates_grid)
-    )
-    eval_mode = "reference" if reference else "noop" if noop else "model"
-    shared = cl.check_cluster(ray, workers, shared_out)
+    mode = suite.mode()
+    agent = opt.agent_from(loop, budget, planning)
+    shared = cluster.shared_folder()
     model_json: dict[str, object] = {}
-    if eval_mode == "model":
-        settings = opt.model_settings(
-            provider=provider,
-            model=model,
-            base_url=base_url,
-            api_key_env=api_key_env,
-            azure_endpoint=azure_endpoint,
-            azure_api_version=azure_api_version,
-            timeout=timeout,
-            max_retries=max_retries,
-            price_in=price_in,
-            price_out=price_out,
-            prices=prices,
-            max_output_tokens=max_output_tokens,
-            response_mode=response_mode,
-        )
-        _check_model(settings)
+    if mode == "model":
+        settings = opt.model_from(service, request, budget)
+        check_model(settings)
         model_json = settings.model_dump(mode="json")
-    options = EvalOptions(
-        paths=list(paths or []),
-        out=out,
-        workers=workers,
-        resume=resume,
-        mode=eval_mode,
-        model=model_json,
-        agent=agent.model_dump(mode="json", exclude_unset=True),
-        memory=_memory(memory_url, memory_dir, no_memory),
-        generated_skills_dir=generated_skills_dir.absolute() if generated_skills_dir else None,
-        ray=ray,
-        retries=retries,
-        shared_out=shared,
+    skills_dir = memory.generated_skills_dir
+    outcome = run_eval(
+        EvalOptions(
+            paths=list(paths or []),
+            out=suite.out,
+            workers=cluster.workers,
+            resume=suite.resume,
+            mode=mode,  # type: ignore[arg-type]
+            model=model_json,
+            agent=agent.model_dump(mode="json", exclude_unset=True),
+            memory=memory_json(memory.memory_url, memory.memory_dir, memory.no_memory),
+            generated_skills_dir=skills_dir.absolute() if skills_dir else None,
+            ray=cluster.ray,
+            retries=cluster.retries,
+            shared_out=shared,
+        )
     )
-    outcome = run_eval(options)
     summary = outcome.summary
-    from rich.console import Console
-
-    Console(stderr=True, highlight=False, soft_wrap=True).print(
+    _console().print(
         f"{summary['passed']}/{summary['tasks']} passed ({summary['success_rate']:.1%}), "
         f"{len(summary['skipped'])} skipped; {outcome.out / 'summary.json'}, "
         f"{outcome.out / 'report.html'}",
@@ -217,7 +192,13 @@ def eval_(
     raise typer.Exit(outcome.exit_code)
 
 
-def _memory(url: str | None, folder: Path | None, off: bool) -> dict[str, object] | None:
+def _console() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def memory_json(url: str | None, folder: Path | None, off: bool) -> dict[str, object] | None:
     """The episodes' ``MemorySettings`` as JSON (a folder made absolute: workers may start
     elsewhere), or None for no memory."""
     if off and (url or folder):
@@ -232,7 +213,7 @@ def _memory(url: str | None, folder: Path | None, off: bool) -> dict[str, object
     return settings.model_dump(mode="json")
 
 
-def _check_model(settings: ModelSettings) -> None:
+def check_model(settings: ModelSettings) -> None:
     """A missing key or unreadable price table is one usage error before any task runs."""
     from cradle.budget import load_prices
 

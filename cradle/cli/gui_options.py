@@ -6,9 +6,12 @@ given here in the help, and the convention used is recorded in every model call 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+from cradle.cli.option_groups import SettingDefault
 
 if TYPE_CHECKING:
     from cradle.agent import AgentSettings
@@ -102,6 +105,34 @@ GroundingCoordinatesGrid = Annotated[
 ]
 
 
+def _grounding_fields() -> type:
+    from cradle.computer_use.grounding import GroundingSettings
+
+    return GroundingSettings
+
+
+@dataclass
+class GroundingOptions:
+    """A grounding model: where it is served and how it writes points."""
+
+    grounding_base_url: GroundingBaseUrl = None
+    grounding_model: GroundingModel = None
+    grounding_format: GroundingFormat = SettingDefault(_grounding_fields, "format")
+    grounding_coordinates: GroundingCoordinates = None
+    grounding_coordinates_grid: GroundingCoordinatesGrid = None
+
+    def settings(self, timeout: float) -> GroundingSettings:
+        """The grounding endpoint (``timeout``: the run's per-reply limit)."""
+        return grounding_settings(
+            base_url=self.grounding_base_url,
+            model=self.grounding_model,
+            fmt=self.grounding_format,
+            coordinates=self.grounding_coordinates,
+            grid=self.grounding_coordinates_grid,
+            timeout=timeout,
+        )
+
+
 def _choice(value: str | None, choices: tuple[str, ...], flag: str) -> None:
     if value is not None and value not in choices:
         raise typer.BadParameter(f"use {', '.join(choices)}", param_hint=flag)
@@ -163,15 +194,13 @@ def grounding_settings(
     return settings
 
 
-def set_action_format(agent: AgentSettings, chosen: ActionFormatSettings) -> None:
-    """Put the --action-format choice on the run's planner settings; it needs a planner."""
+def check_planner_for(agent: AgentSettings, chosen: ActionFormatSettings) -> None:
+    """An --action-format choice needs a planner to use it (``agent``: the run's loop
+    settings without it)."""
     from cradle.computer_use.factory import uses_planner
     from cradle.runtime import RuntimeSettings
 
-    if chosen.format is None:
-        return
-    if not uses_planner(RuntimeSettings(agent=agent)):
+    if chosen.format is not None and not uses_planner(RuntimeSettings(agent=agent)):
         raise typer.BadParameter(
             "needs --mode computer-use or --planner computer-use", param_hint="--action-format"
         )
-    agent.planner.action_format = chosen

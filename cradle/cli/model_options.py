@@ -1,20 +1,26 @@
-"""The model and loop flags that ``cradle run`` and ``cradle eval`` share.
+"""The model and loop flags that ``cradle run``, ``cradle eval`` and ``cradle models check``
+share, defined once.
 
-Typer reads options from a command's signature, so the shared flags are annotated types:
-both commands list the same names and get the same flag, default and help, and build their
-settings through :func:`model_settings` and :func:`agent_settings`.
+Each flag is an annotated type (its name, help and limits); the flags that make one setting
+together are an option group (:mod:`cradle.cli.option_groups`): the model service, how it is
+asked, the loop, the budget and the planner. A command takes the groups it needs and builds
+its settings from them; defaults come from the settings models themselves.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from cradle.cli import gui_options as gui
+from cradle.cli.option_groups import SettingDefault
+
 if TYPE_CHECKING:
     from cradle.agent import AgentSettings
-    from cradle.session import ModelSettings
+    from cradle.runtime import ModelSettings
 
 Mode = Annotated[
     str,
@@ -239,7 +245,7 @@ def model_settings(
     provider: str = "openai",
 ) -> ModelSettings:
     """Where the model is served, how it is asked and what it costs, from the shared flags."""
-    from cradle.session import ModelSettings
+    from cradle.runtime import ModelSettings
 
     check_provider(
         provider, azure=azure_endpoint is not None, response_mode=response_mode is not None
@@ -290,3 +296,130 @@ def agent_settings(
         **({} if settle is None else {"settle_seconds": settle}),
         **more,
     )
+
+
+def _model_fields() -> type:
+    from cradle.runtime import ModelSettings
+
+    return ModelSettings
+
+
+def agent_fields() -> type:
+    from cradle.agent import AgentSettings
+
+    return AgentSettings
+
+
+def _planner_fields() -> type:
+    from cradle.computer_use.factory import PlannerSettings
+
+    return PlannerSettings
+
+
+@dataclass
+class ServiceOptions:
+    """Where the model is served and which API it speaks."""
+
+    provider: Provider = SettingDefault(_model_fields, "provider")
+    model: Model = SettingDefault(_model_fields, "model")
+    base_url: BaseUrl = None
+    api_key_env: ApiKeyEnv = None
+    azure_endpoint: AzureEndpoint = None
+    azure_api_version: AzureApiVersion = None
+
+
+@dataclass
+class RequestOptions:
+    """How each request is sent: its time limit, retries, reply size and output mode."""
+
+    timeout: ModelTimeout = SettingDefault(_model_fields, "timeout")
+    max_retries: MaxRetries = SettingDefault(_model_fields, "max_retries")
+    max_output_tokens: MaxOutputTokens = None
+    response_mode: ResponseMode = None
+
+
+@dataclass
+class LoopOptions:
+    """How the loop runs a step: its mode, the screenshot and plan sizes, vision."""
+
+    mode: Mode = SettingDefault(agent_fields, "mode")
+    max_image_side: MaxImageSide = SettingDefault(agent_fields, "max_image_side")
+    max_actions: MaxActions = SettingDefault(agent_fields, "max_actions")
+    settle: Settle = None
+    no_vision: NoVision = False
+
+
+@dataclass
+class BudgetOptions:
+    """The token and cost budgets, and the prices the cost is counted at."""
+
+    max_tokens: MaxTokens = None
+    max_cost: MaxCost = None
+    price_in: PriceIn = None
+    price_out: PriceOut = None
+    prices: Prices = None
+
+
+@dataclass
+class PlannerOptions:
+    """Who plans the actions, and the reply grammar of an open GUI model planning."""
+
+    planner: Planner = SettingDefault(_planner_fields, "kind")
+    planner_model: PlannerModel = None
+    planner_provider: PlannerProvider = None
+    planner_base_url: PlannerBaseUrl = None
+    action_format: gui.ActionFormat = None
+    coordinates: gui.CoordinatesOpt = None
+    coordinates_grid: gui.CoordinatesGrid = None
+
+
+def model_from(
+    service: ServiceOptions, request: RequestOptions, budget: BudgetOptions | None = None
+) -> ModelSettings:
+    """The model settings of a run from its groups (checked: a bad value is a usage error)."""
+    return model_settings(
+        provider=service.provider,
+        model=service.model,
+        base_url=service.base_url,
+        api_key_env=service.api_key_env,
+        azure_endpoint=service.azure_endpoint,
+        azure_api_version=service.azure_api_version,
+        timeout=request.timeout,
+        max_retries=request.max_retries,
+        price_in=budget.price_in if budget else None,
+        price_out=budget.price_out if budget else None,
+        prices=budget.prices if budget else None,
+        max_output_tokens=request.max_output_tokens,
+        response_mode=request.response_mode,
+    )
+
+
+def agent_from(
+    loop: LoopOptions, budget: BudgetOptions, planning: PlannerOptions, **more: Any
+) -> AgentSettings:
+    """The loop settings of a run from its groups (``more``: the command's own, e.g.
+    max_steps), with the planner and its action format checked."""
+    planner = planner_settings(
+        planner=planning.planner,
+        planner_model=planning.planner_model,
+        planner_provider=planning.planner_provider,
+        planner_base_url=planning.planner_base_url,
+    )
+    fields: dict[str, Any] = dict(
+        mode=loop.mode,
+        max_image_side=loop.max_image_side,
+        max_actions=loop.max_actions,
+        settle=loop.settle,
+        max_tokens=budget.max_tokens,
+        max_cost=budget.max_cost,
+        no_vision=loop.no_vision,
+        **more,
+    )
+    agent = agent_settings(**fields, planner=planner)
+    chosen = gui.action_format_settings(
+        planning.action_format, planning.coordinates, planning.coordinates_grid
+    )
+    if chosen.format is None:
+        return agent
+    gui.check_planner_for(agent, chosen)
+    return agent_settings(**fields, planner={**planner, "action_format": chosen})

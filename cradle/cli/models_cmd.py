@@ -7,11 +7,13 @@ command line (with ``models check`` instead of ``run``) checks what a run would 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 import typer
 
 from cradle.cli import model_options as opt
+from cradle.cli.option_groups import option_groups
 
 models_app = typer.Typer(
     name="models",
@@ -36,86 +38,83 @@ CheckMode = Annotated[
 ]
 
 
+CheckTimeout = Annotated[
+    float,
+    typer.Option(
+        "--timeout",
+        min=1,
+        max=600,
+        help="Seconds to wait for each reply (each check is one request, "
+        "two with a repair or a structured-output fallback).",
+    ),
+]
+CheckRetries = Annotated[
+    int,
+    typer.Option(
+        "--max-retries", min=0, max=5, help="Retries on 429/5xx/connection errors, per request."
+    ),
+]
+
+
+@dataclass
+class CheckOptions:
+    """What to check for and how patiently: a check asks little and should fail fast."""
+
+    mode: CheckMode = "fused"
+    no_vision: opt.NoVision = False
+    response_mode: opt.ResponseMode = None
+    max_output_tokens: opt.MaxOutputTokens = None
+    timeout: CheckTimeout = 30.0
+    max_retries: CheckRetries = 0
+
+
 @models_app.command(epilog=EXIT_HELP)
-def check(
-    provider: opt.Provider = "openai",
-    model: opt.Model = "gpt-4o",
-    base_url: opt.BaseUrl = None,
-    api_key_env: opt.ApiKeyEnv = None,
-    azure_endpoint: opt.AzureEndpoint = None,
-    azure_api_version: opt.AzureApiVersion = None,
-    mode: CheckMode = "fused",
-    no_vision: opt.NoVision = False,
-    response_mode: opt.ResponseMode = None,
-    max_output_tokens: opt.MaxOutputTokens = None,
-    timeout: Annotated[
-        float,
-        typer.Option(
-            "--timeout",
-            min=1,
-            max=600,
-            help="Seconds to wait for each reply (each check is one request, "
-            "two with a repair or a structured-output fallback).",
-        ),
-    ] = 30.0,
-    max_retries: Annotated[
-        int,
-        typer.Option(
-            "--max-retries", min=0, max=5, help="Retries on 429/5xx/connection errors, per request."
-        ),
-    ] = 0,
-) -> None:
+@option_groups
+def check(service: opt.ServiceOptions, checks: CheckOptions) -> None:
     """One small request per capability a run needs (text reply, image input, structured
     output, computer tool); prints what works, exit 0 when everything the --mode needs does."""
     from rich.console import Console
 
     from cradle.llm.capabilities import CHECK_MODES, run_checks
 
+    mode = checks.mode
     if mode not in CHECK_MODES:
         raise typer.BadParameter(f"use {', '.join(CHECK_MODES)}", param_hint="--mode")
-    settings = opt.model_settings(
-        provider=provider,
-        model=model,
-        base_url=base_url,
-        api_key_env=api_key_env,
-        azure_endpoint=azure_endpoint,
-        azure_api_version=azure_api_version,
-        timeout=timeout,
-        max_retries=max_retries,
-        price_in=None,
-        price_out=None,
-        prices=None,
-        max_output_tokens=max_output_tokens,
-        response_mode=response_mode,
+    request = opt.RequestOptions(
+        timeout=checks.timeout,
+        max_retries=checks.max_retries,
+        max_output_tokens=checks.max_output_tokens,
+        response_mode=checks.response_mode,
     )
-    client = settings.build_provider()  # a missing key: one usage error, exit 2
+    client = opt.model_from(service, request).build_provider()  # no key: usage error, exit 2
+    console = Console(highlight=False, soft_wrap=True)
     try:
         where = getattr(client, "base_url", None) or "the provider's default"
-        console = Console(highlight=False, soft_wrap=True)
         console.print(
-            f"{provider} model {model!r} at {where}, for --mode {mode}"
-            f"{' --no-vision' if no_vision else ''}",
+            f"{service.provider} model {service.model!r} at {where}, for --mode {mode}"
+            f"{' --no-vision' if checks.no_vision else ''}",
             markup=False,
         )
-        results = run_checks(client, mode=mode, vision=not no_vision)
+        results = run_checks(client, mode=mode, vision=not checks.no_vision)
     finally:
         client.close()
     for line in table(results):
         console.print(line, markup=False)
     missing = [r for r in results if not r.passed]
     if missing:
-        hint = (
-            " (or run with --no-vision)"
-            if any(r.name == "image input" and r.status != "skipped" for r in missing)
-            else ""
-        )
-        console.print(
-            f"not ready for --mode {mode}: "
-            f"{', '.join(f'{r.name} {r.status}' for r in missing)}{hint}",
-            markup=False,
-        )
+        console.print(f"not ready for --mode {mode}: {_missing(missing)}", markup=False)
         raise typer.Exit(1)
     console.print(f"ready for --mode {mode}", markup=False)
+
+
+def _missing(missing: list) -> str:
+    """What is missing, with the flag that helps when it is image input."""
+    hint = (
+        " (or run with --no-vision)"
+        if any(r.name == "image input" and r.status != "skipped" for r in missing)
+        else ""
+    )
+    return f"{', '.join(f'{r.name} {r.status}' for r in missing)}{hint}"
 
 
 def table(results: list) -> list[str]:

@@ -33,44 +33,53 @@ def _load(run_dir: Path) -> Any:
     return run
 
 
+ReplayEnv = Annotated[
+    str | None, typer.Option("--env", help="Replay on this environment instead of the run's.")
+]
+Speed = Annotated[
+    float, typer.Option("--speed", min=0.01, help="Divides --min-delay (nothing else).")
+]
+Threshold = Annotated[
+    float,
+    typer.Option(
+        "--threshold",
+        min=0.0,
+        max=1.0,
+        help="Largest fraction of changed pixels accepted before a step.",
+    ),
+]
+SettleTimeout = Annotated[
+    float, typer.Option("--timeout", min=0.0, help="Seconds to wait for the screen to settle.")
+]
+MinDelay = Annotated[
+    float, typer.Option("--min-delay", min=0.0, help="Seconds to wait at least per step.")
+]
+ModelReplies = Annotated[
+    bool,
+    typer.Option(
+        "--model-replies",
+        help="Rerun the agent loop answered by the recorded model replies (no "
+        "network), into a NEW run folder.",
+    ),
+]
+RerunDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--runs-dir",
+        help="With --model-replies: where the new run goes (default: beside the recorded run).",
+    ),
+]
+
+
 def replay(
     run_dir: RunDir,
-    env: Annotated[
-        str | None, typer.Option("--env", help="Replay on this environment instead of the run's.")
-    ] = None,
-    speed: Annotated[
-        float, typer.Option("--speed", min=0.01, help="Divides --min-delay (nothing else).")
-    ] = 1.0,
-    threshold: Annotated[
-        float,
-        typer.Option(
-            "--threshold",
-            min=0.0,
-            max=1.0,
-            help="Largest fraction of changed pixels accepted before a step.",
-        ),
-    ] = 0.005,
-    timeout: Annotated[
-        float, typer.Option("--timeout", min=0.0, help="Seconds to wait for the screen to settle.")
-    ] = 10.0,
-    min_delay: Annotated[
-        float, typer.Option("--min-delay", min=0.0, help="Seconds to wait at least per step.")
-    ] = 0.0,
-    model_replies: Annotated[
-        bool,
-        typer.Option(
-            "--model-replies",
-            help="Rerun the agent loop answered by the recorded model replies (no "
-            "network), into a NEW run folder.",
-        ),
-    ] = False,
-    runs_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--runs-dir",
-            help="With --model-replies: where the new run goes (default: beside the recorded run).",
-        ),
-    ] = None,
+    env: ReplayEnv = None,
+    speed: Speed = 1.0,
+    threshold: Threshold = 0.005,
+    timeout: SettleTimeout = 10.0,
+    min_delay: MinDelay = 0.0,
+    model_replies: ModelReplies = False,
+    runs_dir: RerunDir = None,
 ) -> None:
     """Replay RUN_DIR without a model: re-execute its ok actions, checking the screen each step.
 
@@ -148,9 +157,9 @@ def resume_run(
     }
     overrides = {k: v for k, v in overrides.items() if v is not None}
     model_settings = None
-    if overrides:
+    if overrides:  # validated with the overrides, as a new run's settings are
         recorded = settings_from_run(load_run(run_dir)).model
-        model_settings = recorded.model_copy(update=overrides)
+        model_settings = type(recorded).model_validate({**recorded.model_dump(), **overrides})
     progress = ConsoleProgress()
     result = resume_session(
         run_dir,
