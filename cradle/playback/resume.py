@@ -81,43 +81,20 @@ def resume_session(
     from cradle.episode import open_episode
 
     run = load_run(run_dir)
-    info = run.info
-    if info.status == "done":
+    if run.info.status == "done":
         raise UsageError(
-            f"run {info.run_id} already finished (done); resume continues unfinished runs only"
+            f"run {run.info.run_id} already finished (done); resume continues unfinished runs only"
         )
-    overrides: dict[str, Any] = {}
-    if model_settings is not None:
-        overrides["model"] = model_settings
-    settings = settings_from_run(run, **overrides)
-    if max_steps is not None:
-        settings.agent.max_steps = max_steps
-    total = settings.agent.max_steps
-    remaining = total - run.last_step
-    if remaining > 0:
-        settings.agent.max_steps = remaining
+    settings, total = resumed_settings(run, model_settings=model_settings, max_steps=max_steps)
     # Fails on a missing key or an unreachable memory server before the folder is touched.
     episode = open_episode(settings, model=model, progress=progress or SilentProgress())
-
-    info.settings = {
-        **settings.model_dump(mode="json", exclude={"task", "env"}),
-        "resumed": [
-            *info.settings.get("resumed", []),
-            {
-                "at": utc_now().isoformat(),
-                "after_step": run.last_step,
-                "model": episode.model.model_name,
-            },
-        ],
-    }
-    info.totals = run.totals()
-    recorder = RunRecorder.reopen(run.folder, info)
-    if remaining <= 0:
+    recorder = _reopen(run, settings, episode.model.model_name)
+    if total <= run.last_step:
         reason = f"max steps ({total}) already used by the {run.last_step} recorded step(s)"
         recorder.finish("budget_exhausted", EXIT_BUDGET, reason)
         episode.close()
         return RunResult(
-            "budget_exhausted", EXIT_BUDGET, reason, info.totals.steps, str(run.folder)
+            "budget_exhausted", EXIT_BUDGET, reason, run.info.totals.steps, str(run.folder)
         )
 
     def prepare(screen: Any, actions: Any, perceiver: Any) -> None:
@@ -130,6 +107,39 @@ def resume_session(
             raise ReplayDiverged(message)
 
     return episode.drive(recorder, first_step=run.last_step + 1, history=run.steps, prepare=prepare)
+
+
+def resumed_settings(
+    run: LoadedRun, *, model_settings: Any = None, max_steps: int | None = None
+) -> tuple[Any, int]:
+    """The settings the resumed episode runs with, validated once from the recorded ones
+    and the overrides, and the run's total step budget. The episode's own step budget is
+    what the total leaves after the recorded steps (the total itself when nothing is left,
+    so run.json keeps saying what was allowed)."""
+    total = max_steps if max_steps is not None else settings_from_run(run).agent.max_steps
+    remaining = total - run.last_step
+    agent = {
+        **run.info.settings.get("agent", {}),
+        "max_steps": remaining if remaining > 0 else total,
+    }
+    overrides: dict[str, Any] = {"agent": agent}
+    if model_settings is not None:
+        overrides["model"] = model_settings
+    return settings_from_run(run, **overrides), total
+
+
+def _reopen(run: LoadedRun, settings: Any, model_name: str) -> RunRecorder:
+    """The run's recorder, appending, with run.json saying it was resumed and with what."""
+    info = run.info
+    info.settings = {
+        **settings.model_dump(mode="json", exclude={"task", "env"}),
+        "resumed": [
+            *info.settings.get("resumed", []),
+            {"at": utc_now().isoformat(), "after_step": run.last_step, "model": model_name},
+        ],
+    }
+    info.totals = run.totals()
+    return RunRecorder.reopen(run.folder, info)
 
 
 class RecordedRecall:

@@ -59,9 +59,18 @@ def skill_from_run(run: LoadedRun, name: str, *, known_skills: Collection[str] =
     actions = run.ok_actions()
     if not actions:
         raise UsageError(f"run {run.info.run_id} has no successful actions to make a skill of")
+    body, params = _body(actions)
+    source = _source(run, name, body, params)
+    problems = check_untrusted(source, f"<{name}>")
+    if problems:
+        raise UsageError(f"the generated skill breaks the skill policy: {problems[0]}")
+    return source
 
-    params: dict[str, str] = {}  # typed text -> parameter name
-    param_steps: dict[str, int] = {}
+
+def _body(actions: list[tuple[Any, ActionOutcome]]) -> tuple[list[str], dict[str, tuple[str, int]]]:
+    """The skill's body, one call per action, and its parameters: each distinct typed text
+    becomes one (text -> parameter name and the step it was first typed at)."""
+    params: dict[str, tuple[str, int]] = {}
     body: list[str] = []
     for record, outcome in actions:
         call = _call_of(outcome)
@@ -75,15 +84,17 @@ def skill_from_run(run: LoadedRun, name: str, *, known_skills: Collection[str] =
                 text = args.pop(0)
         parts = [_literal(a) for a in args]
         if text is not None:
-            if text not in params:
-                params[text] = f"text{len(params) + 1}"
-                param_steps[text] = record.step
-            parts.append(f"text={params[text]}")
+            params.setdefault(text, (f"text{len(params) + 1}", record.step))
+            parts.append(f"text={params[text][0]}")
         parts += [f"{k}={_literal(v)}" for k, v in kwargs.items()]
         body.append(f"    {call.skill}({', '.join(parts)})")
+    return body, params
 
+
+def _source(run: LoadedRun, name: str, body: list[str], params: dict[str, tuple[str, int]]) -> str:
+    """The skill file: module docstring, import, the decorated function and its docstring."""
     width, height = run.steps[0].observation.image_size if run.steps else (0, 0)
-    declared = ["screen", *(f"{p}: str = {_literal(text)}" for text, p in params.items())]
+    declared = ["screen", *(f"{p}: str = {_literal(text)}" for text, (p, _) in params.items())]
     signature = ", ".join(declared)
     if len(signature) + len(name) > 80:
         signature = "\n" + "".join(f"    {part},\n" for part in declared)
@@ -102,14 +113,10 @@ def skill_from_run(run: LoadedRun, name: str, *, known_skills: Collection[str] =
     ]
     if params:
         lines += ["", "    Args:"]
-        for text, param in params.items():
+        for text, (param, step) in params.items():
             lines.append(
-                f"        {param}: Text typed at step {param_steps[text]} "
+                f"        {param}: Text typed at step {step} "
                 f"(recorded: {_doc_text(repr(text), 80)})."
             )
     lines += ['    """', *body, ""]
-    source = "\n".join(lines)
-    problems = check_untrusted(source, f"<{name}>")
-    if problems:
-        raise UsageError(f"the generated skill breaks the skill policy: {problems[0]}")
-    return source
+    return "\n".join(lines)
