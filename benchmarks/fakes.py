@@ -37,7 +37,6 @@ def module_replies(step: int, waiting: bool = False) -> dict[str, dict[str, Any]
         "TaskInference": {
             "subtask": "Type the words",
             "reasoning": "They are not all there.",
-            "task_done": False,
         },
         "SkillCuration": {"relevant_skills": ["type_text"], "new_skills": []},
         "ActionPlan": {

@@ -121,7 +121,6 @@ def _module_replies(step: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "task_inference": {
             "subtask": step["subtask"],
             "reasoning": f"Next: {step['subtask'].lower()}.",
-            "task_done": step["done"],
         },
         "skill_curation": {"relevant_skills": step["relevant"], "new_skills": step["new_skills"]},
         "action_planning": {

@@ -23,7 +23,7 @@ FILLER = {
         "elements": [],
     },
     "self_reflection": {"last_actions_succeeded": True, "analysis": "ok", "failure_reason": ""},
-    "task_inference": {"subtask": "next", "reasoning": "script", "task_done": False},
+    "task_inference": {"subtask": "next", "reasoning": "script"},
 }
 
 

@@ -29,7 +29,7 @@ def _fused(actions: list[str], done: bool = False) -> dict:
             "elements": [],
         },
         "self_reflection": {"last_actions_succeeded": True, "analysis": "", "failure_reason": ""},
-        "task_inference": {"subtask": "wait for it", "reasoning": "", "task_done": done},
+        "task_inference": {"subtask": "wait for it", "reasoning": ""},
         "skill_curation": {"relevant_skills": [], "new_skills": []},
         "action_planning": {"reasoning": "", "actions": actions, "done": done},
     }

@@ -17,7 +17,7 @@ def _fused(actions: list[str], *, done: bool, note: str) -> dict[str, Any]:
     return {
         "information_gathering": {"screen_description": note, "visible_text": [], "elements": []},
         "self_reflection": {"last_actions_succeeded": True, "analysis": note, "failure_reason": ""},
-        "task_inference": {"subtask": note, "reasoning": note, "task_done": done},
+        "task_inference": {"subtask": note, "reasoning": note},
         "skill_curation": {"relevant_skills": [], "new_skills": []},
         "action_planning": {"reasoning": note, "actions": actions, "done": done},
     }

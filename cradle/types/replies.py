@@ -5,7 +5,9 @@ Each is the JSON schema the model is asked to fill, and the form its answer is r
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Any
+
+from pydantic import Field, model_validator
 
 from cradle.types.base import Record
 from cradle.types.observation import ScreenElement
@@ -30,11 +32,20 @@ class SelfReflection(Record):
 
 
 class TaskInference(Record):
-    """Which subtask comes now, and whether the whole task is already done."""
+    """Which subtask comes now. Whether the whole task is done is asked once, as the plan's
+    ``done``: the claim the loop acts on."""
 
     subtask: str = Field(description="The subtask to work on now")
     reasoning: str = Field(description="Why this subtask, given the screen and the history")
-    task_done: bool = Field(description="True when the whole task is already complete")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_task_done(cls, data: Any) -> Any:
+        """Runs recorded earlier asked here too whether the task was done (``task_done``,
+        which nothing read): it is dropped, so their steps and replies still load."""
+        if isinstance(data, dict) and "task_done" in data:
+            return {key: value for key, value in data.items() if key != "task_done"}
+        return data
 
 
 class SkillCuration(Record):

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.desktop
 FILLER = {
     "information_gathering": {"screen_description": "A form.", "visible_text": [], "elements": []},
     "self_reflection": {"last_actions_succeeded": True, "analysis": "ok", "failure_reason": ""},
-    "task_inference": {"subtask": "next", "reasoning": "script", "task_done": False},
+    "task_inference": {"subtask": "next", "reasoning": "script"},
     "skill_curation": {"relevant_skills": [], "new_skills": []},
 }
 

@@ -68,7 +68,7 @@ def _step(actions: list[str], new_skills: list[str]) -> dict:
             "elements": [],
         },
         "self_reflection": {"last_actions_succeeded": True, "analysis": "ok", "failure_reason": ""},
-        "task_inference": {"subtask": "try skills", "reasoning": "r", "task_done": False},
+        "task_inference": {"subtask": "try skills", "reasoning": "r"},
         "skill_curation": {"relevant_skills": [], "new_skills": new_skills},
         "action_planning": {"reasoning": "r", "actions": actions, "done": False},
     }

@@ -39,7 +39,6 @@ SUPPORT = {
     "TaskInference": {
         "subtask": "Type the text and open About",
         "reasoning": "r",
-        "task_done": False,
     },
     "SkillCuration": {"relevant_skills": [], "new_skills": []},
 }

@@ -30,7 +30,6 @@ REPLIES = {
     "TaskInference": {
         "subtask": "Type the text",
         "reasoning": "It is not there yet.",
-        "task_done": False,
     },
     "SkillCuration": {"relevant_skills": ["type_text"], "new_skills": []},
 }

@@ -53,7 +53,7 @@ def _fused(
             "analysis": reflection,
             "failure_reason": "",
         },
-        "task_inference": {"subtask": "type", "reasoning": "r", "task_done": done},
+        "task_inference": {"subtask": "type", "reasoning": "r"},
         "skill_curation": {"relevant_skills": [], "new_skills": new_skills or []},
         "action_planning": {"reasoning": "r", "actions": actions, "done": done},
     }

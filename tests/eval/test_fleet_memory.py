@@ -77,7 +77,7 @@ def _fused(actions: list[str], done: bool, new_skills: list[str] = ()) -> dict[s
             "elements": [],
         },
         "self_reflection": {"last_actions_succeeded": True, "analysis": "ok", "failure_reason": ""},
-        "task_inference": {"subtask": "go on", "reasoning": "next", "task_done": done},
+        "task_inference": {"subtask": "go on", "reasoning": "next"},
         "skill_curation": {"relevant_skills": [], "new_skills": list(new_skills)},
         "action_planning": {"reasoning": "next", "actions": actions, "done": done},
     }

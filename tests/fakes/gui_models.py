@@ -194,7 +194,6 @@ def general_model(plans: list[dict[str, Any]]) -> Any:
             "task_inference": {
                 "subtask": "open the File menu",
                 "reasoning": "asked",
-                "task_done": False,
             },
             "skill_curation": {"relevant_skills": [], "new_skills": []},
             "action_planning": plan,
@@ -216,7 +215,6 @@ def support_model() -> Any:
         "TaskInference": {
             "subtask": "type the text and open the File menu",
             "reasoning": "asked",
-            "task_done": False,
         },
         "SkillCuration": {"relevant_skills": [], "new_skills": []},
     }

@@ -34,7 +34,7 @@ def test_exhausted_script_fails_loudly():
 def test_per_module_queues():
     model = ScriptedModel(
         {
-            "task_inference": [{"subtask": "a", "reasoning": "b", "task_done": False}],
+            "task_inference": [{"subtask": "a", "reasoning": "b"}],
             "action_planning": [PLAN],
         }
     )

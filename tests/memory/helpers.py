@@ -37,7 +37,7 @@ def make_record(
             screen_size=(800, 600),
             image_size=(800, 600),
         ),
-        task_inference=TaskInference(subtask=subtask, reasoning="", task_done=False),
+        task_inference=TaskInference(subtask=subtask, reasoning=""),
         self_reflection=(
             SelfReflection(
                 last_actions_succeeded=reflection[0],

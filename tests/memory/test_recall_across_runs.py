@@ -26,7 +26,7 @@ def _fused(body: dict, *, text: str) -> dict:
             "elements": [],
         },
         "self_reflection": {"last_actions_succeeded": True, "analysis": "ok", "failure_reason": ""},
-        "task_inference": {"subtask": "Type the text", "reasoning": "r", "task_done": done},
+        "task_inference": {"subtask": "Type the text", "reasoning": "r"},
         "skill_curation": {"relevant_skills": [], "new_skills": []},
         "action_planning": {
             "reasoning": "r",

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pytest
 from PIL import Image
+from pydantic import ValidationError
 
 from cradle.decide import decide
 from cradle.llm.scripted import ScriptedModel
@@ -46,7 +47,7 @@ REFLECTION = {
     "analysis": "Nothing changed.",
     "failure_reason": "clicked outside the menu",
 }
-TASK = {"subtask": "Open the File menu", "reasoning": "Saving needs it.", "task_done": False}
+TASK = {"subtask": "Open the File menu", "reasoning": "Saving needs it."}
 CURATION = {"relevant_skills": ["click"], "new_skills": []}
 PLAN = {"reasoning": "Click File.", "actions": ["click(x=55, y=64)"], "done": False}
 
@@ -277,3 +278,14 @@ def test_long_term_writes_come_in_batches_and_the_rest_at_the_end():
     assert store.calls == [[1, 2, 3]]
     memory.finish_run("t", "r", True, "done")
     assert store.calls == [[1, 2, 3], [4, 5], ("run", True)]
+
+
+def test_task_inference_does_not_ask_if_the_task_is_done_yet_old_records_load():
+    """The plan's ``done`` is the one claim the loop acts on; task inference no longer asks
+    for a second one, and steps and replies recorded with it still load."""
+    assert "task_done" not in TaskInference.model_json_schema()["properties"]
+    recorded = '{"subtask": "s", "reasoning": "r", "task_done": true}'
+    assert TaskInference.model_validate_json(recorded) == TaskInference(subtask="s", reasoning="r")
+    with pytest.raises(ValidationError):  # any other unknown field is still an error
+        TaskInference.model_validate({"subtask": "s", "reasoning": "r", "task_dune": True})
+    assert "complete" not in TaskInferenceModule().request(_ctx(), PromptLibrary()).user

@@ -22,7 +22,7 @@ FILLER = {
         "elements": [],
     },
     "self_reflection": {"last_actions_succeeded": True, "analysis": "ok", "failure_reason": ""},
-    "task_inference": {"subtask": "next", "reasoning": "script", "task_done": False},
+    "task_inference": {"subtask": "next", "reasoning": "script"},
     "skill_curation": {"relevant_skills": [], "new_skills": []},
 }
 

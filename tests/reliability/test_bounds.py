@@ -212,7 +212,7 @@ def test_a_step_line_stays_small_when_every_field_is_huge() -> None:
             "analysis": text,
             "failure_reason": text,
         },
-        "task_inference": {"subtask": text, "reasoning": text, "task_done": False},
+        "task_inference": {"subtask": text, "reasoning": text},
         "skill_curation": {"relevant_skills": [text] * 150, "new_skills": [text] * 150},
         "action_planning": {"reasoning": text, "actions": [text] * 150, "done": False},
     }

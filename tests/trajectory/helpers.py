@@ -63,7 +63,7 @@ def module_reply(schema: str, step: int, plans: list[list[str]] = SAVE_PLANS) ->
             "analysis": "It worked.",
             "failure_reason": "",
         },
-        "TaskInference": {"subtask": f"part {step}", "reasoning": "next", "task_done": done},
+        "TaskInference": {"subtask": f"part {step}", "reasoning": "next"},
         "SkillCuration": {"relevant_skills": ["click"], "new_skills": []},
         "ActionPlan": {"reasoning": f"do part {step}", "actions": actions, "done": done},
     }

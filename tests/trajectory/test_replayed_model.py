@@ -13,7 +13,7 @@ from cradle.types import ActionPlan, ModelCall, Observation, StepRecord, TaskInf
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 PLAN = '{"reasoning": "r", "actions": ["click(x=1, y=2)"], "done": false}'
-INFER = '{"subtask": "s", "reasoning": "r", "task_done": false}'
+INFER = '{"subtask": "s", "reasoning": "r"}'
 
 
 def _step(n: int, calls: list[ModelCall]) -> StepRecord:

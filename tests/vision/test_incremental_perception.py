@@ -189,7 +189,7 @@ def _session(tmp_path: Path, perceiver: _Recording, monkeypatch: pytest.MonkeyPa
     fused = {
         "information_gathering": {"screen_description": "", "visible_text": [], "elements": []},
         "self_reflection": {"last_actions_succeeded": True, "analysis": "", "failure_reason": ""},
-        "task_inference": {"subtask": "", "reasoning": "", "task_done": True},
+        "task_inference": {"subtask": "", "reasoning": ""},
         "skill_curation": {"relevant_skills": [], "new_skills": []},
         "action_planning": {"reasoning": "", "actions": [], "done": True},
     }
