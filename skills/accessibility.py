@@ -11,21 +11,21 @@ trajectory records which way the action went. They need an environment that read
 from __future__ import annotations
 
 from cradle.errors import SkillExecutionError
-from cradle.skills import skill
+from cradle.skills import SkillContext, skill
 from cradle.types import Element
 from cradle.vision.grounding import accessibility_of, current_perception, named_spans
 from cradle.vision.match import find_text
 
 
-def _find(screen, name: str, nth: int) -> Element:
+def _find(ctx: SkillContext, name: str, nth: int) -> Element:
     """The accessible element called ``name`` (matched like ``click_text`` matches text)."""
-    if accessibility_of(screen) is None:
+    if accessibility_of(ctx) is None:
         raise SkillExecutionError(
             "this environment does not read an accessibility tree; use click_text or "
             "click_label instead"
         )
-    perception = current_perception(screen, need="tree")
-    spans = named_spans(perception, screen)
+    perception = current_perception(ctx, need="tree")
+    spans = named_spans(perception, ctx)
     if not spans:
         raise SkillExecutionError(
             "no named elements in the accessibility tree on this screen (the app may not expose "
@@ -37,7 +37,7 @@ def _find(screen, name: str, nth: int) -> Element:
 
 
 @skill
-def press_element(screen, name: str, action: str = "", nth: int = 0) -> str:
+def press_element(ctx: SkillContext, name: str, action: str = "", nth: int = 0) -> str:
     """Press a button, menu item or link by its accessible name through the accessibility
     tree, without a mouse click: a fallback when clicking it did nothing.
 
@@ -46,13 +46,13 @@ def press_element(screen, name: str, action: str = "", nth: int = 0) -> str:
         action: The tree action to run; empty picks the element's first (usually press/click).
         nth: 0 when the name must appear once; 1, 2, ... picks among repeats in reading order.
     """
-    element = _find(screen, name, nth)
+    element = _find(ctx, name, nth)
     chosen = action or (element.actions[0] if element.actions else "")
     if not chosen:
         raise SkillExecutionError(
             f"{element.role} {element.name!r} offers no accessibility action; click it instead"
         )
-    actor = accessibility_of(screen)
+    actor = accessibility_of(ctx)
     assert actor is not None
     detail = actor.do_action(element, chosen)
     return (
@@ -62,7 +62,7 @@ def press_element(screen, name: str, action: str = "", nth: int = 0) -> str:
 
 
 @skill
-def set_field_text(screen, name: str, text: str, nth: int = 0) -> str:
+def set_field_text(ctx: SkillContext, name: str, text: str, nth: int = 0) -> str:
     """Replace the whole text of an editable field, found by its accessible name, through the
     accessibility tree: a fallback when typing into it did not arrive.
 
@@ -71,8 +71,8 @@ def set_field_text(screen, name: str, text: str, nth: int = 0) -> str:
         text: The new text of the field.
         nth: 0 when the name must appear once; 1, 2, ... picks among repeats in reading order.
     """
-    element = _find(screen, name, nth)
-    actor = accessibility_of(screen)
+    element = _find(ctx, name, nth)
+    actor = accessibility_of(ctx)
     assert actor is not None
     detail = actor.set_text(element, text)
     return (

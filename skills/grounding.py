@@ -9,7 +9,7 @@ perception, the screen is read on the spot (see ``cradle.vision.grounding``).
 from __future__ import annotations
 
 from cradle.errors import SkillExecutionError
-from cradle.skills import skill
+from cradle.skills import SkillContext, skill
 from cradle.vision.grounding import (
     current_perception,
     exactly_named,
@@ -22,7 +22,7 @@ from cradle.vision.templates import find_template, load_template
 
 
 @skill
-def click_text(screen, text: str, nth: int = 0) -> str:
+def click_text(ctx: SkillContext, text: str, nth: int = 0) -> str:
     """Click the text shown on screen (button, menu item, link), matched tolerantly by OCR,
     or an element's accessible name (an icon-only button named "Zoom in" is clickable so).
 
@@ -30,11 +30,11 @@ def click_text(screen, text: str, nth: int = 0) -> str:
         text: The visible text or accessible name to click, e.g. "Save" or "Sign in".
         nth: 0 when the text must appear once; 1, 2, ... picks among repeats in reading order.
     """
-    perception = current_perception(screen, need="text")
-    named = named_spans(perception, screen)
+    perception = current_perception(ctx, need="text")
+    named = named_spans(perception, ctx)
     # An element named exactly so wins over the same words drawn beside it (the label
     # "Email" next to the field named "Email"): the name is what the app says it is.
-    exact = exactly_named(perception, screen, text)
+    exact = exactly_named(perception, ctx, text)
     if exact:
         match = find_text(text, exact, [[span] for span in exact], nth=nth)
     else:
@@ -45,23 +45,23 @@ def click_text(screen, text: str, nth: int = 0) -> str:
             nth=nth,
         )
     x, y = match.center
-    screen.click(x, y)
+    ctx.click(x, y)
     return f"clicked {match.text!r} at ({x}, {y})"
 
 
 @skill
-def click_label(screen, label: int) -> str:
+def click_label(ctx: SkillContext, label: int) -> str:
     """Click the element with this mark number on the marked screenshot.
 
     Args:
         label: The number drawn next to the element's box.
     """
-    perception = shown_perception(screen)
+    perception = shown_perception(ctx)
     if perception is None or not perception.elements:
-        perception = current_perception(screen, need="marks")
+        perception = current_perception(ctx, need="marks")
     for element in perception.elements:
         if element.label == str(label):
-            screen.click(element.x, element.y)
+            ctx.click(element.x, element.y)
             return f"clicked mark {label} at ({element.x}, {element.y})"
     count = len(perception.elements)
     raise SkillExecutionError(
@@ -72,18 +72,18 @@ def click_label(screen, label: int) -> str:
 
 
 @skill
-def click_image(screen, name: str) -> str:
+def click_image(ctx: SkillContext, name: str) -> str:
     """Click the icon called name (an image shipped with the environment) where it appears.
 
     Args:
         name: The icon's name, e.g. "save_icon" for images/save_icon.png.
     """
-    template = load_template(name, image_folders(screen))
-    frame = screen.capture()
+    template = load_template(name, image_folders(ctx))
+    frame = ctx.capture()
     found = find_template(frame, template, name=name)
     fx, fy = found.center
-    width, height = screen.mapping.image_size
+    width, height = ctx.mapping.image_size
     x = min(width - 1, round(fx * width / frame.width))
     y = min(height - 1, round(fy * height / frame.height))
-    screen.click(x, y)
+    ctx.click(x, y)
     return f"clicked image {name!r} at ({x}, {y}), match {found.score:.2f}"

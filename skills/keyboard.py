@@ -6,14 +6,14 @@ import time
 
 from cradle.errors import SkillExecutionError
 from cradle.screen.keys import validate_key
-from cradle.skills import skill
+from cradle.skills import SkillContext, skill
 
 MAX_TEXT_CHARS = 2000
 MAX_HOLD_SECONDS = 10.0
 
 
 @skill
-def type_text(screen, text: str) -> None:
+def type_text(ctx: SkillContext, text: str) -> None:
     """Type text at the keyboard focus, as key presses (a newline presses Enter).
 
     Args:
@@ -23,21 +23,21 @@ def type_text(screen, text: str) -> None:
         raise SkillExecutionError(
             f"text is {len(text)} characters; type at most {MAX_TEXT_CHARS} per call"
         )
-    screen.type_text(text)
+    ctx.type_text(text)
 
 
 @skill
-def press_key(screen, key: str) -> None:
+def press_key(ctx: SkillContext, key: str) -> None:
     """Press and release one key, e.g. enter, tab, esc, backspace, f5 or a.
 
     Args:
         key: Key name such as enter, tab, esc, up, pagedown, f5, a or 1.
     """
-    screen.press(validate_key(key))
+    ctx.press(validate_key(key))
 
 
 @skill
-def hotkey(screen, *keys: str) -> None:
+def hotkey(ctx: SkillContext, *keys: str) -> None:
     """Press keys together as a shortcut, e.g. hotkey("ctrl", "s"), then release them.
 
     Args:
@@ -47,11 +47,11 @@ def hotkey(screen, *keys: str) -> None:
         raise SkillExecutionError('hotkey needs at least one key, e.g. hotkey("ctrl", "c")')
     if len(keys) > 6:
         raise SkillExecutionError("hotkey takes at most 6 keys")
-    screen.hotkey(*(validate_key(k) for k in keys))
+    ctx.hotkey(*(validate_key(k) for k in keys))
 
 
 @skill
-def hold_key(screen, keys: list[str], seconds: float) -> None:
+def hold_key(ctx: SkillContext, keys: list[str], seconds: float) -> None:
     """Hold keys down together for seconds (at most 10), then release them.
 
     Args:
@@ -66,11 +66,11 @@ def hold_key(screen, keys: list[str], seconds: float) -> None:
     held: list[str] = []
     try:
         for name in names:
-            screen.key_down(name)
+            ctx.key_down(name)
             held.append(name)
         end = time.monotonic() + float(seconds)
         while (left := end - time.monotonic()) > 0:  # short slices: the time limit is checked
             time.sleep(min(left, 0.05))
     finally:
         for name in reversed(held):
-            screen.key_up(name)
+            ctx.key_up(name)

@@ -3,57 +3,63 @@
 from __future__ import annotations
 
 from cradle.errors import SkillExecutionError
-from cradle.skills import skill
+from cradle.screen.base import MouseButton
+from cradle.skills import SkillContext, skill
 
 MAX_HSCROLL = 50
 
 
+def _click(ctx: SkillContext, x: int, y: int, button: MouseButton, clicks: int) -> None:
+    """What every click variant does; they differ in their button and count (and docstring)."""
+    ctx.click(x, y, button=button, clicks=clicks)
+
+
 @skill
-def click(screen, x: int, y: int) -> None:
+def click(ctx: SkillContext, x: int, y: int) -> None:
     """Click the left mouse button at (x, y) on the screenshot.
 
     Args:
         x: Horizontal pixel position on the screenshot.
         y: Vertical pixel position on the screenshot.
     """
-    screen.click(x, y)
+    _click(ctx, x, y, "left", 1)
 
 
 @skill
-def double_click(screen, x: int, y: int) -> None:
+def double_click(ctx: SkillContext, x: int, y: int) -> None:
     """Double-click the left mouse button at (x, y) on the screenshot.
 
     Args:
         x: Horizontal pixel position on the screenshot.
         y: Vertical pixel position on the screenshot.
     """
-    screen.click(x, y, clicks=2)
+    _click(ctx, x, y, "left", 2)
 
 
 @skill
-def right_click(screen, x: int, y: int) -> None:
+def right_click(ctx: SkillContext, x: int, y: int) -> None:
     """Click the right mouse button at (x, y) on the screenshot (opens context menus).
 
     Args:
         x: Horizontal pixel position on the screenshot.
         y: Vertical pixel position on the screenshot.
     """
-    screen.click(x, y, button="right")
+    _click(ctx, x, y, "right", 1)
 
 
 @skill
-def move_to(screen, x: int, y: int) -> None:
+def move_to(ctx: SkillContext, x: int, y: int) -> None:
     """Move the mouse pointer to (x, y) on the screenshot without clicking.
 
     Args:
         x: Horizontal pixel position on the screenshot.
         y: Vertical pixel position on the screenshot.
     """
-    screen.move(x, y)
+    ctx.move(x, y)
 
 
 @skill
-def drag(screen, x1: int, y1: int, x2: int, y2: int) -> None:
+def drag(ctx: SkillContext, x1: int, y1: int, x2: int, y2: int) -> None:
     """Press the left button at (x1, y1), move to (x2, y2) and release.
 
     Args:
@@ -62,11 +68,11 @@ def drag(screen, x1: int, y1: int, x2: int, y2: int) -> None:
         x2: Horizontal pixel where the drag ends.
         y2: Vertical pixel where the drag ends.
     """
-    screen.drag(x1, y1, x2, y2)
+    ctx.drag(x1, y1, x2, y2)
 
 
 @skill
-def scroll(screen, amount: int, x: int | None = None, y: int | None = None) -> None:
+def scroll(ctx: SkillContext, amount: int, x: int | None = None, y: int | None = None) -> None:
     """Scroll the mouse wheel by amount notches (positive scrolls up), at (x, y) if given.
 
     Args:
@@ -74,55 +80,55 @@ def scroll(screen, amount: int, x: int | None = None, y: int | None = None) -> N
         x: Horizontal pixel to scroll at; give both x and y or neither.
         y: Vertical pixel to scroll at; give both x and y or neither.
     """
-    screen.scroll(amount, x, y)
+    ctx.scroll(amount, x, y)
 
 
 @skill
-def triple_click(screen, x: int, y: int) -> None:
+def triple_click(ctx: SkillContext, x: int, y: int) -> None:
     """Triple-click the left mouse button at (x, y) on the screenshot (selects a line).
 
     Args:
         x: Horizontal pixel position on the screenshot.
         y: Vertical pixel position on the screenshot.
     """
-    screen.click(x, y, clicks=3)
+    _click(ctx, x, y, "left", 3)
 
 
 @skill
-def middle_click(screen, x: int, y: int) -> None:
+def middle_click(ctx: SkillContext, x: int, y: int) -> None:
     """Click the middle mouse button at (x, y) on the screenshot.
 
     Args:
         x: Horizontal pixel position on the screenshot.
         y: Vertical pixel position on the screenshot.
     """
-    screen.click(x, y, button="middle")
+    _click(ctx, x, y, "middle", 1)
 
 
 @skill
-def mouse_down(screen, x: int | None = None, y: int | None = None) -> None:
+def mouse_down(ctx: SkillContext, x: int | None = None, y: int | None = None) -> None:
     """Press the left mouse button and keep it down, at (x, y) if given (then mouse_up).
 
     Args:
         x: Horizontal pixel to press at; give both x and y or neither.
         y: Vertical pixel to press at; give both x and y or neither.
     """
-    screen.mouse_down(x, y)
+    ctx.mouse_down(x, y)
 
 
 @skill
-def mouse_up(screen, x: int | None = None, y: int | None = None) -> None:
+def mouse_up(ctx: SkillContext, x: int | None = None, y: int | None = None) -> None:
     """Release the left mouse button, at (x, y) if given.
 
     Args:
         x: Horizontal pixel to release at; give both x and y or neither.
         y: Vertical pixel to release at; give both x and y or neither.
     """
-    screen.mouse_up(x, y)
+    ctx.mouse_up(x, y)
 
 
 @skill
-def hscroll(screen, amount: int, x: int | None = None, y: int | None = None) -> None:
+def hscroll(ctx: SkillContext, amount: int, x: int | None = None, y: int | None = None) -> None:
     """Scroll sideways by amount notches (positive scrolls right), at (x, y) if given.
 
     Args:
@@ -132,4 +138,4 @@ def hscroll(screen, amount: int, x: int | None = None, y: int | None = None) -> 
     """
     if abs(amount) > MAX_HSCROLL:
         raise SkillExecutionError(f"scroll at most {MAX_HSCROLL} notches at a time")
-    screen.hscroll(amount, x, y)
+    ctx.hscroll(amount, x, y)

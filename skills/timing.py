@@ -5,14 +5,14 @@ from __future__ import annotations
 import time
 
 from cradle.errors import SkillExecutionError
-from cradle.skills import skill
+from cradle.skills import SkillContext, skill
 
 MAX_WAIT_SECONDS = 20.0
 """Longest single wait; below the executor's default 30 s time limit."""
 
 
 @skill
-def wait(screen, seconds: float) -> None:
+def wait(ctx: SkillContext, seconds: float) -> None:
     """Wait for seconds (at most 20) so the screen can update, e.g. after opening an app.
 
     Args:

@@ -38,8 +38,9 @@ from cradle.errors import (
     SkillExecutionError,
     SkillKilled,
 )
+from cradle.skills.calls import skill_context
 from cradle.skills.context import SkillContext
-from cradle.skills.registry import SkillRegistry, skill_context
+from cradle.skills.registry import SkillRegistry
 from cradle.types import SkillCall
 
 MAX_MESSAGE_CHARS = 10_000
@@ -65,7 +66,7 @@ def execute(
     args, kwargs = target.validate(call.args, call.kwargs)
     watched = registry.source_files()
     deadline = min(ctx.deadline, time.monotonic() + max(0.0, timeout))
-    ctx = replace(ctx, deadline=deadline)
+    ctx = replace(ctx, deadline=deadline, skills=registry)
     timed_out = False
 
     def check(frame: FrameType, event: str, arg: Any) -> Any:

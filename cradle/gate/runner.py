@@ -56,7 +56,6 @@ class ActionRunner:
         screen: Screen,
         generated_dir: Path | None,
         run_id: str,
-        extras: dict[str, Any] | None = None,
         stats: SkillStats | None = None,
         policy: ActionPolicy | None = None,
         secrets: SecretStore | None = None,
@@ -74,7 +73,6 @@ class ActionRunner:
         self.screen = screen
         self.generated_dir = generated_dir
         self.run_id = run_id
-        self.extras = extras or {}
         self._reported: set[str] = set()
         self.unavailable = frozenset() if self.episode.grounder is not None else GROUNDED_SKILLS
         """Skills not offered to the model: they need a grounder and none is configured."""
@@ -137,7 +135,6 @@ class ActionRunner:
         mapping: CoordinateMap,
         timeout: float,
         deadline: float = math.inf,
-        extras: dict[str, Any] | None = None,
         max_actions: int | None = None,
         perception: Perception | None = None,
     ) -> list[ActionOutcome]:
@@ -160,7 +157,7 @@ class ActionRunner:
                 mapping=mapping,
                 episode=self.episode,
                 perception=perception,
-                extras={**self.extras, **(extras or {})},
+                secrets=self.secrets,
                 guard=nested_guard(self.policy, self.secrets),
                 deadline=deadline,
             )

@@ -8,6 +8,17 @@
 * :func:`check_untrusted` / :func:`load_untrusted` / :func:`save_generated` handle skills the
   model writes itself.
 
+A skill file imports what it uses, as any Python file does::
+
+    from cradle.skills import SkillContext, skill
+    from skills.keyboard import hotkey
+
+
+    @skill
+    def save(ctx: SkillContext) -> None:
+        \"\"\"Save the document.\"\"\"
+        ctx.call(hotkey, "ctrl", "s")   # validated and gated like the model's own actions
+
 Typical use by the agent loop::
 
     registry = SkillRegistry.load(trusted=[shared_skills_dir(), env_skills],
@@ -18,18 +29,19 @@ Typical use by the agent loop::
     registry.reload_changed()                               # between steps
 """
 
+from cradle.skills.calls import current_context, skill_context
 from cradle.skills.checker import Problem, check_untrusted, load_untrusted
-from cradle.skills.context import SkillContext
+from cradle.skills.context import SkillContext, SkillLibrary
 from cradle.skills.curated import save_generated
 from cradle.skills.decorator import Skill, SkillParam, skill
 from cradle.skills.parser import parse_action
-from cradle.skills.registry import SkillCaller, SkillRegistry, current_context, skill_context
+from cradle.skills.registry import SkillRegistry
 
 __all__ = [
     "Problem",
     "Skill",
-    "SkillCaller",
     "SkillContext",
+    "SkillLibrary",
     "SkillParam",
     "SkillRegistry",
     "check_untrusted",

@@ -1,19 +1,20 @@
 """``@skill``: turn a plain typed function into something the model can call.
 
-A skill is an ordinary Python function. Its first parameter (``screen`` by convention) is the
-injected :class:`~cradle.skills.context.SkillContext`; it is never shown to the model. Every
-other parameter needs a type hint and an entry in the ``Args:`` section of a Google-style
-docstring, because the hint and the entry are all the model learns about it::
+A skill is an ordinary Python function. Its first parameter is the injected
+:class:`~cradle.skills.context.SkillContext` (``ctx: SkillContext``; model-written skills call
+it ``screen`` and leave it unannotated); it is never shown to the model. Every other parameter
+needs a type hint and an entry in the ``Args:`` section of a Google-style docstring, because
+the hint and the entry are all the model learns about it::
 
     @skill
-    def click(screen, x: int, y: int) -> None:
+    def click(ctx: SkillContext, x: int, y: int) -> None:
         \"\"\"Click the left mouse button at (x, y) on the screenshot.
 
         Args:
             x: Horizontal pixel on the screenshot.
             y: Vertical pixel on the screenshot.
         \"\"\"
-        screen.click(x, y)
+        ctx.click(x, y)
 
 The decorator returns the function unchanged (still callable as ``click(ctx, 1, 2)``) with a
 :class:`Skill` attached as ``__cradle_skill__``. The registry collects those.
@@ -245,7 +246,8 @@ def describe_skill(
         inspect.Parameter.POSITIONAL_OR_KEYWORD,
     ):
         raise fail(
-            "the first parameter must be the injected screen context, e.g. def f(screen, ...)"
+            "the first parameter must be the injected screen context, "
+            "e.g. def f(ctx: SkillContext, ...)"
         )
     try:
         hint_of = hints()
@@ -255,26 +257,10 @@ def describe_skill(
     summary, arg_docs = parse_docstring(doc)
     if not summary:
         raise fail("add a docstring whose first line says what the skill does")
-
-    skill_params: list[SkillParam] = []
-    for p in params[1:]:
-        if p.kind not in _ALLOWED_KINDS:
-            raise fail(f"parameter **{p.name} is not allowed; list each parameter")
-        if p.name not in hint_of:
-            raise fail(f"parameter {p.name!r} needs a type hint")
-        annotation = hint_of[p.name]
-        problem = _unsupported(annotation)
-        if problem:
-            raise fail(f"parameter {p.name!r}: {problem}")
-        description = arg_docs.get(p.name)
-        if not description:
-            raise fail(f"parameter {p.name!r} needs an entry in the docstring's Args: section")
-        skill_params.append(SkillParam(p.name, annotation, p.default, description, p.kind))
+    skill_params = [_model_param(p, hint_of, arg_docs, fail) for p in params[1:]]
     extra = set(arg_docs) - {p.name for p in skill_params} - {params[0].name}
     if extra:
         raise fail(f"the Args: section describes unknown parameters: {', '.join(sorted(extra))}")
-    returns = hint_of.get("return", type(None))
-
     return Skill(
         name=name,
         summary=summary,
@@ -283,8 +269,29 @@ def describe_skill(
         source_file=path,
         line=line,
         risky=risky,
-        returns=returns,
+        returns=hint_of.get("return", type(None)),
     )
+
+
+def _model_param(
+    p: inspect.Parameter,
+    hint_of: Mapping[str, Any],
+    arg_docs: Mapping[str, str],
+    fail: Callable[[str], SkillDefinitionError],
+) -> SkillParam:
+    """One parameter the model sees: it needs a supported type hint and an ``Args:`` entry."""
+    if p.kind not in _ALLOWED_KINDS:
+        raise fail(f"parameter **{p.name} is not allowed; list each parameter")
+    if p.name not in hint_of:
+        raise fail(f"parameter {p.name!r} needs a type hint")
+    annotation = hint_of[p.name]
+    problem = _unsupported(annotation)
+    if problem:
+        raise fail(f"parameter {p.name!r}: {problem}")
+    description = arg_docs.get(p.name)
+    if not description:
+        raise fail(f"parameter {p.name!r} needs an entry in the docstring's Args: section")
+    return SkillParam(p.name, annotation, p.default, description, p.kind)
 
 
 # --------------------------------------------------------------------------- docstrings

@@ -44,13 +44,13 @@ from cradle.errors import (
     SkillExecutionError,
     SkillKilled,
 )
+from cradle.skills.calls import MAX_CALL_DEPTH, call_prepared, prepare_call
 
 if TYPE_CHECKING:
     from cradle.skills.context import SkillContext
     from cradle.skills.registry import SkillRegistry
 
 CHILD_SCRIPT = Path(__file__).with_name("sandbox_child.py")
-MAX_CALL_DEPTH = 16
 RETIRE_AFTER_SECONDS = 1.0
 """A skill stopped at its deadline is retired only if it had at least this long: one that
 only got the last moments of the run's budget was not given a fair chance."""
@@ -155,10 +155,10 @@ class IsolatedSkill:
         if not isinstance(name, str) or not isinstance(args, list) or not isinstance(kwargs, dict):
             return {"op": "error", "message": "malformed skill call"}
         try:
-            target, args, kwargs = self.registry.prepare_call(name, args, kwargs, ctx)
+            target, args, kwargs = prepare_call(self.registry, name, args, kwargs, ctx)
             if target.generated:
                 return {"op": "run", "args": args, "kwargs": kwargs}
-            value = self.registry.call_prepared(target, args, kwargs, ctx)
+            value = call_prepared(target, args, kwargs, ctx)
         except (EnvironmentFailure, RunInterrupted):
             raise
         except (ActionRejected, SkillExecutionError) as exc:

@@ -18,6 +18,7 @@ from pathlib import Path
 from cradle.errors import GeneratedSkillRejected
 from cradle.skills.checker import MAX_SOURCE_CHARS
 from cradle.skills.curated import save_generated, skill_names
+from cradle.skills.folders import skill_files
 from cradle.types import utc_now
 
 MAX_SKILL_FILE_BYTES = 1_000_000
@@ -31,13 +32,6 @@ class Promotion:
     promoted: list[Path] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     """One reason per file that stayed in the episode's folder."""
-
-
-def skill_files(folder: Path) -> list[Path]:
-    """The skill files of ``folder`` as the registry loads them (``*.py``, not ``_*``)."""
-    if not folder.is_dir():
-        return []
-    return [p for p in sorted(folder.glob("*.py")) if not p.name.startswith("_")]
 
 
 def _body(path: Path) -> str | None:

@@ -1,94 +1,35 @@
 """The set of skills an agent may call, loaded from folders of plain Python files.
 
-Each ``*.py`` file (not starting with ``_``) in the given folders is run as a fresh module and
-its ``@skill`` functions are collected. Files from *untrusted* folders (model-written skills
-saved by :func:`cradle.skills.curated.save_generated`) first pass
-:func:`cradle.skills.checker.check_untrusted`; only their declarations run here, and each call
-runs in a separate, OS-limited process (:mod:`cradle.skills.isolation`).
+Each skill file (:mod:`cradle.skills.folders`) is run as a module of its folder's package
+(:mod:`cradle.skills.loader`) and its ``@skill`` functions are collected. Files from
+*untrusted* folders (model-written skills saved by :func:`cradle.skills.curated.save_generated`)
+first pass :func:`cradle.skills.checker.check_untrusted`; only their declarations run here, and
+each call runs in a separate, OS-limited process (:mod:`cradle.skills.isolation`).
 
-A skill calls another by plain name, without the context: ``hotkey("ctrl", "s")``. The names
-in every skill module are :class:`SkillCaller` wrappers that look the target up in the registry
-*at call time* (so load order and later reloads do not matter), validate the arguments like a
-top-level action, and pass the :class:`~cradle.skills.context.SkillContext` held by a
-``ContextVar`` that the executor sets while a skill runs.
+A skill calls another through its context, ``ctx.call(hotkey, "ctrl", "s")``: the registry
+is what the executor puts in ``SkillContext.skills``, and :meth:`SkillRegistry.call` looks the
+target up by name *at call time*, validates and gates the call (:mod:`cradle.skills.calls`).
 """
 
 from __future__ import annotations
 
 import difflib
 import hashlib
-import re
-import sys
-import types
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from cradle.errors import (
-    ActionRejected,
-    GeneratedSkillRejected,
-    SkillDefinitionError,
-    SkillExecutionError,
-)
-from cradle.skills import checker, untrusted
-from cradle.skills.decorator import Skill, get_skill, skill
-from cradle.skills.isolation import MAX_CALL_DEPTH, IsolatedSkill, SandboxLimits
+from cradle.errors import ActionRejected, GeneratedSkillRejected, SkillDefinitionError
+from cradle.skills.calls import call_prepared, prepare_call
+from cradle.skills.decorator import Skill, get_skill
+from cradle.skills.folders import Listing, Stamp, list_files
+from cradle.skills.isolation import IsolatedSkill, SandboxLimits
+from cradle.skills.loader import declare_untrusted, exec_trusted, forget
 
 if TYPE_CHECKING:
     from cradle.skills.context import SkillContext
-
-
-_current_context: ContextVar[SkillContext | None] = ContextVar("cradle_skill_context", default=None)
-_call_depth: ContextVar[int] = ContextVar("cradle_skill_depth", default=0)
-
-
-def current_context() -> SkillContext:
-    """The context of the skill running now; ``SkillExecutionError`` outside a skill."""
-    ctx = _current_context.get()
-    if ctx is None:
-        raise SkillExecutionError("no skill is running (skills call skills only while running)")
-    return ctx
-
-
-@contextmanager
-def skill_context(ctx: SkillContext) -> Iterator[SkillContext]:
-    """Make ``ctx`` the context that skill-to-skill calls receive, for the ``with`` block."""
-    token = _current_context.set(ctx)
-    depth = _call_depth.set(0)
-    try:
-        yield ctx
-    finally:
-        _call_depth.reset(depth)
-        _current_context.reset(token)
-
-
-class SkillCaller:
-    """What a skill module sees under a skill's name: call it without the context."""
-
-    __slots__ = ("_registry", "_name")
-
-    def __init__(self, registry: SkillRegistry, name: str):
-        self._registry = registry
-        self._name = name
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    def __repr__(self) -> str:
-        return f"<skill {self._name}>"
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        ctx = _current_context.get()
-        if ctx is None:
-            raise SkillExecutionError(
-                f"{self._name}() needs a running skill; call it through the executor"
-            )
-        target, args_list, kwargs_dict = self._registry.prepare_call(self._name, args, kwargs, ctx)
-        return self._registry.call_prepared(target, args_list, kwargs_dict, ctx)
 
 
 @dataclass
@@ -99,11 +40,9 @@ class _Unit:
     """File path, or a ``<generated:...>`` name; also the code objects' filename."""
     path: Path | None
     trusted: bool
-    stamp: tuple[int, int] | None = None
+    stamp: Stamp | None = None
     skills: list[str] = field(default_factory=list)
-    namespace: dict[str, Any] | None = None
-    injected: set[str] = field(default_factory=set)
-    module_name: str | None = None
+    module: ModuleType | None = None
     problem: SkillDefinitionError | None = None
     origin: dict[str, Any] = field(default_factory=dict)
     guarded: str | None = None
@@ -122,7 +61,6 @@ class SkillRegistry:
         self._units: dict[str, _Unit] = {}
         self._folders: list[tuple[Path, bool]] = []
         self._folder_problems: list[SkillDefinitionError] = []
-        self._callers: dict[str, SkillCaller] = {}
         self._generated_count = 0
 
     # ---------------------------------------------------------------- loading
@@ -161,7 +99,7 @@ class SkillRegistry:
         before are retried too (a duplicate may have gone away), and failed files are retried
         while other files keep loading (a generated file may call a skill of a later file).
         """
-        listing = self._list_files()
+        listing, self._folder_problems = list_files(self._folders)
         changed = False
         for key, unit in list(self._units.items()):
             if unit.path is not None and key not in listing:
@@ -182,8 +120,15 @@ class SkillRegistry:
                 if u.problem is not None and u.path is not None and k not in todo
             ]
             todo = [k for k in listing if k in set(todo) | set(retry)]
+        failed = self._load_all(todo, listing)
+        if changed or todo:
+            self._reorder(listing)
+        return failed
+
+    def _load_all(self, todo: list[str], listing: Listing) -> list[SkillDefinitionError]:
+        """Load ``todo``; a generated file may call a skill from a file loaded after it, so
+        the failed ones are retried while others keep loading."""
         failed: dict[str, SkillDefinitionError] = {}
-        changed = changed or bool(todo)
         while todo:
             progress = False
             for key in todo:
@@ -194,38 +139,10 @@ class SkillRegistry:
                 else:
                     failed.pop(key, None)
                     progress = True
-            # A generated file may call a skill from a file loaded after it: retry the failed
-            # ones while others keep loading.
             todo = list(failed) if progress else []
-        new_problems = list(failed.values())
-        if changed:
-            self._reorder(listing)
-            self._inject_all()
-        return new_problems
+        return list(failed.values())
 
-    def _list_files(self) -> dict[str, tuple[Path, bool, tuple[int, int]]]:
-        listing: dict[str, tuple[Path, bool, tuple[int, int]]] = {}
-        self._folder_problems = []
-        for folder, trusted in self._folders:
-            if folder.is_file():
-                paths = [folder]  # one file given on its own (``cradle skills check FILE``)
-            elif folder.is_dir():
-                paths = [p for p in sorted(folder.glob("*.py")) if not p.name.startswith("_")]
-            else:
-                self._folder_problems.append(
-                    SkillDefinitionError("skill folder does not exist", path=str(folder))
-                )
-                continue
-            for path in paths:
-                try:
-                    st = path.stat()
-                except OSError:
-                    continue
-                key = str(path.resolve())
-                listing.setdefault(key, (path.resolve(), trusted, (st.st_mtime_ns, st.st_size)))
-        return listing
-
-    def _reorder(self, listing: dict[str, Any]) -> None:
+    def _reorder(self, listing: Listing) -> None:
         order = [k for k in listing if k in self._units]
         order += [k for k in self._units if k not in listing]
         self._units = {k: self._units[k] for k in order}
@@ -236,7 +153,7 @@ class SkillRegistry:
             if name in self._skills
         }
 
-    def _load_file(self, path: Path, trusted: bool, stamp: tuple[int, int]) -> _Unit:
+    def _load_file(self, path: Path, trusted: bool, stamp: Stamp) -> _Unit:
         key = str(path)
         old = self._units.pop(key, None)
         if old is not None:
@@ -244,21 +161,10 @@ class SkillRegistry:
         unit = _Unit(key=key, path=path, trusted=trusted, stamp=stamp, origin={"file": key})
         try:
             if trusted:
-                self._exec_trusted(unit, path.read_bytes())
+                unit.module = exec_trusted(key, path.read_bytes())
+                self._register(unit, vars(unit.module))
             else:
-                try:
-                    source = path.read_text(encoding="utf-8")
-                except UnicodeDecodeError as exc:
-                    raise SkillDefinitionError(f"not UTF-8 text ({exc.reason})", path=key) from None
-                try:
-                    self._exec_untrusted(unit, source)
-                except GeneratedSkillRejected as exc:
-                    first = exc.problems[0] if exc.problems else None
-                    raise SkillDefinitionError(
-                        f"rejected by the untrusted-skill check: {exc}",
-                        path=key,
-                        line=getattr(first, "line", None),
-                    ) from None
+                self._load_untrusted_file(unit, path)
         except OSError as exc:
             unit.problem = SkillDefinitionError(f"cannot read file ({exc})", path=key)
         except SkillDefinitionError as exc:
@@ -266,77 +172,25 @@ class SkillRegistry:
         self._units[key] = unit
         return unit
 
-    def _exec_trusted(self, unit: _Unit, source: bytes) -> None:
-        key = unit.key
+    def _load_untrusted_file(self, unit: _Unit, path: Path) -> None:
         try:
-            # Python skips undecodable bytes in comments; a skill file is UTF-8 throughout, as
-            # `cradle skills check` reads it.
-            text = source.decode("utf-8")
+            source = path.read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:
-            raise SkillDefinitionError(
-                f"not UTF-8 text ({exc.reason})",
-                path=key,
-                line=source.count(b"\n", 0, exc.start) + 1,
-            ) from None
+            raise SkillDefinitionError(f"not UTF-8 text ({exc.reason})", path=unit.key) from None
         try:
-            code = compile(text, key, "exec", dont_inherit=True)
-        except SyntaxError as exc:
+            self._declare(unit, source)
+        except GeneratedSkillRejected as exc:
+            first = exc.problems[0] if exc.problems else None
             raise SkillDefinitionError(
-                f"syntax error: {exc.msg}", path=key, line=exc.lineno
+                f"rejected by the untrusted-skill check: {exc}",
+                path=unit.key,
+                line=getattr(first, "line", None),
             ) from None
-        except ValueError as exc:
-            raise SkillDefinitionError(f"cannot compile: {exc}", path=key) from None
-        digest = hashlib.sha1(key.encode()).hexdigest()[:8]
-        stem = re.sub(r"\W", "_", Path(key).stem)
-        module_name = f"cradle_skill_files.{stem}_{digest}"
-        module = types.ModuleType(module_name)
-        module.__file__ = key
-        namespace = module.__dict__
-        injected = self._inject(namespace, set())
-        sys.modules[module_name] = module
-        try:
-            exec(code, namespace)  # noqa: S102 - trusted skill files are code the user installed
-        except SkillDefinitionError as exc:
-            sys.modules.pop(module_name, None)
-            if exc.path is not None:
-                raise
-            # e.g. ``@skill(True)``: the decorator cannot know the file; the loader does.
-            raise SkillDefinitionError(
-                str(exc), path=key, line=_line_in(exc.__traceback__, key)
-            ) from None
-        except (Exception, SystemExit) as exc:
-            sys.modules.pop(module_name, None)
-            raise SkillDefinitionError(
-                f"failed to load: {type(exc).__name__}: {exc}",
-                path=key,
-                line=_line_in(exc.__traceback__, key),
-            ) from None
-        unit.module_name = module_name
-        self._register(unit, namespace, injected)
 
-    def _exec_untrusted(self, unit: _Unit, source: str) -> None:
-        problems = checker.check_untrusted(source, unit.key, known_skills=set(self._skills))
-        if problems:
-            raise GeneratedSkillRejected("; ".join(str(p) for p in problems), problems=problems)
-        try:
-            code = untrusted.compile_declarations(source, unit.key)
-        except ValueError as exc:
-            raise GeneratedSkillRejected(str(exc)) from None
-        namespace: dict[str, Any] = {
-            "__builtins__": dict(untrusted.DECLARATION_BUILTINS),
-            "skill": skill,
-            "__name__": "cradle_generated_skill",
-        }
-        try:
-            exec(code, namespace)  # noqa: S102 - declarations only: every body is `pass`
-        except SkillDefinitionError as exc:
-            raise GeneratedSkillRejected(str(exc)) from None
-        except Exception as exc:  # noqa: BLE001 - report, never crash the loader
-            raise GeneratedSkillRejected(f"failed to load: {type(exc).__name__}: {exc}") from None
-        unit.guarded = untrusted.guarded_source(source, unit.key)
-        unit.calls = untrusted.called_names(source)
-        self._register(unit, namespace, set(), generated=True)
-        unit.namespace = None  # nothing runs in it, so nothing is injected into it
+    def _declare(self, unit: _Unit, source: str) -> None:
+        declared = declare_untrusted(source, unit.key, set(self._skills))
+        unit.guarded, unit.calls = declared.guarded, declared.calls
+        self._register(unit, declared.namespace, generated=True)
 
     def add_untrusted(
         self, source: str, *, origin: dict[str, Any], filename: str | None = None
@@ -349,46 +203,21 @@ class SkillRegistry:
             raise GeneratedSkillRejected(f"a generated source named {key} is already loaded")
         unit = _Unit(key=key, path=None, trusted=False, origin=dict(origin))
         try:
-            self._exec_untrusted(unit, source)
+            self._declare(unit, source)
         except SkillDefinitionError as exc:
             raise GeneratedSkillRejected(str(exc)) from None
         self._units[key] = unit
-        self._inject_all()
         return [self._skills[name] for name in unit.skills]
 
     # ---------------------------------------------------------------- registration
 
     def _register(
-        self,
-        unit: _Unit,
-        namespace: dict[str, Any],
-        injected: set[str],
-        *,
-        generated: bool = False,
+        self, unit: _Unit, namespace: Mapping[str, Any], *, generated: bool = False
     ) -> None:
-        found: list[Skill] = []
-        seen: set[int] = set()
-        callers = self._callers
-        for key, value in list(namespace.items()):
-            if value is callers.get(key):
-                continue  # an injected wrapper of another skill (most of the namespace)
-            found_skill = get_skill(value)
-            if found_skill is None or found_skill.source_file != unit.key:
-                continue
-            if id(found_skill) in seen:
-                continue
-            seen.add(id(found_skill))
-            found.append(found_skill)
+        found = self._defined_in(unit, namespace)
         if not found and not unit.trusted:
             raise GeneratedSkillRejected("the source defines no @skill function")
-        # A file in an untrusted folder supersedes an in-memory generated source defining the
-        # same skill: it is that source, saved by save_generated after add_untrusted.
-        superseded: set[str] = set()
-        if unit.path is not None and not unit.trusted:
-            for s in found:
-                owner = self._units.get(self._owner.get(s.name, ""))
-                if owner is not None and owner.path is None:
-                    superseded.add(owner.key)
+        superseded = self._superseded_by(unit, found)
         for s in found:
             other = self._skills.get(s.name)
             if other is not None and self._owner.get(s.name) not in superseded:
@@ -408,10 +237,28 @@ class SkillRegistry:
             s = replace(s, generated=generated, origin=dict(unit.origin), func=func)
             self._skills[s.name] = s
             self._owner[s.name] = unit.key
-            namespace[s.name] = self._caller(s.name)
         unit.skills = [s.name for s in found]
-        unit.namespace = namespace
-        unit.injected = {n for n in injected if namespace.get(n) is self._callers.get(n)}
+
+    @staticmethod
+    def _defined_in(unit: _Unit, namespace: Mapping[str, Any]) -> list[Skill]:
+        """The skills ``unit``'s own code defines (not the ones it imports)."""
+        found: dict[int, Skill] = {}
+        for value in list(namespace.values()):
+            defined = get_skill(value)
+            if defined is not None and defined.source_file == unit.key:
+                found.setdefault(id(defined), defined)
+        return list(found.values())
+
+    def _superseded_by(self, unit: _Unit, found: list[Skill]) -> set[str]:
+        """A file in an untrusted folder supersedes an in-memory generated source defining
+        the same skill: it is that source, saved by save_generated after add_untrusted."""
+        superseded: set[str] = set()
+        if unit.path is not None and not unit.trusted:
+            for s in found:
+                owner = self._units.get(self._owner.get(s.name, ""))
+                if owner is not None and owner.path is None:
+                    superseded.add(owner.key)
+        return superseded
 
     def _drop(self, unit: _Unit) -> None:
         for name in unit.skills:
@@ -419,36 +266,8 @@ class SkillRegistry:
                 self._skills.pop(name, None)
                 self._owner.pop(name, None)
         unit.skills = []
-        if unit.module_name:
-            sys.modules.pop(unit.module_name, None)
-
-    def _caller(self, name: str) -> SkillCaller:
-        caller = self._callers.get(name)
-        if caller is None:
-            caller = self._callers[name] = SkillCaller(self, name)
-        return caller
-
-    def _inject(self, namespace: dict[str, Any], injected: set[str]) -> set[str]:
-        """Put wrappers of all skills into ``namespace`` without clobbering its own names."""
-        result = set()
-        for name in list(injected):
-            if name not in self._skills and namespace.get(name) is self._callers.get(name):
-                del namespace[name]
-        # Set operations and dict.update in C: this runs once per loaded file over every
-        # skill, so a Python loop here made loading 1,000 files quadratic in slow code.
-        names = self._skills.keys()
-        for name in names - self._callers.keys():
-            self._caller(name)
-        todo = (names - namespace.keys()) | (names & injected)
-        namespace.update(zip(todo, map(self._callers.__getitem__, todo), strict=True))
-        result.update(todo)
-        return result
-
-    def _inject_all(self) -> None:
-        for unit in self._units.values():
-            if unit.namespace is not None and unit.problem is None:
-                own = set(unit.skills)
-                unit.injected = self._inject(unit.namespace, unit.injected) - own
+        if unit.module is not None:
+            forget(unit.module)
 
     def retire(self, name: str) -> Path | None:
         """Drop the model-written source that defines ``name`` (it hit a process limit);
@@ -462,38 +281,13 @@ class SkillRegistry:
 
     # ---------------------------------------------------------------- calls between skills
 
-    def prepare_call(
-        self, name: str, args: Sequence[Any], kwargs: dict[str, Any], ctx: SkillContext
-    ) -> tuple[Skill, list[Any], dict[str, Any]]:
-        """Look up, validate and gate a call one skill makes to another.
-
-        Raises ``SkillExecutionError`` (unknown skill, refused by the policy) or
-        ``ActionRejected`` (arguments that do not fit).
-        """
-        target = self.get(name)
-        if target is None:
-            raise SkillExecutionError(f"skill {name!r} is no longer available")
-        args_list, kwargs_dict = target.validate(args, kwargs)
-        if ctx.guard is not None:
-            from cradle.types import SkillCall
-
-            refusal = ctx.guard(target, SkillCall(skill=name, args=args_list, kwargs=kwargs_dict))
-            if refusal:
-                raise SkillExecutionError(f"{name}: {refusal}")
-        return target, args_list, kwargs_dict
-
-    def call_prepared(
-        self, target: Skill, args: list[Any], kwargs: dict[str, Any], ctx: SkillContext
+    def call(
+        self, ctx: SkillContext, name: str, args: Sequence[Any], kwargs: Mapping[str, Any]
     ) -> Any:
-        """Run a call :meth:`prepare_call` let through, within the nesting bound."""
-        depth = _call_depth.get()
-        if depth >= MAX_CALL_DEPTH:
-            raise SkillExecutionError(f"skills call each other more than {MAX_CALL_DEPTH} deep")
-        token = _call_depth.set(depth + 1)
-        try:
-            return target.func(ctx, *args, **kwargs)
-        finally:
-            _call_depth.reset(token)
+        """Run the skill ``name`` for a running skill (``ctx.call``): validated, asked of the
+        context's guard, one level deeper; see :mod:`cradle.skills.calls`."""
+        target, args_list, kwargs_dict = prepare_call(self, name, args, kwargs, ctx)
+        return call_prepared(target, args_list, kwargs_dict, ctx)
 
     # ---------------------------------------------------------------- queries
 
@@ -548,12 +342,3 @@ class SkillRegistry:
 
     def __repr__(self) -> str:
         return f"<SkillRegistry {len(self)} skills, {len(self.problems)} problems>"
-
-
-def _line_in(tb: types.TracebackType | None, filename: str) -> int | None:
-    line = None
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename == filename:
-            line = tb.tb_lineno
-        tb = tb.tb_next
-    return line

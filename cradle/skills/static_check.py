@@ -341,9 +341,9 @@ def _describe(
     args = node.args
 
     def hints() -> dict[str, Any]:
+        # The first parameter is the injected context: its hint is never shown to the model.
         every = [
-            *args.posonlyargs,
-            *args.args,
+            *[*args.posonlyargs, *args.args][1:],
             *args.kwonlyargs,
             *(a for a in (args.vararg, args.kwarg) if a is not None),
         ]

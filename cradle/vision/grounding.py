@@ -7,14 +7,14 @@ then its boxes are exactly what the model was shown. When there is none
 earlier action in the same step opened a menu), the skill captures and perceives on the spot,
 running only the stage it needs (OCR for ``click_text``; the accessibility tree, when the
 environment reads one, is cheap and always read along). The last on-the-spot result is
-cached by frame digest, so two ``click_text`` calls on an unchanged screen read it once.
+kept by the episode (``EpisodeView.spot``) by frame digest, so two ``click_text`` calls on an
+unchanged screen read it once.
 """
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PIL import Image
 
@@ -25,9 +25,8 @@ from cradle.perception import Perception, TextSpan
 from cradle.vision.match import normalize
 from cradle.vision.perceiver import VisionPerceiver, VisionPerception, frame_digest
 
-_lock = threading.Lock()
-_cache: dict[str, tuple[VisionPerceiver, VisionPerception]] = {}
-_default = VisionPerceiver()
+if TYPE_CHECKING:
+    from cradle.skills.context import SkillContext
 
 
 def _shown(frame: Image.Image, size: tuple[int, int]) -> Image.Image:
@@ -36,10 +35,17 @@ def _shown(frame: Image.Image, size: tuple[int, int]) -> Image.Image:
     return frame.resize(size, Image.Resampling.BILINEAR)
 
 
-def _perceiver(ctx: Any) -> VisionPerceiver:
-    """The environment's own perceiver when it is a ``VisionPerceiver`` (same OCR settings)."""
+def _perceiver(ctx: SkillContext) -> VisionPerceiver:
+    """The environment's own perceiver when it is a ``VisionPerceiver`` (same OCR settings),
+    else the episode's default one, made on first use."""
     found = ctx.episode.perceiver
-    return found if isinstance(found, VisionPerceiver) else _default
+    if isinstance(found, VisionPerceiver):
+        return found
+    spot = ctx.episode.spot
+    with spot.lock:
+        if spot.fallback is None:
+            spot.fallback = VisionPerceiver()
+        return spot.fallback
 
 
 def _has(perception: VisionPerception, need: str) -> bool:
@@ -50,7 +56,7 @@ def _has(perception: VisionPerception, need: str) -> bool:
     }[need]
 
 
-def current_perception(ctx: Any, *, need: str) -> VisionPerception:
+def current_perception(ctx: SkillContext, *, need: str) -> VisionPerception:
     """A perception of the screen as it is now, with ``need`` ("text", "marks" or "tree")
     in it; the environment's accessibility tree is read along whenever it has one."""
     frame = ctx.capture()
@@ -60,39 +66,36 @@ def current_perception(ctx: Any, *, need: str) -> VisionPerception:
         return given
     key = f"{digest}:{need}:{ctx.mapping.image_size}"
     perceiver = _perceiver(ctx)
-    with _lock:
-        cached = _cache.get(key)
-    if cached is not None and cached[0] is perceiver:  # another episode's may read no tree
-        return cached[1]
+    spot = ctx.episode.spot
+    with spot.lock:
+        if spot.key == key and spot.perceiver is perceiver and spot.perception is not None:
+            return spot.perception
     shown = _shown(frame, ctx.mapping.image_size)
     fresh = perceiver.run(
         frame, shown, marks=need == "marks", ocr=need == "text", mapping=ctx.mapping
     )
-    with _lock:
-        _cache.clear()
-        _cache[key] = (perceiver, fresh)
+    with spot.lock:
+        spot.key, spot.perceiver, spot.perception = key, perceiver, fresh
     return fresh
 
 
-def shown_perception(ctx: Any) -> Perception | None:
+def shown_perception(ctx: SkillContext) -> Perception | None:
     """The perception whose marks the model saw this step, if any."""
     given = ctx.perception
     return given if isinstance(given, Perception) else None
 
 
-def image_folders(ctx: Any) -> list[Path]:
-    """Where ``click_image`` looks for icons: ``extras["images"]``, then the environment's."""
-    folders: list[Path] = []
-    extra = ctx.extras.get("images")
-    if extra:
-        folders.extend(Path(p) for p in (extra if isinstance(extra, list | tuple) else [extra]))
+def image_folders(ctx: SkillContext) -> list[Path]:
+    """Where ``click_image`` looks for icons: the episode's extra folders, then the
+    environment's images/."""
+    folders = list(ctx.episode.image_folders)
     folder = getattr(ctx.episode.environment, "folder", None)
     if folder is not None:
         folders.append(Path(folder) / "images")
     return folders
 
 
-def named_spans(perception: VisionPerception, ctx: Any) -> list[TextSpan]:
+def named_spans(perception: VisionPerception, ctx: SkillContext) -> list[TextSpan]:
     """Accessible names of the elements on screen as text spans in model-image pixels, so
     ``click_text`` finds an icon-only button by its name as if the name were drawn on it."""
     spans: list[TextSpan] = []
@@ -102,7 +105,7 @@ def named_spans(perception: VisionPerception, ctx: Any) -> list[TextSpan]:
     return spans
 
 
-def exactly_named(perception: VisionPerception, ctx: Any, text: str) -> list[TextSpan]:
+def exactly_named(perception: VisionPerception, ctx: SkillContext, text: str) -> list[TextSpan]:
     """Spans of the elements whose accessible name is ``text`` (normalised), the ones a user
     acts on first: a field named "Email" before the label "Email" that names it."""
     want = normalize(text)
@@ -113,7 +116,7 @@ def exactly_named(perception: VisionPerception, ctx: Any, text: str) -> list[Tex
     return [TextSpan(e.name, image_box(e, ctx.mapping)) for e in (acted_on or found)]
 
 
-def accessibility_of(ctx: Any) -> AccessibilityProvider | None:
+def accessibility_of(ctx: SkillContext) -> AccessibilityProvider | None:
     """The environment's accessibility provider (also the ``ElementActor``), if it reads one."""
     found = ctx.episode.perceiver
     return found.accessibility if isinstance(found, VisionPerceiver) else None

@@ -184,28 +184,30 @@ def test_reload_retries_duplicates_after_the_other_file_goes(tmp_path: Path) -> 
 
 
 SAVE = '''
-from cradle.skills import skill
+from cradle.skills import SkillContext, skill
+from skills.keyboard import hotkey
 
 
 @skill
-def save(screen) -> None:
+def save(ctx: SkillContext) -> None:
     """Save the document."""
-    hotkey("ctrl", "s")
+    ctx.call(hotkey, "ctrl", "s")
 '''
 
 SHOUT = '''
-from cradle.skills import skill
+from cradle.skills import SkillContext, skill
+from skills.keyboard import type_text
 
 
 @skill
-def shout(screen, text: str) -> str:
+def shout(ctx: SkillContext, text: str) -> str:
     """Type text loudly, then save.
 
     Args:
         text: Text.
     """
-    type_text(text=text.upper())
-    save()
+    ctx.call(type_text, text=text.upper())
+    ctx.call("save")
     return "done"
 '''
 
@@ -224,7 +226,8 @@ def test_skills_call_skills_across_files_in_any_order(
 
 
 def test_skill_to_skill_calls_are_validated(tmp_path: Path, ctx, common_registry) -> None:
-    write(tmp_path, "bad.py", SHOUT.replace("type_text(text=text.upper())", "click(x='a', y=1)"))
+    bad = SHOUT.replace("ctx.call(type_text, text=text.upper())", "ctx.call('click', x='a', y=1)")
+    write(tmp_path, "bad.py", bad)
     write(tmp_path, "save.py", SAVE)
     common = Path(common_registry.get("click").source_file).parent
     registry = SkillRegistry.load([common, tmp_path])
@@ -234,12 +237,37 @@ def test_skill_to_skill_calls_are_validated(tmp_path: Path, ctx, common_registry
         execute(parse_action("shout('hi')", registry), registry, ctx)
 
 
-def test_skill_callers_need_a_running_skill(common_registry) -> None:
+def test_skills_import_skills_beside_them(tmp_path: Path, ctx, screen, common_registry) -> None:
+    # A file imports a skill of its own folder relatively, before that file is loaded itself.
+    write(
+        tmp_path,
+        "a_twice.py",
+        '''
+from cradle.skills import SkillContext, skill
+
+from .b_save import save
+
+
+@skill
+def save_twice(ctx: SkillContext) -> None:
+    """Save twice."""
+    ctx.call(save)
+    ctx.call(save)
+''',
+    )
+    write(tmp_path, "b_save.py", SAVE)
+    common = Path(common_registry.get("click").source_file).parent
+    registry = SkillRegistry.load([common, tmp_path])
+    assert registry.problems == []
+    execute(parse_action("save_twice()", registry), registry, ctx)
+    assert screen.calls == [("hotkey", "ctrl", "s")] * 2
+
+
+def test_calls_between_skills_need_a_running_skill(ctx) -> None:
     from cradle.errors import SkillExecutionError
-    from cradle.skills.registry import SkillCaller
 
     with pytest.raises(SkillExecutionError, match="needs a running skill"):
-        SkillCaller(common_registry, "click")(1, 2)
+        ctx.call("click", 1, 2)
 
 
 def test_untrusted_folder_is_checked(tmp_path: Path, common_registry) -> None:

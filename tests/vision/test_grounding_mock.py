@@ -22,15 +22,14 @@ grounding = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(grounding)
 
 
-def start(shown: tuple[int, int] | None = None, **extras: object):
+def start(shown: tuple[int, int] | None = None, image_folders: tuple[Path, ...] = ()):
     env = load_environment("mock-notepad")
     screen = env.start()
     size = shown or screen.capture().size
     ctx = SkillContext(
         screen=screen,
         mapping=CoordinateMap(size, screen.geometry),
-        episode=EpisodeView(environment=env),
-        extras=dict(extras),
+        episode=EpisodeView(environment=env, image_folders=image_folders),
     )
     return env, screen, ctx
 
@@ -74,12 +73,11 @@ def test_click_label_uses_the_marks_the_model_saw() -> None:
 
 
 def test_click_image_with_an_icon_cut_from_the_screen(tmp_path: Path) -> None:
-    env, screen, ctx = start()
+    env, screen, ctx = start(image_folders=(tmp_path,))
     frame = screen.capture()
     edit = next(w for w in screen.widgets() if w.label == "Edit")
     x0, y0, x1, y1 = edit.rect
     frame.crop((x0, y0, x1, y1)).save(tmp_path / "edit_menu.png")
-    ctx.extras["images"] = [tmp_path]
     assert "clicked image 'edit_menu'" in grounding.click_image(ctx, name="edit_menu")
     assert env.state()["menu"] == "Edit"
     with pytest.raises(SkillExecutionError, match="no image named 'nope'"):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from cradle.skills import skill
+from cradle.skills import SkillContext, skill
 
 
 @skill(risky=True)
-def close_window(screen) -> None:
+def close_window(ctx: SkillContext) -> None:
     """Close the Notepad window (Alt+F4); unsaved text is lost."""
-    screen.hotkey("alt", "f4")
+    ctx.hotkey("alt", "f4")
