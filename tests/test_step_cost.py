@@ -1,4 +1,5 @@
-"""What the benchmarks pushed into the framework: stage timings, idle steps, cheaper recalls.
+"""What the benchmarks pushed into the framework: cheaper recalls (stage timings and idle
+steps are tested with the loop, in test_agent and test_decide).
 
 Also the benchmark helpers whose numbers BENCHMARKS.md relies on (the image token formula),
 and that ``cradle bench`` exists without ``import cradle`` loading the benchmarks.
@@ -14,103 +15,7 @@ import numpy as np
 import pytest
 
 from benchmarks.tokens import image_tokens
-from cradle.agent import AgentSettings
-from cradle.llm.scripted import ScriptedModel
 from cradle.memory.store import VectorMemory
-from cradle.session import MemorySettings, Session, SessionSettings
-from cradle.trajectory.loader import load_run
-
-
-def _fused(actions: list[str], done: bool = False) -> dict:
-    return {
-        "information_gathering": {
-            "screen_description": "Notepad",
-            "visible_text": [],
-            "elements": [],
-        },
-        "self_reflection": {"last_actions_succeeded": True, "analysis": "", "failure_reason": ""},
-        "task_inference": {"subtask": "wait for it", "reasoning": ""},
-        "skill_curation": {"relevant_skills": [], "new_skills": []},
-        "action_planning": {"reasoning": "", "actions": actions, "done": done},
-    }
-
-
-def _run(tmp_path: Path, replies: list[dict], **agent: object) -> tuple[ScriptedModel, list]:
-    model = ScriptedModel({"fused": replies})
-    settings = SessionSettings(
-        env="mock-notepad",
-        task="wait for the editor",
-        runs_dir=tmp_path / "runs",
-        generated_skills_dir=None,
-        memory=MemorySettings(enabled=False),
-        stats_path=tmp_path / "stats.json",
-        agent=AgentSettings(mode="fused", max_steps=8, **agent),  # type: ignore[arg-type]
-    )
-    result = Session(settings, model=model).run()
-    return model, load_run(result.run_dir).steps
-
-
-def test_each_step_records_where_its_time_went(tmp_path: Path) -> None:
-    _, steps = _run(tmp_path, [_fused(["type_text(text='a')"]), _fused([], done=True)])
-    first = steps[0].timings_ms
-    for stage in (
-        "capture",
-        "digest",
-        "downscale",
-        "skills",
-        "memory_recall",
-        "decide",
-        "actions",
-        "total",
-        "model",
-    ):
-        assert stage in first
-    assert first["total"] >= first["decide"] >= 0
-    assert "downscale" not in steps[1].timings_ms or steps[1].observation.changed
-
-
-def test_an_unchanged_screen_after_a_wait_repeats_the_wait_without_the_model(
-    tmp_path: Path,
-) -> None:
-    model, steps = _run(
-        tmp_path, [_fused(["wait(seconds=0.01)"]), _fused([], done=True)], idle_skips=2
-    )
-    assert len(model.requests) == 2
-    assert [s.model_skipped for s in steps] == [False, True, True, False]
-    for idle in steps[1:3]:
-        assert idle.model_calls == [] and not idle.observation.changed
-        assert [a.source for a in idle.actions] == ["wait(seconds=0.01)"]
-        assert [a.status for a in idle.actions] == ["ok"]
-    assert steps[-1].done
-
-
-def test_an_empty_plan_is_not_a_wait_and_the_model_is_asked_again(tmp_path: Path) -> None:
-    model, steps = _run(tmp_path, [_fused([]), _fused([], done=True)])
-    assert len(model.requests) == 2
-    assert not any(s.model_skipped for s in steps)
-
-
-@pytest.mark.parametrize(
-    "first",
-    [
-        ["type_text(text='a')"],  # an action that is not a wait: its effect must be judged
-        ["wait(seconds=-1)"],  # the wait failed
-        ["wait(seconds=0.01)", "bogus()"],  # part of the plan was rejected
-    ],
-)
-def test_no_idle_step_unless_the_last_step_was_a_successful_wait(
-    tmp_path: Path, first: list[str]
-) -> None:
-    model, steps = _run(tmp_path, [_fused(first), _fused([], done=True)])
-    assert len(model.requests) == 2
-    assert not any(s.model_skipped for s in steps)
-
-
-def test_idle_steps_can_be_turned_off(tmp_path: Path) -> None:
-    model, steps = _run(
-        tmp_path, [_fused(["wait(seconds=0.01)"]), _fused([], done=True)], idle_skips=0
-    )
-    assert len(model.requests) == 2 and len(steps) == 2
 
 
 class CountingEmbedder:

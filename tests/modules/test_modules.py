@@ -8,7 +8,6 @@ import pytest
 from PIL import Image
 from pydantic import ValidationError
 
-from cradle.decide import decide
 from cradle.llm.scripted import ScriptedModel
 from cradle.modules import (
     ActionPlanningModule,
@@ -21,7 +20,6 @@ from cradle.modules import (
     StepContext,
     TaskInferenceModule,
 )
-from cradle.progress import SilentProgress
 from cradle.prompts import PromptLibrary
 from cradle.types import (
     ActionOutcome,
@@ -214,33 +212,6 @@ def test_memory_module_keeps_a_window_and_consults_long_term():
     recall = memory.recall("task", "sub")
     assert store.queries == [("task sub", 4)]
     assert recall.long_term[0].text == "remembered"
-
-
-@pytest.mark.parametrize("mode", ["modular", "fused"])
-def test_both_modes_fill_every_module_output(mode):
-    if mode == "modular":
-        model = ScriptedModel([INFO, REFLECTION, TASK, CURATION, PLAN])
-    else:
-        model = ScriptedModel(
-            [
-                {
-                    "information_gathering": INFO,
-                    "self_reflection": REFLECTION,
-                    "task_inference": TASK,
-                    "skill_curation": CURATION,
-                    "action_planning": PLAN,
-                }
-            ]
-        )
-    calls = []
-    ctx = decide(mode, _ctx(previous=PREVIOUS), model, PromptLibrary(), calls, SilentProgress())
-    assert ctx.information_gathering == InformationGathering(**INFO)
-    assert ctx.self_reflection == SelfReflection(**REFLECTION)
-    assert ctx.task_inference == TaskInference(**TASK)
-    assert ctx.skill_curation == SkillCuration(**CURATION)
-    assert ctx.action_planning == ActionPlan(**PLAN)
-    assert len(calls) == (5 if mode == "modular" else 1)
-    assert model.remaining() == 0
 
 
 def test_long_term_writes_come_in_batches_and_the_rest_at_the_end():
