@@ -1,0 +1,55 @@
+"""Skill files run as modules of their folder's package, so their imports resolve."""
+
+from __future__ import annotations
+
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from cradle.paths import shared_skills_dir
+from cradle.skills import SkillRegistry
+from cradle.skills.loader import PRIVATE_ROOT, SHARED_PACKAGE
+
+NOTE = '''
+from cradle.skills import SkillContext, skill
+
+
+@skill
+def note(ctx: SkillContext) -> None:
+    """Take a note."""
+'''
+
+
+def test_the_shared_skills_are_the_skills_package() -> None:
+    registry = SkillRegistry.load([shared_skills_dir()])
+    click = registry.get("click")
+    assert click is not None and click.func.__module__ == f"{SHARED_PACKAGE}.mouse"
+    assert sys.modules[f"{SHARED_PACKAGE}.mouse"].click is click.func
+
+
+def test_other_folders_are_private_packages(tmp_path: Path) -> None:
+    (tmp_path / "note.py").write_text(NOTE, encoding="utf-8")
+    registry = SkillRegistry.load([tmp_path])
+    module = registry.get("note").func.__module__
+    assert module.startswith(f"{PRIVATE_ROOT}.f") and module.endswith(".note")
+    (tmp_path / "note.py").unlink()
+    registry.reload_changed()
+    assert module not in sys.modules  # a dropped file's module goes
+
+
+def test_another_skills_package_keeps_its_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    foreign = types.ModuleType(SHARED_PACKAGE)
+    monkeypatch.setitem(sys.modules, SHARED_PACKAGE, foreign)
+    registry = SkillRegistry.load([shared_skills_dir()])
+    assert registry.problems == []
+    assert registry.get("click").func.__module__.startswith(f"{PRIVATE_ROOT}.f")
+    assert sys.modules[SHARED_PACKAGE] is foreign
+
+
+def test_a_file_that_fails_leaves_no_module(tmp_path: Path) -> None:
+    (tmp_path / "broken.py").write_text("raise RuntimeError('no')\n", encoding="utf-8")
+    registry = SkillRegistry.load([tmp_path])
+    assert "RuntimeError: no" in str(registry.problems[0])
+    assert not [name for name in sys.modules if name.endswith(".broken")]
