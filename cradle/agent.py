@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from datetime import datetime
-from typing import Literal, TypeVar
+from typing import TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -47,7 +47,15 @@ from cradle.signals import check_stop, deferred, stop_of
 from cradle.skills.parser import DEFAULT_MAX_ACTIONS, MAX_PLAN_ACTIONS
 from cradle.stopwatch import Stopwatch
 from cradle.trajectory.recorder import RunRecorder
-from cradle.types import ActionOutcome, ModelCall, RunResult, RunStatus, StepRecord, utc_now
+from cradle.types import (
+    ActionOutcome,
+    Mode,
+    ModelCall,
+    RunResult,
+    RunStatus,
+    StepRecord,
+    utc_now,
+)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -55,7 +63,7 @@ M = TypeVar("M", bound=BaseModel)
 class AgentSettings(BaseModel):
     """How the loop runs; every field has a default a user can override from the CLI."""
 
-    mode: Literal["modular", "fused", "computer-use"] = Field(
+    mode: Mode = Field(
         default="fused",
         description="modular: one call per module; fused: one call for all; "
         "computer-use: the planner alone decides each step (one call per step)",

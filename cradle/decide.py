@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Protocol
 
 from pydantic import BaseModel
 
@@ -21,9 +21,8 @@ from cradle.llm.base import ModelProvider, ModelReply
 from cradle.modules import MODULAR_PIPELINE, FusedModule, Module, StepContext
 from cradle.progress import Progress
 from cradle.prompts import PromptLibrary
-from cradle.types import FusedStep, ModelCall, StepRecord
+from cradle.types import FusedStep, Mode, ModelCall, StepRecord
 
-Mode = Literal["modular", "fused", "computer-use"]
 Tidy = Callable[[str, BaseModel], BaseModel]
 """Applied to each module output before later modules read it (redaction, size bounds)."""
 

@@ -14,13 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cradle.computer_use.base import ActionPlanner, PlanInput
-from cradle.decide import Mode, Tidy, decide_modular, record_calls
+from cradle.decide import Tidy, decide_modular, record_calls
 from cradle.errors import ModelError
 from cradle.llm.base import ModelProvider
 from cradle.modules import MODULAR_PIPELINE, ActionPlanningModule, StepContext
 from cradle.progress import Progress
 from cradle.prompts import PromptLibrary
-from cradle.types import ModelCall
+from cradle.types import Mode, ModelCall
 
 SUPPORT_PIPELINE = tuple(m for m in MODULAR_PIPELINE if m is not ActionPlanningModule)
 """The modules that run around a planner in the full loop."""

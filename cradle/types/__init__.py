@@ -20,7 +20,7 @@ from cradle.types.replies import (
     SkillCuration,
     TaskInference,
 )
-from cradle.types.steps import ModelCall, ResponseMode, RunResult, RunStatus, StepRecord
+from cradle.types.steps import Mode, ModelCall, ResponseMode, RunResult, RunStatus, StepRecord
 from cradle.types.tasks import (
     Check,
     CheckResult,
@@ -52,6 +52,7 @@ __all__ = [
     "LaunchApp",
     "MemoryItem",
     "MemoryRecall",
+    "Mode",
     "ModelCall",
     "Observation",
     "Record",

@@ -21,6 +21,10 @@ from cradle.types.replies import (
     TaskInference,
 )
 
+Mode = Literal["modular", "fused", "computer-use"]
+"""How a step is decided: one model call per module, one call for all, or a computer-use
+planner alone."""
+
 ResponseMode = Literal[
     "json_schema",
     "json_object_schema",
@@ -68,7 +72,7 @@ class StepRecord(Record):
 
     run_id: str
     step: int
-    mode: Literal["modular", "fused", "computer-use"]
+    mode: Mode
     started_at: datetime
     ended_at: datetime
     observation: Observation
