@@ -189,8 +189,7 @@ def can_repeat(ctx: StepContext, last: StepRecord, errors: Sequence[str]) -> boo
         or not last.actions
         or plan is None
         or plan.done
-        or not last.model_calls
-        and not last.model_skipped
+        or (not last.model_calls and not last.model_skipped)  # no model chose this plan
         or len(last.actions) != len(plan.actions)
     ):
         return False
