@@ -12,6 +12,9 @@ from typing import Annotated, Any
 
 import typer
 
+from cradle.cli.model_options import agent_fields
+from cradle.cli.option_groups import SettingDefault
+
 RunDir = Annotated[Path, typer.Argument(help="A run folder (holds run.json and trajectory.jsonl).")]
 
 
@@ -71,13 +74,50 @@ RerunDir = Annotated[
 ]
 
 
+def _replay_fields() -> type:
+    from cradle.playback.replay import ReplayOptions
+
+    return ReplayOptions
+
+
+def _report_fields() -> type:
+    from cradle.trajectory.report import ReportOptions
+
+    return ReportOptions
+
+
+def _video_fields() -> type:
+    from cradle.trajectory.video import VideoOptions
+
+    return VideoOptions
+
+
+def _episode_fields() -> type:
+    from cradle.episode import EpisodeSettings
+
+    return EpisodeSettings
+
+
+SPEED = SettingDefault(_replay_fields, "speed")
+THRESHOLD = SettingDefault(_replay_fields, "threshold")
+SETTLE_TIMEOUT = SettingDefault(_replay_fields, "timeout")
+MIN_DELAY = SettingDefault(_replay_fields, "min_delay")
+MAX_IMAGE_WIDTH = SettingDefault(_report_fields, "max_image_width")
+FPS = SettingDefault(_video_fields, "fps")
+FRAMES_PER_STEP = SettingDefault(_video_fields, "frames_per_step")
+RUNS_DIR = SettingDefault(_episode_fields, "runs_dir")
+MAX_IMAGE_SIDE = SettingDefault(agent_fields, "max_image_side")
+GENERATED_SKILLS_DIR = SettingDefault(_episode_fields, "generated_skills_dir")
+"""The defaults of these commands: their settings' own, read when shown or parsed."""
+
+
 def replay(
     run_dir: RunDir,
     env: ReplayEnv = None,
-    speed: Speed = 1.0,
-    threshold: Threshold = 0.005,
-    timeout: SettleTimeout = 10.0,
-    min_delay: MinDelay = 0.0,
+    speed: Speed = SPEED,
+    threshold: Threshold = THRESHOLD,
+    timeout: SettleTimeout = SETTLE_TIMEOUT,
+    min_delay: MinDelay = MIN_DELAY,
     model_replies: ModelReplies = False,
     runs_dir: RerunDir = None,
 ) -> None:
@@ -188,7 +228,7 @@ def report(
         typer.Option(
             "--max-image-width", min=64, help="Inlined screenshots are at most this wide."
         ),
-    ] = 960,
+    ] = MAX_IMAGE_WIDTH,
 ) -> None:
     """Write a self-contained HTML report of RUN_DIR (images inlined, nothing loaded online)."""
     from cradle.trajectory.report import ReportOptions, write_report
@@ -204,10 +244,10 @@ def export_video(
     out: Annotated[
         Path | None, typer.Option("--out", help="The mp4 to write (default RUN_DIR/run.mp4).")
     ] = None,
-    fps: Annotated[float, typer.Option("--fps", min=0.1, help="Frames per second.")] = 1.0,
+    fps: Annotated[float, typer.Option("--fps", min=0.1, help="Frames per second.")] = FPS,
     frames_per_step: Annotated[
         int, typer.Option("--frames-per-step", min=1, help="Frames showing each step.")
-    ] = 2,
+    ] = FRAMES_PER_STEP,
 ) -> None:
     """Write an mp4 of RUN_DIR: each step's screenshot with its actions drawn on it."""
     from cradle.trajectory.video import VideoOptions
@@ -229,11 +269,11 @@ def record(
             help="Run folder to create (new or empty); default a new folder under --runs-dir.",
         ),
     ] = None,
-    runs_dir: Annotated[Path, typer.Option("--runs-dir", help="Where runs go.")] = Path("runs"),
+    runs_dir: Annotated[Path, typer.Option("--runs-dir", help="Where runs go.")] = RUNS_DIR,
     task: Annotated[str, typer.Option("--task", help="What the demonstration shows.")] = "",
     max_image_side: Annotated[
         int, typer.Option("--max-image-side", min=64, help="Model-image size actions map to.")
-    ] = 1280,
+    ] = MAX_IMAGE_SIDE,
     stop_keys: Annotated[
         str, typer.Option("--stop-keys", help="Chord that ends the recording.")
     ] = "ctrl+shift+q",
@@ -271,7 +311,7 @@ def skills_from_run(
     name: Annotated[str, typer.Option("--name", help="Name of the new skill (snake_case).")],
     out: Annotated[
         Path, typer.Option("--out", help="Folder for the skill file (loaded as untrusted).")
-    ] = Path("generated_skills"),
+    ] = GENERATED_SKILLS_DIR,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a skill that performs RUN_DIR's ok actions, typed texts as parameters."""
