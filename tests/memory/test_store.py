@@ -172,7 +172,7 @@ def test_other_embedder_is_refused(store: VectorMemory, backend: dict[str, objec
     _fill(store)
     with pytest.warns(UserWarning, match="hashing"):
         hashing = HashingEmbedder()
-    with pytest.raises(MemoryStoreError, match="built with the all-MiniLM-L6-v2-int8 embedder"):
+    with pytest.raises(MemoryStoreError, match="built with the all-MiniLM-L6-v2-qint8 embedder"):
         open_memory(
             backend["memory_dir"],
             backend["memory_url"],  # type: ignore[arg-type]
