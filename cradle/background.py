@@ -1,10 +1,11 @@
 """Work started on a thread now and waited for where its result is first needed.
 
 Opening the long-term memory (importing chromadb, opening the store, loading the embedding
-model) takes about a second; the runtime starts it when it is created, and the episode waits
-for it only when the memory is first used, after the environment has started. What the work
-raised is raised again, unchanged, to the one who waits: a store that cannot be opened is the
-same one-line error as when it was opened in line.
+model) takes seconds under load; the runtime starts it when it is created, and the episode
+waits for it only when the memory is first used (the first recall or skill ranking of the
+first step, while that step's screen is being perceived), through the stand-ins below. What
+the work raised is raised again, unchanged, to the one who waits: a store that cannot be
+opened is the same one-line error as when it was opened in line.
 """
 
 from __future__ import annotations
@@ -12,7 +13,12 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from cradle.memory.skill_index import SkillIndexLike
+    from cradle.modules.memory import LongTermMemory
+    from cradle.types import MemoryItem, StepRecord
 
 T = TypeVar("T")
 
@@ -84,3 +90,85 @@ class Opening(Generic[T]):
             self._close(value)
         except Exception as exc:  # noqa: BLE001 - see discard
             print(f"cradle: while closing: {exc}", file=sys.stderr)
+
+
+class PendingMemory:
+    """The long-term memory handed to an episode while the store is still opening.
+
+    Building an episode must not wait for the store: its first capture and perception can run
+    meanwhile. So the episode gets this stand-in, and its first use (a recall, or a write)
+    waits through ``resolve``: what the opening raised is raised there, to the step (which
+    ends the run with it), and again by every later recall; a later write skips instead, as
+    the error is already the run's news (its record would only repeat it). ``resolve`` giving
+    None means running without the memory (told by the runtime): nothing recalled or written.
+    """
+
+    def __init__(self, resolve: Callable[[], LongTermMemory | None]) -> None:
+        self._resolve = resolve
+        self._memory: LongTermMemory | None = None
+        self._resolved = False
+        self._failed = False
+
+    def _target(self, *, writing: bool = False) -> LongTermMemory | None:
+        if not self._resolved:
+            if writing and self._failed:
+                return None
+            try:
+                self._memory = self._resolve()
+            except BaseException:
+                self._failed = True
+                raise
+            self._resolved = True
+        return self._memory
+
+    def recall(self, query: str, *, k: int) -> list[MemoryItem]:
+        memory = self._target()
+        return memory.recall(query, k=k) if memory is not None else []
+
+    def remember_step(self, task: str, record: StepRecord) -> None:
+        memory = self._target(writing=True)
+        if memory is not None:
+            memory.remember_step(task, record)
+
+    def remember_steps(self, batch: list[tuple[str, StepRecord]]) -> None:
+        """Several steps in one write when the store can (see ``Memory.flush``)."""
+        memory = self._target(writing=True)
+        many = getattr(memory, "remember_steps", None)
+        if callable(many):
+            many(batch)
+            return
+        for task, record in batch:
+            self.remember_step(task, record)
+
+    def remember_run(self, task: str, run_id: str, summary: str, success: bool) -> None:
+        memory = self._target(writing=True)
+        if memory is not None:
+            memory.remember_run(task, run_id, summary, success)
+
+
+class PendingSkillIndex:
+    """A skill index that waits for the store (whose collection it may be) at its first
+    ``sync`` or ``rank``, not when the episode is built; see ``PendingMemory``. When no index
+    can be had, ranking returns every synced skill, as an episode without a ranker shows."""
+
+    def __init__(self, resolve: Callable[[], SkillIndexLike | None]) -> None:
+        self._resolve = resolve
+        self._index: SkillIndexLike | None = None
+        self._resolved = False
+        self._names: list[str] = []
+
+    def _target(self) -> SkillIndexLike | None:
+        if not self._resolved:
+            self._index = self._resolve()
+            self._resolved = True
+        return self._index
+
+    def sync(self, skills: dict[str, str]) -> None:
+        self._names = list(skills)
+        index = self._target()
+        if index is not None:
+            index.sync(skills)
+
+    def rank(self, query: str, k: int = 5) -> list[str]:
+        index = self._target()
+        return index.rank(query, k) if index is not None else list(self._names)

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from cradle.agent import AgentSettings
-from cradle.background import Opening
+from cradle.background import Opening, PendingMemory, PendingSkillIndex
 from cradle.budget import Price, load_prices, price_for
 from cradle.computer_use.factory import planner_key_env, planner_only
 from cradle.computer_use.grounding import Grounder, GroundingSettings
@@ -325,8 +325,14 @@ class Runtime:
         """The long-term memory an episode in ``environment`` reads and writes.
 
         The store is opened once; each environment gets a view of it that tags what it
-        remembers with that environment (the store keeps the tag per object).
+        remembers with that environment (the store keeps the tag per object). While the store
+        is still opening, a stand-in that waits for it at its first use (see cradle.background).
         """
+        if self._opening is not None:
+            return PendingMemory(partial(self._long_term_now, environment))
+        return self._long_term_now(environment)
+
+    def _long_term_now(self, environment: str) -> LongTermMemory | None:
         self._memory_ready()
         if environment not in self._memories:
             memory = self.long_term
@@ -338,15 +344,22 @@ class Runtime:
 
     def skill_ranker(self, always_on: list[str]) -> SkillRanker | None:
         """A ranker for one episode over the shared index; None when no index can be built
-        (no embedder installed)."""
+        (no embedder installed). While the store is still opening, its index waits for it at
+        the first ranking (see cradle.background)."""
         from cradle.skills.ranking import SkillRanker
 
-        shared = self._skill_index()
-        if shared is None:
+        index: SkillIndexLike | None
+        if self._opening is not None:
+            index = PendingSkillIndex(self._episode_index)
+        else:
+            index = self._episode_index()
+        if index is None:
             return None
-        return SkillRanker(
-            _EpisodeSkillIndex(shared), always_on=always_on, top_k=self.settings.skills_top_k
-        )
+        return SkillRanker(index, always_on=always_on, top_k=self.settings.skills_top_k)
+
+    def _episode_index(self) -> _EpisodeSkillIndex | None:
+        shared = self._skill_index()
+        return _EpisodeSkillIndex(shared) if shared is not None else None
 
     def _skill_index(self) -> _SharedSkillIndex | None:
         if not self._index_built:

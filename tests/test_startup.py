@@ -1,5 +1,6 @@
 """A light start: heavy libraries load where first used, and the long-term memory opens on a
-thread while the run starts, its errors surfacing where it is first used, unchanged."""
+thread while the run starts, waited for at its first use (the first recall or skill ranking,
+not while the episode is built), its errors surfacing there, unchanged."""
 
 from __future__ import annotations
 
@@ -60,12 +61,23 @@ def test_listing_the_commands_loads_neither_numpy_nor_the_memory_store() -> None
 
 
 class FakeStore:
+    skills = None
+
     def __init__(self) -> None:
         self.environment = ""
         self.closed = 0
+        self.recalled: list[tuple[str, str]] = []
+        self.remembered: list[str] = []
 
     def recall(self, query: str, *, k: int) -> list[Any]:
+        self.recalled.append((self.environment, query))
         return []
+
+    def remember_step(self, task: str, record: Any) -> None:
+        self.remembered.append(f"step of {task}")
+
+    def remember_run(self, task: str, run_id: str, summary: str, success: bool) -> None:
+        self.remembered.append(f"run of {task}")
 
     def close(self) -> None:
         self.closed += 1
@@ -97,12 +109,79 @@ def test_the_store_opens_on_a_thread_and_is_waited_for_at_first_use(
     runtime = Runtime(settings(tmp_path), model=ScriptedModel([]))
     assert started.wait(30) and not release.is_set()  # created while the store still opens
     assert where == ["cradle-memory-open"]
+    # What an episode is built with does not wait for the store...
+    pending = runtime.long_term_for("mock-notepad")
+    assert pending is not None and runtime.skill_ranker([]) is not None
+    assert runtime.store is None and not release.is_set()
+    # ... its first use does.
+    recalled: list[list[Any]] = []
+    user = threading.Thread(target=lambda: recalled.append(pending.recall("task", k=3)))
+    user.start()
+    user.join(0.3)
+    assert user.is_alive() and recalled == []  # waiting for the store
     release.set()
-    view = runtime.long_term_for("mock-notepad")
+    user.join(30)
+    assert recalled == [[]] and store.recalled == [("mock-notepad", "task")]
+    view = runtime.long_term_for("mock-notepad")  # opened: the view itself from now on
     assert view is not None and view is not store and view.environment == "mock-notepad"
     assert runtime.store is store and runtime.long_term is store
     runtime.close()
     assert store.closed == 1
+
+
+class ManySkills:
+    """A registry for ranking: more skills than the ranker shows, so it asks its index."""
+
+    def get(self, name: str) -> None:
+        return None
+
+
+def test_an_episode_is_built_and_captures_its_first_screen_while_the_store_opens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store opening is held until the first screen capture: an episode that waited for
+    it while being built would wait in vain until ``slow_open`` gives up."""
+    from cradle.episode import Episode, EpisodeSettings
+    from cradle.screen.mock.screen import MockScreen
+
+    store, captured, events = FakeStore(), threading.Event(), []
+
+    def slow_open(*args: Any, **kwargs: Any) -> tuple[Any, str]:
+        events.append("opened" if captured.wait(20) else "gave up waiting for a capture")
+        return store, ""
+
+    real_capture = MockScreen.capture
+
+    def capture(self: MockScreen) -> Any:
+        if not captured.is_set():
+            events.append("captured")
+            captured.set()
+        return real_capture(self)
+
+    monkeypatch.setattr(runtime_module, "open_long_term", slow_open)
+    monkeypatch.setattr(MockScreen, "capture", capture)
+    episode_settings = EpisodeSettings(
+        env="mock-notepad",
+        task="type",
+        runs_dir=tmp_path / "runs",
+        **settings(tmp_path).model_dump(),
+    )
+    reply = {
+        "information_gathering": {"screen_description": "", "visible_text": [], "elements": []},
+        "self_reflection": {"last_actions_succeeded": True, "analysis": "", "failure_reason": ""},
+        "task_inference": {"subtask": "type", "reasoning": ""},
+        "skill_curation": {"relevant_skills": [], "new_skills": []},
+        "action_planning": {"reasoning": "", "actions": ["type_text(text='x')"], "done": True},
+    }
+    model = ScriptedModel({"fused": [reply]})
+    with Runtime(episode_settings, model=model) as runtime:
+        episode = Episode(runtime, episode_settings)
+        assert events == []  # built: nothing captured, the store still opening
+        result = episode.loop(episode.create_recorder())
+        episode.close()
+    assert result.status == "done"
+    assert events == ["captured", "opened"]
+    assert store.recalled and store.remembered  # the memory was used once opened
 
 
 @pytest.mark.parametrize(
@@ -122,12 +201,58 @@ def test_what_failed_while_opening_is_raised_at_first_use_unchanged(
 
     monkeypatch.setattr(runtime_module, "open_long_term", failing_open)
     with Runtime(settings(tmp_path), model=ScriptedModel([])) as runtime:
+        memory = runtime.long_term_for("mock-notepad")  # built while opening: no error yet
+        ranker = runtime.skill_ranker([])
+        assert memory is not None and ranker is not None
         with pytest.raises(type(error)) as caught:
-            runtime.long_term_for("mock-notepad")
+            memory.recall("task", k=3)
         assert caught.value is error
-        if isinstance(error, MemoryUnavailableError):  # a later episode fails the same way
+        if isinstance(error, MemoryUnavailableError):  # used again, or by a later episode
+            skills = [f"skill_{n}" for n in range(ranker.top_k + 1)]
+            with pytest.raises(MemoryUnavailableError, match="cannot reach"):
+                ranker.select(ManySkills(), skills, "task")  # type: ignore[arg-type]
+            with pytest.raises(MemoryUnavailableError, match="cannot reach"):
+                memory.recall("task", k=3)
+            memory.remember_run("task", "run", "summary", True)  # the run ended with it
+            with pytest.raises(MemoryUnavailableError, match="cannot reach"):
+                runtime.long_term_for("mock-notepad")
             with pytest.raises(MemoryUnavailableError, match="cannot reach"):
                 runtime.skill_ranker([])
+
+
+def test_the_first_ranking_waits_for_the_store_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release, ranked = threading.Event(), []
+
+    class Index:
+        def sync(self, skills: dict[str, str]) -> None:
+            self.names = list(skills)
+
+        def rank(self, query: str, k: int = 5) -> list[str]:
+            return self.names[:k]
+
+    store = FakeStore()
+    store.skills = Index()  # type: ignore[assignment]
+
+    def slow_open(*args: Any, **kwargs: Any) -> tuple[Any, str]:
+        release.wait(30)
+        return store, ""
+
+    monkeypatch.setattr(runtime_module, "open_long_term", slow_open)
+    with Runtime(settings(tmp_path), model=ScriptedModel([])) as runtime:
+        ranker = runtime.skill_ranker(["click"])
+        assert ranker is not None
+        skills = ["click", *(f"skill_{n}" for n in range(ranker.top_k + 2))]
+        user = threading.Thread(
+            target=lambda: ranked.append(ranker.select(ManySkills(), skills, "task"))  # type: ignore[arg-type]
+        )
+        user.start()
+        user.join(0.3)
+        assert user.is_alive() and ranked == []
+        release.set()
+        user.join(30)
+    assert ranked == [skills[: ranker.top_k + 1]]  # click, and the index's best
 
 
 def test_closing_before_first_use_closes_the_store_opened_meanwhile(
@@ -173,6 +298,10 @@ def test_running_without_the_memory_is_told_when_it_is_known(
     told: list[str] = []
     with Runtime(settings(tmp_path, continue_without=True), model=ScriptedModel([])) as runtime:
         runtime.on_warning = told.append
+        memory = runtime.long_term_for("mock-notepad")
+        assert memory is not None and told == []  # not known yet: still opening
+        assert memory.recall("task", k=3) == []  # known now, and told (below)
+        memory.remember_run("task", "run", "summary", True)  # nowhere to write: nothing done
         assert runtime.long_term_for("mock-notepad") is None
     assert (
         told
@@ -183,6 +312,7 @@ def test_running_without_the_memory_is_told_when_it_is_known(
 
 def test_the_opened_store_loads_its_embedding_model_on_the_thread(tmp_path: Path) -> None:
     with Runtime(settings(tmp_path), model=ScriptedModel([])) as runtime:
+        runtime.long_term_for("mock-notepad").recall("anything", k=1)  # type: ignore[union-attr]
         memory = runtime.long_term_for("mock-notepad")
         embedder = getattr(memory, "embedder", None)
         assert embedder is not None and getattr(embedder, "_session", None) is not None
@@ -199,8 +329,9 @@ def test_an_opening_hands_its_result_once() -> None:
 
 
 def test_cradle_run_with_an_unreachable_memory_server_is_one_line(tmp_path: Path) -> None:
-    """The error of the store opened in the background ends the run as before: one line, the
-    memory error's exit code, recorded in run.json, and no model request made."""
+    """The error of the store opened in the background ends the run at its first use, the
+    first step's recall: one line, the memory error's exit code, recorded in run.json once
+    (no "memory not updated" repeating it), and no model request made."""
     import socket
 
     with socket.socket() as probe:
@@ -240,7 +371,9 @@ def test_cradle_run_with_an_unreachable_memory_server_is_one_line(tmp_path: Path
         )
         assert server.requests == []
     message = f"cannot reach the memory server at {url}: is `chroma run` running?"
-    assert done.stderr.strip().splitlines()[-1] == f"cradle: error: {message}", done.stderr
+    code = MemoryUnavailableError.exit_code
+    (line,) = [line for line in done.stderr.splitlines() if message in line]
+    assert line.startswith(f"failed after 0 step(s): {message} (exit {code}:"), done.stderr
     assert "Traceback" not in done.stderr
     assert done.returncode == MemoryUnavailableError.exit_code
     (run_json,) = (tmp_path / "runs").glob("*/run.json")
