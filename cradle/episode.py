@@ -374,13 +374,16 @@ def open_episode(
     long_term: Any = None,
     confirmer: Any = None,
     planner: ActionPlanner | None = None,
+    grounder: Any = None,
 ) -> Episode:
     """One runtime and one episode that owns it (``cradle run``). Checks that need no side
     effects come first (bad task text, unknown environment or option), before the model
     client or the memory store is opened."""
     check_text(settings.task, "the task")
     environment = load_environment(settings.env, **settings.env_options)
-    runtime = Runtime(settings, model=model, long_term=long_term, confirmer=confirmer)
+    runtime = Runtime(
+        settings, model=model, long_term=long_term, confirmer=confirmer, grounder=grounder
+    )
     try:
         return Episode(
             runtime,

@@ -242,6 +242,7 @@ class Runtime:
         model: ModelProvider | None = None,
         long_term: LongTermMemory | None = None,
         confirmer: Confirmer | None = None,
+        grounder: Grounder | None = None,
     ) -> None:
         self.settings = settings
         self.closed = False
@@ -264,7 +265,7 @@ class Runtime:
             self.model: ModelProvider = (
                 model or planner_only(settings) or settings.model.build_provider()
             )
-            self.grounder = settings.grounding.build()
+            self.grounder = grounder if grounder is not None else settings.grounding.build()
             self.secrets = SecretStore.from_sources(file=settings.safety.secrets_file)
             self.secrets.also_redact("api_key", os.environ.get(settings.model.api_key_env))
             planner_env = planner_key_env(settings)

@@ -200,20 +200,17 @@ def rerun_with_model_replies(
             from cradle.computer_use.replayed import ReplayedPlanner
 
             planner = ReplayedPlanner.from_run(run)
+        grounder = None
+        if settings.grounding.base_url:  # the grounding model's replies are played back too
+            from cradle.computer_use.grounding import replayed_grounder
+
+            grounder = replayed_grounder(run.steps, settings.grounding)
         episode = open_episode(
             settings,
             model=model,
             progress=progress,
             long_term=RecordedRecall(run),
             planner=planner,
+            grounder=grounder,
         )
-        if settings.grounding.base_url:  # the grounding model's replies are played back too
-            from cradle.computer_use.grounding import replayed_grounder
-
-            live, episode.runtime.grounder = (
-                episode.runtime.grounder,
-                replayed_grounder(run.steps, settings.grounding),
-            )
-            if live is not None:
-                live.close()
         return episode.run(), episode
