@@ -102,8 +102,10 @@ class Environment(ABC):
             return self.folder / "prompts"
         return None
 
-    def perceiver(self) -> Perceiver | None:
-        """What perceives frames before the model sees them (marks, OCR); None for nothing."""
+    def perceiver(self, *, marks: bool = True) -> Perceiver | None:
+        """What perceives frames before the model sees them (marks, OCR); None for nothing.
+        ``marks=False`` leaves out the numbered marks whatever the options say (a
+        computer-use planner clicks on the clean screenshot)."""
         return None
 
     def state(self) -> dict[str, Any]:

@@ -28,13 +28,8 @@ from cradle.budget import Budget
 from cradle.computer_use.base import ActionPlanner
 from cradle.computer_use.factory import build_planner
 from cradle.environment import Environment, load_environment
-from cradle.episode_parts import (
-    GENERATED_DIR,
-    action_policy,
-    build_actions,
-    episode_memory,
-    episode_perceiver,
-)
+from cradle.episode_parts import action_policy, build_actions, episode_memory
+from cradle.episode_skills import GENERATED_DIR, episode_perceiver
 from cradle.errors import ConfigError, CradleError, EnvironmentFailure, RunStorageError, SetupFailed
 from cradle.gate.policy import ActionPolicy
 from cradle.gate.runner import ActionRunner
@@ -178,7 +173,9 @@ class Episode:
     ) -> Agent:
         s = self.settings
         assert self.recorder is not None
-        perceiver = episode_perceiver(self.environment, s.agent, self.planner)
+        perceiver = episode_perceiver(
+            self.environment, vision=s.agent.vision, planned=self.planner is not None
+        )
         actions = self.build_actions(screen, perceiver)
         if prepare is not None:
             prepare(screen, actions, perceiver)

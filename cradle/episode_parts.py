@@ -1,8 +1,9 @@
 """The parts an episode is built from once its screen is up, each from the pieces it needs.
 
 :class:`~cradle.episode.Episode` owns the run (start, loop, close); these functions build what
-its agent works with: the action policy, the action runner (the episode's skills bound to its
-screen, policy, secrets and statistics), the perceiver and the memory. They keep no state, so
+its agent works with: the action policy, the action runner (the episode's skills, from
+:mod:`cradle.episode_skills`, bound to its screen, policy, secrets and statistics) and the
+memory. They keep no state, so
 an episode's parts never reach another episode's.
 """
 
@@ -11,9 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from cradle.agent import AgentSettings
-from cradle.computer_use.base import ActionPlanner
 from cradle.environment import Environment
+from cradle.episode_skills import GENERATED_DIR, episode_skills
 from cradle.gate.policy import ActionPolicy, Confirmer
 from cradle.gate.runner import ActionRunner
 from cradle.modules import Memory
@@ -22,9 +22,6 @@ from cradle.runtime import Runtime, RuntimeSettings, SafetySettings
 from cradle.screen.base import Screen
 from cradle.trajectory.recorder import RunRecorder
 from cradle.types import StepRecord
-
-GENERATED_DIR = "generated_skills"
-"""The episode's own skills folder, inside its run folder."""
 
 
 def action_policy(
@@ -54,57 +51,33 @@ def build_actions(
     perceiver: Perceiver | None,
     home: Path | None,
 ) -> ActionRunner:
-    """The episode's skills bound to its screen, policy, secrets and statistics: the trusted
-    folders, the shared generated folder, and the episode's own (in its run folder), where
-    the skills it accepts are saved."""
-    from cradle.paths import shared_skills_dir
-    from cradle.skills import SkillRegistry
-    from cradle.skills.context import EpisodeView
+    """The episode's skills (:func:`~cradle.episode_skills.episode_skills`) bound to its
+    screen, policy, secrets and statistics; its own folder is made now, so the skills it
+    accepts can be saved there."""
     from cradle.skills.stats import SkillStats
 
-    own = recorder.folder / GENERATED_DIR
-    own.mkdir(parents=True, exist_ok=True)
-    shared = settings.generated_skills_dir
-    untrusted = [shared] if shared is not None and shared.is_dir() else []
-    registry = SkillRegistry.load(
-        trusted=runtime.skill_folders(environment), untrusted=[*untrusted, own]
-    )
-    common = shared_skills_dir().resolve()
-    always_on = [
-        skill.name for skill in registry if Path(skill.source_file).resolve().parent == common
-    ]
-    return ActionRunner(
-        registry=registry,
-        screen=screen,
-        generated_dir=own,
+    (recorder.folder / GENERATED_DIR).mkdir(parents=True, exist_ok=True)
+    skills = episode_skills(
+        environment,
+        run_folder=recorder.folder,
         run_id=recorder.run_id,
-        episode=EpisodeView(
-            environment=environment,
-            perceiver=perceiver,
-            home=home,
-            run_id=recorder.run_id,
-            grounder=runtime.grounder,
-        ),
+        shared_generated=settings.generated_skills_dir,
+        perceiver=perceiver,
+        home=home,
+        grounder=runtime.grounder,
+    )
+    return ActionRunner(
+        registry=skills.registry,
+        screen=screen,
+        generated_dir=skills.generated_dir,
+        run_id=recorder.run_id,
+        episode=skills.episode,
         stats=SkillStats(settings.stats_path) if settings.skill_stats else None,
         policy=action_policy(settings.safety, environment, runtime.confirmer),
         secrets=runtime.secrets,
-        ranker=runtime.skill_ranker(always_on),
+        ranker=runtime.skill_ranker(list(skills.always_on)),
         dry_run=settings.safety.dry_run,
     )
-
-
-def episode_perceiver(
-    environment: Environment, agent: AgentSettings, planner: ActionPlanner | None
-) -> Perceiver | None:
-    """The environment's perceiver; OCR alone for a model without vision on an environment
-    that perceives nothing itself. A computer-use planner clicks on the clean screenshot, so
-    it gets no numbered marks (they only help a model that picks marks)."""
-    perceiver = environment.perceiver()
-    if perceiver is None and not agent.vision:
-        perceiver = text_perceiver()
-    if planner is not None and getattr(perceiver, "marks", False):
-        perceiver.marks = False  # type: ignore[union-attr]
-    return perceiver
 
 
 def episode_memory(
@@ -119,11 +92,3 @@ def episode_memory(
     )
     memory.preload(list(history))
     return memory
-
-
-def text_perceiver() -> Perceiver:
-    """OCR alone, for a model without vision on an environment that perceives nothing itself
-    (the mocks): the screen's text with its coordinates is all such a model can read."""
-    from cradle.vision.perceiver import VisionPerceiver
-
-    return VisionPerceiver(marks=False, ocr=True)

@@ -6,8 +6,8 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from cradle.agent import AgentSettings
-from cradle.episode_parts import action_policy, episode_perceiver
+from cradle.episode_parts import action_policy
+from cradle.episode_skills import episode_perceiver
 from cradle.runtime import SafetySettings
 from cradle.vision.perceiver import VisionPerceiver
 
@@ -18,7 +18,7 @@ def environment(**fields: Any) -> Any:
         "allowed_skills": None,
         "risky_skills": frozenset(),
         "denied_skills": frozenset(),
-        "perceiver": lambda: None,
+        "perceiver": lambda marks=True: None,
     }
     return SimpleNamespace(**{**defaults, **fields})
 
@@ -47,17 +47,16 @@ def test_an_allow_list_comes_from_whichever_side_gives_one() -> None:
 
 
 def test_a_model_without_vision_reads_the_screen_text_where_nothing_else_perceives() -> None:
-    blind = episode_perceiver(environment(), AgentSettings(vision=False), None)
+    blind = episode_perceiver(environment(), vision=False, planned=False)
     assert isinstance(blind, VisionPerceiver) and not blind.marks
-    assert episode_perceiver(environment(), AgentSettings(), None) is None
+    assert episode_perceiver(environment(), vision=True, planned=False) is None
 
 
 def test_a_computer_use_planner_gets_the_screenshot_without_marks() -> None:
-    def marked() -> VisionPerceiver:
-        return VisionPerceiver(marks=True)
+    def marked(marks: bool = True) -> VisionPerceiver:
+        return VisionPerceiver(marks=marks)
 
-    planner: Any = object()
-    with_planner = episode_perceiver(environment(perceiver=marked), AgentSettings(), planner)
+    with_planner = episode_perceiver(environment(perceiver=marked), vision=True, planned=True)
     assert isinstance(with_planner, VisionPerceiver) and not with_planner.marks
-    alone = episode_perceiver(environment(perceiver=marked), AgentSettings(), None)
+    alone = episode_perceiver(environment(perceiver=marked), vision=True, planned=False)
     assert isinstance(alone, VisionPerceiver) and alone.marks

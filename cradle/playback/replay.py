@@ -23,18 +23,20 @@ from typing import Any
 
 from PIL import Image
 
+from cradle.environment import Environment
+from cradle.episode_skills import episode_perceiver, episode_skills
 from cradle.errors import (
     EXIT_DONE,
     EXIT_FAILURE,
     ActionRejected,
     CradleError,
+    TrajectoryError,
 )
 from cradle.gate.runner import ActionRunner
 from cradle.perception import Perceiver, Perception
 from cradle.screen.base import Screen
 from cradle.screen.mapping import CoordinateMap
 from cradle.screen.settle import frame_difference, wait_until_settled
-from cradle.skills.context import EpisodeView
 from cradle.trajectory.loader import LoadedRun
 from cradle.types import StepRecord, utc_now
 
@@ -249,16 +251,48 @@ class Replayer:
         return report
 
 
-def _load_actions(run: LoadedRun, screen: Screen, environment: Any) -> ActionRunner:
-    from cradle.paths import shared_skills_dir
+def settings_from_run(run: LoadedRun, **overrides: Any) -> Any:
+    """The ``EpisodeSettings`` a run was started with (task and environment from run.json)."""
+    from pydantic import ValidationError
 
-    generated = run.folder / "generated_skills"
-    return ActionRunner.load(
-        screen=screen,
-        folders=[shared_skills_dir(), *environment.skill_folders()],
-        generated_dir=generated if generated.is_dir() else None,
+    from cradle.episode import EpisodeSettings
+
+    recorded = {k: v for k, v in run.info.settings.items() if k != "resumed"}
+    data = {**recorded, "env": run.info.environment, "task": run.info.task, **overrides}
+    try:
+        return EpisodeSettings.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        raise TrajectoryError(
+            f"{run.folder}/run.json: settings cannot be used again ({where}: {first['msg']})"
+        ) from None
+
+
+def load_actions(run: LoadedRun, screen: Screen, environment: Environment) -> ActionRunner:
+    """The run's skills as the live episode had them (the shared and environment folders,
+    the shared generated folder it was given and its own), with its perceiver, bound to
+    ``screen``; no grounding model (replay asks no model)."""
+    from cradle.computer_use.factory import uses_planner
+
+    settings = settings_from_run(run)
+    perceiver = episode_perceiver(
+        environment, vision=settings.agent.vision, planned=uses_planner(settings)
+    )
+    skills = episode_skills(
+        environment,
+        run_folder=run.folder,
         run_id=run.info.run_id,
-        episode=EpisodeView(environment=environment, run_id=run.info.run_id),
+        shared_generated=settings.generated_skills_dir,
+        perceiver=perceiver,
+    )
+    own = skills.generated_dir
+    return ActionRunner(
+        registry=skills.registry,
+        screen=screen,
+        generated_dir=own if own.is_dir() else None,
+        run_id=run.info.run_id,
+        episode=skills.episode,
     )
 
 
@@ -282,12 +316,13 @@ def replay_run(
     environment = load_environment(name, **{**recorded_options, **(env_options or {})})
     screen = environment.start()
     try:
+        actions = load_actions(run, screen, environment)
         replayer = Replayer(
             run,
             screen,
-            _load_actions(run, screen, environment),
+            actions,
             options=options,
-            perceiver=environment.perceiver(),
+            perceiver=actions.episode.perceiver,
             on_event=on_event,
         )
         report = replayer.replay()

@@ -18,31 +18,18 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
-from cradle.errors import EXIT_BUDGET, TrajectoryError, UsageError
+from cradle.errors import EXIT_BUDGET, UsageError
 from cradle.llm.base import ModelProvider
-from cradle.playback.replay import ReplayDiverged, ReplayOptions, restore_screen
+from cradle.playback.replay import (
+    ReplayDiverged,
+    ReplayOptions,
+    restore_screen,
+    settings_from_run,
+)
 from cradle.progress import Progress, SilentProgress
 from cradle.trajectory.loader import LoadedRun, load_run
 from cradle.trajectory.recorder import RunRecorder
 from cradle.types import MemoryItem, RunResult, StepRecord, utc_now
-
-
-def settings_from_run(run: LoadedRun, **overrides: Any) -> Any:
-    """The ``EpisodeSettings`` a run was started with (task and environment from run.json)."""
-    from cradle.episode import EpisodeSettings
-
-    recorded = {k: v for k, v in run.info.settings.items() if k != "resumed"}
-    data = {**recorded, "env": run.info.environment, "task": run.info.task, **overrides}
-    try:
-        return EpisodeSettings.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        raise TrajectoryError(
-            f"{run.folder}/run.json: settings cannot be used again ({where}: {first['msg']})"
-        ) from None
 
 
 def starts_fresh(environment: Any) -> bool:

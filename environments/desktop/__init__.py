@@ -156,8 +156,9 @@ class DesktopEnvironment(Environment):
                 notes.append(f"the launched app has exited (code {code})")
         return notes
 
-    def perceiver(self) -> Perceiver | None:
-        """Marks, OCR and the accessibility tree as the options say (None when all are off)."""
+    def perceiver(self, *, marks: bool = True) -> Perceiver | None:
+        """Marks (unless ``marks`` is False), OCR and the accessibility tree as the options
+        say (None when all are off)."""
         from cradle.vision.perceiver import VisionPerceiver
 
         s = self.settings
@@ -168,7 +169,7 @@ class DesktopEnvironment(Environment):
             self.accessibility = AccessibilityProvider(reader) if reader is not None else None
         if not (s.marks or s.ocr or self.accessibility):
             return None
-        return VisionPerceiver(marks=s.marks, ocr=s.ocr, accessibility=self.accessibility)
+        return VisionPerceiver(marks=s.marks and marks, ocr=s.ocr, accessibility=self.accessibility)
 
     def close(self) -> None:
         if self.stopper is not None:

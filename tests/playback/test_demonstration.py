@@ -17,7 +17,7 @@ from cradle.playback.demonstration import (
     open_recorder,
     pynput_key_name,
 )
-from cradle.playback.replay import Replayer, _load_actions
+from cradle.playback.replay import Replayer, load_actions
 from cradle.trajectory.loader import load_run
 
 
@@ -88,7 +88,7 @@ def test_recorded_demonstration_replays_to_the_same_state(tmp_path: Path) -> Non
 
     fresh = load_environment("mock-notepad")
     fresh_screen = fresh.start()
-    report = Replayer(run, fresh_screen, _load_actions(run, fresh_screen, fresh)).replay()
+    report = Replayer(run, fresh_screen, load_actions(run, fresh_screen, fresh)).replay()
     assert report.ok, report.reason()
     assert fresh.state() == recorded_state
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from cradle.environment import load_environment
-from cradle.playback.replay import Replayer, ReplayOptions, _load_actions, replay_run
+from cradle.playback.replay import Replayer, ReplayOptions, load_actions, replay_run
 from tests.trajectory.helpers import cradle_cli, demo_run
 
 
@@ -14,7 +14,7 @@ def test_replay_reaches_the_recorded_state(tmp_path: Path) -> None:
     run = demo_run(tmp_path)
     environment = load_environment("mock-notepad")
     screen = environment.start()
-    replayer = Replayer(run, screen, _load_actions(run, screen, environment))
+    replayer = Replayer(run, screen, load_actions(run, screen, environment))
     report = replayer.replay()
     assert report.ok, report.reason()
     assert report.actions_replayed == 5 and report.steps_checked == 5
@@ -28,7 +28,7 @@ def test_replay_until_a_step(tmp_path: Path) -> None:
     run = demo_run(tmp_path)
     environment = load_environment("mock-notepad")
     screen = environment.start()
-    report = Replayer(run, screen, _load_actions(run, screen, environment)).replay(until_step=2)
+    report = Replayer(run, screen, load_actions(run, screen, environment)).replay(until_step=2)
     assert report.ok and report.actions_replayed == 2
     assert environment.state()["menu"] == "File"
 
@@ -73,3 +73,35 @@ def test_cli_replay_of_a_folder_that_is_not_a_run(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "is not a run folder" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+GREETING_SKILL = '''# ruff: noqa: F821 - skills call other skills by plain name
+"""Type a greeting."""
+
+from cradle.skills import skill
+
+
+@skill
+def type_greeting(screen, text: str) -> None:
+    """Type the greeting into the editor.
+
+    Args:
+        text: The greeting.
+    """
+    type_text(text=text)
+'''
+
+
+def test_replay_finds_the_shared_generated_skills_the_run_was_given(tmp_path: Path) -> None:
+    run = demo_run(tmp_path)
+    shared = tmp_path / "shared-skills"
+    shared.mkdir()
+    (shared / "type_greeting.py").write_text(GREETING_SKILL)
+    run.info.settings["generated_skills_dir"] = str(shared)
+    action = run.steps[0].actions[0]
+    action.source = action.source.replace("type_text(", "type_greeting(", 1)
+    environment = load_environment("mock-notepad")
+    screen = environment.start()
+    report = Replayer(run, screen, load_actions(run, screen, environment)).replay()
+    assert report.ok, report.reason()
+    assert environment.state()["files"]["hello.txt"].startswith("Hello from cradle!")
