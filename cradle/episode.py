@@ -15,6 +15,7 @@ perceiver, memory) is built by :mod:`cradle.episode_parts`.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -47,6 +48,9 @@ from cradle.trajectory.format import RunInfo
 from cradle.trajectory.recorder import RunRecorder, new_run_id
 from cradle.types import RunResult, StepRecord, Task
 
+PLACE_DIR = "place"
+"""The episode's own home and temp folders, inside its run folder (``own_place``)."""
+
 Prepare = Callable[[Screen, ActionRunner, Perceiver | None], None]
 """Runs on the started screen before the first step (resume restores the screen with it)."""
 
@@ -67,9 +71,7 @@ class EpisodeSettings(RuntimeSettings):
     ) -> EpisodeSettings:
         """``base`` with the task's own: environment, options, instruction, ``max_steps`` and
         ``timeout`` (the wall-time budget; a smaller one already in ``base`` still holds)."""
-        loop = (agent or base.agent).model_copy()
-        loop.max_steps = task.max_steps
-        loop.max_seconds = min(task.timeout, loop.max_seconds or task.timeout)
+        loop = agent or base.agent
         fields = base.model_dump(exclude={"agent"})
         fields.update(
             env=task.environment,
@@ -77,7 +79,11 @@ class EpisodeSettings(RuntimeSettings):
             task_id=task.id,
             runs_dir=runs_dir,
             env_options=dict(task.env_options),
-            agent=loop,
+            agent={
+                **loop.model_dump(),
+                "max_steps": task.max_steps,
+                "max_seconds": min(task.timeout, loop.max_seconds or task.timeout),
+            },
         )
         return cls.model_validate(fields)
 
@@ -92,6 +98,7 @@ class Episode:
         *,
         task: Task | None = None,
         place: EpisodePlace | None = None,
+        own_place: bool = False,
         environment: Environment | None = None,
         model: ModelProvider | None = None,
         progress: Progress | None = None,
@@ -104,11 +111,14 @@ class Episode:
         self.task = task
         """With a task, the environment starts with ``reset(task, place)`` (its setup)."""
         self.place = place
+        """The episode's home, temp folder and display; None until the run folder exists when
+        ``own_place`` asks for a private one inside it."""
+        self.own_place = own_place and place is None
+        """Without a ``place``: make one inside the run folder (on this process's display)
+        when :meth:`create_recorder` makes that folder, instead of using this process's home."""
         self.environment = environment or load_environment(settings.env, **settings.env_options)
         self.model = model or runtime.model
         self.progress = progress or SilentProgress()
-        if runtime.on_warning is None:  # e.g. running without the memory it could not open
-            runtime.on_warning = self.progress.warn
         self.owns_runtime = owns_runtime
         """Close the runtime with the episode (``cradle run``: one runtime, one episode)."""
         agent = settings.agent
@@ -219,7 +229,8 @@ class Episode:
     # ------------------------------------------------------------------ running
 
     def create_recorder(self) -> RunRecorder:
-        """Make the run folder (after checking the shared skills folder can be used)."""
+        """Make the run folder (after checking the shared skills folder can be used), and the
+        episode's own place in it when it has none."""
         try:
             folder = self.settings.generated_skills_dir
             if folder is not None:
@@ -229,7 +240,12 @@ class Episode:
                     raise ConfigError(
                         f"cannot use --generated-skills-dir {folder}: {exc.strerror or exc}"
                     ) from None
-            return RunRecorder.create(self.settings.runs_dir, self.run_info())
+            recorder = RunRecorder.create(self.settings.runs_dir, self.run_info())
+            if self.own_place:
+                self.place = EpisodePlace.create(
+                    recorder.folder / PLACE_DIR, display=os.environ.get("DISPLAY")
+                )
+            return recorder
         except BaseException:
             self.close(promote=False)
             raise
@@ -302,6 +318,12 @@ class Episode:
             raise
         except KeyboardInterrupt as exc:  # stopped outside the loop's own handling
             return self.stopped(stop_of(exc))
+
+    def refuse(self, recorder: RunRecorder, reason: str) -> None:
+        """End the run before it starts because its place cannot be used (``reason``): a
+        setup failure, recorded as the environment's."""
+        self.setup_error = reason
+        recorder.finish("environment_failure", SetupFailed.exit_code, reason)
 
     def stopped(self, stop: Stopped) -> RunResult:
         """The run's result after a stop: interrupted, unless it had already ended."""
@@ -379,7 +401,13 @@ def open_episode(
     check_text(settings.task, "the task")
     environment = load_environment(settings.env, **settings.env_options)
     runtime = Runtime(
-        settings, model=model, long_term=long_term, confirmer=confirmer, grounder=grounder
+        settings,
+        model=model,
+        long_term=long_term,
+        confirmer=confirmer,
+        grounder=grounder,
+        # e.g. running without the memory it could not open
+        on_warning=progress.warn if progress is not None else None,
     )
     try:
         return Episode(

@@ -243,12 +243,13 @@ class Runtime:
         long_term: LongTermMemory | None = None,
         confirmer: Confirmer | None = None,
         grounder: Grounder | None = None,
+        on_warning: Callable[[str], None] | None = None,
     ) -> None:
         self.settings = settings
         self.closed = False
         self.warnings: list[str] = []
         self.store: Any = None
-        self.on_warning: Callable[[str], None] | None = None
+        self.on_warning = on_warning
         """Told each warning that comes up after creation (the memory's, opened meanwhile)."""
         self.grounder: Grounder | None = None
         # Opened on a thread while the model client and the environment start; waited for

@@ -10,13 +10,12 @@ verdict is the fact. The episode's skills are promoted only when the checker pas
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
 from cradle.agent import AgentSettings
 from cradle.episode import Episode, EpisodeSettings
-from cradle.errors import CradleError, SetupFailed
+from cradle.errors import CradleError
 from cradle.llm.base import ModelProvider
 from cradle.progress import Progress
 from cradle.runtime import Runtime
@@ -25,9 +24,6 @@ from cradle.tasks.outcome import display_problem, judged, totals, write_verdict
 from cradle.tasks.setup import EpisodePlace
 from cradle.trajectory.recorder import RunRecorder
 from cradle.types import Task, TaskResult
-
-PLACE_DIR = "place"
-"""The episode's own home and temp folders when :func:`run_task` is given no place."""
 
 
 def run_task(
@@ -59,7 +55,15 @@ def run_task(
     base = TaskResult(id=task.id, environment=task.environment, success=False)
     try:
         settings = EpisodeSettings.for_task(runtime.settings, task, runs_dir, agent)
-        episode = Episode(runtime, settings, task=task, place=place, model=model, progress=progress)
+        episode = Episode(
+            runtime,
+            settings,
+            task=task,
+            place=place,
+            own_place=True,
+            model=model,
+            progress=progress,
+        )
         recorder = episode.create_recorder()
     except Exception as exc:  # noqa: BLE001 - an unknown environment or bad option fails the task
         error = str(exc) if isinstance(exc, CradleError) else f"{type(exc).__name__}: {exc}"
@@ -77,17 +81,13 @@ def _run_and_judge(
 ) -> TaskResult:
     """The episode's loop in its place, then the verdict; the episode and its place are
     closed whatever happens (its skills promoted only if the checker passed)."""
-    if episode.place is None:
-        episode.place = EpisodePlace.create(
-            recorder.folder / PLACE_DIR, display=os.environ.get("DISPLAY")
-        )
     place = episode.place
+    assert place is not None  # given, or made with the run folder (own_place)
     result: TaskResult | None = None
     try:
         display = display_problem(episode.environment, place)
         if display:
-            recorder.finish("environment_failure", SetupFailed.exit_code, display)
-            episode.setup_error = display
+            episode.refuse(recorder, display)
         ran = None if display else episode.loop(recorder)
         result = judged(episode, task, ran, base)
     except Exception as exc:  # noqa: BLE001 - a crashed episode is a failed task

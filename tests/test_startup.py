@@ -296,8 +296,9 @@ def test_running_without_the_memory_is_told_when_it_is_known(
 
     monkeypatch.setattr(cradle.memory, "open_memory", unreachable)
     told: list[str] = []
-    with Runtime(settings(tmp_path, continue_without=True), model=ScriptedModel([])) as runtime:
-        runtime.on_warning = told.append
+    with Runtime(
+        settings(tmp_path, continue_without=True), model=ScriptedModel([]), on_warning=told.append
+    ) as runtime:
         memory = runtime.long_term_for("mock-notepad")
         assert memory is not None and told == []  # not known yet: still opening
         assert memory.recall("task", k=3) == []  # known now, and told (below)

@@ -66,7 +66,7 @@ def run_task_file(settings: EpisodeSettings, task: Task, progress: ConsoleProgre
     from cradle.task_episode import run_task
     from cradle.trajectory.loader import load_run
 
-    with Runtime(settings) as runtime:
+    with Runtime(settings, on_warning=progress.warn) as runtime:
         for warning in runtime.warnings:
             progress.warn(warning)
         result = run_task(

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -208,6 +208,13 @@ class Replayer:
             except ActionRejected:
                 continue  # already loaded from the generated-skills folder
 
+    def write(self, report: ReplayReport) -> ReplayReport:
+        """``report`` as written to replay.json in the output folder (which it names)."""
+        written = replace(report, output_dir=str(self.output_dir))
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        (self.output_dir / "replay.json").write_text(written.to_json(), encoding="utf-8")
+        return written
+
     # ------------------------------------------------------------------ the replay
 
     def replay(self, *, until_step: int | None = None) -> ReplayReport:
@@ -325,11 +332,7 @@ def replay_run(
             perceiver=actions.episode.perceiver,
             on_event=on_event,
         )
-        report = replayer.replay()
-        report.output_dir = str(replayer.output_dir)
-        replayer.output_dir.mkdir(parents=True, exist_ok=True)
-        (replayer.output_dir / "replay.json").write_text(report.to_json(), encoding="utf-8")
-        return report
+        return replayer.write(replayer.replay())
     finally:
         screen.release_all()
         environment.close()
@@ -346,8 +349,4 @@ def restore_screen(
     """Re-apply a run's ok actions to a fresh screen (resume of a mocked environment)."""
     replayer = Replayer(run, screen, actions, options=options, perceiver=perceiver)
     report = replayer.replay()
-    if not report.ok:
-        report.output_dir = str(replayer.output_dir)
-        replayer.output_dir.mkdir(parents=True, exist_ok=True)
-        (replayer.output_dir / "replay.json").write_text(report.to_json(), encoding="utf-8")
-    return report
+    return report if report.ok else replayer.write(report)
