@@ -12,7 +12,7 @@ import importlib.util
 import os
 import sys
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -106,6 +106,11 @@ class Environment(ABC):
         """What perceives frames before the model sees them (marks, OCR); None for nothing.
         ``marks=False`` leaves out the numbered marks whatever the options say (a
         computer-use planner clicks on the clean screenshot)."""
+        return None
+
+    def focus_keeper(self) -> Callable[[], object] | None:
+        """After :meth:`start`: the check that gives the app's window the keyboard back, run
+        before input (:mod:`cradle.screen.focus`); None when there is no window to keep."""
         return None
 
     def state(self) -> dict[str, Any]:

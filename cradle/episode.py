@@ -41,6 +41,7 @@ from cradle.perception import Perceiver
 from cradle.progress import Progress, SilentProgress
 from cradle.runtime import Runtime, RuntimeSettings
 from cradle.screen.base import Screen
+from cradle.screen.compose import episode_screen
 from cradle.signals import Stopped, deferred, stop_of, stop_signals
 from cradle.skills.promotion import Promotion, promote
 from cradle.tasks.setup import EpisodePlace
@@ -209,7 +210,8 @@ class Episode:
         return agent
 
     def _start(self) -> Screen:
-        """A fresh start: the task's reset (with its setup) or a plain start."""
+        """A fresh start: the task's reset (with its setup) or a plain start, on the
+        environment's screen with the episode's wrappers around it."""
         if self.task is not None:
             place = self.place or EpisodePlace.current()
             try:
@@ -219,10 +221,11 @@ class Episode:
                 raise
         else:
             screen = self.environment.start()
-        if self.settings.safety.dry_run:
-            from cradle.screen.dry_run import DryRunScreen
-
-            screen = DryRunScreen(screen)
+        screen = episode_screen(
+            screen,
+            keep_focus=self.environment.focus_keeper(),
+            dry_run=self.settings.safety.dry_run,
+        )
         self.screen = screen
         return screen
 

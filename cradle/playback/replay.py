@@ -35,6 +35,7 @@ from cradle.errors import (
 from cradle.gate.runner import ActionRunner
 from cradle.perception import Perceiver, Perception
 from cradle.screen.base import Screen
+from cradle.screen.compose import episode_screen
 from cradle.screen.mapping import CoordinateMap
 from cradle.screen.settle import frame_difference, wait_until_settled
 from cradle.trajectory.loader import LoadedRun
@@ -321,7 +322,7 @@ def replay_run(
     name = env or run.info.environment
     recorded_options = run.info.settings.get("env_options") or {}
     environment = load_environment(name, **{**recorded_options, **(env_options or {})})
-    screen = environment.start()
+    screen = episode_screen(environment.start(), keep_focus=environment.focus_keeper())
     try:
         actions = load_actions(run, screen, environment)
         replayer = Replayer(

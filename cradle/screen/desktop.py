@@ -29,8 +29,7 @@ import contextlib
 import os
 import re
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from PIL import Image
@@ -61,10 +60,8 @@ MODIFIERS = (
     "fn",
 )
 BUTTONS: tuple[MouseButton, ...] = ("left", "right", "middle")
-FOCUS_CHECK_SECONDS = 0.3
 PLAIN_TEXT = re.compile(r"[A-Za-z0-9 \n]*")
 """Text pyautogui types right on X11 (quickly, with no delay between keys)."""
-"""At most one focus check per this interval while input flows (each costs an xdotool call)."""
 
 
 def is_x11() -> bool:
@@ -124,8 +121,8 @@ class DesktopScreen(Screen):
 
     ``monitor`` indexes ``mss.monitors`` (0 is all monitors together, 1 the first). With
     ``window`` (an X window id), captures are cropped to that window and its position is
-    re-read on every capture, so a moved window is still mapped right. ``on_input`` runs
-    before input (rate-limited), e.g. to keep the app's window focused.
+    re-read on every capture, so a moved window is still mapped right (keeping the app's
+    window focused is a wrapper: :mod:`cradle.screen.focus`).
     """
 
     def __init__(
@@ -134,7 +131,6 @@ class DesktopScreen(Screen):
         monitor: int = 1,
         window: int | None = None,
         pause: float = 0.0,
-        on_input: Callable[[], object] | None = None,
     ) -> None:
         self._gui = import_pyautogui(pause)
         self._mss = open_mss()
@@ -147,8 +143,6 @@ class DesktopScreen(Screen):
             )
         self.monitor = monitor
         self.window = window
-        self._on_input = on_input
-        self._last_check = 0.0
         self._geometry: ScreenGeometry | None = None
         self._held: set[str] = set()
         """Keys pressed by ``key_down`` and not released: ``release_all`` lifts them too."""
@@ -200,10 +194,6 @@ class DesktopScreen(Screen):
 
     @contextlib.contextmanager
     def _input(self) -> Iterator[Any]:
-        now = time.monotonic()
-        if self._on_input is not None and now - self._last_check >= FOCUS_CHECK_SECONDS:
-            self._last_check = now
-            self._on_input()
         try:
             yield self._gui
         except self._gui.FailSafeException:

@@ -9,25 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from PIL import Image
+from cradle.screen.base import MouseButton, Screen
+from cradle.screen.wrapper import ScreenWrapper
 
-from cradle.screen.base import MouseButton, Screen, ScreenGeometry
 
-
-class DryRunScreen(Screen):
+class DryRunScreen(ScreenWrapper):
     """Wraps a screen: ``capture`` and ``geometry`` pass through, input is only logged."""
 
     def __init__(self, inner: Screen) -> None:
-        self.inner = inner
-        self.settle_interval = getattr(inner, "settle_interval", self.settle_interval)
+        super().__init__(inner)
         self.suppressed: list[tuple[str, tuple[Any, ...]]] = []
-
-    @property
-    def geometry(self) -> ScreenGeometry:
-        return self.inner.geometry
-
-    def capture(self) -> Image.Image:
-        return self.inner.capture()
 
     def _log(self, name: str, *args: Any) -> None:
         self.suppressed.append((name, args))
@@ -73,7 +64,4 @@ class DryRunScreen(Screen):
         self._log("hscroll", amount, x, y)
 
     def release_all(self) -> None:
-        return None
-
-    def close(self) -> None:
-        self.inner.close()
+        return None  # nothing was pressed

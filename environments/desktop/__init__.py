@@ -34,6 +34,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from cradle.elements.accessibility import AccessibilityProvider
@@ -90,7 +91,6 @@ class DesktopEnvironment(Environment):
             monitor=s.monitor,
             window=window if s.crop else None,
             pause=s.pause,
-            on_input=self.keeper.ensure if self.keeper else None,
         )
         if s.stop_hotkey:
             self.stopper = StopHotkey(s.stop_hotkey)
@@ -135,6 +135,10 @@ class DesktopEnvironment(Environment):
                     "(check the launch command and the title; `xdotool search --name` lists them)"
                 )
             time.sleep(0.1)
+
+    def focus_keeper(self) -> Callable[[], object] | None:
+        """The app window's focus check (with ``window_title``), run before input."""
+        return self.keeper.ensure if self.keeper is not None else None
 
     def notes(self) -> list[str]:
         """Focus moves (refocused before acting) and an app that exited, for the model."""

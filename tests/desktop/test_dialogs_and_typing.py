@@ -19,6 +19,7 @@ import pytest
 
 from cradle.environment import load_environment
 from cradle.screen import x11
+from cradle.screen.compose import episode_screen
 from environments.desktop.focus import FocusKeeper
 
 
@@ -112,7 +113,7 @@ def test_keys_go_to_a_non_modal_dialog_and_back_to_the_editor(
         marks=False,
         crop=False,
     )
-    screen = env.start()
+    screen = episode_screen(env.start(), keep_focus=env.focus_keeper())  # as an episode
     try:
         screen.hotkey("ctrl", "r")  # Find and Replace: a dialog that is not modal
         _wait_for(lambda: x11.find_windows("^Find and Replace$"))
@@ -138,7 +139,7 @@ def test_characters_pyautogui_mistypes_arrive_intact(
     env = load_environment(
         "desktop", launch=f"xterm -title {title} -e sh", window_title=title, ocr=False, marks=False
     )
-    screen = env.start()
+    screen = episode_screen(env.start(), keep_focus=env.focus_keeper())  # as an episode
     target = tmp_path / "typed.txt"
     try:
         screen.type_text(f"echo 'a<b>(c)' > {target}\n")
