@@ -159,17 +159,21 @@ class RuntimeSettings(BaseModel):
 def open_long_term(
     settings: MemorySettings, environment: str = "", *, load: bool = False
 ) -> tuple[Any, str]:
-    """The vector store (or None) and a warning to show when running without it; ``load``
-    also loads its embedding model now (the runtime does both on a thread)."""
+    """The vector store (or None) and a warning to show when running without it, or a note on
+    the embedder chosen for it; ``load`` also loads its embedding model now (the runtime does
+    both on a thread)."""
     if not settings.enabled:
         return None, ""
     from cradle.memory import open_memory
 
+    notes: list[str] = []
     try:
-        store = open_memory(settings.memory_dir, settings.memory_url, environment=environment)
+        store = open_memory(
+            settings.memory_dir, settings.memory_url, environment=environment, on_note=notes.append
+        )
         if load:
             _load_embedder(store)
-        return store, ""
+        return store, "; ".join(notes)
     except CradleError as exc:
         if not settings.continue_without:
             raise

@@ -85,14 +85,13 @@ def search(
     as_json: AsJson = False,
 ) -> None:
     """Show the memories closest in meaning to QUERY, best first."""
-    from cradle.memory.embedders import select_embedder
     from cradle.memory.store import open_memory
 
-    choice = select_embedder(embedder)
-    if choice.degraded:
-        typer.echo(f"warning: {choice.warning}", err=True)
+    def note(text: str) -> None:
+        typer.echo(f"warning: {text}", err=True)
+
     folder, url = _where(memory_dir, memory_url)
-    with open_memory(folder, url, embedder=choice.embedder, create=False) as memory:
+    with open_memory(folder, url, kind=embedder, on_note=note, create=False) as memory:
         items = memory.search(query, k, environment=env, kinds=kind or None)
     if as_json:
         typer.echo(json.dumps([item.model_dump(mode="json") for item in items], indent=2))

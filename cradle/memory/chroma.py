@@ -12,7 +12,7 @@ would quietly return nonsense.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -34,6 +34,57 @@ STORE_FORMAT = 1
 """Bumped when the layout of what cradle writes changes."""
 MAX_CHUNK = 4000
 """Upper bound for one add/delete call; chromadb's own limit (~5,461) is also respected."""
+
+
+def close_client(client: ClientAPI) -> None:
+    """Release a client's sqlite handles or HTTP connections (older chromadb has no close)."""
+    close = getattr(client, "close", None)
+    if close is not None:
+        close()
+
+
+@contextmanager
+def guarded(doing: str, location: str, *, remote: bool) -> Iterator[None]:
+    """Turn chromadb and transport failures into the framework's one-line errors."""
+    from chromadb.errors import ChromaError
+
+    try:
+        yield
+    except CradleError:
+        raise
+    except Exception as exc:
+        if remote and is_connection_error(exc):
+            raise unreachable(location) from exc
+        if isinstance(exc, ChromaError):
+            raise MemoryStoreError(
+                f"memory store at {location} failed while {doing}: {exc}"
+            ) from exc
+        raise
+
+
+def recorded_embedders(client: ClientAPI, location: str, *, remote: bool) -> dict[str, str]:
+    """The embedder each of cradle's collections in the store recorded (collection name to
+    embedder name; none for a new store), read before an embedder is chosen for the store."""
+    from chromadb.errors import NotFoundError
+
+    found: dict[str, str] = {}
+    with guarded("reading which embedder built it", location, remote=remote):
+        for name in (MEMORIES, SKILLS):
+            try:
+                collection = client.get_collection(name, embedding_function=None)
+            except (NotFoundError, ValueError):
+                continue
+            stored = (collection.metadata or {}).get("embedder")
+            if stored is not None:
+                found[name] = str(stored)
+    if len(set(found.values())) > 1:
+        built = ", ".join(f"{name} by {stored}" for name, stored in found.items())
+        raise MemoryStoreError(
+            f"the memory at {location} was built by two embedders ({built}); vectors of two "
+            "models cannot be compared: use another memory folder, or "
+            "`cradle memory forget --all --yes` to start over"
+        )
+    return found
 
 
 class ChromaCollections:
@@ -61,27 +112,11 @@ class ChromaCollections:
     def close(self) -> None:
         """Release the client (sqlite handles, HTTP connections); safe to call twice."""
         self._collections.clear()
-        close = getattr(self.client, "close", None)
-        if close is not None:
-            close()
+        close_client(self.client)
 
-    @contextmanager
-    def guard(self, doing: str) -> Iterator[None]:
+    def guard(self, doing: str) -> AbstractContextManager[None]:
         """Turn chromadb and transport failures into the framework's one-line errors."""
-        from chromadb.errors import ChromaError
-
-        try:
-            yield
-        except CradleError:
-            raise
-        except Exception as exc:
-            if self.remote and is_connection_error(exc):
-                raise unreachable(self.location) from exc
-            if isinstance(exc, ChromaError):
-                raise MemoryStoreError(
-                    f"memory store at {self.location} failed while {doing}: {exc}"
-                ) from exc
-            raise
+        return guarded(doing, self.location, remote=self.remote)
 
     def require_embedder(self) -> Embedder:
         """The embedder, or a clear error for a store opened for bookkeeping only."""

