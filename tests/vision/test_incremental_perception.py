@@ -185,7 +185,9 @@ class _Recording:
 
 
 def _session(tmp_path: Path, perceiver: _Recording, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(Environment, "perceiver", lambda self: perceiver)  # mock-notepad's
+    monkeypatch.setattr(
+        Environment, "perceiver", lambda self, *, marks=True: perceiver
+    )  # mock-notepad's
     fused = {
         "information_gathering": {"screen_description": "", "visible_text": [], "elements": []},
         "self_reflection": {"last_actions_succeeded": True, "analysis": "", "failure_reason": ""},
