@@ -29,7 +29,7 @@ from cradle.screen.mock.screen import MockScreen
 from cradle.skills import SkillContext, parse_action
 from cradle.skills.registry import SkillRegistry
 
-SOURCE = '''from cradle.skills import skill
+UNTRUSTED = '''from cradle.skills import skill
 
 
 @skill
@@ -43,12 +43,32 @@ def generated_skill_{i}(screen, x: int, label: str = "item {i}") -> None:
     click(x=x, y={y})
     type_text(text=label)
 '''
+"""A skill as the model writes it (the sandbox's language: other skills called by name)."""
+
+TRUSTED = '''from cradle.skills import SkillContext, skill
+from skills.keyboard import type_text
+from skills.mouse import click
 
 
-def write_skills(folder: Path, count: int) -> None:
+@skill
+def generated_skill_{i}(ctx: SkillContext, x: int, label: str = "item {i}") -> None:
+    """Open item {i} of the list and type its label.
+
+    Args:
+        x: Horizontal position of the item, in screenshot pixels.
+        label: The text to type once the item is open.
+    """
+    ctx.call(click, x=x, y={y})
+    ctx.call(type_text, text=label)
+'''
+"""The same skill as a person writes it (imports, ``ctx.call``)."""
+
+
+def write_skills(folder: Path, count: int, trusted: bool) -> None:
     folder.mkdir(parents=True, exist_ok=True)
+    source = TRUSTED if trusted else UNTRUSTED
     for i in range(count):
-        (folder / f"generated_skill_{i:04d}.py").write_text(SOURCE.format(i=i, y=10 + i % 700))
+        (folder / f"generated_skill_{i:04d}.py").write_text(source.format(i=i, y=10 + i % 700))
 
 
 def time_load(folder: Path, trusted: bool, repeat: int) -> tuple[float, int]:
@@ -86,14 +106,18 @@ def time_call(folder: Path, trusted: bool, repeat: int) -> float:
 
 def run(count: int = 1000, repeat: int = 3) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="cradle-skills-bench-") as tmp:
-        folder = Path(tmp) / "skills"
-        write_skills(folder, count)
-        trusted_ms, loaded = time_load(folder, True, repeat)
-        untrusted_ms, _ = time_load(folder, False, repeat)
-        one = Path(tmp) / "one"
-        write_skills(one, 1)
+        folders = {trusted: Path(tmp) / f"skills-{trusted}" for trusted in (True, False)}
+        ones = {trusted: Path(tmp) / f"one-{trusted}" for trusted in (True, False)}
+        for trusted in (True, False):
+            write_skills(folders[trusted], count, trusted)
+            write_skills(ones[trusted], 1, trusted)
+        trusted_ms, loaded = time_load(folders[True], True, repeat)
+        untrusted_ms, _ = time_load(folders[False], False, repeat)
         calls = 10 * repeat
-        call_ms = {"trusted": time_call(one, True, calls), "isolated": time_call(one, False, calls)}
+        call_ms = {
+            "trusted": time_call(ones[True], True, calls),
+            "isolated": time_call(ones[False], False, calls),
+        }
     return {
         "files": count,
         "skills_loaded": loaded,

@@ -73,3 +73,13 @@ def test_bench_is_a_command_and_not_loaded_with_cradle() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "--quick" in done.stdout and "--json" in done.stdout
+
+
+def test_the_skill_benchmark_loads_and_runs_both_kinds_of_skill_file() -> None:
+    """Its person-written files import what they use and the model-written ones call by
+    name: both load without problems and the first skill of each runs (a failure raises)."""
+    from benchmarks.skills_bench import run
+
+    figures = run(count=3, repeat=1)
+    assert figures["skills_loaded"] >= 3
+    assert set(figures["call_ms"]) == {"trusted", "isolated"}

@@ -15,6 +15,7 @@ limited child process.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib.util
 import sys
@@ -27,6 +28,7 @@ from cradle.errors import GeneratedSkillRejected, SkillDefinitionError
 from cradle.paths import shared_skills_dir
 from cradle.skills.checker import check_untrusted
 from cradle.skills.decorator import skill
+from cradle.skills.free_names import free_names
 from cradle.skills.untrusted import (
     DECLARATION_BUILTINS,
     called_names,
@@ -43,7 +45,7 @@ _OURS = "__cradle_skill_folder__"
 def exec_trusted(key: str, source: bytes) -> types.ModuleType:
     """Run the trusted file ``key`` as a module of its folder's package, registered in
     ``sys.modules``; ``SkillDefinitionError`` with file and line when it does not load."""
-    code = _compile(key, source)
+    tree, code = _compile(key, source)
     name = _module_name(Path(key))
     spec = importlib.util.spec_from_file_location(name, key)
     assert spec is not None
@@ -66,6 +68,15 @@ def exec_trusted(key: str, source: bytes) -> types.ModuleType:
             path=key,
             line=_line_in(exc.__traceback__, key),
         ) from None
+    for free, line in free_names(tree, module.__dict__):
+        forget(module)
+        raise SkillDefinitionError(
+            f"{free} is used but never defined or imported: a skill file imports what it "
+            f"uses (`from skills.<file> import {free}` for a shared skill, then "
+            f"`ctx.call({free}, ...)`)",
+            path=key,
+            line=line,
+        )
     package, _, stem = name.rpartition(".")
     setattr(sys.modules[package], stem, module)
     return module
@@ -77,7 +88,8 @@ def forget(module: types.ModuleType) -> None:
         del sys.modules[module.__name__]
 
 
-def _compile(key: str, source: bytes) -> types.CodeType:
+def _compile(key: str, source: bytes) -> tuple[ast.Module, types.CodeType]:
+    """The file's tree (for :func:`free_names`) and its code, parsed once."""
     try:
         # Python skips undecodable bytes in comments; a skill file is UTF-8 throughout, as
         # `cradle skills check` reads it.
@@ -89,7 +101,8 @@ def _compile(key: str, source: bytes) -> types.CodeType:
             line=source.count(b"\n", 0, exc.start) + 1,
         ) from None
     try:
-        return compile(text, key, "exec", dont_inherit=True)
+        tree = ast.parse(text, key)
+        return tree, compile(tree, key, "exec", dont_inherit=True)
     except SyntaxError as exc:
         raise SkillDefinitionError(f"syntax error: {exc.msg}", path=key, line=exc.lineno) from None
     except ValueError as exc:

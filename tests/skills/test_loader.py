@@ -53,3 +53,46 @@ def test_a_file_that_fails_leaves_no_module(tmp_path: Path) -> None:
     registry = SkillRegistry.load([tmp_path])
     assert "RuntimeError: no" in str(registry.problems[0])
     assert not [name for name in sys.modules if name.endswith(".broken")]
+
+
+OLD_STYLE = '''
+from cradle.skills import SkillContext, skill
+
+
+@skill
+def open_item(ctx: SkillContext, x: int) -> None:
+    """Open an item.
+
+    Args:
+        x: Where the item is.
+    """
+    for dx in (0, 1):
+        label = f"item {dx}"
+    click(x=x + dx, y=10)
+    type_text(text=label)
+'''
+
+
+def test_a_name_used_but_never_imported_refuses_the_file_at_load(tmp_path: Path) -> None:
+    """A file written for injected skill names fails when loaded, with the line, not later
+    in a task with a NameError."""
+    (tmp_path / "old.py").write_text(OLD_STYLE, encoding="utf-8")
+    registry = SkillRegistry.load([tmp_path])
+    assert registry.get("open_item") is None
+    (problem,) = registry.problems
+    assert problem.line == 14 and str(problem.path).endswith("old.py")
+    assert "click is used but never defined or imported" in str(problem)
+    assert "from skills.<file> import click" in str(problem)
+    assert not [name for name in sys.modules if name.endswith(".old")]
+
+
+def test_imported_and_locally_bound_names_are_not_free(tmp_path: Path) -> None:
+    fixed = OLD_STYLE.replace(
+        "from cradle.skills import SkillContext, skill\n",
+        "from cradle.skills import SkillContext, skill\n"
+        "from skills.keyboard import type_text\nfrom skills.mouse import click\n",
+    )
+    (tmp_path / "fixed.py").write_text(fixed, encoding="utf-8")
+    registry = SkillRegistry.load([shared_skills_dir(), tmp_path])
+    assert registry.problems == []
+    assert registry.get("open_item") is not None

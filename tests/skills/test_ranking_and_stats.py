@@ -34,10 +34,11 @@ def _write_skills(folder: Path) -> None:
     folder.mkdir()
     for name, summary in APP_SKILLS.items():
         (folder / f"{name}.py").write_text(
-            "from cradle.skills import skill\n\n\n@skill\n"
-            f"def {name}(screen) -> None:\n"
+            "from cradle.skills import SkillContext, skill\n"
+            "from skills.keyboard import press_key\n\n\n@skill\n"
+            f"def {name}(ctx: SkillContext) -> None:\n"
             f'    """{summary}"""\n'
-            '    press_key(key="esc")\n'
+            '    ctx.call(press_key, key="esc")\n'
         )
 
 
