@@ -99,18 +99,38 @@ def open_session(model: Path, threads: int, *, int8: bool = True) -> onnxruntime
         except Exception:  # noqa: BLE001 - a damaged copy is rebuilt below
             shutil.rmtree(folder, ignore_errors=True)
     building = _building_folder(folder)
-    if building is None or folder is None:
-        with tempfile.TemporaryDirectory(prefix="cradle-minilm-") as scratch:
+    if building is not None and folder is not None:
+        try:
+            _build(model, building)
+            session = _session(building / name, threads)
+        except Exception:  # noqa: BLE001 - e.g. a full disk: made in a temporary folder below
+            shutil.rmtree(building, ignore_errors=True)
+        else:
+            _publish(building, folder)
+            return session
+    return _unsaved_session(model, name, threads, folder)
+
+
+def _unsaved_session(
+    model: Path, name: str, threads: int, folder: Path | None
+) -> onnxruntime.InferenceSession:
+    """The copies made in a temporary folder, for a cache that cannot be written. The
+    session maps its weights file, so the folder's removal is allowed to fail (Windows keeps
+    a mapped file); when even this fails, the memory is unavailable, said in one line."""
+    try:
+        with tempfile.TemporaryDirectory(
+            prefix="cradle-minilm-", ignore_cleanup_errors=True
+        ) as scratch:
             _build(model, Path(scratch))
             return _session(Path(scratch) / name, threads)
-    try:
-        _build(model, building)
-        session = _session(building / name, threads)
-    except Exception:
-        shutil.rmtree(building, ignore_errors=True)  # e.g. a full disk
-        raise
-    _publish(building, folder)
-    return session
+    except Exception as exc:  # noqa: BLE001 - disk full, unwritable temp folder, bad model
+        from cradle.errors import MemoryUnavailableError
+
+        where = folder if folder is not None else "the cache folder"
+        raise MemoryUnavailableError(
+            f"could not prepare the MiniLM model ({type(exc).__name__}: {exc}) in {where} "
+            f"or a temporary folder: free disk space or set {CACHE_ENV} to a writable folder"
+        ) from exc
 
 
 def _session(path: Path, threads: int) -> onnxruntime.InferenceSession:

@@ -131,3 +131,45 @@ def test_the_cache_folder_follows_the_variables(
     monkeypatch.setenv(CACHE_ENV, str(tmp_path / "mine"))
     assert optimised.cache_dir() == tmp_path / "mine"
     assert optimised_folder(tmp_path / "missing.onnx") is None
+
+
+def test_a_full_disk_while_building_falls_back_to_a_temporary_folder(
+    model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cache folder can be made but not filled (a full disk): the copies are made in a
+    temporary folder instead, the half-built cache folder is removed, nothing is published."""
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
+    real_build = optimised._build
+    built_in: list[Path] = []
+
+    def full_disk_in_cache(source: Path, folder: Path) -> None:
+        built_in.append(folder)
+        if str(folder).startswith(str(tmp_path)):
+            raise OSError(28, "No space left on device")
+        real_build(source, folder)
+
+    monkeypatch.setattr(optimised, "_build", full_disk_in_cache)
+    session = open_session(model, 1)
+    assert hidden(session).shape[0] == 2
+    assert len(built_in) == 2 and "cradle-minilm-" in built_in[1].name
+    cache = optimised_folder(model)
+    assert cache is not None and not cache.exists()
+    assert not [p for p in cache.parent.iterdir() if p.name.startswith(".")]
+
+
+def test_when_no_folder_can_hold_the_copies_the_memory_is_unavailable_in_one_line(
+    model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cradle.errors import MemoryUnavailableError
+
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
+
+    def full_disk(source: Path, folder: Path) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(optimised, "_build", full_disk)
+    with pytest.raises(MemoryUnavailableError) as raised:
+        open_session(model, 1)
+    message = str(raised.value)
+    assert "\n" not in message and "No space left on device" in message
+    assert CACHE_ENV in message
