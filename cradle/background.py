@@ -99,27 +99,32 @@ class PendingMemory:
     meanwhile. So the episode gets this stand-in, and its first use (a recall, or a write)
     waits through ``resolve``: what the opening raised is raised there, to the step (which
     ends the run with it), and again by every later recall; a later write skips instead, as
-    the error is already the run's news (its record would only repeat it). ``resolve`` giving
-    None means running without the memory (told by the runtime): nothing recalled or written.
+    the error is already the run's news (its record would only repeat it). The error may have
+    been met elsewhere first (by the skill ranker), so ``resolve(writing=True)`` gives None
+    once the runtime has recorded it. ``resolve`` giving None otherwise means running without
+    the memory (told by the runtime): nothing recalled or written.
     """
 
-    def __init__(self, resolve: Callable[[], LongTermMemory | None]) -> None:
+    def __init__(self, resolve: Callable[..., LongTermMemory | None]) -> None:
         self._resolve = resolve
         self._memory: LongTermMemory | None = None
         self._resolved = False
         self._failed = False
 
     def _target(self, *, writing: bool = False) -> LongTermMemory | None:
-        if not self._resolved:
-            if writing and self._failed:
-                return None
-            try:
-                self._memory = self._resolve()
-            except BaseException:
-                self._failed = True
-                raise
-            self._resolved = True
-        return self._memory
+        if self._resolved:
+            return self._memory
+        if writing and self._failed:
+            return None
+        try:
+            memory = self._resolve(writing=writing)
+        except BaseException:
+            self._failed = True
+            raise
+        if memory is None and writing:
+            return None  # maybe a write skipped after a failed opening: a recall asks again
+        self._memory, self._resolved = memory, True
+        return memory
 
     def recall(self, query: str, *, k: int) -> list[MemoryItem]:
         memory = self._target()

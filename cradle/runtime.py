@@ -33,7 +33,7 @@ from cradle.background import Opening, PendingMemory, PendingSkillIndex
 from cradle.budget import Price, load_prices, price_for
 from cradle.computer_use.factory import planner_key_env, planner_only
 from cradle.computer_use.grounding import Grounder, GroundingSettings
-from cradle.errors import CradleError
+from cradle.errors import CradleError, MemoryUnavailableError
 from cradle.gate.policy import Confirmer, ConfirmMode, default_confirmer
 from cradle.gate.secrets import SecretStore
 from cradle.llm.base import ModelProvider
@@ -174,10 +174,19 @@ def open_long_term(
         if load:
             _load_embedder(store)
         return store, "; ".join(notes)
-    except CradleError as exc:
+    except Exception as exc:  # noqa: BLE001 - chromadb, onnxruntime or the disk: one line
+        failure = exc if isinstance(exc, CradleError) else _unopened(exc)
         if not settings.continue_without:
-            raise
-        return None, f"running without long-term memory: {exc}"
+            raise failure from exc
+        return None, f"running without long-term memory: {failure}"
+
+
+def _unopened(exc: Exception) -> MemoryUnavailableError:
+    """A failure the memory libraries raised in their own terms, said in one line."""
+    return MemoryUnavailableError(
+        f"long-term memory could not be opened ({type(exc).__name__}: {exc}); "
+        "use --no-memory, or --memory-optional to run without it when it fails"
+    )
 
 
 def _load_embedder(store: Any) -> None:
@@ -338,7 +347,11 @@ class Runtime:
             return PendingMemory(partial(self._long_term_now, environment))
         return self._long_term_now(environment)
 
-    def _long_term_now(self, environment: str) -> LongTermMemory | None:
+    def _long_term_now(self, environment: str, *, writing: bool = False) -> LongTermMemory | None:
+        """The memory of ``environment``, once the store is open; None for a write after the
+        opening failed, as that error is already recorded where it was first met."""
+        if writing and self._memory_error is not None:
+            return None
         self._memory_ready()
         if environment not in self._memories:
             memory = self.long_term

@@ -434,3 +434,66 @@ def test_glibc_is_asked_to_return_large_freed_blocks_unless_the_user_chose() -> 
         os.confstr("CS_GNU_LIBC_VERSION") or ""
     )
     assert outputs == [str(glibc), "False"]
+
+
+def test_an_opening_error_met_first_by_the_skill_ranker_is_the_runs_reason_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With more skills than the ranker shows, ranking is the first use of the store: the
+    run ends with its error, and the final write does not repeat it in the reason."""
+    from cradle.environment import Environment
+    from cradle.episode import Episode, EpisodeSettings
+
+    folder = tmp_path / "env-skills"
+    folder.mkdir()
+    for n in range(12):
+        (folder / f"extra_{n}.py").write_text(
+            "from cradle.skills import SkillContext, skill\n\n\n"
+            f"@skill\ndef extra_{n}(ctx: SkillContext) -> None:\n"
+            '    """Do nothing, for ranking."""\n'
+        )
+    error = MemoryUnavailableError("cannot reach the memory server at http://127.0.0.1:9")
+
+    def failing_open(*args: Any, **kwargs: Any) -> tuple[Any, str]:
+        raise error
+
+    monkeypatch.setattr(runtime_module, "open_long_term", failing_open)
+    monkeypatch.setattr(Environment, "skill_folders", lambda self: [folder])
+    episode_settings = EpisodeSettings(
+        env="mock-notepad",
+        task="type",
+        runs_dir=tmp_path / "runs",
+        **settings(tmp_path).model_dump(),
+    )
+    with Runtime(episode_settings, model=ScriptedModel({"fused": []})) as runtime:
+        episode = Episode(runtime, episode_settings)
+        result = episode.loop(episode.create_recorder())
+        episode.close()
+    assert result.exit_code == error.exit_code and result.steps <= 1
+    recorded = json.loads((Path(result.run_dir) / "run.json").read_text())["reason"]
+    assert recorded.count("cannot reach the memory server") == 1, recorded
+    assert result.reason == recorded
+
+
+@pytest.mark.parametrize("optional", [False, True])
+def test_a_library_failure_while_opening_is_one_line_and_honours_memory_optional(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, optional: bool
+) -> None:
+    """chromadb or onnxruntime failing in their own terms (not a cradle error) is said in one
+    line, so the runtime keeps it for every later use and --memory-optional applies."""
+    import cradle.memory
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("sqlite3.OperationalError: disk I/O error")
+
+    monkeypatch.setattr(cradle.memory, "open_memory", broken)
+    memory = settings(tmp_path).memory.model_copy(update={"continue_without": optional})
+    if optional:
+        store, warning = runtime_module.open_long_term(memory)
+        assert store is None and warning.startswith("running without long-term memory: ")
+        assert "disk I/O error" in warning
+        return
+    with pytest.raises(MemoryUnavailableError) as raised:
+        runtime_module.open_long_term(memory)
+    assert "disk I/O error" in str(raised.value) and "\n" not in str(raised.value)
+    assert isinstance(raised.value.__cause__, RuntimeError)
