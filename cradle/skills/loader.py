@@ -118,8 +118,9 @@ def _package(folder: Path) -> str:
     """The package the files of ``folder`` belong to, registered in ``sys.modules``; the
     shared skills are registered too, as every trusted file may import them."""
     shared = shared_skills_dir().resolve()
-    if _claim(SHARED_PACKAGE, shared) and folder == shared:
-        return SHARED_PACKAGE
+    if folder == shared and not _importable_elsewhere(SHARED_PACKAGE, shared):
+        if _claim(SHARED_PACKAGE, shared):
+            return SHARED_PACKAGE
     if PRIVATE_ROOT not in sys.modules:
         root = types.ModuleType(PRIVATE_ROOT, "Packages of the loaded skill folders.")
         root.__path__ = []
@@ -128,6 +129,24 @@ def _package(folder: Path) -> str:
     name = f"{PRIVATE_ROOT}.f{digest}"
     _claim(name, folder)
     return name
+
+
+def _importable_elsewhere(name: str, folder: Path) -> bool:
+    """Whether ``import name`` would find a package other than ``folder`` (a project of the
+    user's own called ``skills``): then the shared skills take a private name rather than
+    hide it. A package already claimed for ``folder`` is not elsewhere."""
+    found = sys.modules.get(name)
+    if found is not None:
+        paths = [Path(p).resolve() for p in getattr(found, "__path__", [])]
+        return not getattr(found, _OURS, False) and folder not in paths
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return False
+    if spec is None:
+        return False
+    places = {Path(p).resolve() for p in spec.submodule_search_locations or []}
+    return places != {folder}
 
 
 def _claim(name: str, folder: Path) -> bool:

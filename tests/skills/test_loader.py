@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 import types
 from pathlib import Path
@@ -96,3 +97,22 @@ def test_imported_and_locally_bound_names_are_not_free(tmp_path: Path) -> None:
     registry = SkillRegistry.load([shared_skills_dir(), tmp_path])
     assert registry.problems == []
     assert registry.get("open_item") is not None
+
+
+def test_a_skills_package_of_the_users_own_is_not_hidden(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A project with its own top-level ``skills`` package on the path, not imported yet:
+    the shared skills take a private name, and the project's package still imports."""
+    own = tmp_path / "project" / "skills"
+    own.mkdir(parents=True)
+    (own / "__init__.py").write_text("MINE = 1\n", encoding="utf-8")
+    (own / "mine.py").write_text("X = 2\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(own.parent))
+    for name in [n for n in sys.modules if n == SHARED_PACKAGE or n.startswith("skills.")]:
+        monkeypatch.delitem(sys.modules, name)
+    registry = SkillRegistry.load([shared_skills_dir()])
+    assert registry.problems == []
+    assert registry.get("click").func.__module__.startswith(f"{PRIVATE_ROOT}.f")
+    assert importlib.import_module("skills").MINE == 1
+    assert importlib.import_module("skills.mine").X == 2
