@@ -128,6 +128,13 @@ class SkillFeedback(SkillExecutionError):
     try instead. Skills that raise ``SkillExecutionError`` itself mean the same."""
 
 
+class SkillCallError(SkillExecutionError):
+    """A skill called another in a way that cannot run: a function that is not a skill, a name
+    not loaded, arguments that do not fit. The calling skill's mistake: in a trusted skill a
+    bug for its author (``SkillBug``), in a model-written one feedback like the rest of its
+    code. A guard's refusal of the call is not this; it is feedback either way."""
+
+
 class SkillBug(CradleError):
     """A trusted skill failed from a fault of its own (a ``TypeError`` in its body), not from
     the call the model made.

@@ -4,7 +4,8 @@ Errors: an unknown skill or arguments that do not fit the signature raise ``Acti
 before anything runs (the model's mistake). What a skill raises on purpose - any
 :class:`~cradle.errors.CradleError`, usually ``SkillFeedback`` / ``SkillExecutionError`` - becomes
 ``SkillExecutionError("<skill>: <message>")``, feedback for the model. Any other exception is a
-bug: in a trusted skill it becomes ``SkillBug`` with the traceback, for the skill's author
+bug, and so is a ``SkillCallError`` (a call to another skill that cannot work as written): in
+a trusted skill it becomes ``SkillBug`` with the traceback, for the skill's author
 (the model did not cause it); in a model-written skill it is the model's code, so feedback
 again. ``EnvironmentFailure`` and ``RunInterrupted`` must end the run and so pass through, as
 do ``KeyboardInterrupt`` and ``SystemExit``.
@@ -35,6 +36,7 @@ from cradle.errors import (
     EnvironmentFailure,
     RunInterrupted,
     SkillBug,
+    SkillCallError,
     SkillExecutionError,
     SkillKilled,
 )
@@ -95,7 +97,7 @@ def execute(
         except Exception as exc:  # noqa: BLE001 - sorted into feedback or a bug just below
             if timed_out:
                 raise _timeout_error(target.name, timeout) from None
-            if isinstance(exc, CradleError) or target.generated:
+            if target.generated or _deliberate(exc):
                 raise SkillExecutionError(f"{target.name}: {_message(exc)}") from None
             raise _bug(target.name, exc) from None
         finally:
@@ -104,6 +106,13 @@ def execute(
     if timed_out:
         raise _timeout_error(target.name, timeout)
     return result
+
+
+def _deliberate(exc: Exception) -> bool:
+    """Whether a trusted skill's exception is feedback for the model: raised on purpose (by
+    it, a skill it called, or the guard refusing a call), not a call to another skill that it
+    got wrong (``SkillCallError``: a name, a function or arguments that cannot work)."""
+    return isinstance(exc, CradleError) and not isinstance(exc, SkillCallError)
 
 
 def _timeout_error(name: str, timeout: float) -> SkillExecutionError:

@@ -19,7 +19,7 @@ from contextvars import ContextVar
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from cradle.errors import SkillExecutionError
+from cradle.errors import ActionRejected, SkillCallError, SkillExecutionError
 from cradle.types import SkillCall
 
 if TYPE_CHECKING:
@@ -59,13 +59,16 @@ def prepare_call(
 ) -> tuple[Skill, list[Any], dict[str, Any]]:
     """Look up, validate and gate a call one skill makes to another.
 
-    Raises ``SkillExecutionError`` (unknown skill, refused by the guard) or ``ActionRejected``
-    (arguments that do not fit).
+    Raises ``SkillCallError`` (unknown skill, arguments that do not fit: the caller's
+    mistake) or ``SkillExecutionError`` (refused by the guard).
     """
     target = registry.get(name)
     if target is None:
-        raise SkillExecutionError(f"skill {name!r} is no longer available")
-    args_list, kwargs_dict = target.validate(args, kwargs)
+        raise SkillCallError(f"skill {name!r} is no longer available")
+    try:
+        args_list, kwargs_dict = target.validate(args, kwargs)
+    except ActionRejected as exc:
+        raise SkillCallError(str(exc)) from None
     if ctx.guard is not None:
         refusal = ctx.guard(target, SkillCall(skill=name, args=args_list, kwargs=kwargs_dict))
         if refusal:

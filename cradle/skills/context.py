@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from PIL import Image
 
-from cradle.errors import SkillExecutionError
+from cradle.errors import SkillCallError, SkillExecutionError
 from cradle.screen.base import MouseButton, Screen
 from cradle.screen.mapping import CoordinateMap
 from cradle.skills.decorator import get_skill
@@ -213,5 +213,5 @@ def _skill_name(func: Callable[..., Any]) -> str:
     """The name a ``@skill`` function is registered under."""
     found = get_skill(func)
     if found is None:
-        raise SkillExecutionError(f"{getattr(func, '__name__', func)!r} is not a skill")
+        raise SkillCallError(f"{getattr(func, '__name__', func)!r} is not a skill")
     return found.name

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cradle.errors import SkillExecutionError
+from cradle.errors import SkillBug, SkillExecutionError
 from cradle.gate.executor import execute
 from cradle.paths import shared_skills_dir
 from cradle.skills import SkillRegistry, parse_action
@@ -80,6 +80,83 @@ def test_the_guard_is_asked_before_an_inner_call(tmp_path: Path, ctx, screen) ->
 
 
 def test_only_skills_can_be_called(tmp_path: Path, ctx) -> None:
+    """Calling a plain function is the trusted skill's own bug, not the model's mistake."""
     registry = _registry(tmp_path, "save.py", SAVE)
-    with pytest.raises(SkillExecutionError, match="'helper' is not a skill"):
+    with pytest.raises(SkillBug, match="misuse: the skill failed from a fault of its own") as bug:
         execute(parse_action("misuse()", registry), registry, ctx)
+    assert "'helper' is not a skill" in bug.value.traceback
+
+
+MISCALLS = '''
+from cradle.skills import SkillContext, skill
+from cradle.errors import SkillFeedback
+from skills.timing import wait
+
+
+@skill
+def wrong_type(ctx: SkillContext) -> None:
+    """Wait for a time given in words."""
+    ctx.call(wait, "soon")
+
+
+@skill
+def misspelt(ctx: SkillContext) -> None:
+    """Call a skill by a name that is not loaded."""
+    ctx.call("hotkee", "ctrl", "s")
+
+
+@skill
+def refuse(ctx: SkillContext) -> None:
+    """Tell the model why not, on purpose."""
+    raise SkillFeedback("the document is read-only; save a copy instead")
+
+
+@skill
+def outer(ctx: SkillContext) -> None:
+    """Call a skill that refuses."""
+    ctx.call(refuse)
+'''
+
+
+@pytest.mark.parametrize(
+    ("action", "cause"),
+    [("wrong_type()", "is not float"), ("misspelt()", "'hotkee' is no longer available")],
+)
+def test_a_trusted_skills_inner_call_it_got_wrong_is_its_bug(
+    tmp_path: Path, ctx, screen, action: str, cause: str
+) -> None:
+    registry = _registry(tmp_path, "miscalls.py", MISCALLS)
+    with pytest.raises(SkillBug, match="fault of its own") as bug:
+        execute(parse_action(action, registry), registry, ctx)
+    assert cause in bug.value.traceback and screen.calls == []
+
+
+def test_what_an_inner_skill_says_on_purpose_stays_feedback(tmp_path: Path, ctx) -> None:
+    registry = _registry(tmp_path, "miscalls.py", MISCALLS)
+    with pytest.raises(SkillExecutionError, match="outer: the document is read-only") as told:
+        execute(parse_action("outer()", registry), registry, ctx)
+    assert not isinstance(told.value, SkillBug)
+
+
+def test_a_model_written_skills_inner_call_it_got_wrong_is_feedback(
+    tmp_path: Path, ctx, screen
+) -> None:
+    generated = tmp_path / "generated"
+    generated.mkdir()
+    (generated / "gen.py").write_text(
+        '''
+from cradle.skills import skill
+
+
+@skill
+def save_badly(screen) -> None:
+    """Wait for a time given in words."""
+    wait("soon")
+''',
+        encoding="utf-8",
+    )
+    registry = SkillRegistry.load(trusted=[shared_skills_dir()], untrusted=[generated])
+    assert registry.problems == []
+    with pytest.raises(SkillExecutionError, match="save_badly: .*is not float") as told:
+        execute(parse_action("save_badly()", registry), registry, ctx)
+    assert not isinstance(told.value, SkillBug) and screen.calls == []

@@ -231,10 +231,12 @@ def test_skill_to_skill_calls_are_validated(tmp_path: Path, ctx, common_registry
     write(tmp_path, "save.py", SAVE)
     common = Path(common_registry.get("click").source_file).parent
     registry = SkillRegistry.load([common, tmp_path])
-    from cradle.errors import SkillExecutionError
+    from cradle.errors import SkillBug
 
-    with pytest.raises(SkillExecutionError, match="shout: click: argument x='a' is not int"):
+    # A trusted skill's call that does not fit is its author's bug, not the model's mistake.
+    with pytest.raises(SkillBug, match="shout: the skill failed from a fault of its own") as bug:
         execute(parse_action("shout('hi')", registry), registry, ctx)
+    assert "click: argument x='a' is not int" in bug.value.traceback
 
 
 def test_skills_import_skills_beside_them(tmp_path: Path, ctx, screen, common_registry) -> None:
