@@ -175,8 +175,13 @@ def open_long_term(
             _load_embedder(store)
         return store, "; ".join(notes)
     except Exception as exc:  # noqa: BLE001 - chromadb, onnxruntime or the disk: one line
-        failure = exc if isinstance(exc, CradleError) else _unopened(exc)
+        if isinstance(exc, CradleError):
+            failure: CradleError = exc
+        else:
+            failure = _unopened(exc)
         if not settings.continue_without:
+            if failure is exc:
+                raise
             raise failure from exc
         return None, f"running without long-term memory: {failure}"
 
