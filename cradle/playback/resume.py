@@ -75,7 +75,7 @@ def resume_session(
     settings, total = resumed_settings(run, model_settings=model_settings, max_steps=max_steps)
     # Fails on a missing key or an unreachable memory server before the folder is touched.
     episode = open_episode(settings, model=model, progress=progress or SilentProgress())
-    recorder = _reopen(run, settings, episode.model.model_name)
+    recorder = _reopen(run, settings, episode.model.model_name, total)
     if total <= run.last_step:
         reason = f"max steps ({total}) already used by the {run.last_step} recorded step(s)"
         recorder.finish("budget_exhausted", EXIT_BUDGET, reason)
@@ -115,11 +115,15 @@ def resumed_settings(
     return settings_from_run(run, **overrides), total
 
 
-def _reopen(run: LoadedRun, settings: Any, model_name: str) -> RunRecorder:
-    """The run's recorder, appending, with run.json saying it was resumed and with what."""
+def _reopen(run: LoadedRun, settings: Any, model_name: str, total: int) -> RunRecorder:
+    """The run's recorder, appending, with run.json saying it was resumed and with what.
+    Its step budget stays the run's total (the episode runs with what is left of it), so a
+    second resume counts from the same total."""
     info = run.info
+    recorded = settings.model_dump(mode="json", exclude={"task", "env"})
+    recorded["agent"] = {**recorded.get("agent", {}), "max_steps": total}
     info.settings = {
-        **settings.model_dump(mode="json", exclude={"task", "env"}),
+        **recorded,
         "resumed": [
             *info.settings.get("resumed", []),
             {"at": utc_now().isoformat(), "after_step": run.last_step, "model": model_name},

@@ -57,6 +57,17 @@ def test_resume_counts_the_steps_already_done(tmp_path: Path) -> None:
     assert "already used" in result.reason
 
 
+def test_a_resumed_run_keeps_its_total_step_budget_for_the_next_resume(tmp_path: Path) -> None:
+    """run.json records the run's total budget, not what the resumed episode had left, so
+    resuming again counts the steps done against the same total."""
+    run = demo_run(tmp_path, mode="fused")
+    _truncate(run.folder, keep=2)
+    resume_session(run.folder, model=ScriptedModel([]), max_steps=4)  # ends at its model
+    again = load_run(run.folder)
+    assert again.info.status != "done"
+    assert again.info.settings["agent"]["max_steps"] == 4
+
+
 def test_a_finished_run_is_not_resumed(tmp_path: Path) -> None:
     run = demo_run(tmp_path)
     with pytest.raises(UsageError, match="already finished"):
