@@ -26,7 +26,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from cradle.agent import AgentSettings
 from cradle.background import Opening, PendingMemory, PendingSkillIndex
@@ -154,6 +154,13 @@ class RuntimeSettings(BaseModel):
     skills_top_k: int = Field(default=8, ge=1)
     grounding: GroundingSettings = Field(default_factory=GroundingSettings)
     """A grounding model for the skills that act on described widgets (click_target ...)."""
+
+    @field_validator("generated_skills_dir")
+    @classmethod
+    def _anchored(cls, folder: Path | None) -> Path | None:
+        """Absolute, so run.json names the folder a replay or resume from another working
+        directory must load (a relative one recorded by older runs still resolves here)."""
+        return folder.absolute() if folder is not None else None
 
 
 def open_long_term(

@@ -147,3 +147,17 @@ def test_two_episodes_of_one_runtime_have_their_own_skills_and_screens(tmp_path:
         for episode, _, _ in episodes:
             episode.close()
         assert not runtime.closed
+
+
+def test_the_shared_generated_skills_folder_is_recorded_absolute(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A replay or resume started from another folder loads the folder the run had."""
+    from cradle.runtime import RuntimeSettings
+
+    monkeypatch.chdir(tmp_path)
+    settings = RuntimeSettings(generated_skills_dir=Path("generated_skills"))
+    assert settings.generated_skills_dir == tmp_path / "generated_skills"
+    dumped = settings.model_dump(mode="json")["generated_skills_dir"]
+    assert Path(dumped).is_absolute()
+    assert RuntimeSettings(generated_skills_dir=None).generated_skills_dir is None
