@@ -420,22 +420,6 @@ def test_the_startup_figures_and_their_goals(tmp_path: Path) -> None:
     assert after["figures"] == {**before, **found} and after["details"]["startup"] == report
 
 
-def test_glibc_is_asked_to_return_large_freed_blocks_unless_the_user_chose() -> None:
-    code = "from cradle.allocator import fix_mmap_threshold; print(fix_mmap_threshold())"
-    outputs = []
-    for extra in ({}, {"MALLOC_MMAP_THRESHOLD_": "65536"}):
-        env = {k: v for k, v in os.environ.items() if k != "MALLOC_MMAP_THRESHOLD_"} | extra
-        done = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=PROJECT
-        )
-        assert done.returncode == 0, done.stderr
-        outputs.append(done.stdout.strip())
-    glibc = sys.platform.startswith("linux") and "glibc" in (
-        os.confstr("CS_GNU_LIBC_VERSION") or ""
-    )
-    assert outputs == [str(glibc), "False"]
-
-
 def test_an_opening_error_met_first_by_the_skill_ranker_is_the_runs_reason_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -162,10 +162,8 @@ def main() -> None:
     SIGINT, SIGTERM and SIGHUP are cradle's own for the whole command (cradle/signals.py): a
     stop that no run turned into its result ends the process with one line and 128 + signal.
     """
-    from cradle.allocator import fix_mmap_threshold
     from cradle.signals import last_stop, stop_of, stop_signals
 
-    fix_mmap_threshold()  # ~10 MB less peak memory in a run (cradle/allocator.py)
     try:
         with stop_signals():
             _check_arguments(sys.argv[1:])
