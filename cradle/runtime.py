@@ -38,7 +38,6 @@ from cradle.gate.policy import Confirmer, ConfirmMode, default_confirmer
 from cradle.gate.secrets import SecretStore
 from cradle.llm.base import ModelProvider
 from cradle.modules import LongTermMemory
-from cradle.paths import shared_skills_dir
 from cradle.prompts import PromptLibrary
 
 if TYPE_CHECKING:
@@ -343,10 +342,6 @@ class Runtime:
         if key not in self._prompts:
             self._prompts[key] = PromptLibrary(folders)
         return self._prompts[key]
-
-    def skill_folders(self, environment: Environment) -> list[Path]:
-        """The trusted skill folders of ``environment``: the shared one, then its own."""
-        return [shared_skills_dir(), *environment.skill_folders()]
 
     def long_term_for(self, environment: str) -> LongTermMemory | None:
         """The long-term memory an episode in ``environment`` reads and writes.

@@ -3,11 +3,13 @@ perceiver chosen for the model and planner in use."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from cradle.environment import load_environment
 from cradle.episode_parts import action_policy
-from cradle.episode_skills import episode_perceiver
+from cradle.episode_skills import episode_perceiver, episode_skills
 from cradle.runtime import SafetySettings
 from cradle.vision.perceiver import VisionPerceiver
 
@@ -60,3 +62,13 @@ def test_a_computer_use_planner_gets_the_screenshot_without_marks() -> None:
     assert isinstance(with_planner, VisionPerceiver) and not with_planner.marks
     alone = episode_perceiver(environment(perceiver=marked), vision=True, planned=False)
     assert isinstance(alone, VisionPerceiver) and alone.marks
+
+
+def test_an_episode_loads_the_shared_skills_then_its_environments(tmp_path: Path) -> None:
+    """The shared folder's skills are the ones always offered; the environment's own load too."""
+    notepad = load_environment("mock-notepad")
+    skills = episode_skills(
+        notepad, run_folder=tmp_path, run_id="r", shared_generated=None, perceiver=None
+    )
+    assert skills.registry.get("close_window") is not None  # mock-notepad's own
+    assert "click" in skills.always_on and "close_window" not in skills.always_on
